@@ -1,0 +1,130 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Router, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { WebSocketServer } from 'ws';
+import { HubConnectionHandler } from '../hub/hub-connection-handler.js';
+import type { HubDefinition } from '../hub/hub-definition.js';
+import { HubDispatcher } from '../hub/hub-dispatcher.js';
+import { defaultHubOptions, type HubOptions } from '../hub/hub-options.js';
+import { groupManager, hubClients, type GroupManager, type HubClients } from '../hub/hub-clients.js';
+import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
+import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
+import type { HubProtocol } from '../protocol/hub-protocol.js';
+import { JsonHubProtocol } from '../protocol/json-hub-protocol.js';
+import { WebSocketTransport } from '../transports/websocket-transport.js';
+import { ConnectionManager } from './connection-manager.js';
+import type { HttpConnection } from './http-connection.js';
+import { negotiateResponse, requestedNegotiateVersion } from './negotiate.js';
+import type { TransportType } from './transport.js';
+import { rejectUpgrade } from './upgrade-rejection.js';
+
+export interface HubEndpointOptions {
+  /** URL path of the hub, such as `/hubs/trade`. */
+  path: string;
+  hub: HubDefinition;
+  /** Where messages go; in-memory unless a backplane is given. */
+  lifetimeManager?: HubLifetimeManager;
+  protocols?: HubProtocol[];
+  hubOptions?: Partial<HubOptions>;
+  /** How long a negotiated connection may wait for its transport. */
+  negotiatedConnectionTimeoutMs?: number;
+}
+
+/** The transports this build serves, in the order clients should try them. */
+const ENABLED_TRANSPORTS: readonly TransportType[] = ['WebSockets'];
+
+/**
+ * One hub mapped at one path: its negotiate route, its connection endpoint, and the
+ * connection manager, handler and lifetime manager behind them (MapHub<T>).
+ */
+export class HubEndpoint {
+  readonly path: string;
+  readonly connections: ConnectionManager;
+  readonly handler: HubConnectionHandler;
+  readonly lifetimeManager: HubLifetimeManager;
+  /** For code outside hub methods (SignalR's IHubContext): send to any target. */
+  readonly clients: HubClients;
+  readonly groups: GroupManager;
+  readonly options: HubOptions;
+
+  constructor(options: HubEndpointOptions, private readonly logger: Logger) {
+    this.path = options.path.replace(/\/+$/, '');
+    this.options = { ...defaultHubOptions, ...options.hubOptions };
+    this.lifetimeManager = options.lifetimeManager ?? new InMemoryHubLifetimeManager();
+    this.clients = hubClients(this.lifetimeManager);
+    this.groups = groupManager(this.lifetimeManager);
+    this.connections = new ConnectionManager({
+      negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs ?? 15_000,
+    });
+    const protocols = new Map((options.protocols ?? [new JsonHubProtocol()]).map((protocol) => [protocol.name, protocol]));
+    const dispatcher = new HubDispatcher(options.hub, this.options.detailedErrors, logger);
+    this.handler = new HubConnectionHandler(protocols, dispatcher, {
+      lifetimeManager: this.lifetimeManager,
+      clients: this.clients,
+      groups: this.groups,
+      options: this.options,
+      logger,
+    });
+  }
+
+  /** HTTP routes of the hub: negotiate, and the connection endpoint for requests that are not upgrades. */
+  router(): Router {
+    const router = Router();
+    router.post(`${this.path}/negotiate`, (req, res) => this.negotiate(req, res));
+    router.all(`${this.path}/negotiate`, (_req, res) => {
+      res.status(405).type('text/plain').send('Method Not Allowed: negotiate accepts POST only.');
+    });
+    router.all(this.path, (req, res) => this.connectionRequest(req, res));
+    return router;
+  }
+
+  /** Takes a WebSocket upgrade for this hub's path (TransportProtocols.md, "WebSockets"). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sockets: WebSocketServer, url: URL): void {
+    const id = url.searchParams.get('id');
+    let connection: HttpConnection | undefined;
+    if (id === null) {
+      // Skip-negotiation: a WebSocket without an id gets a connection of its own on the spot.
+      connection = this.connections.create(1, request.socket.remoteAddress);
+    } else {
+      connection = this.connections.get(id);
+      if (!connection) return rejectUpgrade(socket, 404, 'No Connection with that ID');
+      if (connection.state !== 'negotiated') return rejectUpgrade(socket, 409, 'Connection already has an active transport.');
+    }
+    const accepted = connection;
+    sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
+      this.handler.onConnected(accepted, undefined);
+      this.logger.debug({ connectionId: accepted.connectionId, transport: 'WebSockets' }, 'connection opened');
+    });
+  }
+
+  /** Tells every client to go elsewhere (Close with allowReconnect), then forgets the connections. */
+  async shutdown(): Promise<void> {
+    this.handler.closeAll({ allowReconnect: true });
+    this.handler.dispose();
+    this.connections.dispose();
+    await this.lifetimeManager.dispose();
+  }
+
+  private negotiate(req: Request, res: Response): void {
+    const version = requestedNegotiateVersion(req.query.negotiateVersion);
+    const connection = this.connections.create(version, req.socket.remoteAddress);
+    res.json(negotiateResponse(connection.connectionId, connection.connectionToken, version, ENABLED_TRANSPORTS));
+  }
+
+  private connectionRequest(req: Request, res: Response): void {
+    const id = typeof req.query.id === 'string' ? req.query.id : undefined;
+    if (id === undefined) {
+      res.status(400).type('text/plain').send('Connection ID required');
+      return;
+    }
+    const connection = this.connections.get(id);
+    if (!connection) {
+      res.status(404).type('text/plain').send('No Connection with that ID');
+      return;
+    }
+    // Only WebSockets is served, and it arrives as an upgrade, not here.
+    res.status(404).type('text/plain').send('Requested transport is not available on this server.');
+  }
+}

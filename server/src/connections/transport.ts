@@ -1,0 +1,21 @@
+/** Transport names as they appear in negotiate answers and on the client (TransportProtocols.md). */
+export type TransportType = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
+
+/** The server side of one transport attached to a connection. */
+export interface Transport {
+  readonly type: TransportType;
+  /** Whether binary payloads can be carried (false for Server-Sent Events). */
+  readonly supportsBinary: boolean;
+  /** Queues one payload for the client; never throws, even when the peer is gone. */
+  send(payload: string | Uint8Array): void;
+  /** Bytes accepted by `send` but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /** Sends what is queued, then ends the transport. */
+  close(): void;
+}
+
+/** What the application behind a connection (the hub) is told by the transport. */
+export interface ConnectionApplication {
+  onData(data: Buffer, isBinary: boolean): void;
+  onTransportClosed(): void;
+}

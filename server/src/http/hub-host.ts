@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
+import { rejectUpgrade } from '../connections/upgrade-rejection.js';
+import { silentLogger } from '../observability/logger.js';
+
+export interface HubHostOptions {
+  logger?: Logger;
+  /** How long shutdown waits for clients to leave after being told to, before cutting them off. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * The Express application and HTTP server that hubs are mapped onto, with WebSocket upgrades
+ * routed to the hub whose path they ask for.
+ */
+export class HubHost {
+  readonly app: Express = express();
+  readonly server: Server = createServer(this.app);
+  readonly logger: Logger;
+  private readonly endpoints = new Map<string, HubEndpoint>();
+  // Frames may hold several messages; each message is checked against its hub's limit later.
+  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  private readonly shutdownGraceMs: number;
+
+  constructor(options: HubHostOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
+    this.app.disable('x-powered-by');
+    this.server.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
+  }
+
+  mapHub(options: HubEndpointOptions): HubEndpoint {
+    const endpoint = new HubEndpoint(options, this.logger);
+    if (this.endpoints.has(endpoint.path)) throw new Error(`A hub is already mapped at '${endpoint.path}'.`);
+    this.endpoints.set(endpoint.path, endpoint);
+    this.app.use(endpoint.router());
+    return endpoint;
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Graceful shutdown: every client gets Close with allowReconnect (so it reconnects, to another
+   * node if there is one), then the server stops once they left or the grace period ran out.
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.shutdown()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const grace = setTimeout(() => {
+      for (const client of this.sockets.clients) client.terminate();
+      this.server.closeAllConnections();
+    }, this.shutdownGraceMs);
+    this.server.closeIdleConnections();
+    await closed;
+    clearTimeout(grace);
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, ''));
+    if (!endpoint) {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    endpoint.handleUpgrade(request, socket, head, this.sockets, url);
+  }
+}

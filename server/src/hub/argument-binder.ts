@@ -1,0 +1,30 @@
+import type { HubMethod } from './hub-definition.js';
+
+export type BindingResult = { ok: true; args: unknown[] } | { ok: false; reason: string };
+
+/**
+ * Checks the arguments of an invocation against the method's schemas, as ASP.NET's binder
+ * does against parameter types, so that hub code only ever sees the types it declared.
+ */
+export function bindArguments(method: HubMethod, args: unknown[]): BindingResult {
+  const expected = method.parameters.length;
+  if (method.rest === undefined ? args.length !== expected : args.length < expected) {
+    return { ok: false, reason: `Invocation provides ${args.length} argument(s) but target expects ${method.rest ? 'at least ' : ''}${expected}.` };
+  }
+  const bound: unknown[] = new Array(args.length);
+  for (let index = 0; index < args.length; index++) {
+    const schema = method.parameters[index] ?? method.rest;
+    if (!schema) return { ok: false, reason: 'Invocation provides too many arguments.' };
+    const parsed = schema.safeParse(args[index]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]?.message ?? 'invalid value';
+      return {
+        ok: false,
+        reason: 'Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.'
+          + ` Argument ${index + 1}: ${issue}.`,
+      };
+    }
+    bound[index] = parsed.data;
+  }
+  return { ok: true, args: bound };
+}

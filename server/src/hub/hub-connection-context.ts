@@ -1,0 +1,131 @@
+import type { Logger } from 'pino';
+import type { HttpConnection } from '../connections/http-connection.js';
+import type { TransportType } from '../connections/transport.js';
+import type { HubConnectionSink, HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
+import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
+import type { HubProtocol } from '../protocol/hub-protocol.js';
+import { MessageType, type HubMessage } from '../protocol/messages.js';
+import type { HubContext, HubUser } from './hub-definition.js';
+import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
+import { InvocationQueue } from './invocation-queue.js';
+import type { HubOptions } from './hub-options.js';
+
+export type HubConnectionPhase = 'handshake' | 'starting' | 'ready' | 'closed';
+
+export interface CloseOptions {
+  error?: string;
+  allowReconnect?: boolean;
+}
+
+/** Services of a hub that every one of its connections shares. */
+export interface HubServices {
+  readonly lifetimeManager: HubLifetimeManager;
+  readonly clients: HubClients;
+  readonly groups: GroupManager;
+  readonly options: HubOptions;
+  readonly logger: Logger;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The hub's view of one connection: protocol, timers' bookkeeping, pending calls, and the context hub code sees. */
+export class HubConnectionContext implements HubConnectionSink, HubContext {
+  phase: HubConnectionPhase = 'handshake';
+  protocol: HubProtocol | undefined;
+  /** Bytes of a message that has not fully arrived yet. */
+  inbound: Buffer = EMPTY;
+  readonly openedAt = Date.now();
+  lastSentAt = Date.now();
+  lastReceivedAt = Date.now();
+  /** Set on each send and receive; the heartbeat turns them into timestamps, so the hot path reads no clock. */
+  sentSinceHeartbeat = false;
+  receivedSinceHeartbeat = false;
+  readonly items = new Map<string, unknown>();
+  readonly pendingInvocationIds = new Set<string>();
+  /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
+  startup: Promise<void> | undefined;
+  readonly invocations: InvocationQueue;
+  private readonly abortController = new AbortController();
+  private callerClients: HubCallerClients | undefined;
+
+  constructor(
+    readonly connection: HttpConnection,
+    readonly user: HubUser | undefined,
+    private readonly services: HubServices,
+  ) {
+    this.invocations = new InvocationQueue(
+      services.options.maximumParallelInvocationsPerClient,
+      services.options.maximumQueuedInvocationsPerClient,
+    );
+  }
+
+  get connectionId(): string {
+    return this.connection.connectionId;
+  }
+
+  get userId(): string | undefined {
+    return this.user?.id;
+  }
+
+  get transport(): TransportType {
+    return this.connection.transportType ?? 'WebSockets';
+  }
+
+  get connectionAborted(): AbortSignal {
+    return this.abortController.signal;
+  }
+
+  get clients(): HubCallerClients {
+    this.callerClients ??= hubCallerClients(this.services.clients, this.services.lifetimeManager, this.connectionId);
+    return this.callerClients;
+  }
+
+  get groups(): GroupManager {
+    return this.services.groups;
+  }
+
+  abort(): void {
+    this.close({});
+  }
+
+  write(message: SerializedHubMessage): void {
+    if (!this.protocol || (this.phase !== 'ready' && this.phase !== 'starting')) return;
+    if (this.connection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
+      this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
+      return;
+    }
+    this.connection.send(message.for(this.protocol));
+    this.sentSinceHeartbeat = true;
+  }
+
+  writeMessage(message: HubMessage): void {
+    this.write(new SerializedHubMessage(message));
+  }
+
+  writeCompletionError(invocationId: string, error: string): void {
+    this.writeMessage({ type: MessageType.Completion, invocationId, error });
+  }
+
+  /** Says goodbye with a Close message when the handshake is done, then ends the connection. */
+  close(options: CloseOptions): void {
+    if (this.phase === 'closed') return;
+    if (this.protocol && (this.phase === 'ready' || this.phase === 'starting')) {
+      this.connection.send(this.protocol.writeMessage({
+        type: MessageType.Close,
+        ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.allowReconnect ? { allowReconnect: true } : {}),
+      }));
+    }
+    this.phase = 'closed';
+    this.invocations.clear();
+    this.abortController.abort();
+    this.connection.close();
+  }
+
+  /** Marks the context closed after the transport went away by itself. */
+  markClosed(): void {
+    this.phase = 'closed';
+    this.invocations.clear();
+    this.abortController.abort();
+  }
+}

@@ -1,0 +1,205 @@
+import type { HttpConnection } from '../connections/http-connection.js';
+import { readHandshakeRequest, writeHandshakeResponse } from '../protocol/handshake.js';
+import { isVersionSupported, type HubProtocol } from '../protocol/hub-protocol.js';
+import { MessageType } from '../protocol/messages.js';
+import { InvalidDataError } from '../protocol/protocol-error.js';
+import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
+import { ErrorMessages, withErrorDetail } from './error-messages.js';
+import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
+import type { HubUser } from './hub-definition.js';
+import type { HubDispatcher } from './hub-dispatcher.js';
+
+const PING = new SerializedHubMessage({ type: MessageType.Ping });
+
+/**
+ * Runs the hub side of every connection of one hub: handshake, reading and dispatching
+ * messages, keep-alive pings, time-outs, and the hub's connect and disconnect hooks.
+ */
+export class HubConnectionHandler {
+  private readonly connections = new Set<HubConnectionContext>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly protocols: ReadonlyMap<string, HubProtocol>,
+    private readonly dispatcher: HubDispatcher,
+    private readonly services: HubServices,
+  ) {
+    const { keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs } = services.options;
+    // One timer for all connections; its period bounds how late a ping or time-out can be.
+    const period = Math.max(10, Math.min(1000, keepAliveIntervalMs / 4, clientTimeoutMs / 4, handshakeTimeoutMs / 4));
+    this.heartbeat = setInterval(() => this.onHeartbeat(), period);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  onConnected(connection: HttpConnection, user: HubUser | undefined): void {
+    const context = new HubConnectionContext(connection, user, this.services);
+    this.connections.add(context);
+    connection.attachApplication({
+      onData: (data, isBinary) => this.onData(context, data, isBinary),
+      onTransportClosed: () => void this.onTransportClosed(context),
+    });
+  }
+
+  /** Sends Close to every connection; with `allowReconnect` the official clients reconnect (to another node). */
+  closeAll(options: { error?: string; allowReconnect?: boolean }): void {
+    for (const context of this.connections) context.close(options);
+  }
+
+  dispose(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  private onData(context: HubConnectionContext, data: Buffer, isBinary: boolean): void {
+    context.receivedSinceHeartbeat = true;
+    try {
+      switch (context.phase) {
+        case 'handshake':
+          this.readHandshake(context, concat(context.inbound, data));
+          return;
+        case 'starting':
+          // Messages that arrive while the hub's connect hook runs wait for it, in order.
+          context.inbound = concat(context.inbound, data);
+          if (context.inbound.length > 4 * this.services.options.maximumReceiveMessageSize) {
+            throw new InvalidDataError('Too much data received before the connection was ready.');
+          }
+          return;
+        case 'ready':
+          this.readMessages(context, data, isBinary);
+          return;
+        case 'closed':
+          return;
+      }
+    } catch (error) {
+      this.closeWithError(context, error);
+    }
+  }
+
+  private readHandshake(context: HubConnectionContext, input: Buffer): void {
+    const { maximumReceiveMessageSize } = this.services.options;
+    let result;
+    try {
+      result = readHandshakeRequest(input, maximumReceiveMessageSize);
+    } catch (error) {
+      this.refuseHandshake(context, withErrorDetail(ErrorMessages.handshakeFailed, error, true));
+      return;
+    }
+    if (!result.complete) {
+      context.inbound = Buffer.from(input);
+      return;
+    }
+    const { protocol: name, version } = result.request;
+    const protocol = this.protocols.get(name);
+    if (!protocol) return this.refuseHandshake(context, ErrorMessages.protocolNotSupported(name));
+    if (!isVersionSupported(protocol, version)) return this.refuseHandshake(context, ErrorMessages.versionNotSupported(name, version));
+    if (protocol.transferFormat === 'Binary' && !context.connection.supportsBinary) {
+      return this.refuseHandshake(context, ErrorMessages.transferFormatNotSupported(name, protocol.transferFormat));
+    }
+    context.protocol = protocol;
+    context.phase = 'starting';
+    context.inbound = Buffer.from(result.remaining);
+    context.connection.send(writeHandshakeResponse());
+    context.sentSinceHeartbeat = true;
+    context.startup = this.start(context);
+  }
+
+  private refuseHandshake(context: HubConnectionContext, error: string): void {
+    this.services.logger.debug({ connectionId: context.connectionId, error }, 'handshake refused');
+    context.connection.send(writeHandshakeResponse(error));
+    context.close({});
+  }
+
+  private async start(context: HubConnectionContext): Promise<void> {
+    try {
+      await this.services.lifetimeManager.onConnected(context);
+      await this.dispatcher.hub.onConnected?.(context);
+    } catch (error) {
+      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub connect hook failed');
+      context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
+      return;
+    }
+    if (context.phase !== 'starting') return;
+    context.phase = 'ready';
+    const pending = context.inbound;
+    context.inbound = Buffer.alloc(0);
+    if (pending.length > 0) this.onData(context, pending, false);
+  }
+
+  private readMessages(context: HubConnectionContext, data: Buffer, isBinary: boolean): void {
+    const protocol = context.protocol;
+    if (!protocol) return;
+    if (isBinary && protocol.transferFormat === 'Text') {
+      throw new InvalidDataError(`Binary data was received on a connection using the text-based '${protocol.name}' protocol.`);
+    }
+    const { messages, remaining } = protocol.parseMessages(concat(context.inbound, data), this.services.options.maximumReceiveMessageSize);
+    // Copy, so that a small unfinished tail does not keep a large read buffer alive.
+    context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    for (const message of messages) {
+      if (context.phase !== 'ready') return;
+      this.dispatcher.dispatch(context, message);
+    }
+  }
+
+  private closeWithError(context: HubConnectionContext, error: unknown): void {
+    if (error instanceof InvalidDataError) {
+      this.services.logger.debug({ connectionId: context.connectionId, reason: error.message }, 'closing connection after invalid data');
+      context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
+      return;
+    }
+    this.services.logger.error({ connectionId: context.connectionId, err: error }, 'unexpected error reading from connection');
+    context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
+  }
+
+  private async onTransportClosed(context: HubConnectionContext): Promise<void> {
+    context.markClosed();
+    this.connections.delete(context);
+    if (!context.startup) return;
+    await context.startup;
+    try {
+      await this.dispatcher.hub.onDisconnected?.(context, undefined);
+    } catch (error) {
+      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub disconnect hook failed');
+    }
+    try {
+      await this.services.lifetimeManager.onDisconnected(context);
+    } catch (error) {
+      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'lifetime manager failed to forget a connection');
+    }
+  }
+
+  private onHeartbeat(): void {
+    const now = Date.now();
+    const { keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs } = this.services.options;
+    for (const context of this.connections) {
+      if (context.receivedSinceHeartbeat) {
+        context.lastReceivedAt = now;
+        context.receivedSinceHeartbeat = false;
+      }
+      if (context.sentSinceHeartbeat) {
+        context.lastSentAt = now;
+        context.sentSinceHeartbeat = false;
+      }
+      if (context.phase === 'handshake') {
+        if (now - context.openedAt >= handshakeTimeoutMs) this.refuseHandshake(context, ErrorMessages.handshakeCanceled);
+        continue;
+      }
+      if (context.phase !== 'ready') continue;
+      if (now - context.lastReceivedAt >= clientTimeoutMs) {
+        context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
+        continue;
+      }
+      if (now - context.lastSentAt >= keepAliveIntervalMs) {
+        context.write(PING);
+        context.lastSentAt = now;
+        context.sentSinceHeartbeat = false;
+      }
+    }
+  }
+}
+
+function concat(head: Buffer, tail: Buffer): Buffer {
+  return head.length === 0 ? tail : Buffer.concat([head, tail]);
+}

@@ -1,0 +1,65 @@
+import type { z, ZodType } from 'zod';
+import type { TransportType } from '../connections/transport.js';
+import type { HubCallerClients, GroupManager } from './hub-clients.js';
+
+/** The authenticated principal of a connection. */
+export interface HubUser {
+  /** Stable id: user-targeted sends address every connection with the same id. */
+  readonly id: string;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** What a hub method knows of its caller and can do with the hub (SignalR's Context, Clients, Groups). */
+export interface HubContext {
+  readonly connectionId: string;
+  readonly user: HubUser | undefined;
+  /** Per-connection storage that lives as long as the connection. */
+  readonly items: Map<string, unknown>;
+  readonly transport: TransportType;
+  /** Aborted when the connection ends, so that long work can stop early. */
+  readonly connectionAborted: AbortSignal;
+  /** Ends the caller's connection from the server. */
+  abort(): void;
+  readonly clients: HubCallerClients;
+  readonly groups: GroupManager;
+}
+
+type InferArgs<A extends readonly ZodType[]> = { -readonly [K in keyof A]: z.output<A[K]> };
+
+/** A method as the dispatcher sees it: its argument schemas and a type-erased call. */
+export interface HubMethod {
+  readonly parameters: readonly ZodType[];
+  /** Schema of every argument past `parameters`, for methods taking any number of them. */
+  readonly rest: ZodType | undefined;
+  readonly call: (context: HubContext, args: unknown[]) => unknown;
+}
+
+/**
+ * A hub method taking exactly the arguments described by `parameters`. Arguments arriving
+ * from clients are checked against the schemas before the handler runs.
+ */
+export function hubMethod<const A extends readonly ZodType[]>(
+  parameters: A,
+  handler: (context: HubContext, ...args: InferArgs<A>) => unknown,
+): HubMethod {
+  return { parameters, rest: undefined, call: (context, args) => handler(context, ...(args as InferArgs<A>)) };
+}
+
+/** A hub method taking any number of arguments, each matching `item`. */
+export function variadicHubMethod<S extends ZodType>(
+  item: S,
+  handler: (context: HubContext, ...args: Array<z.output<S>>) => unknown,
+): HubMethod {
+  return { parameters: [], rest: item, call: (context, args) => handler(context, ...(args as Array<z.output<S>>)) };
+}
+
+export interface HubDefinition {
+  /** Methods by name; clients match names case-insensitively. */
+  readonly methods: Readonly<Record<string, HubMethod>>;
+  onConnected?(context: HubContext): void | Promise<void>;
+  onDisconnected?(context: HubContext, error: Error | undefined): void | Promise<void>;
+}
+
+export function defineHub(definition: HubDefinition): HubDefinition {
+  return definition;
+}

@@ -1,0 +1,30 @@
+/** Limits and intervals of a hub; defaults are ASP.NET Core SignalR's (HubOptions). */
+export interface HubOptions {
+  /** Send a Ping when nothing else was sent for this long. */
+  keepAliveIntervalMs: number;
+  /** Close a connection the client has sent nothing on for this long. */
+  clientTimeoutMs: number;
+  /** Close a connection whose handshake has not completed within this time. */
+  handshakeTimeoutMs: number;
+  /** Largest single incoming message, in bytes. */
+  maximumReceiveMessageSize: number;
+  /** Send the type and message of any error thrown by hub code to the caller, not only of HubError. */
+  detailedErrors: boolean;
+  /** Hub method calls of one client running at once; 1 keeps a client's calls in order. */
+  maximumParallelInvocationsPerClient: number;
+  /** Calls of one client waiting to run; past it the client is disconnected with an error. */
+  maximumQueuedInvocationsPerClient: number;
+  /** Bytes queued for a client that does not read; past it the client is disconnected, allowed to reconnect. */
+  maximumBufferedBytesPerClient: number;
+}
+
+export const defaultHubOptions: HubOptions = {
+  keepAliveIntervalMs: 15_000,
+  clientTimeoutMs: 30_000,
+  handshakeTimeoutMs: 15_000,
+  maximumReceiveMessageSize: 32 * 1024,
+  detailedErrors: false,
+  maximumParallelInvocationsPerClient: 1,
+  maximumQueuedInvocationsPerClient: 1024,
+  maximumBufferedBytesPerClient: 8 * 1024 * 1024,
+};

@@ -1,0 +1,34 @@
+/**
+ * Runs one client's hub method calls with bounded parallelism, in arrival order, and bounds
+ * how many may wait, so that a flooding client cannot grow server memory without limit.
+ */
+export class InvocationQueue {
+  private running = 0;
+  private readonly waiting: Array<() => Promise<void>> = [];
+
+  constructor(private readonly maxParallel: number, private readonly maxWaiting: number) {}
+
+  /** Returns false when the queue is full and the call was not accepted. */
+  enqueue(task: () => Promise<void>): boolean {
+    if (this.running < this.maxParallel) {
+      this.start(task);
+      return true;
+    }
+    if (this.waiting.length >= this.maxWaiting) return false;
+    this.waiting.push(task);
+    return true;
+  }
+
+  clear(): void {
+    this.waiting.length = 0;
+  }
+
+  private start(task: () => Promise<void>): void {
+    this.running++;
+    void task().finally(() => {
+      this.running--;
+      const next = this.waiting.shift();
+      if (next) this.start(next);
+    });
+  }
+}

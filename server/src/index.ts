@@ -1,0 +1,17 @@
+export { HubHost, type HubHostOptions } from './http/hub-host.js';
+export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
+export type { TransportType } from './connections/transport.js';
+export {
+  defineHub, hubMethod, variadicHubMethod,
+  type HubContext, type HubDefinition, type HubMethod, type HubUser,
+} from './hub/hub-definition.js';
+export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
+export { HubError } from './hub/hub-error.js';
+export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';
+export type { HubLifetimeManager, HubTarget, HubConnectionSink } from './lifetime/hub-lifetime-manager.js';
+export { InMemoryHubLifetimeManager } from './lifetime/in-memory-hub-lifetime-manager.js';
+export type { HubProtocol, TransferFormat } from './protocol/hub-protocol.js';
+export { JsonHubProtocol } from './protocol/json-hub-protocol.js';
+export { interopHub } from './interop/interop-hub.js';
+export { tradeHub } from './trade/trade-hub.js';
+export { createLogger, silentLogger } from './observability/logger.js';

@@ -1,0 +1,30 @@
+import type { InvocationMessage } from '../protocol/messages.js';
+import type { SerializedHubMessage } from './serialized-hub-message.js';
+
+/** Who a server-to-client invocation is for (SignalR's Clients.All, Clients.Group, Clients.User, ...). */
+export type HubTarget =
+  | { readonly kind: 'all'; readonly except?: readonly string[] }
+  | { readonly kind: 'connections'; readonly connectionIds: readonly string[] }
+  | { readonly kind: 'groups'; readonly groups: readonly string[]; readonly except?: readonly string[] }
+  | { readonly kind: 'users'; readonly userIds: readonly string[] };
+
+/** The part of a hub connection that the lifetime manager addresses. */
+export interface HubConnectionSink {
+  readonly connectionId: string;
+  /** User id for user-targeted sends; undefined for anonymous connections. */
+  readonly userId: string | undefined;
+  write(message: SerializedHubMessage): void;
+}
+
+/**
+ * Decides which connections a message reaches (the `HubLifetimeManager` seam). One
+ * implementation keeps everything in this process; a backplane spreads it across nodes.
+ */
+export interface HubLifetimeManager {
+  onConnected(connection: HubConnectionSink): Promise<void>;
+  onDisconnected(connection: HubConnectionSink): Promise<void>;
+  send(target: HubTarget, message: InvocationMessage): Promise<void>;
+  addToGroup(connectionId: string, group: string): Promise<void>;
+  removeFromGroup(connectionId: string, group: string): Promise<void>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+import { WebSocket, type RawData } from 'ws';
+import type { HttpConnection } from '../connections/http-connection.js';
+import type { Transport } from '../connections/transport.js';
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Carries a connection over one WebSocket: text frames for text protocols, binary for binary ones. */
+export class WebSocketTransport implements Transport {
+  readonly type = 'WebSockets' as const;
+  readonly supportsBinary = true;
+
+  constructor(private readonly socket: WebSocket, connection: HttpConnection) {
+    socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
+    socket.on('close', () => connection.transportClosed());
+    // An 'error' is always followed by 'close'; listening keeps it from being thrown.
+    socket.on('error', () => undefined);
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(payload: string | Uint8Array): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(payload, { binary: typeof payload !== 'string' });
+  }
+
+  close(): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(1000);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './interop-hub.js';
+export * from './server-info.js';

@@ -1,0 +1,42 @@
+import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection, type IHttpConnectionOptions } from '@microsoft/signalr';
+
+export interface ClientOptions extends IHttpConnectionOptions {
+  automaticReconnect?: boolean;
+}
+
+/** A connection built with the official `@microsoft/signalr` client, as users build it. */
+export function officialClient(url: string, options: ClientOptions = {}): HubConnection {
+  const { automaticReconnect, ...http } = options;
+  let builder = new HubConnectionBuilder()
+    .withUrl(url, { transport: HttpTransportType.WebSockets, ...http })
+    .configureLogging(process.env.SIGNALR_LOG === '1' ? LogLevel.Debug : LogLevel.None);
+  if (automaticReconnect) builder = builder.withAutomaticReconnect([0, 200, 500, 1000]);
+  return builder.build();
+}
+
+/** Resolves with the next invocation of `method` on the client. */
+export function nextCall(connection: HubConnection, method: string, timeoutMs = 5_000): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      connection.off(method, handler);
+      reject(new Error(`'${method}' was not received within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const handler = (...args: unknown[]): void => {
+      clearTimeout(timer);
+      connection.off(method, handler);
+      resolve(args);
+    };
+    connection.on(method, handler);
+  });
+}
+
+/** Resolves with the error (or undefined) the connection closes with. */
+export function nextClose(connection: HubConnection, timeoutMs = 5_000): Promise<Error | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`connection did not close within ${timeoutMs} ms`)), timeoutMs);
+    connection.onclose((error) => {
+      clearTimeout(timer);
+      resolve(error);
+    });
+  });
+}
