@@ -23,4 +23,4 @@ const host = new HubHost({ logger: createLogger(parseLogLevel(process.env.LOG_LE
 host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), hubOptions: { detailedErrors: values['detailed-errors'] } });
 const address = await host.listen(port, values.host);
 console.log(`tradehub interop server: http://${address.address}:${address.port}${INTEROP_HUB_PATH}`);
-runUntilSignal(host);
+runUntilSignal(host, host.logger);

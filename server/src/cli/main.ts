@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
-import { HubHost } from '../http/hub-host.js';
-import { interopHub } from '../interop/interop-hub.js';
-import { nodeId } from '../node-identity.js';
+import { createTradehubApp } from '../app/create-app.js';
+import { DEMO_CREDENTIALS } from '../config/demo-config.js';
+import { loadConfig } from '../config/load-config.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
-import { tradeHub } from '../trade/trade-hub.js';
 import { runUntilSignal } from './run-until-signal.js';
 
+let loaded;
+try {
+  loaded = loadConfig(process.env);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 const port = Number(process.env.PORT ?? 5000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a TCP port number, not '${process.env.PORT}'.`);
@@ -14,12 +20,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const listenHost = process.env.HOST ?? '127.0.0.1';
 
-const host = new HubHost({ logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)) });
-host.mapHub({ path: TRADE_HUB_PATH, hub: tradeHub(nodeId()) });
-host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub() });
-const address = await host.listen(port, listenHost);
+const app = await createTradehubApp(loaded.config, { logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)) });
+const address = await app.host.listen(port, listenHost);
 const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-console.log(`tradehub listening on ${base}`);
-console.log(`  trade hub:   ${base}${TRADE_HUB_PATH}`);
+console.log(`tradehub node ${app.nodeId} listening on ${base}`);
+console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
 console.log(`  interop hub: ${base}${INTEROP_HUB_PATH}`);
-runUntilSignal(host);
+console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
+if (loaded.demo) {
+  console.log('Demo credentials (public: refused when NODE_ENV=production):');
+  for (const client of DEMO_CREDENTIALS.clients) {
+    console.log(`  client ${client.id} / ${client.secret}  scopes: ${client.scopes.join(' ')}`);
+  }
+  const { manager } = DEMO_CREDENTIALS;
+  console.log(`  manager login ${manager.login} / ${manager.password} on platform '${manager.platform}'`);
+}
+runUntilSignal(app, app.host.logger);

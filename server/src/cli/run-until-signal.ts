@@ -1,16 +1,16 @@
-import type { HubHost } from '../http/hub-host.js';
+import type { Logger } from 'pino';
 
-/** Shuts the host down gracefully on SIGINT or SIGTERM; a second signal exits at once. */
-export function runUntilSignal(host: HubHost): void {
+/** Shuts down gracefully on SIGINT or SIGTERM (clients are told to reconnect); a second signal exits at once. */
+export function runUntilSignal(service: { close(): Promise<void> }, logger: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) process.exit(1);
     stopping = true;
-    host.logger.info({ signal }, 'shutting down: clients are told to reconnect');
-    host.close().then(
+    logger.info({ signal }, 'shutting down: clients are told to reconnect');
+    service.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        host.logger.error({ err: error }, 'shutdown failed');
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

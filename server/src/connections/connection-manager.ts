@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
 import { HttpConnection } from './http-connection.js';
 
 export interface ConnectionManagerOptions {
@@ -26,10 +27,10 @@ export class ConnectionManager {
   }
 
   /** Negotiate version 0 addresses the connection by its id; version 1 by a separate secret token. */
-  create(negotiateVersion: number, remoteAddress: string | undefined): HttpConnection {
+  create(negotiateVersion: number, remoteAddress: string | undefined, user: Principal | undefined): HttpConnection {
     const connectionId = newId();
     const connectionToken = negotiateVersion >= 1 ? newId() : connectionId;
-    const connection = new HttpConnection(connectionId, connectionToken, remoteAddress);
+    const connection = new HttpConnection(connectionId, connectionToken, remoteAddress, user);
     this.byToken.set(connectionToken, connection);
     connection.onClose(() => this.byToken.delete(connectionToken));
     return connection;

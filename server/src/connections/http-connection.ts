@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/principal.js';
 import type { ConnectionApplication, Transport, TransportType } from './transport.js';
 
 export type ConnectionState = 'negotiated' | 'connected' | 'closed';
@@ -20,6 +21,8 @@ export class HttpConnection {
     readonly connectionToken: string,
     /** Address of the peer, for logs and limits. */
     readonly remoteAddress: string | undefined,
+    /** Who negotiated the connection; the request that opens the transport must be the same caller. */
+    public user: Principal | undefined,
   ) {}
 
   get transportType(): TransportType | undefined {

@@ -2,6 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { AuthError } from '../auth/auth-error.js';
+import { readBearerCredentials } from '../auth/bearer-token.js';
+import { sendAuthError } from '../auth/http-auth.js';
+import type { Principal } from '../auth/principal.js';
 import type { WebSocketServer } from 'ws';
 import { HubConnectionHandler } from '../hub/hub-connection-handler.js';
 import type { HubDefinition } from '../hub/hub-definition.js';
@@ -29,6 +33,13 @@ export interface HubEndpointOptions {
   hubOptions?: Partial<HubOptions>;
   /** How long a negotiated connection may wait for its transport. */
   negotiatedConnectionTimeoutMs?: number;
+  /** When set, every request of the hub (negotiate and transports) must carry a token it accepts. */
+  authenticator?: TokenAuthenticator;
+}
+
+/** Checks a bearer token; throws AuthError when it is refused. */
+export interface TokenAuthenticator {
+  authenticate(token: string, deviceId: string | undefined): Promise<Principal>;
 }
 
 /** The transports this build serves, in the order clients should try them. */
@@ -48,7 +59,10 @@ export class HubEndpoint {
   readonly groups: GroupManager;
   readonly options: HubOptions;
 
+  private readonly authenticator: TokenAuthenticator | undefined;
+
   constructor(options: HubEndpointOptions, private readonly logger: Logger) {
+    this.authenticator = options.authenticator;
     this.path = options.path.replace(/\/+$/, '');
     this.options = { ...defaultHubOptions, ...options.hubOptions };
     this.lifetimeManager = options.lifetimeManager ?? new InMemoryHubLifetimeManager();
@@ -71,30 +85,57 @@ export class HubEndpoint {
   /** HTTP routes of the hub: negotiate, and the connection endpoint for requests that are not upgrades. */
   router(): Router {
     const router = Router();
-    router.post(`${this.path}/negotiate`, (req, res) => this.negotiate(req, res));
+    router.post(`${this.path}/negotiate`, (req, res) => {
+      this.authenticate(req.headers, requestUrl(req)).then(
+        (user) => this.negotiate(req, res, user),
+        (error: unknown) => this.refuse(res, error),
+      );
+    });
     router.all(`${this.path}/negotiate`, (_req, res) => {
       res.status(405).type('text/plain').send('Method Not Allowed: negotiate accepts POST only.');
     });
-    router.all(this.path, (req, res) => this.connectionRequest(req, res));
+    router.all(this.path, (req, res) => {
+      this.authenticate(req.headers, requestUrl(req)).then(
+        (user) => this.connectionRequest(req, res, user),
+        (error: unknown) => this.refuse(res, error),
+      );
+    });
     return router;
   }
 
   /** Takes a WebSocket upgrade for this hub's path (TransportProtocols.md, "WebSockets"). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sockets: WebSocketServer, url: URL): void {
+    this.authenticate(request.headers, url).then(
+      (user) => this.upgrade(request, socket, head, sockets, url, user),
+      (error: unknown) => {
+        if (error instanceof AuthError) {
+          rejectUpgrade(socket, error.status, error.description, { 'WWW-Authenticate': error.challenge });
+        } else {
+          this.logger.error({ err: error }, 'authentication failed unexpectedly');
+          rejectUpgrade(socket, 500, 'Authentication failed.');
+        }
+      },
+    );
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sockets: WebSocketServer, url: URL, user: Principal | undefined): void {
     const id = url.searchParams.get('id');
     let connection: HttpConnection | undefined;
     if (id === null) {
       // Skip-negotiation: a WebSocket without an id gets a connection of its own on the spot.
-      connection = this.connections.create(1, request.socket.remoteAddress);
+      connection = this.connections.create(1, request.socket.remoteAddress, user);
     } else {
       connection = this.connections.get(id);
       if (!connection) return rejectUpgrade(socket, 404, 'No Connection with that ID');
+      if (!sameCaller(connection.user, user)) return rejectUpgrade(socket, 403, 'The connection belongs to another user.');
       if (connection.state !== 'negotiated') return rejectUpgrade(socket, 409, 'Connection already has an active transport.');
+      // The token of this request may be newer than the one negotiate saw: its expiry counts.
+      connection.user = user;
     }
     const accepted = connection;
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
-      this.handler.onConnected(accepted, undefined);
+      this.handler.onConnected(accepted);
       this.logger.debug({ connectionId: accepted.connectionId, transport: 'WebSockets' }, 'connection opened');
     });
   }
@@ -107,13 +148,33 @@ export class HubEndpoint {
     await this.lifetimeManager.dispose();
   }
 
-  private negotiate(req: Request, res: Response): void {
+  /** Closes this hub's connections that use a token that was just revoked. */
+  closeConnectionsOfToken(tokenId: string): number {
+    return this.handler.closeConnectionsOfToken(tokenId, 'The access token was revoked.');
+  }
+
+  private async authenticate(headers: IncomingMessage['headers'], url: URL): Promise<Principal | undefined> {
+    if (!this.authenticator) return undefined;
+    const { token, deviceId } = readBearerCredentials(headers, url.searchParams, true);
+    return this.authenticator.authenticate(token, deviceId);
+  }
+
+  private refuse(res: Response, error: unknown): void {
+    if (error instanceof AuthError) {
+      sendAuthError(res, error);
+      return;
+    }
+    this.logger.error({ err: error }, 'authentication failed unexpectedly');
+    res.status(500).type('text/plain').send('Authentication failed.');
+  }
+
+  private negotiate(req: Request, res: Response, user: Principal | undefined): void {
     const version = requestedNegotiateVersion(req.query.negotiateVersion);
-    const connection = this.connections.create(version, req.socket.remoteAddress);
+    const connection = this.connections.create(version, req.socket.remoteAddress, user);
     res.json(negotiateResponse(connection.connectionId, connection.connectionToken, version, ENABLED_TRANSPORTS));
   }
 
-  private connectionRequest(req: Request, res: Response): void {
+  private connectionRequest(req: Request, res: Response, user: Principal | undefined): void {
     const id = typeof req.query.id === 'string' ? req.query.id : undefined;
     if (id === undefined) {
       res.status(400).type('text/plain').send('Connection ID required');
@@ -124,7 +185,21 @@ export class HubEndpoint {
       res.status(404).type('text/plain').send('No Connection with that ID');
       return;
     }
+    if (!sameCaller(connection.user, user)) {
+      res.status(403).type('text/plain').send('The connection belongs to another user.');
+      return;
+    }
     // Only WebSockets is served, and it arrives as an upgrade, not here.
     res.status(404).type('text/plain').send('Requested transport is not available on this server.');
   }
+}
+
+function requestUrl(req: Request): URL {
+  return new URL(req.originalUrl, 'http://localhost');
+}
+
+/** A connection may only be continued by the caller that negotiated it (same subject, same tenant). */
+function sameCaller(negotiated: Principal | undefined, current: Principal | undefined): boolean {
+  if (negotiated === undefined || current === undefined) return negotiated === current;
+  return negotiated.id === current.id && negotiated.organization === current.organization;
 }

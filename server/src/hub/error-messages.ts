@@ -5,6 +5,7 @@ export const ErrorMessages = {
   unexpected: (target: string) => `An unexpected error occurred invoking '${target}' on the server.`,
   bindingFailed: (target: string) => `Failed to invoke '${target}' due to an error on the server.`,
   methodDoesNotExist: 'HubException: Method does not exist.',
+  unauthorized: (target: string) => `Failed to invoke '${target}' because user is unauthorized`,
   streamingWithInvoke: (target: string) =>
     `The client attempted to invoke the streaming '${target}' method with a non-streaming invocation.`,
   nonStreamingWithStream: (target: string) =>

@@ -6,7 +6,6 @@ import { InvalidDataError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
-import type { HubUser } from './hub-definition.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
@@ -17,6 +16,8 @@ const PING = new SerializedHubMessage({ type: MessageType.Ping });
  */
 export class HubConnectionHandler {
   private readonly connections = new Set<HubConnectionContext>();
+  /** Connections by the id of the token they authenticated with, for revocation. */
+  private readonly byTokenId = new Map<string, Set<HubConnectionContext>>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
@@ -35,9 +36,15 @@ export class HubConnectionHandler {
     return this.connections.size;
   }
 
-  onConnected(connection: HttpConnection, user: HubUser | undefined): void {
-    const context = new HubConnectionContext(connection, user, this.services);
+  onConnected(connection: HttpConnection): void {
+    const context = new HubConnectionContext(connection, connection.user, this.services);
     this.connections.add(context);
+    const tokenId = connection.user?.tokenId;
+    if (tokenId !== undefined) {
+      let contexts = this.byTokenId.get(tokenId);
+      if (!contexts) this.byTokenId.set(tokenId, (contexts = new Set()));
+      contexts.add(context);
+    }
     connection.attachApplication({
       onData: (data, isBinary) => this.onData(context, data, isBinary),
       onTransportClosed: () => void this.onTransportClosed(context),
@@ -47,6 +54,13 @@ export class HubConnectionHandler {
   /** Sends Close to every connection; with `allowReconnect` the official clients reconnect (to another node). */
   closeAll(options: { error?: string; allowReconnect?: boolean }): void {
     for (const context of this.connections) context.close(options);
+  }
+
+  /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */
+  closeConnectionsOfToken(tokenId: string, error: string): number {
+    const contexts = [...(this.byTokenId.get(tokenId) ?? [])];
+    for (const context of contexts) context.close({ error, allowReconnect: true });
+    return contexts.length;
   }
 
   dispose(): void {
@@ -156,6 +170,12 @@ export class HubConnectionHandler {
   private async onTransportClosed(context: HubConnectionContext): Promise<void> {
     context.markClosed();
     this.connections.delete(context);
+    const tokenId = context.user?.tokenId;
+    const contexts = tokenId === undefined ? undefined : this.byTokenId.get(tokenId);
+    if (contexts) {
+      contexts.delete(context);
+      if (contexts.size === 0) this.byTokenId.delete(tokenId as string);
+    }
     if (!context.startup) return;
     await context.startup;
     try {
@@ -187,6 +207,12 @@ export class HubConnectionHandler {
         continue;
       }
       if (context.phase !== 'ready') continue;
+      const expiresAt = context.user?.expiresAt;
+      if (expiresAt !== undefined && now >= expiresAt) {
+        // Clients reconnect through their token factory, with a fresh token.
+        context.close({ error: 'The access token expired.', allowReconnect: true });
+        continue;
+      }
       if (now - context.lastReceivedAt >= clientTimeoutMs) {
         context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
         continue;

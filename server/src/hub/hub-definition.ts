@@ -1,13 +1,11 @@
 import type { z, ZodType } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { Scope } from '../auth/scopes.js';
 import type { TransportType } from '../connections/transport.js';
 import type { HubCallerClients, GroupManager } from './hub-clients.js';
 
-/** The authenticated principal of a connection. */
-export interface HubUser {
-  /** Stable id: user-targeted sends address every connection with the same id. */
-  readonly id: string;
-  readonly claims: Readonly<Record<string, unknown>>;
-}
+/** The authenticated caller of a connection; user-targeted sends address every connection with the same `id`. */
+export type HubUser = Principal;
 
 /** What a hub method knows of its caller and can do with the hub (SignalR's Context, Clients, Groups). */
 export interface HubContext {
@@ -32,6 +30,12 @@ export interface HubMethod {
   /** Schema of every argument past `parameters`, for methods taking any number of them. */
   readonly rest: ZodType | undefined;
   readonly call: (context: HubContext, args: unknown[]) => unknown;
+  /** Scope the caller's token must hold; anyone connected may call the method when unset. */
+  readonly requiredScope: Scope | undefined;
+}
+
+export interface HubMethodOptions {
+  requiredScope?: Scope;
 }
 
 /**
@@ -41,16 +45,28 @@ export interface HubMethod {
 export function hubMethod<const A extends readonly ZodType[]>(
   parameters: A,
   handler: (context: HubContext, ...args: InferArgs<A>) => unknown,
+  options: HubMethodOptions = {},
 ): HubMethod {
-  return { parameters, rest: undefined, call: (context, args) => handler(context, ...(args as InferArgs<A>)) };
+  return {
+    parameters,
+    rest: undefined,
+    call: (context, args) => handler(context, ...(args as InferArgs<A>)),
+    requiredScope: options.requiredScope,
+  };
 }
 
 /** A hub method taking any number of arguments, each matching `item`. */
 export function variadicHubMethod<S extends ZodType>(
   item: S,
   handler: (context: HubContext, ...args: Array<z.output<S>>) => unknown,
+  options: HubMethodOptions = {},
 ): HubMethod {
-  return { parameters: [], rest: item, call: (context, args) => handler(context, ...(args as Array<z.output<S>>)) };
+  return {
+    parameters: [],
+    rest: item,
+    call: (context, args) => handler(context, ...(args as Array<z.output<S>>)),
+    requiredScope: options.requiredScope,
+  };
 }
 
 export interface HubDefinition {

@@ -59,6 +59,12 @@ export class HubDispatcher {
       }
       return;
     }
+    const { requiredScope } = registered.method;
+    if (requiredScope !== undefined && !connection.user?.scopes.includes(requiredScope)) {
+      this.logger.info({ connectionId: connection.connectionId, target: registered.name, requiredScope }, 'hub method refused: missing scope');
+      if (invocationId !== undefined) connection.writeCompletionError(invocationId, ErrorMessages.unauthorized(target));
+      return;
+    }
     const binding = bindArguments(registered.method, message.arguments);
     if (!binding.ok) {
       if (invocationId !== undefined) {

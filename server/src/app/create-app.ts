@@ -1,0 +1,116 @@
+import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
+import type { Logger } from 'pino';
+import { AccessTokenService } from '../auth/access-token-service.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { FailureRateLimiter } from '../auth/failure-rate-limiter.js';
+import { FileTokenStore } from '../auth/file-token-store.js';
+import { HashedSecrets } from '../auth/hashed-secrets.js';
+import { RedisTokenStore } from '../auth/redis-token-store.js';
+import { LocalRevocationBus, RedisRevocationBus, type RevocationBus } from '../auth/revocation-bus.js';
+import { loadSigningKeys } from '../auth/signing-keys.js';
+import { TerminalTokenService } from '../auth/terminal-token-service.js';
+import type { TokenStore } from '../auth/token-store.js';
+import type { TradehubConfig } from '../config/config-schema.js';
+import { Directory } from '../config/directory.js';
+import type { HubEndpoint } from '../connections/hub-endpoint.js';
+import type { HubOptions } from '../hub/hub-options.js';
+import { errorHandler } from '../http/error-handler.js';
+import { HubHost } from '../http/hub-host.js';
+import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
+import { managerRoutes } from '../http/routes/manager-routes.js';
+import { oauthRoutes } from '../http/routes/oauth-routes.js';
+import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
+import { interopHub } from '../interop/interop-hub.js';
+import { nodeId } from '../node-identity.js';
+import { silentLogger } from '../observability/logger.js';
+import { tradeHub } from '../trade/trade-hub.js';
+import { connectRedis, type RedisConnections } from './redis-connections.js';
+
+export interface TradehubAppOptions {
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  hubOptions?: Partial<HubOptions>;
+  shutdownGraceMs?: number;
+}
+
+/** A composed tradehub node: HTTP host, hubs, auth services and their storage. */
+export interface TradehubApp {
+  readonly host: HubHost;
+  readonly nodeId: string;
+  readonly tradeHub: HubEndpoint;
+  readonly interopHub: HubEndpoint;
+  readonly accessTokens: AccessTokenService;
+  readonly terminalTokens: TerminalTokenService;
+  readonly directory: Directory;
+  /** Denies a JWT id everywhere and closes its connections on every node. */
+  revoke(tokenId: string, expiresAt: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createTradehubApp(config: TradehubConfig, options: TradehubAppOptions = {}): Promise<TradehubApp> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? silentLogger;
+  const node = config.nodeId ?? nodeId();
+  const directory = new Directory(config);
+  const keys = loadSigningKeys(config, env);
+  const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
+  const secrets = await HashedSecrets.fromDirectory(directory, config.organizations.map((o) => o.id), env);
+
+  let redis: RedisConnections | undefined;
+  let store: TokenStore;
+  let revocations: RevocationBus;
+  if (config.redis) {
+    redis = await connectRedis(config.redis.url, logger);
+    store = new RedisTokenStore(redis.commands, config.redis.keyPrefix);
+    revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, config.redis.keyPrefix);
+  } else {
+    store = new FileTokenStore(config.dataDir);
+    revocations = new LocalRevocationBus();
+  }
+  const terminalTokens = new TerminalTokenService(store, revocations, directory);
+  const authenticator = new Authenticator(accessTokens, terminalTokens, store);
+  const failures = new FailureRateLimiter(config.auth.failureWindowSeconds * 1000);
+  const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
+    await store.revokeTokenId(tokenId, expiresAt);
+    await revocations.publish(tokenId);
+  };
+
+  const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
+  const limits = {
+    maxFailuresPerClient: config.auth.maxFailuresPerClient,
+    maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
+    lifetimeSeconds: config.auth.accessTokenLifetimeSeconds,
+  };
+  host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
+  host.app.use(jwksRoute(keys.jwks));
+  host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));
+  host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
+  host.app.use(directoryRoutes(directory, authenticator));
+  const tradeEndpoint = host.mapHub({
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory), authenticator, ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
+  });
+  // The interop hub stays anonymous: it exists to check SignalR clients, and holds no data.
+  const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}) });
+  host.app.use(errorHandler(logger));
+  revocations.onRevoked((tokenId) => {
+    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId);
+    if (closed > 0) logger.info({ tokenId, closed }, 'closed connections of a revoked token');
+  });
+
+  return {
+    host,
+    nodeId: node,
+    tradeHub: tradeEndpoint,
+    interopHub: interopEndpoint,
+    accessTokens,
+    terminalTokens,
+    directory,
+    revoke,
+    close: async () => {
+      await host.close();
+      await revocations.close();
+      await store.close();
+      await redis?.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { createClient, type RedisClientType } from 'redis';
+import type { Logger } from 'pino';
+
+export interface RedisConnections {
+  /** For commands and PUBLISH. */
+  commands: RedisClientType;
+  /** For SUBSCRIBE only: Redis reserves a subscribed connection for pub/sub. */
+  subscriber: RedisClientType;
+  close(): Promise<void>;
+}
+
+/** Opens the two Redis connections a node needs; they reconnect by themselves after an outage. */
+export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
+  const commands: RedisClientType = createClient({ url });
+  const subscriber: RedisClientType = commands.duplicate();
+  for (const [role, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
+    // Without a listener an 'error' event would end the process; the client retries on its own.
+    client.on('error', (error: Error) => logger.warn({ role, reason: error.message }, 'redis connection error'));
+  }
+  await Promise.all([commands.connect(), subscriber.connect()]);
+  return {
+    commands,
+    subscriber,
+    close: async () => {
+      await Promise.all([commands.close().catch(() => undefined), subscriber.close().catch(() => undefined)]);
+    },
+  };
+}

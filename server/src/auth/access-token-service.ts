@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { AuthError } from './auth-error.js';
+import type { Principal, PrincipalKind } from './principal.js';
+import { isScope, parseScopeString, type Scope } from './scopes.js';
+import type { SigningKeys } from './signing-keys.js';
+
+export interface AccessTokenRequest {
+  subject: string;
+  kind: PrincipalKind;
+  organization: string;
+  scopes: readonly Scope[];
+  platforms: readonly string[];
+  logins?: readonly string[];
+  lifetimeSeconds: number;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  tokenId: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+/** Claims tradehub adds to the registered ones (RFC 7519 section 4.1). */
+interface TradehubClaims {
+  scope: string;
+  org: string;
+  plat: string[];
+  logins?: string[];
+  knd: PrincipalKind;
+}
+
+/** Longest token accepted: a guard against oversized input before any parsing. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** Issues and verifies JWT access tokens with `jsonwebtoken`, pinning algorithm, issuer and audience. */
+export class AccessTokenService {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly issuer: string,
+    private readonly audience: string,
+  ) {}
+
+  issue(request: AccessTokenRequest): IssuedAccessToken {
+    const tokenId = randomUUID();
+    const now = Math.floor(Date.now() / 1000);
+    const claims: TradehubClaims = {
+      scope: request.scopes.join(' '),
+      org: request.organization,
+      plat: [...request.platforms],
+      ...(request.logins ? { logins: [...request.logins] } : {}),
+      knd: request.kind,
+    };
+    const token = jwt.sign({ ...claims, iat: now, nbf: now }, this.keys.signing.key, {
+      algorithm: this.keys.algorithm,
+      keyid: this.keys.signing.kid,
+      issuer: this.issuer,
+      audience: this.audience,
+      subject: request.subject,
+      jwtid: tokenId,
+      // A number: jsonwebtoken reads a string of digits as milliseconds.
+      expiresIn: request.lifetimeSeconds,
+    });
+    return { token, tokenId, expiresIn: request.lifetimeSeconds, expiresAt: (now + request.lifetimeSeconds) * 1000 };
+  }
+
+  /**
+   * Checks signature, algorithm, issuer, audience and time claims.
+   * @throws AuthError `invalid_token` with a description that never repeats the token.
+   */
+  verify(token: string, options: { ignoreExpiration?: boolean } = {}): Principal {
+    if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token', 'The token is too large.');
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload === 'string') throw new AuthError('invalid_token', 'The token is malformed.');
+    if (decoded.header.alg !== this.keys.algorithm) {
+      throw new AuthError('invalid_token', 'The token is signed with an algorithm this server does not accept.');
+    }
+    const key = this.keys.verification.get(decoded.header.kid ?? '');
+    if (!key) throw new AuthError('invalid_token', 'The token names an unknown signing key.');
+    let payload: jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, key.key, {
+        algorithms: [this.keys.algorithm],
+        issuer: this.issuer,
+        audience: this.audience,
+        ignoreExpiration: options.ignoreExpiration ?? false,
+        clockTolerance: 5,
+      }) as jwt.JwtPayload;
+    } catch (error) {
+      throw new AuthError('invalid_token', describeVerifyError(error));
+    }
+    return principalFromClaims(payload);
+  }
+}
+
+function describeVerifyError(error: unknown): string {
+  if (error instanceof jwt.TokenExpiredError) return 'The token expired.';
+  if (error instanceof jwt.NotBeforeError) return 'The token is not valid yet.';
+  if (error instanceof jwt.JsonWebTokenError) {
+    if (error.message.startsWith('jwt issuer invalid')) return 'The token issuer is not accepted.';
+    if (error.message.startsWith('jwt audience invalid')) return 'The token audience is not accepted.';
+    if (error.message === 'invalid signature') return 'The token signature is invalid.';
+    if (error.message === 'invalid algorithm') return 'The token is signed with an algorithm this server does not accept.';
+  }
+  return 'The token is invalid.';
+}
+
+function principalFromClaims(payload: jwt.JwtPayload): Principal {
+  const { sub, jti, exp, scope, org, plat, logins, knd } = payload as jwt.JwtPayload & Partial<TradehubClaims>;
+  if (typeof exp !== 'number') throw new AuthError('invalid_token', 'The token has no expiry.');
+  if (typeof sub !== 'string' || typeof jti !== 'string' || typeof org !== 'string' || typeof scope !== 'string'
+    || !Array.isArray(plat) || (knd !== 'client' && knd !== 'manager' && knd !== 'terminal')) {
+    throw new AuthError('invalid_token', 'The token lacks required claims.');
+  }
+  return {
+    id: sub,
+    kind: knd,
+    organization: org,
+    scopes: parseScopeString(scope).filter(isScope),
+    platforms: plat.filter((p): p is string => typeof p === 'string'),
+    logins: Array.isArray(logins) ? logins.filter((l): l is string => typeof l === 'string') : undefined,
+    tokenId: jti,
+    expiresAt: exp * 1000,
+  };
+}

@@ -1,0 +1,22 @@
+import type { AccessTokenService } from './access-token-service.js';
+import { AuthError } from './auth-error.js';
+import type { Principal } from './principal.js';
+import { TERMINAL_TOKEN_PREFIX, type TerminalTokenService } from './terminal-token-service.js';
+import type { TokenStore } from './token-store.js';
+
+/** Turns any bearer token tradehub accepts (JWT access token or terminal token) into a principal. */
+export class Authenticator {
+  constructor(
+    private readonly accessTokens: AccessTokenService,
+    private readonly terminalTokens: TerminalTokenService,
+    private readonly store: TokenStore,
+  ) {}
+
+  /** @throws AuthError */
+  async authenticate(token: string, deviceId: string | undefined): Promise<Principal> {
+    if (token.startsWith(TERMINAL_TOKEN_PREFIX)) return this.terminalTokens.authenticate(token, deviceId);
+    const principal = this.accessTokens.verify(token);
+    if (await this.store.isTokenIdRevoked(principal.tokenId)) throw new AuthError('invalid_token', 'The token was revoked.');
+    return principal;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Counts failed authentications per key (client id, address) in a sliding window, so that
+ * guessing secrets is slowed down without locking out callers who succeed.
+ */
+export class FailureRateLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Seconds until `key` may try again, or 0 when it may now. */
+  retryAfterSeconds(key: string, limit: number): number {
+    const recent = this.recent(key);
+    if (recent.length < limit) return 0;
+    const oldest = recent[recent.length - limit] ?? Date.now();
+    return Math.max(1, Math.ceil((oldest + this.windowMs - Date.now()) / 1000));
+  }
+
+  recordFailure(key: string): void {
+    const recent = this.recent(key);
+    recent.push(Date.now());
+    this.failures.set(key, recent);
+    if (this.failures.size > 100_000) this.prune();
+  }
+
+  private recent(key: string): number[] {
+    const since = Date.now() - this.windowMs;
+    return (this.failures.get(key) ?? []).filter((at) => at > since);
+  }
+
+  private prune(): void {
+    for (const key of [...this.failures.keys()]) {
+      if (this.recent(key).length === 0) this.failures.delete(key);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type TradehubConfig } from './config-schema.js';
+import { demoConfig, DEMO_SECRETS } from './demo-config.js';
+import { resolveSecret } from './secret-ref.js';
+
+export interface LoadedConfig {
+  config: TradehubConfig;
+  /** True for the embedded default with its published demo credentials. */
+  demo: boolean;
+}
+
+/**
+ * Reads the configuration: the file named by `TRADEHUB_CONFIG` (YAML or JSON), or the demo
+ * default; then environment overrides (`TRADEHUB_DATA_DIR`, `REDIS_URL`, `TRADEHUB_JWT_SECRET`,
+ * `NODE_ID`). Errors name the offending field and never echo a value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const path = env.TRADEHUB_CONFIG;
+  let raw: unknown;
+  let demo = false;
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      throw new Error(`Cannot read configuration file ${path}.`);
+    }
+    try {
+      raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw new Error(`Configuration file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  } else {
+    raw = demoConfig(env.TRADEHUB_DATA_DIR ?? './data');
+    demo = true;
+  }
+  const config = parseConfig(raw, path ?? 'the embedded demo configuration');
+  applyEnvOverrides(config, env);
+  if (env.NODE_ENV === 'production') refuseDemoSecrets(config, demo, env);
+  return { config, demo };
+}
+
+export function parseConfig(raw: unknown, source: string): TradehubConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new Error(`Invalid configuration in ${source}:\n${describeIssues(result.error)}`);
+  checkReferences(result.data, source);
+  return result.data;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+}
+
+/** Cross-references zod cannot see: unique ids, clients naming existing organizations and platforms. */
+function checkReferences(config: TradehubConfig, source: string): void {
+  const problems: string[] = [];
+  const platformsByOrganization = new Map<string, Set<string>>();
+  const allPlatforms = new Set<string>();
+  for (const organization of config.organizations) {
+    if (platformsByOrganization.has(organization.id)) problems.push(`organization '${organization.id}' is defined twice`);
+    const ids = new Set<string>();
+    for (const platform of organization.platforms) {
+      if (allPlatforms.has(platform.id)) problems.push(`platform '${platform.id}' is defined twice`);
+      allPlatforms.add(platform.id);
+      ids.add(platform.id);
+    }
+    platformsByOrganization.set(organization.id, ids);
+  }
+  const clientIds = new Set<string>();
+  for (const client of config.clients) {
+    if (clientIds.has(client.id)) problems.push(`client '${client.id}' is defined twice`);
+    clientIds.add(client.id);
+    const platforms = platformsByOrganization.get(client.organization);
+    if (!platforms) {
+      problems.push(`client '${client.id}' names unknown organization '${client.organization}'`);
+      continue;
+    }
+    for (const platform of client.platforms ?? []) {
+      if (!platforms.has(platform)) problems.push(`client '${client.id}' names platform '${platform}', which is not in organization '${client.organization}'`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+function applyEnvOverrides(config: TradehubConfig, env: NodeJS.ProcessEnv): void {
+  if (env.TRADEHUB_DATA_DIR) config.dataDir = env.TRADEHUB_DATA_DIR;
+  if (env.NODE_ID) config.nodeId = env.NODE_ID;
+  if (env.REDIS_URL) config.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? config.redis?.keyPrefix ?? 'tradehub' };
+  if (env.TRADEHUB_JWT_SECRET) config.auth.signing = { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' };
+}
+
+function refuseDemoSecrets(config: TradehubConfig, demo: boolean, env: NodeJS.ProcessEnv): void {
+  if (demo) {
+    throw new Error('NODE_ENV=production needs a configuration file (TRADEHUB_CONFIG): the embedded demo credentials are public.');
+  }
+  const secrets = [
+    ...config.clients.map((client) => ({ where: `client '${client.id}'`, ref: client.secret })),
+    ...config.organizations.flatMap((organization) => organization.platforms.flatMap((platform) =>
+      platform.managers.map((manager) => ({ where: `manager ${manager.login} of platform '${platform.id}'`, ref: manager.password })))),
+  ];
+  for (const { where, ref } of secrets) {
+    if (DEMO_SECRETS.has(resolveSecret(ref, env, where))) {
+      throw new Error(`NODE_ENV=production refuses the public demo secret of ${where}.`);
+    }
+  }
+}

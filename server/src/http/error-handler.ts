@@ -1,0 +1,42 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+interface HttpErrorLike {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/**
+ * Last stop for errors of any route: a JSON answer that names the problem without echoing
+ * input (which may hold a secret), and a log line without the request's credentials.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const httpError = (typeof error === 'object' && error !== null ? error : {}) as HttpErrorLike;
+    const status = httpError.status ?? httpError.statusCode ?? 500;
+    if (status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (res.headersSent) return;
+    const description = status === 413
+      ? 'The request body is too large.'
+      : status < 500 && httpError.expose !== false
+        ? describeClientError(httpError.type)
+        : 'The request could not be completed.';
+    res.status(status).json({ error: status < 500 ? 'invalid_request' : 'server_error', error_description: description });
+  };
+}
+
+function describeClientError(type: string | undefined): string {
+  switch (type) {
+    case 'entity.parse.failed':
+      return 'The request body is not valid JSON.';
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return 'The request body encoding is not supported.';
+    case 'parameters.too.many':
+      return 'The request has too many parameters.';
+    default:
+      return 'The request is invalid.';
+  }
+}
