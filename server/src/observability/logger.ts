@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 /**
  * Paths that may carry credentials. pino replaces them before a line is written, so that a
@@ -17,8 +17,10 @@ const REDACTED_PATHS = [
   'token',
 ];
 
-export function createLogger(level: LevelWithSilent = 'info'): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+/** JSON lines to stdout, or to `destination` (tests capture logs this way). */
+export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** For embedding and tests: logs nothing. */

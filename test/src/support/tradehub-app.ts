@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTradehubApp, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
+import { Writable } from 'node:stream';
+import { createLogger, createTradehubApp, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
 
 export interface RunningTradehub {
   app: TradehubApp;
@@ -21,6 +22,8 @@ export interface StartOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   hubOptions?: Partial<HubOptions>;
+  /** Receives every log line (JSON text) of the node, at debug level. */
+  logLines?: string[];
 }
 
 /** Starts a complete tradehub node (auth, hubs, API) on a random loopback port. */
@@ -34,6 +37,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   const app = await createTradehubApp(config, {
     env: options.env ?? {},
     shutdownGraceMs: 1_000,
+    ...(options.logLines ? { logger: createLogger('debug', collectInto(options.logLines)) } : {}),
     ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
   const { port } = await app.host.listen(0, '127.0.0.1');
@@ -65,4 +69,13 @@ export async function clientToken(baseUrl: string, clientId: string, secret: str
   });
   if (response.status !== 200) throw new Error(`token request failed with ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
+}
+
+function collectInto(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      done();
+    },
+  });
 }
