@@ -1,2 +1,3 @@
 export * from './interop-hub.js';
 export * from './server-info.js';
+export * from './trade/index.js';

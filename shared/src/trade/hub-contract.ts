@@ -1,0 +1,69 @@
+import type { TradeEnvelope } from './events.js';
+
+/** Hub methods of the trade hub (`/hubs/trade`), by the name clients invoke. */
+export const TradeHubMethod = {
+  GetServerInfo: 'GetServerInfo',
+  GetMyAccess: 'GetMyAccess',
+  GetPlatforms: 'GetPlatforms',
+  Subscribe: 'Subscribe',
+  Unsubscribe: 'Unsubscribe',
+  Publish: 'Publish',
+  StreamTopic: 'StreamTopic',
+  PublishStream: 'PublishStream',
+} as const;
+
+/** Client handlers the trade hub invokes. */
+export const TradeClientMethod = {
+  /** `OnEvent(envelope)`: one live event of a subscribed topic. */
+  OnEvent: 'OnEvent',
+  /** `OnConnectionStatus(status)`: sent once, right after connecting. */
+  OnConnectionStatus: 'OnConnectionStatus',
+} as const;
+
+/** Where a consumer stands in a topic: the last `seq` it has seen in `epoch`. */
+export interface TopicPosition {
+  epoch: string;
+  seq: number;
+}
+
+/** Current state of a topic, consistent with `(epoch, seq)`: every event up to `seq` is in it. */
+export type TopicSnapshot =
+  | { kind: 'ticks'; ticks: Array<Extract<TradeEnvelope, { type: 'tick' }>['data']> }
+  | { kind: 'accounts'; accounts: AccountSnapshot[] }
+  | { kind: 'status'; status: Extract<TradeEnvelope, { type: 'platform.status' }>['data'] | null }
+  | { kind: 'symbols'; symbols: Array<Extract<TradeEnvelope, { type: 'symbol' }>['data']> }
+  | { kind: 'margin' };
+
+export interface AccountSnapshot {
+  login: string;
+  account: Extract<TradeEnvelope, { type: 'account' }>['data'] | null;
+  positions: Array<Extract<TradeEnvelope, { type: 'position' }>['data']>;
+  orders: Array<Extract<TradeEnvelope, { type: 'order' }>['data']>;
+}
+
+/**
+ * The answer for one topic of `Subscribe`:
+ * - `snapshot`: start from this state at `(epoch, seq)`; live events follow from `seq + 1`.
+ * - `resumed`: the missed events since the given position, in order; live events follow.
+ * - `error`: the topic was refused (unknown, not allowed); other topics are unaffected.
+ * `resetReason` says why a resume fell back to a snapshot.
+ */
+export type SubscribeResult =
+  | { topic: string; status: 'snapshot'; epoch: string; seq: number; snapshot: TopicSnapshot; resetReason?: 'epoch_changed' | 'history_gone' | 'ahead_of_server' }
+  | { topic: string; status: 'resumed'; epoch: string; seq: number; events: TradeEnvelope[] }
+  | { topic: string; status: 'error'; error: string };
+
+export interface ConnectionStatus {
+  connectionId: string;
+  nodeId: string;
+  serverTime: number;
+  subject: string;
+  organization: string;
+  scopes: string[];
+  platforms: string[];
+}
+
+export interface PublishResult {
+  /** Per event, in input order: its topic and seq, or `duplicate` when its id was already stored. */
+  results: Array<{ topic: string; seq: number; duplicate: boolean }>;
+}

@@ -1,0 +1,82 @@
+import type { TradeEventInput, TradeEventType } from './events.js';
+
+/**
+ * Topics are hierarchical so that permissions are checked by prefix:
+ * `platforms/{platform}/status`, `platforms/{platform}/symbols`, `platforms/{platform}/ticks/{symbol}`,
+ * `platforms/{platform}/accounts/{login}` (account state, positions, orders and deals of one login),
+ * `platforms/{platform}/margin` (margin events of every login: for callers not restricted to logins).
+ * `*` as the last part subscribes to every symbol or login of a platform.
+ */
+export const Topics = {
+  status: (platform: string) => `platforms/${platform}/status`,
+  symbols: (platform: string) => `platforms/${platform}/symbols`,
+  ticks: (platform: string, symbol: string) => `platforms/${platform}/ticks/${symbol}`,
+  account: (platform: string, login: string) => `platforms/${platform}/accounts/${login}`,
+  margin: (platform: string) => `platforms/${platform}/margin`,
+  allTicks: (platform: string) => `platforms/${platform}/ticks/*`,
+  allAccounts: (platform: string) => `platforms/${platform}/accounts/*`,
+} as const;
+
+export type TopicKind = 'status' | 'symbols' | 'ticks' | 'accounts' | 'margin';
+
+export interface ParsedTopic {
+  topic: string;
+  platformId: string;
+  kind: TopicKind;
+  /** Symbol or login for `ticks` and `accounts`; `*` for a wildcard. */
+  key?: string;
+  wildcard: boolean;
+}
+
+const TOPIC = /^platforms\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/(status|symbols|margin|ticks|accounts)(?:\/([A-Za-z0-9][A-Za-z0-9._#&+-]{0,31}|\*))?$/;
+
+/** Reads a topic name; undefined when it is not one. */
+export function parseTopic(topic: string): ParsedTopic | undefined {
+  const match = TOPIC.exec(topic);
+  if (!match) return undefined;
+  const [, platformId, kind, key] = match as unknown as [string, string, TopicKind, string | undefined];
+  const keyed = kind === 'ticks' || kind === 'accounts';
+  if (keyed !== (key !== undefined)) return undefined;
+  if (kind === 'accounts' && key !== undefined && key !== '*' && !/^\d{1,20}$/.test(key)) return undefined;
+  return { topic, platformId, kind, ...(key !== undefined ? { key } : {}), wildcard: key === '*' };
+}
+
+const KIND_OF_TYPE: Record<TradeEventType, TopicKind> = {
+  'tick': 'ticks',
+  'deal': 'accounts',
+  'order': 'accounts',
+  'position': 'accounts',
+  'account': 'accounts',
+  'margin': 'margin',
+  'platform.status': 'status',
+  'symbol': 'symbols',
+};
+
+/** The one topic an event is published to. */
+export function topicOf(event: TradeEventInput): string {
+  switch (event.type) {
+    case 'tick':
+      return Topics.ticks(event.platformId, event.data.symbol);
+    case 'deal':
+    case 'order':
+    case 'position':
+    case 'account':
+      return Topics.account(event.platformId, event.data.login);
+    case 'margin':
+      return Topics.margin(event.platformId);
+    case 'platform.status':
+      return Topics.status(event.platformId);
+    case 'symbol':
+      return Topics.symbols(event.platformId);
+  }
+}
+
+export function topicKindOf(type: TradeEventType): TopicKind {
+  return KIND_OF_TYPE[type];
+}
+
+/** Whether a concrete topic falls under a subscription (itself, or the wildcard covering it). */
+export function topicMatches(subscription: string, topic: string): boolean {
+  if (subscription === topic) return true;
+  return subscription.endsWith('/*') && topic.startsWith(subscription.slice(0, -1)) && !topic.slice(subscription.length - 1).includes('/');
+}
