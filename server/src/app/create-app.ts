@@ -23,7 +23,11 @@ import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
 import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
+import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
+import type { TradeBroker } from '../trade/broker/trade-broker.js';
+import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
+import { TradeService } from '../trade/trade-service.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 
 export interface TradehubAppOptions {
@@ -42,6 +46,7 @@ export interface TradehubApp {
   readonly accessTokens: AccessTokenService;
   readonly terminalTokens: TerminalTokenService;
   readonly directory: Directory;
+  readonly trade: TradeService;
   /** Denies a JWT id everywhere and closes its connections on every node. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
   close(): Promise<void>;
@@ -75,6 +80,12 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     await revocations.publish(tokenId);
   };
 
+  const broker: TradeBroker = new InMemoryTradeBroker({
+    historyLength: config.trade.historyLength,
+    dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
+  });
+  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
+
   const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
   const limits = {
     maxFailuresPerClient: config.auth.maxFailuresPerClient,
@@ -87,7 +98,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(directoryRoutes(directory, authenticator));
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory), authenticator, ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
   // The interop hub stays anonymous: it exists to check SignalR clients, and holds no data.
   const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}) });
@@ -105,9 +116,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     accessTokens,
     terminalTokens,
     directory,
+    trade,
     revoke,
     close: async () => {
       await host.close();
+      await broker.close();
       await revocations.close();
       await store.close();
       await redis?.close();

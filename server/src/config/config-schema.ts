@@ -68,6 +68,12 @@ export const configSchema = z.object({
     issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
     maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
   }),
+  trade: z.object({
+    /** Events kept per topic for replay after a reconnect. */
+    historyLength: z.number().int().min(10).max(1_000_000).default(10_000),
+    /** How long an event id is remembered, so that a republished event is stored once. */
+    dedupeWindowSeconds: z.number().int().min(1).max(7 * 86_400).default(86_400),
+  }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400 }),
   redis: z.object({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),

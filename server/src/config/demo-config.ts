@@ -23,6 +23,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
       issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
       maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
     },
+    trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400 },
     organizations: [{
       id: 'demo',
       name: 'Demo organization',

@@ -8,8 +8,12 @@ export type BindingResult = { ok: true; args: unknown[] } | { ok: false; reason:
  */
 export function bindArguments(method: HubMethod, args: unknown[]): BindingResult {
   const expected = method.parameters.length;
-  if (method.rest === undefined ? args.length !== expected : args.length < expected) {
-    return { ok: false, reason: `Invocation provides ${args.length} argument(s) but target expects ${method.rest ? 'at least ' : ''}${expected}.` };
+  const required = method.requiredParameterCount;
+  const tooFew = args.length < required;
+  const tooMany = method.rest === undefined && args.length > expected;
+  if (tooFew || tooMany) {
+    const count = method.rest !== undefined ? `at least ${required}` : required === expected ? `${expected}` : `${required} to ${expected}`;
+    return { ok: false, reason: `Invocation provides ${args.length} argument(s) but target expects ${count}.` };
   }
   const bound: unknown[] = new Array(args.length);
   for (let index = 0; index < args.length; index++) {

@@ -5,7 +5,7 @@ import type { HubConnectionSink, HubLifetimeManager } from '../lifetime/hub-life
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { MessageType, type HubMessage } from '../protocol/messages.js';
-import type { HubContext, HubUser } from './hub-definition.js';
+import type { HubConnectionHookContext, HubUser } from './hub-definition.js';
 import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
 import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
@@ -29,7 +29,7 @@ export interface HubServices {
 const EMPTY = Buffer.alloc(0);
 
 /** The hub's view of one connection: protocol, timers' bookkeeping, pending calls, and the context hub code sees. */
-export class HubConnectionContext implements HubConnectionSink, HubContext {
+export class HubConnectionContext implements HubConnectionSink, HubConnectionHookContext {
   phase: HubConnectionPhase = 'handshake';
   protocol: HubProtocol | undefined;
   /** Bytes of a message that has not fully arrived yet. */
@@ -49,7 +49,7 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
   private callerClients: HubCallerClients | undefined;
 
   constructor(
-    readonly connection: HttpConnection,
+    readonly httpConnection: HttpConnection,
     readonly user: HubUser | undefined,
     private readonly services: HubServices,
   ) {
@@ -60,7 +60,7 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
   }
 
   get connectionId(): string {
-    return this.connection.connectionId;
+    return this.httpConnection.connectionId;
   }
 
   get userId(): string | undefined {
@@ -68,7 +68,7 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
   }
 
   get transport(): TransportType {
-    return this.connection.transportType ?? 'WebSockets';
+    return this.httpConnection.transportType ?? 'WebSockets';
   }
 
   get connectionAborted(): AbortSignal {
@@ -84,17 +84,21 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
     return this.services.groups;
   }
 
+  get connection(): HubConnectionSink {
+    return this;
+  }
+
   abort(): void {
     this.close({});
   }
 
   write(message: SerializedHubMessage): void {
     if (!this.protocol || (this.phase !== 'ready' && this.phase !== 'starting')) return;
-    if (this.connection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
+    if (this.httpConnection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
     }
-    this.connection.send(message.for(this.protocol));
+    this.httpConnection.send(message.for(this.protocol));
     this.sentSinceHeartbeat = true;
   }
 
@@ -110,7 +114,7 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
   close(options: CloseOptions): void {
     if (this.phase === 'closed') return;
     if (this.protocol && (this.phase === 'ready' || this.phase === 'starting')) {
-      this.connection.send(this.protocol.writeMessage({
+      this.httpConnection.send(this.protocol.writeMessage({
         type: MessageType.Close,
         ...(options.error !== undefined ? { error: options.error } : {}),
         ...(options.allowReconnect ? { allowReconnect: true } : {}),
@@ -119,7 +123,7 @@ export class HubConnectionContext implements HubConnectionSink, HubContext {
     this.phase = 'closed';
     this.invocations.clear();
     this.abortController.abort();
-    this.connection.close();
+    this.httpConnection.close();
   }
 
   /** Marks the context closed after the transport went away by itself. */

@@ -109,20 +109,20 @@ export class HubConnectionHandler {
     const protocol = this.protocols.get(name);
     if (!protocol) return this.refuseHandshake(context, ErrorMessages.protocolNotSupported(name));
     if (!isVersionSupported(protocol, version)) return this.refuseHandshake(context, ErrorMessages.versionNotSupported(name, version));
-    if (protocol.transferFormat === 'Binary' && !context.connection.supportsBinary) {
+    if (protocol.transferFormat === 'Binary' && !context.httpConnection.supportsBinary) {
       return this.refuseHandshake(context, ErrorMessages.transferFormatNotSupported(name, protocol.transferFormat));
     }
     context.protocol = protocol;
     context.phase = 'starting';
     context.inbound = Buffer.from(result.remaining);
-    context.connection.send(writeHandshakeResponse());
+    context.httpConnection.send(writeHandshakeResponse());
     context.sentSinceHeartbeat = true;
     context.startup = this.start(context);
   }
 
   private refuseHandshake(context: HubConnectionContext, error: string): void {
     this.services.logger.debug({ connectionId: context.connectionId, error }, 'handshake refused');
-    context.connection.send(writeHandshakeResponse(error));
+    context.httpConnection.send(writeHandshakeResponse(error));
     context.close({});
   }
 

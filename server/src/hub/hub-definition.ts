@@ -2,6 +2,7 @@ import type { z, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Scope } from '../auth/scopes.js';
 import type { TransportType } from '../connections/transport.js';
+import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import type { HubCallerClients, GroupManager } from './hub-clients.js';
 
 /** The authenticated caller of a connection; user-targeted sends address every connection with the same `id`. */
@@ -20,13 +21,25 @@ export interface HubContext {
   abort(): void;
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
+  /** The caller's connection as fan-out code addresses it: messages written here are framed once per protocol. */
+  readonly connection: HubConnectionSink;
+  /**
+   * Runs `callback` right after this invocation's Completion was written, so that messages it
+   * sends reach the caller after the method's result (e.g. live events after a snapshot).
+   */
+  afterCompletion(callback: () => void): void;
 }
+
+/** What a hook that runs outside an invocation (connect, disconnect) gets: everything but afterCompletion. */
+export type HubConnectionHookContext = Omit<HubContext, 'afterCompletion'>;
 
 type InferArgs<A extends readonly ZodType[]> = { -readonly [K in keyof A]: z.output<A[K]> };
 
 /** A method as the dispatcher sees it: its argument schemas and a type-erased call. */
 export interface HubMethod {
   readonly parameters: readonly ZodType[];
+  /** Trailing parameters whose schema accepts `undefined` may be left out by the caller. */
+  readonly requiredParameterCount: number;
   /** Schema of every argument past `parameters`, for methods taking any number of them. */
   readonly rest: ZodType | undefined;
   readonly call: (context: HubContext, args: unknown[]) => unknown;
@@ -49,6 +62,7 @@ export function hubMethod<const A extends readonly ZodType[]>(
 ): HubMethod {
   return {
     parameters,
+    requiredParameterCount: requiredCount(parameters),
     rest: undefined,
     call: (context, args) => handler(context, ...(args as InferArgs<A>)),
     requiredScope: options.requiredScope,
@@ -63,17 +77,24 @@ export function variadicHubMethod<S extends ZodType>(
 ): HubMethod {
   return {
     parameters: [],
+    requiredParameterCount: 0,
     rest: item,
     call: (context, args) => handler(context, ...(args as Array<z.output<S>>)),
     requiredScope: options.requiredScope,
   };
 }
 
+function requiredCount(parameters: readonly ZodType[]): number {
+  let count = parameters.length;
+  while (count > 0 && parameters[count - 1]?.safeParse(undefined).success) count--;
+  return count;
+}
+
 export interface HubDefinition {
   /** Methods by name; clients match names case-insensitively. */
   readonly methods: Readonly<Record<string, HubMethod>>;
-  onConnected?(context: HubContext): void | Promise<void>;
-  onDisconnected?(context: HubContext, error: Error | undefined): void | Promise<void>;
+  onConnected?(context: HubConnectionHookContext): void | Promise<void>;
+  onDisconnected?(context: HubConnectionHookContext, error: Error | undefined): void | Promise<void>;
 }
 
 export function defineHub(definition: HubDefinition): HubDefinition {

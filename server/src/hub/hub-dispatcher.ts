@@ -5,6 +5,7 @@ import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
 import type { HubDefinition } from './hub-definition.js';
 import { HubMethodRegistry } from './hub-method-registry.js';
+import { InvocationScope } from './invocation-scope.js';
 
 /** Binds incoming hub messages to hub methods and answers them (DefaultHubDispatcher). */
 export class HubDispatcher {
@@ -74,8 +75,9 @@ export class HubDispatcher {
     }
     if (invocationId !== undefined) connection.pendingInvocationIds.add(invocationId);
     const accepted = connection.invocations.enqueue(async () => {
+      const scope = new InvocationScope(connection);
       try {
-        const result: unknown = await registered.method.call(connection, binding.args);
+        const result: unknown = await registered.method.call(scope, binding.args);
         if (invocationId !== undefined) {
           connection.writeMessage({ type: MessageType.Completion, invocationId, ...(result !== undefined ? { result } : {}) });
         }
@@ -86,6 +88,7 @@ export class HubDispatcher {
         }
       } finally {
         if (invocationId !== undefined) connection.pendingInvocationIds.delete(invocationId);
+        scope.completed();
       }
     });
     if (!accepted) {

@@ -18,7 +18,12 @@ export const TradeClientMethod = {
   OnEvent: 'OnEvent',
   /** `OnConnectionStatus(status)`: sent once, right after connecting. */
   OnConnectionStatus: 'OnConnectionStatus',
+  /** `OnResync(notice)`: a topic must be resubscribed to get a fresh snapshot. */
+  OnResync: 'OnResync',
 } as const;
+
+/** `Subscribe(topics, resume?)`: `resume` maps concrete topics to the position the client reached. */
+export type ResumePositions = Record<string, TopicPosition>;
 
 /** Where a consumer stands in a topic: the last `seq` it has seen in `epoch`. */
 export interface TopicPosition {
@@ -48,10 +53,30 @@ export interface AccountSnapshot {
  * - `error`: the topic was refused (unknown, not allowed); other topics are unaffected.
  * `resetReason` says why a resume fell back to a snapshot.
  */
+export type TopicResult =
+  | { topic: string; status: 'snapshot'; epoch: string; seq: number; snapshot: TopicSnapshot; resetReason?: ResetReason }
+  | { topic: string; status: 'resumed'; epoch: string; seq: number; events: TradeEnvelope[] };
+
+/** Why a topic's history could not be replayed, so that a fresh snapshot is sent instead. */
+export type ResetReason = 'epoch_changed' | 'history_gone' | 'ahead_of_server';
+
+/**
+ * A wildcard answers with one result per concrete topic it covers now; topics that appear later
+ * arrive as live events starting at seq 1.
+ */
 export type SubscribeResult =
-  | { topic: string; status: 'snapshot'; epoch: string; seq: number; snapshot: TopicSnapshot; resetReason?: 'epoch_changed' | 'history_gone' | 'ahead_of_server' }
-  | { topic: string; status: 'resumed'; epoch: string; seq: number; events: TradeEnvelope[] }
+  | TopicResult
+  | { topic: string; status: 'wildcard'; topics: TopicResult[] }
   | { topic: string; status: 'error'; error: string };
+
+/**
+ * `OnResync(notice)`: the hub could not deliver a topic without a gap (its history was reset or
+ * no longer reaches back). Subscribe to the topic again to get a fresh snapshot.
+ */
+export interface ResyncNotice {
+  topic: string;
+  reason: ResetReason;
+}
 
 export interface ConnectionStatus {
   connectionId: string;

@@ -41,6 +41,8 @@ export const orderSchema = z.object({
   tp: price.optional(),
   timeSetup: utcMillis,
   timeDone: utcMillis.optional(),
+  /** Source time of this change of the order. */
+  time: utcMillis,
 }).strict();
 
 export const positionSchema = z.object({

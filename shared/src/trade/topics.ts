@@ -75,6 +75,13 @@ export function topicKindOf(type: TradeEventType): TopicKind {
   return KIND_OF_TYPE[type];
 }
 
+/** The wildcard that covers a keyed topic (`.../ticks/EURUSD` -> `.../ticks/*`), if any. */
+export function wildcardOf(topic: string): string | undefined {
+  const parsed = parseTopic(topic);
+  if (!parsed || parsed.wildcard || parsed.key === undefined) return undefined;
+  return topic.slice(0, topic.length - parsed.key.length) + '*';
+}
+
 /** Whether a concrete topic falls under a subscription (itself, or the wildcard covering it). */
 export function topicMatches(subscription: string, topic: string): boolean {
   if (subscription === topic) return true;

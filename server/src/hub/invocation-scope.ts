@@ -1,0 +1,34 @@
+import type { TransportType } from '../connections/transport.js';
+import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
+import type { GroupManager, HubCallerClients } from './hub-clients.js';
+import type { HubConnectionContext } from './hub-connection-context.js';
+import type { HubContext, HubUser } from './hub-definition.js';
+
+/** The context of one invocation: the connection's, plus callbacks to run after its Completion. */
+export class InvocationScope implements HubContext {
+  private readonly afterCompletionCallbacks: Array<() => void> = [];
+
+  constructor(private readonly context: HubConnectionContext) {}
+
+  get connectionId(): string { return this.context.connectionId; }
+  get user(): HubUser | undefined { return this.context.user; }
+  get items(): Map<string, unknown> { return this.context.items; }
+  get transport(): TransportType { return this.context.transport; }
+  get connectionAborted(): AbortSignal { return this.context.connectionAborted; }
+  get clients(): HubCallerClients { return this.context.clients; }
+  get groups(): GroupManager { return this.context.groups; }
+  get connection(): HubConnectionSink { return this.context; }
+
+  abort(): void {
+    this.context.abort();
+  }
+
+  afterCompletion(callback: () => void): void {
+    this.afterCompletionCallbacks.push(callback);
+  }
+
+  /** Called by the dispatcher once the Completion (or nothing, for a send) was written. */
+  completed(): void {
+    for (const callback of this.afterCompletionCallbacks.splice(0)) callback();
+  }
+}

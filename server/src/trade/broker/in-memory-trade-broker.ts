@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput } from '@tradehub/shared';
+import { snapshotOf } from '../state/snapshot.js';
+import { stateChangeOf } from '../state/state-change.js';
+import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from './trade-broker.js';
+
+interface TopicLog {
+  epoch: string;
+  seq: number;
+  history: TradeEnvelope[];
+  state: Map<string, unknown>;
+}
+
+export interface InMemoryTradeBrokerOptions {
+  /** Events kept per topic for replay. */
+  historyLength: number;
+  /** How long an event id is remembered for de-duplication. */
+  dedupeWindowMs: number;
+}
+
+/** Everything in this process: the embedded default, with the same guarantees within one node. */
+export class InMemoryTradeBroker implements TradeBroker {
+  private readonly topics = new Map<string, TopicLog>();
+  private readonly listeners = new Map<string, Set<EnvelopeListener>>();
+  private readonly seenIds = new Map<string, { envelope: TradeEnvelope; until: number }>();
+
+  constructor(private readonly options: InMemoryTradeBrokerOptions) {}
+
+  async publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]> {
+    const now = Date.now();
+    const outcomes: PublishOutcome[] = [];
+    for (const event of events) {
+      const dedupeKey = event.id === undefined ? undefined : `${event.platformId}\u0000${event.id}`;
+      const seen = dedupeKey === undefined ? undefined : this.seenIds.get(dedupeKey);
+      if (seen && seen.until > now) {
+        outcomes.push({ envelope: seen.envelope, duplicate: true });
+        continue;
+      }
+      const topic = topicOf(event);
+      const log = this.log(topic);
+      log.seq += 1;
+      const envelope = {
+        v: 1, topic, type: event.type, platformId: event.platformId, seq: log.seq, epoch: log.epoch,
+        time: event.data.time, hubTime: now, ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
+      } as TradeEnvelope;
+      log.history.push(envelope);
+      if (log.history.length > this.options.historyLength) log.history.splice(0, log.history.length - this.options.historyLength);
+      const change = stateChangeOf(event);
+      if (change) {
+        if (change.value === null) log.state.delete(change.field);
+        else log.state.set(change.field, change.value);
+      }
+      if (dedupeKey !== undefined) this.seenIds.set(dedupeKey, { envelope, until: now + this.options.dedupeWindowMs });
+      outcomes.push({ envelope, duplicate: false });
+      this.deliver(envelope);
+    }
+    this.forgetExpiredIds(now);
+    return outcomes;
+  }
+
+  async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
+    let set = this.listeners.get(subscription);
+    if (!set) this.listeners.set(subscription, (set = new Set()));
+    set.add(listener);
+  }
+
+  async unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
+    const set = this.listeners.get(subscription);
+    if (!set) return;
+    set.delete(listener);
+    if (set.size === 0) this.listeners.delete(subscription);
+  }
+
+  async snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }> {
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.wildcard) throw new Error(`'${topic}' is not a concrete topic.`);
+    const log = this.log(topic);
+    return { position: { epoch: log.epoch, seq: log.seq }, snapshot: snapshotOf(parsed, log.state) };
+  }
+
+  async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
+    const log = this.log(topic);
+    if (since.epoch !== log.epoch) return { kind: 'reset', reason: 'epoch_changed' };
+    if (since.seq > log.seq) return { kind: 'reset', reason: 'ahead_of_server' };
+    const oldest = log.history[0]?.seq ?? log.seq + 1;
+    if (since.seq + 1 < oldest) return { kind: 'reset', reason: 'history_gone' };
+    return {
+      kind: 'events',
+      position: { epoch: log.epoch, seq: log.seq },
+      events: log.history.slice(Math.max(0, since.seq + 1 - oldest)),
+    };
+  }
+
+  async topicsUnder(wildcard: string): Promise<string[]> {
+    return [...this.topics.keys()].filter((topic) => topicMatches(wildcard, topic)).sort();
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  private log(topic: string): TopicLog {
+    let log = this.topics.get(topic);
+    if (!log) {
+      log = { epoch: randomBytes(6).toString('base64url'), seq: 0, history: [], state: new Map() };
+      this.topics.set(topic, log);
+    }
+    return log;
+  }
+
+  private deliver(envelope: TradeEnvelope): void {
+    const wildcard = wildcardOf(envelope.topic);
+    for (const subscription of wildcard === undefined ? [envelope.topic] : [envelope.topic, wildcard]) {
+      for (const listener of this.listeners.get(subscription) ?? []) listener(envelope);
+    }
+  }
+
+  private forgetExpiredIds(now: number): void {
+    if (this.seenIds.size < 10_000) return;
+    for (const [key, seen] of this.seenIds) if (seen.until <= now) this.seenIds.delete(key);
+  }
+}

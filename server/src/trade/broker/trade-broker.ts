@@ -1,0 +1,43 @@
+import type { TopicPosition, TopicSnapshot, TradeEnvelope, TradeEventInput } from '@tradehub/shared';
+
+export type EnvelopeListener = (envelope: TradeEnvelope) => void;
+
+export interface PublishOutcome {
+  envelope: TradeEnvelope;
+  /** True when an event with the same id was already stored: `envelope` is the stored one. */
+  duplicate: boolean;
+}
+
+export type HistoryResult =
+  | { kind: 'events'; position: TopicPosition; events: TradeEnvelope[] }
+  | { kind: 'reset'; reason: 'epoch_changed' | 'history_gone' | 'ahead_of_server' };
+
+/**
+ * Carries trade events between publishers and the hub nodes that have subscribers, and keeps
+ * what recovery needs: per-topic sequence numbers, bounded history and current state (the
+ * `Broker` seam). One implementation lives in this process; another shares everything
+ * through Redis.
+ */
+export interface TradeBroker {
+  /**
+   * Numbers, stores and delivers events, in input order. Within a topic, seq is assigned
+   * atomically across nodes and grows by 1.
+   * @throws BrokerUnavailableError when the events cannot be stored now; none of them is then lost silently.
+   */
+  publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]>;
+  /** Starts delivering a topic (or a `/*` wildcard) to this node; only nodes with listeners receive traffic. */
+  subscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
+  unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
+  /** The topic's state and the position it reflects, read atomically. */
+  snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }>;
+  /** The events after `since`, or why they cannot be replayed. */
+  history(topic: string, since: TopicPosition): Promise<HistoryResult>;
+  /** Concrete topics under a wildcard that have had events. */
+  topicsUnder(wildcard: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The broker cannot take events now (its store is unreachable); the publisher should retry. */
+export class BrokerUnavailableError extends Error {
+  override readonly name = 'BrokerUnavailableError';
+}

@@ -1,0 +1,112 @@
+import {
+  publishBatchSchema, type PublishResult, type ResumePositions, type SubscribeResult, type TopicPosition, type TopicResult,
+  type TradeEventInput,
+} from '@tradehub/shared';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Principal } from '../auth/principal.js';
+import type { HubContext } from '../hub/hub-definition.js';
+import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
+import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.js';
+import { checkPublishAccess, checkReadAccess } from './topic-access.js';
+import type { TopicFanout } from './topic-fanout.js';
+
+/** Refused input or rights: the message is meant for the caller. */
+export class TradeRequestError extends Error {
+  override readonly name = 'TradeRequestError';
+  constructor(readonly status: 400 | 403 | 503, message: string) {
+    super(message);
+  }
+}
+
+/** Subscriptions, replay and publishing: the trade logic shared by the hub, REST and ingest channels. */
+export class TradeService {
+  constructor(
+    readonly broker: TradeBroker,
+    private readonly fanout: TopicFanout,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
+  async subscribe(context: HubContext, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
+    const results: SubscribeResult[] = [];
+    for (const topic of new Set(topics)) {
+      const access = checkReadAccess(context.user, topic);
+      if (!access.ok) {
+        results.push({ topic, status: 'error', error: access.error });
+        continue;
+      }
+      try {
+        await this.fanout.hold(context.connection, topic);
+        const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
+        const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
+        const positions = new Map<string, TopicPosition>(topicResults.map((result) => [result.topic, { epoch: result.epoch, seq: result.seq }]));
+        context.afterCompletion(() => this.fanout.release(context.connection, topic, positions));
+        results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
+      } catch (error) {
+        await this.fanout.remove(context.connection, topic);
+        this.logger.warn({ topic, err: error }, 'subscribe failed');
+        results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.' });
+      }
+    }
+    return results;
+  }
+
+  async unsubscribe(sink: HubConnectionSink, topics: readonly string[]): Promise<void> {
+    await Promise.all(topics.map((topic) => this.fanout.remove(sink, topic)));
+  }
+
+  async disconnect(sink: HubConnectionSink): Promise<void> {
+    await this.fanout.removeAll(sink);
+  }
+
+  /**
+   * Validates every event and the caller's right to publish each, then stores them in order.
+   * Nothing is stored when any event is refused.
+   * @throws TradeRequestError
+   */
+  async publish(principal: Principal | undefined, input: unknown): Promise<PublishResult> {
+    const events = validateBatch(input);
+    for (const [index, event] of events.entries()) {
+      const refusal = checkPublishAccess(principal, event);
+      if (refusal) throw new TradeRequestError(403, `Event ${index}: ${refusal}`);
+    }
+    try {
+      const outcomes = await this.broker.publish(events);
+      return {
+        results: outcomes.map(({ envelope, duplicate }) => ({ topic: envelope.topic, seq: envelope.seq, duplicate })),
+      };
+    } catch (error) {
+      if (error instanceof BrokerUnavailableError) throw new TradeRequestError(503, error.message);
+      throw error;
+    }
+  }
+
+  private async topicResult(topic: string, resume: TopicPosition | undefined): Promise<TopicResult> {
+    let resetReason: Extract<TopicResult, { status: 'snapshot' }>['resetReason'];
+    if (resume) {
+      const history = await this.broker.history(topic, resume);
+      if (history.kind === 'events') {
+        return { topic, status: 'resumed', epoch: history.position.epoch, seq: history.position.seq, events: history.events };
+      }
+      resetReason = history.reason;
+    }
+    const { position, snapshot } = await this.broker.snapshot(topic);
+    return { topic, status: 'snapshot', epoch: position.epoch, seq: position.seq, snapshot, ...(resetReason ? { resetReason } : {}) };
+  }
+}
+
+/** @throws TradeRequestError naming the first problems, by event index and field. */
+export function validateBatch(input: unknown): TradeEventInput[] {
+  const parsed = publishBatchSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new TradeRequestError(400, `Invalid events: ${describeIssues(parsed.error)}`);
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.slice(0, 5).map((issue) => {
+    const [index, ...field] = issue.path;
+    const where = typeof index === 'number' ? `event ${index}${field.length > 0 ? ` (${field.join('.')})` : ''}` : 'events';
+    return `${where}: ${issue.message}`;
+  }).join('; ') + (error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '');
+}
