@@ -24,6 +24,8 @@ import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
 import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
+import { RedisTradeBroker } from '../trade/broker/redis-trade-broker.js';
+import { healthRoutes } from '../http/routes/health-routes.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
@@ -80,10 +82,16 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     await revocations.publish(tokenId);
   };
 
-  const broker: TradeBroker = new InMemoryTradeBroker({
-    historyLength: config.trade.historyLength,
-    dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
-  });
+  const broker: TradeBroker = redis && config.redis
+    ? new RedisTradeBroker(redis.commands, redis.subscriber, {
+      keyPrefix: config.redis.keyPrefix,
+      historyLength: config.trade.historyLength,
+      dedupeWindowSeconds: config.trade.dedupeWindowSeconds,
+    }, logger)
+    : new InMemoryTradeBroker({
+      historyLength: config.trade.historyLength,
+      dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
+    });
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
 
   const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
@@ -92,6 +100,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
     lifetimeSeconds: config.auth.accessTokenLifetimeSeconds,
   };
+  host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
   host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
   host.app.use(jwksRoute(keys.jwks));
   host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));

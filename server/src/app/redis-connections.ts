@@ -11,7 +11,13 @@ export interface RedisConnections {
 
 /** Opens the two Redis connections a node needs; they reconnect by themselves after an outage. */
 export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
-  const commands: RedisClientType = createClient({ url });
+  const commands: RedisClientType = createClient({
+    url,
+    // Commands fail at once while Redis is unreachable, so that callers get a clear error
+    // instead of waiting on a queue that grows without bound.
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000), connectTimeout: 5_000 },
+  });
   const subscriber: RedisClientType = commands.duplicate();
   for (const [role, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
     // Without a listener an 'error' event would end the process; the client retries on its own.

@@ -29,7 +29,9 @@ export class TopicFanout {
   /** Each envelope is framed once for all connections of a protocol. */
   private readonly framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
 
-  constructor(private readonly broker: TradeBroker, private readonly logger: Logger) {}
+  constructor(private readonly broker: TradeBroker, private readonly logger: Logger) {
+    broker.onResubscribed(() => this.catchUp());
+  }
 
   /**
    * Starts holding live events of `subscription` for the connection. Call before reading the
@@ -109,41 +111,58 @@ export class TopicFanout {
     if (position && position.epoch === envelope.epoch) {
       if (envelope.seq <= position.seq) return;
       if (envelope.seq > position.seq + 1) {
-        this.repair(entry, envelope, position);
+        this.repair(entry, envelope.topic, position, envelope);
         return;
       }
     } else if (position) {
       this.resync(entry, envelope.topic, 'epoch_changed');
     } else if (envelope.seq > 1) {
       // A topic new to a wildcard subscription, whose first events this node did not see.
-      this.repair(entry, envelope, { epoch: envelope.epoch, seq: 0 });
+      this.repair(entry, envelope.topic, { epoch: envelope.epoch, seq: 0 }, envelope);
       return;
     }
     entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
     entry.sink.write(this.frame(envelope));
   }
 
-  /** Fills a gap from history, then goes on with what arrived meanwhile. */
-  private repair(entry: Subscription, trigger: TradeEnvelope, from: TopicPosition): void {
-    entry.held = [trigger];
-    this.logger.info({ topic: trigger.topic, from: from.seq, to: trigger.seq }, 'repairing a gap from history');
-    this.broker.history(trigger.topic, from).then((result) => {
+  /** After a broker outage: every subscription fetches what was published while nothing was heard. */
+  private catchUp(): void {
+    for (const bySink of this.subscriptions.values()) {
+      for (const entry of bySink.values()) {
+        if (entry.held) continue;
+        for (const [topic, position] of entry.positions) this.repair(entry, topic, position, undefined);
+      }
+    }
+  }
+
+  /**
+   * Fills a gap after `from` from history, then goes on with what arrived meanwhile (starting
+   * with `trigger`, the event that revealed the gap, if any).
+   */
+  private repair(entry: Subscription, topic: string, from: TopicPosition, trigger: TradeEnvelope | undefined): void {
+    const held = trigger ? [trigger] : [];
+    if (entry.held) entry.held.push(...held);
+    else entry.held = held;
+    this.logger.info({ topic, from: from.seq, to: trigger?.seq }, 'repairing a gap from history');
+    this.broker.history(topic, from).then((result) => {
       if (result.kind === 'events') {
-        for (const envelope of result.events) {
-          if (envelope.seq > from.seq) {
-            entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
-            entry.sink.write(this.frame(envelope));
-          }
-        }
+        for (const envelope of result.events) this.deliverRepaired(entry, envelope);
       } else {
-        this.resync(entry, trigger.topic, result.reason);
-        entry.positions.set(trigger.topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
+        this.resync(entry, topic, result.reason);
+        if (trigger) entry.positions.set(topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
       }
     }, (error: unknown) => {
-      this.logger.warn({ topic: trigger.topic, err: error }, 'history unavailable: asking the client to resubscribe');
-      this.resync(entry, trigger.topic, 'history_gone');
-      entry.positions.set(trigger.topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
+      this.logger.warn({ topic, err: error }, 'history unavailable: asking the client to resubscribe');
+      this.resync(entry, topic, 'history_gone');
+      if (trigger) entry.positions.set(topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
     }).finally(() => this.flush(entry));
+  }
+
+  private deliverRepaired(entry: Subscription, envelope: TradeEnvelope): void {
+    const position = entry.positions.get(envelope.topic);
+    if (position && position.epoch === envelope.epoch && envelope.seq <= position.seq) return;
+    entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
+    entry.sink.write(this.frame(envelope));
   }
 
   private resync(entry: Subscription, topic: string, reason: ResetReason): void {

@@ -99,6 +99,13 @@ export class InMemoryTradeBroker implements TradeBroker {
     this.listeners.clear();
   }
 
+  /** Nothing between publisher and subscriber can fail in one process. */
+  readonly ready = true;
+
+  onResubscribed(): void {
+    // Delivery in one process never pauses, so there is never anything to catch up on.
+  }
+
   private log(topic: string): TopicLog {
     let log = this.topics.get(topic);
     if (!log) {

@@ -34,6 +34,13 @@ export interface TradeBroker {
   history(topic: string, since: TopicPosition): Promise<HistoryResult>;
   /** Concrete topics under a wildcard that have had events. */
   topicsUnder(wildcard: string): Promise<string[]>;
+  /**
+   * Registers a callback for when delivery resumes after an outage of the broker's transport,
+   * during which events may have been published but not heard.
+   */
+  onResubscribed(listener: () => void): void;
+  /** Whether events can be stored and heard right now. */
+  readonly ready: boolean;
   close(): Promise<void>;
 }
 

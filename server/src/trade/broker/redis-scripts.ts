@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { RedisClientType } from 'redis';
+
+/**
+ * A Lua script run by its SHA1 (EVALSHA), loaded on first use and again after a Redis restart
+ * forgot it (NOSCRIPT).
+ */
+export class LuaScript {
+  private readonly sha1: string;
+
+  constructor(private readonly source: string) {
+    this.sha1 = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: RedisClientType, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await redis.evalSha(this.sha1, { keys, arguments: args });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.source, { keys, arguments: args });
+    }
+  }
+}
+
+/**
+ * Numbers, stores and announces one event atomically: de-duplication by event id, the topic's
+ * epoch (created when missing, which also drops counters and history older than it), INCR of
+ * the sequence, XADD to the bounded history with the seq as entry id, the state change, the
+ * wildcard index, and PUBLISH to the topic's channel.
+ * KEYS: seq, epoch, history, state, dedupe (or ''), wildcard index (or '')
+ * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
+ *       state value (or '' to delete), dedupe TTL seconds, topic, channel
+ * Returns [isNew (1/0), envelope JSON].
+ */
+export const PUBLISH_SCRIPT = new LuaScript(`
+if KEYS[5] ~= '' then
+  local existing = redis.call('GET', KEYS[5])
+  if existing then return {0, existing} end
+end
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[2], epoch)
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+local seq = redis.call('INCR', KEYS[1])
+local envelope = '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ',' .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'e', envelope)
+if ARGV[4] ~= '' then
+  if ARGV[5] == '' then redis.call('HDEL', KEYS[4], ARGV[4]) else redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
+end
+if KEYS[5] ~= '' then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
+if KEYS[6] ~= '' then redis.call('SADD', KEYS[6], ARGV[7]) end
+redis.call('PUBLISH', ARGV[8], envelope)
+return {1, envelope}
+`);
+
+/**
+ * Reads a topic's epoch (creating it when missing), seq and state in one step.
+ * KEYS: seq, epoch, history, state. ARGV: candidate epoch. Returns [epoch, seq, flat state].
+ */
+export const SNAPSHOT_SCRIPT = new LuaScript(`
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[2], epoch)
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {epoch, seq, redis.call('HGETALL', KEYS[4])}
+`);
+
+/**
+ * The events after a position, or why they cannot be replayed.
+ * KEYS: seq, epoch, history. ARGV: epoch, seq after which to read, most events to return.
+ * Returns ['events', epoch, seq, [envelope JSON...]] or ['reset', reason].
+ */
+export const HISTORY_SCRIPT = new LuaScript(`
+local epoch = redis.call('GET', KEYS[2])
+if (not epoch) or epoch ~= ARGV[1] then return {'reset', 'epoch_changed'} end
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local since = tonumber(ARGV[2])
+if since > seq then return {'reset', 'ahead_of_server'} end
+if since == seq then return {'events', epoch, seq, {}} end
+local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+if #first == 0 or tonumber(string.match(first[1][1], '^(%d+)')) > since + 1 then return {'reset', 'history_gone'} end
+local entries = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', ARGV[3])
+local events = {}
+for i, entry in ipairs(entries) do events[i] = entry[2][2] end
+return {'events', epoch, seq, events}
+`);

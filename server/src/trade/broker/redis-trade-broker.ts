@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import {
+  parseTopic, topicOf, wildcardOf,
+  type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput,
+} from '@tradehub/shared';
+import type { Logger } from 'pino';
+import type { RedisClientType } from 'redis';
+import { snapshotOf } from '../state/snapshot.js';
+import { stateChangeOf } from '../state/state-change.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import { BrokerUnavailableError, type EnvelopeListener, type HistoryResult, type PublishOutcome, type TradeBroker } from './trade-broker.js';
+
+export interface RedisTradeBrokerOptions {
+  keyPrefix: string;
+  historyLength: number;
+  dedupeWindowSeconds: number;
+}
+
+/**
+ * Trade events shared by every node through Redis: per topic an epoch, an INCR sequence, a
+ * bounded Stream of envelopes and a hash of current state, all changed by one Lua script per
+ * event; delivery by PUBLISH on a channel per topic, which only nodes with subscribers hear.
+ */
+export class RedisTradeBroker implements TradeBroker {
+  private readonly listeners = new Map<string, Set<EnvelopeListener>>();
+  private readonly reconnectListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly commands: RedisClientType,
+    private readonly subscriber: RedisClientType,
+    private readonly options: RedisTradeBrokerOptions,
+    private readonly logger: Logger,
+  ) {
+    // After an outage the subscription comes back by itself, but what was published meanwhile
+    // was not heard: consumers are told to catch up from history.
+    let wasDown = false;
+    subscriber.on('error', () => {
+      wasDown = true;
+    });
+    subscriber.on('ready', () => {
+      if (!wasDown) return;
+      wasDown = false;
+      for (const listener of this.reconnectListeners) listener();
+    });
+  }
+
+  /** Whether events can be stored and heard right now. */
+  get ready(): boolean {
+    return this.commands.isReady && this.subscriber.isReady;
+  }
+
+  /** Called after the subscriber reconnected, so that gaps can be repaired from history. */
+  onResubscribed(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
+  async publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]> {
+    const outcomes: PublishOutcome[] = [];
+    for (const event of events) {
+      try {
+        outcomes.push(await this.publishOne(event));
+      } catch (error) {
+        this.logger.warn({ reason: (error as Error).message, stored: outcomes.length }, 'publish to redis failed');
+        throw new BrokerUnavailableError(
+          `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were stored. `
+          + 'Retry the rest (events with an id are stored once).',
+        );
+      }
+    }
+    return outcomes;
+  }
+
+  async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
+    let listeners = this.listeners.get(subscription);
+    if (listeners) {
+      listeners.add(listener);
+      return;
+    }
+    listeners = new Set([listener]);
+    this.listeners.set(subscription, listeners);
+    const onMessage = (message: string): void => this.onMessage(subscription, message);
+    try {
+      if (subscription.endsWith('/*')) await this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage);
+      else await this.subscriber.subscribe(this.channel(subscription), onMessage);
+    } catch (error) {
+      this.listeners.delete(subscription);
+      throw new BrokerUnavailableError(`Cannot subscribe to '${subscription}' now: ${(error as Error).message}`);
+    }
+  }
+
+  async unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
+    const listeners = this.listeners.get(subscription);
+    if (!listeners?.delete(listener) || listeners.size > 0) return;
+    this.listeners.delete(subscription);
+    if (subscription.endsWith('/*')) await this.subscriber.pUnsubscribe(this.channelPattern(subscription));
+    else await this.subscriber.unsubscribe(this.channel(subscription));
+  }
+
+  async snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }> {
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.wildcard) throw new Error(`'${topic}' is not a concrete topic.`);
+    const keys = this.topicKeys(topic);
+    const [epoch, seq, flat] = await SNAPSHOT_SCRIPT.run(
+      this.commands, [keys.seq, keys.epoch, keys.history, keys.state], [newEpoch()],
+    ) as [string, number, string[]];
+    const fields = new Map<string, unknown>();
+    for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index] as string, JSON.parse(flat[index + 1] as string));
+    return { position: { epoch, seq: Number(seq) }, snapshot: snapshotOf(parsed, fields) };
+  }
+
+  async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
+    const keys = this.topicKeys(topic);
+    const reply = await HISTORY_SCRIPT.run(
+      this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(this.options.historyLength)],
+    ) as ['reset', ResetReason] | ['events', string, number, string[]];
+    if (reply[0] === 'reset') return { kind: 'reset', reason: reply[1] };
+    const [, epoch, seq, texts] = reply;
+    return { kind: 'events', position: { epoch, seq: Number(seq) }, events: texts.map((text) => JSON.parse(text) as TradeEnvelope) };
+  }
+
+  async topicsUnder(wildcard: string): Promise<string[]> {
+    const topics = await this.commands.sMembers(this.key('topics', wildcard));
+    return topics.sort();
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  private async publishOne(event: TradeEventInput): Promise<PublishOutcome> {
+    const topic = topicOf(event);
+    const keys = this.topicKeys(topic);
+    const wildcard = wildcardOf(topic);
+    const change = stateChangeOf(event);
+    const withoutPosition = {
+      v: 1, topic, type: event.type, platformId: event.platformId,
+      time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
+    };
+    const [isNew, text] = await PUBLISH_SCRIPT.run(this.commands, [
+      keys.seq, keys.epoch, keys.history, keys.state,
+      event.id !== undefined ? this.key('dedupe', `${event.platformId}:${event.id}`) : '',
+      wildcard !== undefined ? this.key('topics', wildcard) : '',
+    ], [
+      JSON.stringify(withoutPosition),
+      newEpoch(),
+      String(this.options.historyLength),
+      change?.field ?? '',
+      change && change.value !== null ? JSON.stringify(change.value) : '',
+      String(this.options.dedupeWindowSeconds),
+      topic,
+      this.channel(topic),
+    ]) as [number, string];
+    return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
+  }
+
+  private onMessage(subscription: string, message: string): void {
+    // Topic channels carry only what PUBLISH_SCRIPT wrote from validated events: a shape check
+    // suffices here (external feeds use the validated ingest channel instead).
+    let envelope: TradeEnvelope;
+    try {
+      envelope = JSON.parse(message) as TradeEnvelope;
+    } catch {
+      envelope = {} as TradeEnvelope;
+    }
+    if (typeof envelope.topic !== 'string' || typeof envelope.seq !== 'number' || typeof envelope.epoch !== 'string') {
+      this.logger.error({ subscription }, 'ignored a malformed envelope on a topic channel');
+      return;
+    }
+    for (const listener of this.listeners.get(subscription) ?? []) listener(envelope);
+  }
+
+  private topicKeys(topic: string): { seq: string; epoch: string; history: string; state: string } {
+    return {
+      seq: this.key('seq', topic),
+      epoch: this.key('epoch', topic),
+      history: this.key('history', topic),
+      state: this.key('state', topic),
+    };
+  }
+
+  private key(kind: string, name: string): string {
+    return `${this.options.keyPrefix}:trade:${kind}:${name}`;
+  }
+
+  private channel(topic: string): string {
+    return this.key('events', topic);
+  }
+
+  /** Pattern for a wildcard: the prefix escaped so that only the final `*` matches. */
+  private channelPattern(wildcard: string): string {
+    return this.channel(wildcard.slice(0, -1)).replace(/[*?[\]\\]/g, '\\$&') + '*';
+  }
+}
+
+function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}

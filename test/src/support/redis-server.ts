@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+
+/** The machine's shared Redis, for tests that do not stop it. */
+export const SHARED_REDIS_URL = process.env.TRADEHUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A redis-server of the test's own, on a free loopback port, with append-only persistence so
+ * that a restart keeps its data (as production Redis should). `stop` and `start` simulate an
+ * outage; `dispose` removes it and its files.
+ */
+export class OwnRedisServer {
+  private process: ChildProcess | undefined;
+
+  private constructor(readonly port: number, private readonly dir: string) {}
+
+  static async start(): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tradehub-redis-')));
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no',
+    ], { stdio: 'ignore' });
+    this.process = child;
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.ping();
+        await client.close();
+        return;
+      } catch {
+        await client.destroy();
+        if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
+        await sleep(50);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+    this.process = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes every key under a test's prefix. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 })) keys.push(...batch);
+    if (keys.length > 0) await client.del(keys);
+  } finally {
+    await client.close();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

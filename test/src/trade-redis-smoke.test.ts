@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import type { HubConnection } from '@microsoft/signalr';
+import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
+import { officialClient } from './support/official-client.js';
+import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
+import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+
+describe('trade events across two nodes through Redis (smoke)', () => {
+  const prefix = uniqueKeyPrefix();
+  let nodeA: RunningTradehub;
+  let nodeB: RunningTradehub;
+  const open: HubConnection[] = [];
+  before(async () => {
+    nodeA = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
+    nodeB = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
+  });
+  after(async () => {
+    await Promise.all(open.map((c) => c.stop()));
+    await nodeA.close();
+    await nodeB.close();
+    await deleteKeys(SHARED_REDIS_URL, prefix);
+  });
+
+  async function connect(node: RunningTradehub, client: string, secret: string): Promise<HubConnection> {
+    const token = await clientToken(node.baseUrl, client, secret);
+    const connection = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token });
+    connection.on('OnConnectionStatus', () => undefined);
+    await connection.start();
+    open.push(connection);
+    return connection;
+  }
+
+  it('a subscriber on A receives, in order, what a publisher on B sends', async () => {
+    const reader = await connect(nodeA, 'demo-reader', 'demo-reader-secret');
+    const publisher = await connect(nodeB, 'demo-publisher', 'demo-publisher-secret');
+    const received: TradeEnvelope[] = [];
+    reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
+    const account = (balance: number) => ({
+      type: 'account', platformId: 'demo',
+      data: { login: '5001', balance, credit: 0, equity: balance, margin: 0, marginFree: balance, marginLevel: null, currency: 'USD', leverage: 100, time: Date.now() },
+    });
+    await publisher.invoke('Publish', [account(100)]);
+    const [result] = await reader.invoke('Subscribe', ['platforms/demo/accounts/5001']) as SubscribeResult[];
+    assert.equal(result?.status, 'snapshot');
+    if (result?.status !== 'snapshot' || result.snapshot.kind !== 'accounts') throw new Error('expected an account snapshot');
+    assert.equal(result.snapshot.accounts[0]?.account?.balance, 100);
+    for (let i = 1; i <= 50; i++) await publisher.invoke('Publish', [account(100 + i)]);
+    const deadline = Date.now() + 3000;
+    while (received.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 2));
+    const [resumed] = await reader.invoke('Subscribe', ['platforms/demo/accounts/5001'], { 'platforms/demo/accounts/5001': { epoch: result.epoch, seq: 40 } }) as SubscribeResult[];
+    assert.equal(resumed?.status, 'resumed');
+    if (resumed?.status !== 'resumed') throw new Error('expected resumed');
+    assert.deepEqual(resumed.events.map((e) => e.seq), [41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51]);
+  });
+});
