@@ -31,6 +31,8 @@ import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
 import { TradeService } from '../trade/trade-service.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
+import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
+import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
 
 export interface TradehubAppOptions {
   env?: NodeJS.ProcessEnv;
@@ -106,11 +108,17 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(directoryRoutes(directory, authenticator));
+  // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
+  const lifetimeManager = async (hubName: string): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
+    redis && config.redis
+      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
+      : {};
+  const hubOptions = options.hubOptions ? { hubOptions: options.hubOptions } : {};
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
   // The interop hub stays anonymous: it exists to check SignalR clients, and holds no data.
-  const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}) });
+  const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) });
   host.app.use(errorHandler(logger));
   revocations.onRevoked((tokenId) => {
     const closed = tradeEndpoint.closeConnectionsOfToken(tokenId);

@@ -44,6 +44,23 @@ export class InMemoryHubLifetimeManager implements HubLifetimeManager {
     this.groupsOfConnection.get(connectionId)?.delete(group);
   }
 
+  /** Whether the connection lives in this process. */
+  has(connectionId: string): boolean {
+    return this.connections.has(connectionId);
+  }
+
+  hasGroup(group: string): boolean {
+    return this.groups.has(group);
+  }
+
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  groupsOf(connectionId: string): string[] {
+    return [...(this.groupsOfConnection.get(connectionId) ?? [])];
+  }
+
   async dispose(): Promise<void> {
     this.connections.clear();
     this.groups.clear();
