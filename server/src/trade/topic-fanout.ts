@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { MessageType } from '../protocol/messages.js';
-import type { EnvelopeListener, TradeBroker } from './broker/trade-broker.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EnvelopeListener, HistoryResult, TradeBroker } from './broker/trade-broker.js';
+
+/** A gap repair tries history this many times (about 6 s in all) before asking the client to resubscribe. */
+const HISTORY_ATTEMPTS = 6;
+const HISTORY_RETRY_MS = 100;
 
 /** One connection's subscription to one topic or wildcard on this node. */
 interface Subscription {
@@ -144,7 +149,7 @@ export class TopicFanout {
     if (entry.held) entry.held.push(...held);
     else entry.held = held;
     this.logger.info({ topic, from: from.seq, to: trigger?.seq }, 'repairing a gap from history');
-    this.broker.history(topic, from).then((result) => {
+    this.historyWithRetry(topic, from).then((result) => {
       if (result.kind === 'events') {
         for (const envelope of result.events) this.deliverRepaired(entry, envelope);
       } else {
@@ -156,6 +161,18 @@ export class TopicFanout {
       this.resync(entry, topic, 'history_gone');
       if (trigger) entry.positions.set(topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
     }).finally(() => this.flush(entry));
+  }
+
+  /** History, retried while the broker is still coming back from an outage. */
+  private async historyWithRetry(topic: string, from: TopicPosition): Promise<HistoryResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.broker.history(topic, from);
+      } catch (error) {
+        if (attempt >= HISTORY_ATTEMPTS - 1) throw error;
+        await sleep(HISTORY_RETRY_MS * 2 ** attempt);
+      }
+    }
   }
 
   private deliverRepaired(entry: Subscription, envelope: TradeEnvelope): void {

@@ -62,8 +62,8 @@ export class RedisTradeBroker implements TradeBroker {
       } catch (error) {
         this.logger.warn({ reason: (error as Error).message, stored: outcomes.length }, 'publish to redis failed');
         throw new BrokerUnavailableError(
-          `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were stored. `
-          + 'Retry the rest (events with an id are stored once).',
+          `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were confirmed stored; `
+          + 'the rest may or may not have been. Retry them with the same ids: an event with an id is stored once.',
         );
       }
     }
