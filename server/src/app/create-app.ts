@@ -30,6 +30,7 @@ import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
 import { TradeService } from '../trade/trade-service.js';
+import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
@@ -95,6 +96,9 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
     });
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
+  const ingest = redis && config.redis
+    ? await RedisIngest.start(redis.reader, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
+    : undefined;
 
   const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
   const limits = {
@@ -137,6 +141,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     revoke,
     close: async () => {
       await host.close();
+      await ingest?.close();
       await broker.close();
       await revocations.close();
       await store.close();

@@ -6,6 +6,8 @@ export interface RedisConnections {
   commands: RedisClientType;
   /** For SUBSCRIBE only: Redis reserves a subscribed connection for pub/sub. */
   subscriber: RedisClientType;
+  /** For blocking reads of the ingest stream. */
+  reader: RedisClientType;
   close(): Promise<void>;
 }
 
@@ -19,16 +21,18 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
     socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000), connectTimeout: 5_000 },
   });
   const subscriber: RedisClientType = commands.duplicate();
-  for (const [role, client] of [['commands', commands], ['subscriber', subscriber]] as const) {
+  const reader: RedisClientType = commands.duplicate();
+  for (const [role, client] of [['commands', commands], ['subscriber', subscriber], ['reader', reader]] as const) {
     // Without a listener an 'error' event would end the process; the client retries on its own.
     client.on('error', (error: Error) => logger.warn({ role, reason: error.message }, 'redis connection error'));
   }
-  await Promise.all([commands.connect(), subscriber.connect()]);
+  await Promise.all([commands.connect(), subscriber.connect(), reader.connect()]);
   return {
     commands,
     subscriber,
+    reader,
     close: async () => {
-      await Promise.all([commands.close().catch(() => undefined), subscriber.close().catch(() => undefined)]);
+      await Promise.all([commands, subscriber, reader].map((client) => client.close().catch(() => undefined)));
     },
   };
 }

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import type { HubConnection } from '@microsoft/signalr';
+import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, type RedisClientType } from 'redis';
+import { officialClient } from './support/official-client.js';
+import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
+import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+
+describe('the Redis ingest stream', () => {
+  const prefix = uniqueKeyPrefix();
+  const nodes: RunningTradehub[] = [];
+  let redis: RedisClientType;
+  let reader: HubConnection | undefined;
+  before(async () => {
+    for (let i = 0; i < 2; i++) nodes.push(await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } }));
+    redis = createClient({ url: SHARED_REDIS_URL });
+    await redis.connect();
+  });
+  after(async () => {
+    await reader?.stop();
+    for (const node of nodes) await node.close();
+    await redis.close();
+    await deleteKeys(SHARED_REDIS_URL, prefix);
+  });
+
+  it('publishes each entry once though two nodes read the stream, and sets invalid entries aside with the reason', async () => {
+    const node = nodes[0] as RunningTradehub;
+    const token = await clientToken(node.baseUrl, 'demo-reader', 'demo-reader-secret');
+    reader = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token });
+    reader.on('OnConnectionStatus', () => undefined);
+    const received: TradeEnvelope[] = [];
+    reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
+    await reader.start();
+    const [result] = await reader.invoke('Subscribe', ['platforms/demo/ticks/*']) as SubscribeResult[];
+    assert.equal(result?.status, 'wildcard');
+    for (let i = 0; i < 20; i++) {
+      const events = [{ type: 'tick', platformId: 'demo', data: { symbol: i % 2 === 0 ? 'EURUSD' : 'GBPUSD', bid: 1 + i / 1000, ask: 1.001 + i / 1000, time: Date.now() } }];
+      await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify(events) });
+    }
+    await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'demo', data: { symbol: 'EURUSD', bid: 'x' } }]) });
+    await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'elsewhere', data: { symbol: 'EURUSD', bid: 1, ask: 1, time: 1 } }]) });
+    await redis.xAdd(`${prefix}:ingest`, '*', { events: 'not json' });
+    const deadline = Date.now() + 5000;
+    while (received.length < 20 && Date.now() < deadline) await sleep(20);
+    await sleep(300);
+    assert.equal(received.length, 20);
+    const bySymbol = (symbol: string) => received.filter((e) => e.topic.endsWith(symbol)).map((e) => e.seq);
+    assert.deepEqual(bySymbol('EURUSD'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(bySymbol('GBPUSD'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const rejected = await redis.xRange(`${prefix}:ingest:rejected`, '-', '+');
+    assert.deepEqual((rejected ?? []).map((entry) => entry?.message.reason), [
+      'Invalid events: event 0 (data.bid): Invalid input: expected number, received string; event 0 (data.ask): Invalid input: expected number, received undefined; event 0 (data.time): Invalid input: expected number, received undefined',
+      "Unknown platform 'elsewhere'.",
+      "The 'events' field is not valid JSON.",
+    ]);
+    assert.equal(await redis.xLen(`${prefix}:ingest`), 0);
+  });
+});
