@@ -7,7 +7,7 @@ import { FileTokenStore } from '../auth/file-token-store.js';
 import { HashedSecrets } from '../auth/hashed-secrets.js';
 import { RedisTokenStore } from '../auth/redis-token-store.js';
 import { LocalRevocationBus, RedisRevocationBus, type RevocationBus } from '../auth/revocation-bus.js';
-import { loadSigningKeys } from '../auth/signing-keys.js';
+import { loadSigningKeys, redisSharedHs256Secret } from '../auth/signing-keys.js';
 import { TerminalTokenService } from '../auth/terminal-token-service.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { TradehubConfig } from '../config/config-schema.js';
@@ -62,8 +62,6 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const logger = options.logger ?? silentLogger;
   const node = config.nodeId ?? nodeId();
   const directory = new Directory(config);
-  const keys = loadSigningKeys(config, env);
-  const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const secrets = await HashedSecrets.fromDirectory(directory, config.organizations.map((o) => o.id), env);
 
   let redis: RedisConnections | undefined;
@@ -77,6 +75,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     store = new FileTokenStore(config.dataDir);
     revocations = new LocalRevocationBus();
   }
+  const usesGeneratedSecret = config.auth.signing.algorithm === 'HS256' && config.auth.signing.secret === undefined;
+  const keys = loadSigningKeys(config, env, redis && config.redis && usesGeneratedSecret
+    ? await redisSharedHs256Secret(redis.commands, config.redis.keyPrefix)
+    : undefined);
+  const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
   const authenticator = new Authenticator(accessTokens, terminalTokens, store);
   const failures = new FailureRateLimiter(config.auth.failureWindowSeconds * 1000);

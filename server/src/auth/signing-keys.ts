@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RedisClientType } from 'redis';
 import type { TradehubConfig } from '../config/config-schema.js';
 import { resolveSecret } from '../config/secret-ref.js';
 
@@ -23,12 +24,16 @@ export interface SigningKeys {
 const HS256_KID = 'hs256';
 const MIN_HS256_BYTES = 32;
 
-export function loadSigningKeys(config: TradehubConfig, env: NodeJS.ProcessEnv): SigningKeys {
+/**
+ * @param sharedSecret the HS256 secret every node shares when none is configured (kept in
+ *   Redis); without it, one is generated and kept in the data directory.
+ */
+export function loadSigningKeys(config: TradehubConfig, env: NodeJS.ProcessEnv, sharedSecret?: Buffer): SigningKeys {
   const signing = config.auth.signing;
   if (signing.algorithm === 'HS256') {
     const secret = signing.secret !== undefined
       ? Buffer.from(resolveSecret(signing.secret, env, 'auth.signing.secret'), 'utf8')
-      : persistentHs256Secret(config.dataDir);
+      : sharedSecret ?? persistentHs256Secret(config.dataDir);
     if (secret.length < MIN_HS256_BYTES) {
       throw new Error(`auth.signing.secret must be at least ${MIN_HS256_BYTES} bytes for HS256.`);
     }
@@ -73,4 +78,16 @@ function persistentHs256Secret(dataDir: string): Buffer {
     renameSync(`${path}.tmp`, path);
     return secret;
   }
+}
+
+/**
+ * Nodes sharing a Redis share a generated HS256 secret through it, so that a token issued by
+ * one node is accepted by all. The first node to start creates it.
+ */
+export async function redisSharedHs256Secret(redis: RedisClientType, keyPrefix: string): Promise<Buffer> {
+  const key = `${keyPrefix}:auth:hs256-secret`;
+  await redis.set(key, randomBytes(48).toString('base64url'), { NX: true });
+  const stored = await redis.get(key);
+  if (stored === null) throw new Error('The shared signing secret could not be read from Redis.');
+  return Buffer.from(stored, 'base64url');
 }
