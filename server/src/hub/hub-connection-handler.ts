@@ -76,6 +76,7 @@ export class HubConnectionHandler {
           return;
         case 'starting':
           // Messages that arrive while the hub's connect hook runs wait for it, in order.
+          this.checkTransferFormat(context, isBinary);
           context.inbound = concat(context.inbound, data);
           if (context.inbound.length > 4 * this.services.options.maximumReceiveMessageSize) {
             throw new InvalidDataError('Too much data received before the connection was ready.');
@@ -142,19 +143,26 @@ export class HubConnectionHandler {
     if (pending.length > 0) this.onData(context, pending, false);
   }
 
+  private checkTransferFormat(context: HubConnectionContext, isBinary: boolean): void {
+    const protocol = context.protocol;
+    if (isBinary && protocol?.transferFormat === 'Text') {
+      throw new InvalidDataError(`Binary data was received on a connection using the text-based '${protocol.name}' protocol.`);
+    }
+  }
+
   private readMessages(context: HubConnectionContext, data: Buffer, isBinary: boolean): void {
     const protocol = context.protocol;
     if (!protocol) return;
-    if (isBinary && protocol.transferFormat === 'Text') {
-      throw new InvalidDataError(`Binary data was received on a connection using the text-based '${protocol.name}' protocol.`);
-    }
-    const { messages, remaining } = protocol.parseMessages(concat(context.inbound, data), this.services.options.maximumReceiveMessageSize);
+    this.checkTransferFormat(context, isBinary);
+    const { messages, remaining, error } = protocol.parseMessages(concat(context.inbound, data), this.services.options.maximumReceiveMessageSize);
     // Copy, so that a small unfinished tail does not keep a large read buffer alive.
     context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    // Messages before an unreadable one are still dispatched, as ASP.NET reads them one by one.
     for (const message of messages) {
       if (context.phase !== 'ready') return;
       this.dispatcher.dispatch(context, message);
     }
+    if (error) throw error;
   }
 
   private closeWithError(context: HubConnectionContext, error: unknown): void {

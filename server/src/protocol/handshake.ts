@@ -21,6 +21,7 @@ export function readHandshakeRequest(input: Buffer, maxMessageSize: number): Han
     if (input.length > maxMessageSize) throw tooLargeError(maxMessageSize);
     return { complete: false };
   }
+  if (end > maxMessageSize) throw tooLargeError(maxMessageSize);
   let value: unknown;
   try {
     value = JSON.parse(input.subarray(0, end).toString('utf8'));

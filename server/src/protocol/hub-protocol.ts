@@ -1,12 +1,16 @@
 import type { HubMessage, ParsedMessage } from './messages.js';
+import type { InvalidDataError } from './protocol-error.js';
 
 /** How a transport must carry a protocol's bytes (TransportProtocols.md, "Transfer Formats"). */
 export type TransferFormat = 'Text' | 'Binary';
 
 export interface ParseResult {
+  /** Every message read before `error`, if any, in order: they are dispatched before the connection closes. */
   messages: ParsedMessage[];
   /** Bytes of an unfinished message at the end of the input, to be prepended to the next read. */
   remaining: Buffer;
+  /** Input that cannot be read: the connection is closed with it after `messages` were dispatched. */
+  error?: InvalidDataError;
 }
 
 /**
@@ -18,15 +22,12 @@ export interface HubProtocol {
   /** Highest protocol version understood; handshakes asking for more are refused. */
   readonly version: number;
   readonly transferFormat: TransferFormat;
-  /**
-   * Parses every complete message in `input`.
-   * @throws InvalidDataError when the input cannot be framed or a message exceeds `maxMessageSize`.
-   */
+  /** Parses every complete message in `input`, stopping at the first that cannot be read. */
   parseMessages(input: Buffer, maxMessageSize: number): ParseResult;
   /** Frames one message; text protocols return a string, binary ones bytes. */
   writeMessage(message: HubMessage): string | Uint8Array;
 }
 
 export function isVersionSupported(protocol: HubProtocol, version: number): boolean {
-  return Number.isInteger(version) && version >= 1 && version <= protocol.version;
+  return Number.isInteger(version) && version >= 0 && version <= protocol.version;
 }

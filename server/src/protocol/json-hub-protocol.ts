@@ -12,13 +12,18 @@ export class JsonHubProtocol implements HubProtocol {
   readonly transferFormat = 'Text' as const;
 
   parseMessages(input: Buffer, maxMessageSize: number): ParseResult {
-    const { records, remaining } = splitRecords(input, maxMessageSize);
+    const { records, remaining, error } = splitRecords(input, maxMessageSize);
     const messages: ParsedMessage[] = [];
     for (const record of records) {
-      const message = parseRecord(record);
-      if (message) messages.push(message);
+      try {
+        const message = parseRecord(record);
+        if (message) messages.push(message);
+      } catch (parseError) {
+        if (!(parseError instanceof InvalidDataError)) throw parseError;
+        return { messages, remaining: Buffer.alloc(0), error: parseError };
+      }
     }
-    return { messages, remaining };
+    return { messages, remaining, ...(error ? { error } : {}) };
   }
 
   writeMessage(message: HubMessage): string {
