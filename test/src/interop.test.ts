@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import { HubHost, interopHub } from '@tradehub/server';
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH, type ServerInfo } from '@tradehub/shared';
 import { officialClient, type ClientOptions } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
+import { clientToken } from './support/tradehub-app.js';
 import {
   CallRecorder, CliProcess, ConnectionPool, closeOf, freePort, reconnectedOf, reconnectingOf, rejectionOf, within,
 } from './support/interop-fixtures.js';
@@ -578,6 +580,13 @@ describe('interop hub graceful shutdown', () => {
 
 describe('CLI programs', () => {
   const children: CliProcess[] = [];
+  const dataDirs: string[] = [];
+  /** A data directory of the test's own, so that the main server leaves nothing in the repository. */
+  const dataDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'tradehub-cli-'));
+    dataDirs.push(dir);
+    return dir;
+  };
   const pool = new ConnectionPool();
 
   function run(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
@@ -599,6 +608,7 @@ describe('CLI programs', () => {
   afterEach(async () => {
     await pool.stopAll();
     await Promise.all(children.splice(0).map((child) => child.kill()));
+    for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   it('interop server: prints its hub URL, serves the official client, and exits 0 on SIGTERM', async () => {
@@ -643,12 +653,15 @@ describe('CLI programs', () => {
 
   it('main server: GetServerInfo on the trade hub reports node id, version and time; exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const child = run('server/dist/cli/main.js', [], { PORT: String(port) });
+    const child = run('server/dist/cli/main.js', [], { PORT: String(port), TRADEHUB_DATA_DIR: dataDir() });
     const [, url] = await child.waitForLine(/trade hub:\s+(http:\/\/\S+)/);
     assert.equal(url, `http://127.0.0.1:${port}${TRADE_HUB_PATH}`);
     const version = (JSON.parse(readFileSync(join(ROOT, 'server/package.json'), 'utf8')) as { version: string }).version;
+    // The demo credentials are printed at start, and the trade hub wants a token.
+    await child.waitForLine(/client demo-reader \/ demo-reader-secret/);
+    const token = await clientToken(`http://127.0.0.1:${port}`, 'demo-reader', 'demo-reader-secret');
 
-    const connection = pool.add(officialClient(url ?? ''));
+    const connection = pool.add(officialClient(url ?? '', { accessTokenFactory: () => token }));
     await connection.start();
     const info = await connection.invoke<ServerInfo>('GetServerInfo');
     assert.equal(typeof info.nodeId, 'string');
@@ -673,9 +686,10 @@ describe('CLI programs', () => {
 
   it('main server: NODE_ID names the node', async () => {
     const port = await freePort();
-    const child = run('server/dist/cli/main.js', [], { PORT: String(port), NODE_ID: 'node-under-test' });
+    const child = run('server/dist/cli/main.js', [], { PORT: String(port), NODE_ID: 'node-under-test', TRADEHUB_DATA_DIR: dataDir() });
     const [, url] = await child.waitForLine(/trade hub:\s+(http:\/\/\S+)/);
-    const connection = pool.add(officialClient(url ?? ''));
+    const token = await clientToken(`http://127.0.0.1:${port}`, 'demo-reader', 'demo-reader-secret');
+    const connection = pool.add(officialClient(url ?? '', { accessTokenFactory: () => token }));
     await connection.start();
     assert.equal((await connection.invoke<ServerInfo>('GetServerInfo')).nodeId, 'node-under-test');
     await connection.stop();

@@ -24,7 +24,7 @@ describe('the Redis ingest stream', () => {
     await deleteKeys(SHARED_REDIS_URL, prefix);
   });
 
-  it('publishes each entry once though two nodes read the stream, and sets invalid entries aside with the reason', async () => {
+  it('publishes each entry once and in stream order though two nodes run, and sets invalid entries aside with the reason', async () => {
     const node = nodes[0] as RunningTradehub;
     const token = await clientToken(node.baseUrl, 'demo-reader', 'demo-reader-secret');
     reader = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token });
@@ -48,6 +48,9 @@ describe('the Redis ingest stream', () => {
     const bySymbol = (symbol: string) => received.filter((e) => e.topic.endsWith(symbol)).map((e) => e.seq);
     assert.deepEqual(bySymbol('EURUSD'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.deepEqual(bySymbol('GBPUSD'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Source order: the i-th entry carried bid 1 + i/1000.
+    const bids = received.map((e) => (e.type === 'tick' ? e.data.bid : NaN));
+    assert.deepEqual(bids, Array.from({ length: 20 }, (_, i) => 1 + i / 1000));
     const rejected = await redis.xRange(`${prefix}:ingest:rejected`, '-', '+');
     assert.deepEqual((rejected ?? []).map((entry) => entry?.message.reason), [
       'Invalid events: event 0 (data.bid): Invalid input: expected number, received string; event 0 (data.ask): Invalid input: expected number, received undefined; event 0 (data.time): Invalid input: expected number, received undefined',

@@ -38,7 +38,7 @@ type InferArgs<A extends readonly ZodType[]> = { -readonly [K in keyof A]: z.out
 /** A method as the dispatcher sees it: its argument schemas and a type-erased call. */
 export interface HubMethod {
   readonly parameters: readonly ZodType[];
-  /** Trailing parameters whose schema accepts `undefined` may be left out by the caller. */
+  /** Trailing parameters declared `.optional()` may be left out by the caller. */
   readonly requiredParameterCount: number;
   /** Schema of every argument past `parameters`, for methods taking any number of them. */
   readonly rest: ZodType | undefined;
@@ -84,9 +84,10 @@ export function variadicHubMethod<S extends ZodType>(
   };
 }
 
+/** Parameters declared `.optional()` at the end may be left out; `z.unknown()` still must be given, as in ASP.NET. */
 function requiredCount(parameters: readonly ZodType[]): number {
   let count = parameters.length;
-  while (count > 0 && parameters[count - 1]?.safeParse(undefined).success) count--;
+  while (count > 0 && parameters[count - 1]?._zod.optin === 'optional') count--;
   return count;
 }
 

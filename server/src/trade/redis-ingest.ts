@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Directory } from '../config/directory.js';
@@ -13,8 +14,10 @@ export interface RedisIngestOptions {
 
 /**
  * The ingest stream external feeds write to: `XADD {prefix}:ingest * events '<JSON array of
- * events>'`. Every hub node reads it in the consumer group `tradehub`, so each entry is
- * published by exactly one node, and entries wait in Redis while no node runs. Entries that
+ * events>'`. One node at a time (the holder of a lease in Redis) reads it, in stream order, so
+ * that the source order of events survives; it reads in the consumer group `tradehub`, so an
+ * entry is acknowledged only once published, and a node that takes over after another died
+ * first finishes what that one left. Entries wait in Redis while no node runs. Entries that
  * fail validation go to `{prefix}:ingest:rejected` with the reason, instead of disappearing.
  */
 export class RedisIngest {
@@ -55,13 +58,16 @@ export class RedisIngest {
   private async run(): Promise<void> {
     // Entries this node read but did not finish before a crash or outage come first ('0'), then new ones ('>').
     let cursor = '0';
-    let lastClaim = Date.now();
+    let leading = false;
     while (this.running) {
       try {
-        if (Date.now() - lastClaim > CLAIM_IDLE_MS) {
-          lastClaim = Date.now();
-          await this.claimAbandoned();
+        const wasLeading = leading;
+        leading = await this.holdLease();
+        if (!leading) {
+          await sleep(LEASE_MS / 5);
+          continue;
         }
+        if (!wasLeading) await this.claimAbandoned();
         const reply = await this.redis.xReadGroup(GROUP, this.options.nodeId, { key: this.stream, id: cursor }, {
           COUNT: this.options.batchSize ?? 100,
           BLOCK: 500,
@@ -73,17 +79,32 @@ export class RedisIngest {
         if (!this.running) return;
         this.logger.warn({ reason: (error as Error).message }, 'ingest stream unavailable; retrying');
         cursor = '0';
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        leading = false;
+        await sleep(500);
       }
     }
   }
 
-  /** Takes over entries that another node read but never finished (it crashed or lost Redis). */
+  /** Takes or renews the lease that makes this node the only reader; false when another node holds it. */
+  private async holdLease(): Promise<boolean> {
+    const key = `${this.stream}:lease`;
+    const taken = await this.redis.set(key, this.options.nodeId, { NX: true, PX: LEASE_MS });
+    if (taken === 'OK') return true;
+    if ((await this.redis.get(key)) !== this.options.nodeId) return false;
+    await this.redis.pExpire(key, LEASE_MS);
+    return true;
+  }
+
+  /** On taking the lease: first the entries the previous reader read but never finished. */
   private async claimAbandoned(): Promise<void> {
-    const claimed = await this.redis.xAutoClaim(this.stream, GROUP, this.options.nodeId, CLAIM_IDLE_MS, '0-0', { COUNT: 100 });
-    for (const entry of claimed.messages) {
-      if (entry) await this.handle(entry.id, entry.message as Record<string, string>);
-    }
+    let start = '0-0';
+    do {
+      const claimed = await this.redis.xAutoClaim(this.stream, GROUP, this.options.nodeId, 0, start, { COUNT: 100 });
+      for (const entry of claimed.messages) {
+        if (entry) await this.handle(entry.id, entry.message as Record<string, string>);
+      }
+      start = claimed.nextId;
+    } while (start !== '0-0');
   }
 
   private async handle(id: string, fields: Record<string, string>): Promise<void> {
@@ -117,5 +138,5 @@ export class RedisIngest {
 }
 
 const GROUP = 'tradehub';
-/** An entry read by a node and left unfinished this long is taken over by another. */
-const CLAIM_IDLE_MS = 30_000;
+/** How long the reader's lease lasts without renewal: the time another node waits to take over. */
+const LEASE_MS = 5_000;
