@@ -17,8 +17,10 @@ import type { HubOptions } from '../hub/hub-options.js';
 import { errorHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
+import { jsonRpcRoutes } from '../http/routes/json-rpc-routes.js';
 import { managerRoutes } from '../http/routes/manager-routes.js';
 import { oauthRoutes } from '../http/routes/oauth-routes.js';
+import { platformRoutes } from '../http/routes/platform-routes.js';
 import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
 import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
@@ -27,6 +29,7 @@ import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
+import { TradeQueries } from '../trade/trade-queries.js';
 import { TradeService } from '../trade/trade-service.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 
@@ -85,6 +88,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
   });
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
+  const queries = new TradeQueries(directory, broker);
 
   const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
   const limits = {
@@ -97,6 +101,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(directoryRoutes(directory, authenticator));
+  host.app.use(platformRoutes({ authenticator, trade, queries }));
+  host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
   const tradeEndpoint = host.mapHub({
     path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
