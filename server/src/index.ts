@@ -14,6 +14,8 @@ export type { HubProtocol, TransferFormat } from './protocol/hub-protocol.js';
 export { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 export { interopHub } from './interop/interop-hub.js';
 export { tradeHub } from './trade/trade-hub.js';
+export { BrokerUnavailableError, type TradeBroker } from './trade/broker/trade-broker.js';
+export { JsonRpcErrorCode } from './json-rpc/json-rpc-error.js';
 export { createLogger, silentLogger } from './observability/logger.js';
 export { createTradehubApp, type TradehubApp, type TradehubAppOptions } from './app/create-app.js';
 export { configSchema, type TradehubConfig } from './config/config-schema.js';

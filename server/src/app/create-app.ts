@@ -17,8 +17,10 @@ import type { HubOptions } from '../hub/hub-options.js';
 import { errorHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
+import { jsonRpcRoutes } from '../http/routes/json-rpc-routes.js';
 import { managerRoutes } from '../http/routes/manager-routes.js';
 import { oauthRoutes } from '../http/routes/oauth-routes.js';
+import { platformRoutes } from '../http/routes/platform-routes.js';
 import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
 import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
@@ -29,6 +31,7 @@ import { healthRoutes } from '../http/routes/health-routes.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
+import { TradeQueries } from '../trade/trade-queries.js';
 import { TradeService } from '../trade/trade-service.js';
 import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
@@ -102,6 +105,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const ingest = redis && config.redis
     ? await RedisIngest.start(redis.reader, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
     : undefined;
+  const queries = new TradeQueries(directory, broker);
 
   const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
   const limits = {
@@ -121,6 +125,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
       : {};
   const hubOptions = options.hubOptions ? { hubOptions: options.hubOptions } : {};
+  host.app.use(platformRoutes({ authenticator, trade, queries }));
+  host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
   const tradeEndpoint = host.mapHub({
     path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });

@@ -3,7 +3,6 @@ import {
   type TradeEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { HubContext } from '../hub/hub-definition.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
@@ -11,11 +10,24 @@ import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.
 import { checkPublishAccess, checkReadAccess } from './topic-access.js';
 import type { TopicFanout } from './topic-fanout.js';
 
-/** Refused input or rights: the message is meant for the caller. */
+/** Refused input or rights, or a broker that cannot answer now: the message is meant for the caller. */
 export class TradeRequestError extends Error {
   override readonly name = 'TradeRequestError';
-  constructor(readonly status: 400 | 403 | 503, message: string) {
+  constructor(readonly status: 400 | 403 | 404 | 503, message: string) {
     super(message);
+  }
+}
+
+/** How long a caller refused with 503 (broker unavailable) should wait before retrying. */
+export const BROKER_RETRY_AFTER_SECONDS = 5;
+
+/** Awaits a broker operation; a broker that cannot be reached now becomes a 503 for the caller. */
+export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (error instanceof BrokerUnavailableError) throw new TradeRequestError(503, error.message);
+    throw error;
   }
 }
 
@@ -62,24 +74,20 @@ export class TradeService {
 
   /**
    * Validates every event and the caller's right to publish each, then stores them in order.
-   * Nothing is stored when any event is refused.
+   * Nothing is stored when any event is refused. With `platformId` (REST publishes to one
+   * platform), events may omit their platformId and must not name another.
    * @throws TradeRequestError
    */
-  async publish(principal: Principal | undefined, input: unknown): Promise<PublishResult> {
-    const events = validateBatch(input);
+  async publish(principal: Principal | undefined, input: unknown, platformId?: string): Promise<PublishResult> {
+    const events = validateBatch(input, platformId);
     for (const [index, event] of events.entries()) {
       const refusal = checkPublishAccess(principal, event);
       if (refusal) throw new TradeRequestError(403, `Event ${index}: ${refusal}`);
     }
-    try {
-      const outcomes = await this.broker.publish(events);
-      return {
-        results: outcomes.map(({ envelope, duplicate }) => ({ topic: envelope.topic, seq: envelope.seq, duplicate })),
-      };
-    } catch (error) {
-      if (error instanceof BrokerUnavailableError) throw new TradeRequestError(503, error.message);
-      throw error;
-    }
+    const outcomes = await fromBroker(this.broker.publish(events));
+    return {
+      results: outcomes.map(({ envelope, duplicate }) => ({ topic: envelope.topic, seq: envelope.seq, duplicate })),
+    };
   }
 
   private async topicResult(topic: string, resume: TopicPosition | undefined): Promise<TopicResult> {
@@ -96,17 +104,45 @@ export class TradeService {
   }
 }
 
-/** @throws TradeRequestError naming the first problems, by event index and field. */
-export function validateBatch(input: unknown): TradeEventInput[] {
-  const parsed = publishBatchSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new TradeRequestError(400, `Invalid events: ${describeIssues(parsed.error)}`);
+interface Issue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.slice(0, 5).map((issue) => {
+/**
+ * Checks a batch against the shared schemas. With `platformId`, an event without platformId
+ * gets this one, and an event naming another platform is refused.
+ * @throws TradeRequestError naming the first problems, by event index and field.
+ */
+export function validateBatch(input: unknown, platformId?: string): TradeEventInput[] {
+  const mismatches: Issue[] = [];
+  let events = input;
+  if (platformId !== undefined && Array.isArray(input)) {
+    events = input.map((event: unknown, index) => {
+      if (typeof event !== 'object' || event === null || Array.isArray(event)) return event;
+      if (!('platformId' in event)) return { ...event, platformId };
+      if (event.platformId !== platformId) {
+        mismatches.push({ path: [index, 'platformId'], message: `must be '${platformId}', the platform of the URL` });
+      }
+      return event;
+    });
+  }
+  const parsed = publishBatchSchema.safeParse(events);
+  if (parsed.success && mismatches.length === 0) return parsed.data;
+  const issues = [...mismatches, ...(parsed.success ? [] : parsed.error.issues)];
+  // By event index (a stable sort), problems of the batch as a whole first.
+  issues.sort((a, b) => eventIndex(a) - eventIndex(b));
+  throw new TradeRequestError(400, `Invalid events: ${describeIssues(issues)}`);
+}
+
+function eventIndex(issue: Issue): number {
+  return typeof issue.path[0] === 'number' ? issue.path[0] : -1;
+}
+
+function describeIssues(issues: readonly Issue[]): string {
+  return issues.slice(0, 5).map((issue) => {
     const [index, ...field] = issue.path;
-    const where = typeof index === 'number' ? `event ${index}${field.length > 0 ? ` (${field.join('.')})` : ''}` : 'events';
+    const where = typeof index === 'number' ? `event ${index}${field.length > 0 ? ` (${field.map(String).join('.')})` : ''}` : 'events';
     return `${where}: ${issue.message}`;
-  }).join('; ') + (error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '');
+  }).join('; ') + (issues.length > 5 ? `; and ${issues.length - 5} more` : '');
 }
