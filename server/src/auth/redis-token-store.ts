@@ -1,6 +1,9 @@
 import type { RedisClientType } from 'redis';
 import type { TerminalTokenRecord, TokenStore } from './token-store.js';
 
+/** Sets KEYS[1] to ARGV[2] only while it still holds ARGV[1]. */
+const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2]) end return false";
+
 /**
  * Token data shared by every node through Redis:
  * `{prefix}:tt:{id}` the record (JSON), `{prefix}:tt-hash:{hash}` its id,
@@ -37,10 +40,14 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async touchTerminalToken(id: string, at: number): Promise<void> {
-    const record = await this.getTerminalToken(id);
-    if (!record) return;
+    const key = this.key('tt', id);
+    const text = await this.redis.get(key);
+    if (text === null) return;
+    const record = JSON.parse(text) as TerminalTokenRecord;
     record.lastUsedAt = at;
-    await this.redis.set(this.key('tt', id), JSON.stringify(record), { XX: true });
+    // Only if nobody changed the record since it was read: a plain SET could undo a revocation
+    // or replacement made in between (by any node). A skipped touch is harmless; the next use sets it.
+    await this.redis.eval(COMPARE_AND_SET, { keys: [key], arguments: [text, JSON.stringify(record)] });
   }
 
   async revokeTokenId(tokenId: string, expiresAt: number): Promise<void> {

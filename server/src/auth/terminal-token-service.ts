@@ -83,7 +83,7 @@ export class TerminalTokenService {
 
   async list(admin: Principal): Promise<TerminalTokenView[]> {
     const records = await this.store.listTerminalTokens(admin.organization);
-    return records.sort((a, b) => a.createdAt - b.createdAt).map(toView);
+    return records.filter((record) => admin.platforms.includes(record.platform)).sort((a, b) => a.createdAt - b.createdAt).map(toView);
   }
 
   async get(id: string, admin: Principal): Promise<TerminalTokenView> {
@@ -140,8 +140,11 @@ export class TerminalTokenService {
 
   private async owned(id: string, admin: Principal): Promise<TerminalTokenRecord> {
     const record = await this.store.getTerminalToken(id);
-    // Another organization's token is reported as missing: its existence is not theirs to know.
-    if (!record || record.organization !== admin.organization) throw new TerminalTokenError(404, `Unknown token '${id}'.`);
+    // Another organization's token, or one of a platform the admin cannot reach (as in create()),
+    // is reported as missing: its existence is not theirs to know.
+    if (!record || record.organization !== admin.organization || !admin.platforms.includes(record.platform)) {
+      throw new TerminalTokenError(404, `Unknown token '${id}'.`);
+    }
     return record;
   }
 }

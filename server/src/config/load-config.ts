@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type TradehubConfig } from './config-schema.js';
 import { demoConfig, DEMO_SECRETS } from './demo-config.js';
@@ -27,10 +27,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     } catch {
       throw new Error(`Cannot read configuration file ${path}.`);
     }
+    const json = /\.json$/i.test(path);
     try {
-      raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+      // Warnings would be printed with the offending source line, which may hold a secret.
+      raw = json ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
     } catch (error) {
-      throw new Error(`Configuration file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+      throw new Error(`Configuration file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${json ? describeJsonError(error) : describeYamlError(error)}`);
     }
   } else {
     raw = demoConfig(env.TRADEHUB_DATA_DIR ?? './data');
@@ -47,6 +49,20 @@ export function parseConfig(raw: unknown, source: string): TradehubConfig {
   if (!result.success) throw new Error(`Invalid configuration in ${source}:\n${describeIssues(result.error)}`);
   checkReferences(result.data, source);
   return result.data;
+}
+
+/** Where the syntax error is, without the excerpt of the file that Node puts in the message (it may hold a secret). */
+function describeJsonError(error: unknown): string {
+  const position = /at position \d+(?: \(line \d+ column \d+\))?/.exec(error instanceof Error ? error.message : '');
+  return position ? `syntax error ${position[0]}` : 'syntax error';
+}
+
+/** The problem and its place, without the text after a colon that some messages quote from the file (an alias name, say). */
+function describeYamlError(error: unknown): string {
+  if (!(error instanceof Error)) return 'it cannot be parsed';
+  const problem = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '').split(': ')[0];
+  const at = error instanceof YAMLError ? error.linePos?.[0] : undefined;
+  return at ? `${problem} at line ${at.line}, column ${at.col}` : `${problem}`;
 }
 
 function describeIssues(error: z.ZodError): string {
