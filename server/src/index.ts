@@ -2,9 +2,10 @@ export { HubHost, type HubHostOptions } from './http/hub-host.js';
 export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
 export type { TransportType } from './connections/transport.js';
 export {
-  defineHub, hubMethod, variadicHubMethod,
-  type HubContext, type HubDefinition, type HubMethod, type HubUser,
+  clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
+  type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
 } from './hub/hub-definition.js';
+export { ClientStreamError, type ClientStream } from './hub/client-stream.js';
 export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
 export { HubError } from './hub/hub-error.js';
 export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';

@@ -6,8 +6,11 @@ export const INTEROP_HUB_PATH = '/testhub';
 
 export const INTEROP_DEFAULT_PORT = 5100;
 
-/** Longest wait `Delay(ms)` accepts. */
+/** Longest wait `Delay(ms)` accepts, and longest pause between two `Counter` items. */
 export const INTEROP_MAX_DELAY_MS = 10_000;
+
+/** Most items `Counter` and `StreamError` stream. */
+export const INTEROP_MAX_STREAM_COUNT = 1_000_000;
 
 export const InteropHubMethod = {
   Echo: 'Echo',
@@ -24,6 +27,14 @@ export const InteropHubMethod = {
   Add: 'Add',
   Delay: 'Delay',
   Abort: 'Abort',
+  /** Streaming: `Counter(count, delayMs)` streams 0 to count - 1, pausing `delayMs` between items. */
+  Counter: 'Counter',
+  /** Streaming: `StreamEcho(source)` streams back every item of the client stream `source`. */
+  StreamEcho: 'StreamEcho',
+  /** `SumStream(numbers)`: the sum of a client stream of numbers, once it completes. */
+  SumStream: 'SumStream',
+  /** Streaming: `StreamError(afterCount, message)` streams 0 to afterCount - 1, then fails with a HubError(message). */
+  StreamError: 'StreamError',
 } as const;
 
 /** Handlers the interop hub invokes on clients. */

@@ -138,6 +138,9 @@ describe('auth: bad tokens on the hub and the API', () => {
     const socket = await RawHubSocket.open(`${hub.tradeHubUrl}?id=${body.connectionToken}&access_token=${token}`);
     cleanup.add(() => socket.close());
     await socket.handshake();
+    // The trade hub greets every connection with its status before anything else.
+    const greeting = await socket.nextNonPing();
+    assert.equal(greeting.target, 'OnConnectionStatus');
     socket.send(invocationFrame('1', 'GetMyAccess'));
     const completion = await socket.nextNonPing();
     assert.equal(completion.type, 3);
@@ -149,6 +152,7 @@ describe('auth: bad tokens on the hub and the API', () => {
     const socket = await RawHubSocket.open(`${hub.tradeHubUrl}?access_token=${encodeURIComponent(token)}`);
     cleanup.add(() => socket.close());
     await socket.handshake();
+    assert.equal((await socket.nextNonPing()).target, 'OnConnectionStatus');
     socket.send(invocationFrame('7', 'GetPlatforms'));
     const completion = await socket.nextNonPing();
     assert.deepEqual(completion, { type: 3, invocationId: '7', result: [{ id: 'demo', name: 'Demo MT5 (simulated)', kind: 'mt5' }] });

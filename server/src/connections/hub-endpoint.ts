@@ -72,7 +72,7 @@ export class HubEndpoint {
       negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs ?? 15_000,
     });
     const protocols = new Map((options.protocols ?? [new JsonHubProtocol()]).map((protocol) => [protocol.name, protocol]));
-    const dispatcher = new HubDispatcher(options.hub, this.options.detailedErrors, logger);
+    const dispatcher = new HubDispatcher(options.hub, this.options, logger);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {
       lifetimeManager: this.lifetimeManager,
       clients: this.clients,

@@ -12,6 +12,16 @@ export const ErrorMessages = {
     `The client attempted to invoke the non-streaming '${target}' method with a streaming invocation.`,
   streamingFailed: 'An error occurred on the server while streaming results.',
   invocationIdInUse: (invocationId: string) => `Invocation ID '${invocationId}' is already in use.`,
+  notAsyncIterable: (method: string) => `The value returned by the streaming method '${method}' is not an async iterable.`,
+  /** Sent as a HubError's message, after `unexpected(target)`. */
+  streamCountMismatch: (sent: number, expected: number) => `Client sent ${sent} stream(s), Hub method expects ${expected}.`,
+  /** tradehub's own: ASP.NET does not check stream ids. Sent as a HubError's message. */
+  streamIdInUse: (streamId: string) => `Stream ID '${streamId}' is already in use.`,
+  /** tradehub's own limit (`maximumStreamsPerClient`). Sent as a HubError's message. */
+  tooManyStreams: (limit: number) => `Too many streams are open on this connection (at most ${limit}).`,
+  /** tradehub's own limit (`clientStreamBufferCapacity`), after `connectionClosedWithError`. */
+  clientStreamOverflow: (streamId: string, capacity: number) =>
+    `InvalidDataException: Client stream '${streamId}' sent more than ${capacity} items the hub method has not read yet.`,
   connectionClosedWithError: 'Connection closed with an error.',
   handshakeFailed: 'An unexpected error occurred during connection handshake.',
   handshakeCanceled: 'Handshake was canceled.',

@@ -7,8 +7,11 @@ import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { MessageType, type HubMessage } from '../protocol/messages.js';
 import type { HubConnectionHookContext, HubUser } from './hub-definition.js';
 import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
+import { ClientStreamError } from './client-stream.js';
+import { ClientStreamTracker } from './client-stream-tracker.js';
 import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
+import type { StreamOutlet } from './stream-pump.js';
 
 export type HubConnectionPhase = 'handshake' | 'starting' | 'ready' | 'closed';
 
@@ -29,7 +32,7 @@ export interface HubServices {
 const EMPTY = Buffer.alloc(0);
 
 /** The hub's view of one connection: protocol, timers' bookkeeping, pending calls, and the context hub code sees. */
-export class HubConnectionContext implements HubConnectionSink, HubConnectionHookContext {
+export class HubConnectionContext implements HubConnectionSink, HubConnectionHookContext, StreamOutlet {
   phase: HubConnectionPhase = 'handshake';
   protocol: HubProtocol | undefined;
   /** Bytes of a message that has not fully arrived yet. */
@@ -45,6 +48,10 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
   startup: Promise<void> | undefined;
   readonly invocations: InvocationQueue;
+  /** Client-to-server streams being received. */
+  readonly clientStreams: ClientStreamTracker;
+  /** Server-to-client streams running, by invocation id; aborting one stops its producer. */
+  readonly serverStreams = new Map<string, AbortController>();
   private readonly abortController = new AbortController();
   private callerClients: HubCallerClients | undefined;
 
@@ -57,6 +64,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
       services.options.maximumParallelInvocationsPerClient,
       services.options.maximumQueuedInvocationsPerClient,
     );
+    this.clientStreams = new ClientStreamTracker(services.options.clientStreamBufferCapacity);
   }
 
   get connectionId(): string {
@@ -88,6 +96,15 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     return this;
   }
 
+  get bufferedBytes(): number {
+    return this.httpConnection.bufferedBytes;
+  }
+
+  /** Streams in either direction open now, for `maximumStreamsPerClient`. */
+  get openStreamCount(): number {
+    return this.serverStreams.size + this.clientStreams.size;
+  }
+
   abort(): void {
     this.close({});
   }
@@ -110,6 +127,10 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.writeMessage({ type: MessageType.Completion, invocationId, error });
   }
 
+  writeItem(invocationId: string, item: unknown): void {
+    this.writeMessage({ type: MessageType.StreamItem, invocationId, item });
+  }
+
   /** Says goodbye with a Close message when the handshake is done, then ends the connection. */
   close(options: CloseOptions): void {
     if (this.phase === 'closed') return;
@@ -120,9 +141,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
         ...(options.allowReconnect ? { allowReconnect: true } : {}),
       }));
     }
-    this.phase = 'closed';
-    this.invocations.clear();
-    this.abortController.abort();
+    this.markClosed();
     this.httpConnection.close();
   }
 
@@ -131,5 +150,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.phase = 'closed';
     this.invocations.clear();
     this.abortController.abort();
+    // Stop producers, and wake methods waiting for client items that will never come.
+    for (const stream of [...this.serverStreams.values()]) stream.abort();
+    this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
   }
 }

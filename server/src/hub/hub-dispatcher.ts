@@ -1,22 +1,29 @@
 import type { Logger } from 'pino';
-import { MessageType, type InvocationMessage, type ParsedMessage, type StreamInvocationMessage } from '../protocol/messages.js';
+import {
+  MessageType, type CancelInvocationMessage, type CompletionMessage, type InvocationMessage, type ParsedMessage,
+  type StreamInvocationMessage, type StreamItemMessage,
+} from '../protocol/messages.js';
 import { bindArguments } from './argument-binder.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
 import type { HubDefinition } from './hub-definition.js';
-import { HubMethodRegistry } from './hub-method-registry.js';
-import { InvocationScope } from './invocation-scope.js';
+import { HubError } from './hub-error.js';
+import { HubMethodRegistry, type RegisteredMethod } from './hub-method-registry.js';
+import type { HubOptions } from './hub-options.js';
+import { InvocationRunner, type BoundInvocation } from './invocation-runner.js';
 
-/** Binds incoming hub messages to hub methods and answers them (DefaultHubDispatcher). */
+/** Binds incoming hub messages to hub methods and to the streams they feed (DefaultHubDispatcher). */
 export class HubDispatcher {
   private readonly registry: HubMethodRegistry;
+  private readonly runner: InvocationRunner;
 
   constructor(
     readonly hub: HubDefinition,
-    private readonly detailedErrors: boolean,
+    private readonly options: Pick<HubOptions, 'detailedErrors' | 'streamBackpressureBytes' | 'maximumStreamsPerClient'>,
     private readonly logger: Logger,
   ) {
     this.registry = new HubMethodRegistry(hub);
+    this.runner = new InvocationRunner(options.detailedErrors, options.streamBackpressureBytes, logger);
   }
 
   dispatch(connection: HubConnectionContext, message: ParsedMessage): void {
@@ -30,78 +37,130 @@ export class HubDispatcher {
         }
         return;
       case MessageType.Invocation:
+      case MessageType.StreamInvocation:
         this.invoke(connection, message);
         return;
-      case MessageType.StreamInvocation:
-        this.refuseStreamInvocation(connection, message);
+      case MessageType.StreamItem:
+        this.receiveStreamItem(connection, message);
+        return;
+      case MessageType.Completion:
+        this.receiveCompletion(connection, message);
+        return;
+      case MessageType.CancelInvocation:
+        this.cancel(connection, message);
         return;
       case MessageType.Close:
         // The client is leaving; nothing to answer.
         connection.close({});
         return;
       default:
-        // Ping only proves liveness (already noted on receipt). Client stream items, client
-        // results, cancellation and the stateful-reconnect messages are handled by later layers.
+        // Ping only proves liveness (already noted on receipt). The stateful-reconnect messages
+        // are handled by later layers.
         return;
     }
   }
 
-  private invoke(connection: HubConnectionContext, message: InvocationMessage): void {
+  /**
+   * Checks an invocation (method, rights, invocation kind, arguments, streams), answers the first
+   * problem with a Completion error, and otherwise starts it. Streams and calls
+   * that take client streams run outside the invocation queue, as in ASP.NET: they may last long,
+   * and must not hold up the connection's other calls.
+   */
+  private invoke(connection: HubConnectionContext, message: InvocationMessage | StreamInvocationMessage): void {
     const { invocationId, target } = message;
+    const streamResponse = message.type === MessageType.StreamInvocation;
+    const refuse = (error: string): void => {
+      // Without an id (a send), the client expects no answer, not even an error.
+      if (invocationId !== undefined) connection.writeCompletionError(invocationId, error);
+    };
     if (invocationId !== undefined && connection.pendingInvocationIds.has(invocationId)) {
-      connection.writeCompletionError(invocationId, ErrorMessages.invocationIdInUse(invocationId));
-      return;
+      return refuse(ErrorMessages.invocationIdInUse(invocationId));
     }
     const registered = this.registry.find(target);
     if (!registered) {
       this.logger.debug({ connectionId: connection.connectionId, target }, 'unknown hub method');
-      if (invocationId !== undefined) {
-        connection.writeCompletionError(invocationId, `${ErrorMessages.bindingFailed(target)} ${ErrorMessages.methodDoesNotExist}`);
-      }
-      return;
+      return refuse(`${ErrorMessages.bindingFailed(target)} ${ErrorMessages.methodDoesNotExist}`);
     }
-    const { requiredScope } = registered.method;
-    if (requiredScope !== undefined && !connection.user?.scopes.includes(requiredScope)) {
-      this.logger.info({ connectionId: connection.connectionId, target: registered.name, requiredScope }, 'hub method refused: missing scope');
-      if (invocationId !== undefined) connection.writeCompletionError(invocationId, ErrorMessages.unauthorized(target));
-      return;
+    const { method } = registered;
+    if (method.requiredScope !== undefined && !connection.user?.scopes.includes(method.requiredScope)) {
+      this.logger.info({ connectionId: connection.connectionId, target: registered.name, requiredScope: method.requiredScope }, 'hub method refused: missing scope');
+      return refuse(ErrorMessages.unauthorized(target));
     }
-    const binding = bindArguments(registered.method, message.arguments);
+    if (method.streamsResult !== streamResponse) {
+      return refuse(method.streamsResult ? ErrorMessages.streamingWithInvoke(target) : ErrorMessages.nonStreamingWithStream(target));
+    }
+    const binding = bindArguments(method, message.arguments);
     if (!binding.ok) {
-      if (invocationId !== undefined) {
-        connection.writeCompletionError(invocationId, `${ErrorMessages.bindingFailed(target)} InvalidDataException: ${binding.reason}`);
-      }
+      return refuse(`${ErrorMessages.bindingFailed(target)} InvalidDataException: ${binding.reason}`);
+    }
+    const streamIds = message.streamIds ?? [];
+    const streamProblem = this.checkStreams(connection, registered, streamIds, streamResponse);
+    if (streamProblem !== undefined) {
+      this.logger.debug({ connectionId: connection.connectionId, target: registered.name, reason: streamProblem }, 'stream refused');
+      return refuse(withErrorDetail(ErrorMessages.unexpected(target), new HubError(streamProblem), this.options.detailedErrors));
+    }
+
+    if (invocationId !== undefined) connection.pendingInvocationIds.add(invocationId);
+    const call: BoundInvocation = {
+      connection, target, name: registered.name, method, invocationId, args: binding.args,
+      streams: connection.clientStreams.open(streamIds, method.streamParameters),
+    };
+    if (streamResponse) {
+      const cancellation = new AbortController();
+      connection.serverStreams.set(message.invocationId, cancellation);
+      void this.runner.stream({ ...call, invocationId: message.invocationId }, cancellation);
       return;
     }
-    if (invocationId !== undefined) connection.pendingInvocationIds.add(invocationId);
-    const accepted = connection.invocations.enqueue(async () => {
-      const scope = new InvocationScope(connection);
-      try {
-        const result: unknown = await registered.method.call(scope, binding.args);
-        if (invocationId !== undefined) {
-          connection.writeMessage({ type: MessageType.Completion, invocationId, ...(result !== undefined ? { result } : {}) });
-        }
-      } catch (error) {
-        this.logger.warn({ connectionId: connection.connectionId, target: registered.name, err: error }, 'hub method failed');
-        if (invocationId !== undefined) {
-          connection.writeCompletionError(invocationId, withErrorDetail(ErrorMessages.unexpected(target), error, this.detailedErrors));
-        }
-      } finally {
-        if (invocationId !== undefined) connection.pendingInvocationIds.delete(invocationId);
-        scope.completed();
-      }
-    });
-    if (!accepted) {
+    if (streamIds.length > 0) {
+      void this.runner.invoke(call);
+      return;
+    }
+    if (!connection.invocations.enqueue(() => this.runner.invoke(call))) {
       connection.close({
         error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Too many hub method calls waiting to run.`,
       });
     }
   }
 
-  private refuseStreamInvocation(connection: HubConnectionContext, message: StreamInvocationMessage): void {
-    const error = this.registry.find(message.target)
-      ? ErrorMessages.nonStreamingWithStream(message.target)
-      : `${ErrorMessages.bindingFailed(message.target)} ${ErrorMessages.methodDoesNotExist}`;
-    connection.writeCompletionError(message.invocationId, error);
+  /** Why the invocation's streams cannot be opened, if they cannot. */
+  private checkStreams(
+    connection: HubConnectionContext, registered: RegisteredMethod, streamIds: readonly string[], streamResponse: boolean,
+  ): string | undefined {
+    const expected = registered.method.streamParameters.length;
+    if (streamIds.length !== expected) return ErrorMessages.streamCountMismatch(streamIds.length, expected);
+    const seen = new Set<string>();
+    for (const streamId of streamIds) {
+      if (seen.has(streamId) || connection.clientStreams.has(streamId)) return ErrorMessages.streamIdInUse(streamId);
+      seen.add(streamId);
+    }
+    const opening = streamIds.length + (streamResponse ? 1 : 0);
+    const limit = this.options.maximumStreamsPerClient;
+    if (opening > 0 && connection.openStreamCount + opening > limit) return ErrorMessages.tooManyStreams(limit);
+    return undefined;
+  }
+
+  private receiveStreamItem(connection: HubConnectionContext, message: StreamItemMessage): void {
+    const result = connection.clientStreams.push(message.invocationId, message.item);
+    if (result === 'overflow') {
+      this.logger.info({ connectionId: connection.connectionId, streamId: message.invocationId }, 'closing connection: client stream not read fast enough');
+      connection.close({
+        error: `${ErrorMessages.connectionClosedWithError} ${ErrorMessages.clientStreamOverflow(message.invocationId, connection.clientStreams.capacity)}`,
+      });
+    }
+    // 'ignored': an item of a stream that ended or never opened (its invocation was refused),
+    // which the official server ignores too.
+  }
+
+  private receiveCompletion(connection: HubConnectionContext, message: CompletionMessage): void {
+    if (!connection.clientStreams.complete(message.invocationId, message.error)) {
+      // Not a stream: results of server-to-client invocations are not supported yet.
+      this.logger.debug({ connectionId: connection.connectionId, invocationId: message.invocationId }, 'unexpected completion');
+    }
+  }
+
+  private cancel(connection: HubConnectionContext, message: CancelInvocationMessage): void {
+    const stream = connection.serverStreams.get(message.invocationId);
+    if (stream) stream.abort();
+    // Otherwise the stream has ended already: the cancel crossed its Completion.
   }
 }

@@ -16,6 +16,20 @@ export interface HubOptions {
   maximumQueuedInvocationsPerClient: number;
   /** Bytes queued for a client that does not read; past it the client is disconnected, allowed to reconnect. */
   maximumBufferedBytesPerClient: number;
+  /**
+   * A server-to-client stream pulls its next item from the hub method only while fewer bytes than
+   * this wait to be sent to the client, so that a slow reader slows the producer down instead of
+   * filling server memory (and long before `maximumBufferedBytesPerClient` disconnects it).
+   */
+  streamBackpressureBytes: number;
+  /**
+   * Items of one client-to-server stream received but not yet read by the hub method. Reading is
+   * not paused (ASP.NET's StreamBufferCapacity pauses it): past this the connection is closed with
+   * an error, so that a method that does not read cannot grow server memory without bound.
+   */
+  clientStreamBufferCapacity: number;
+  /** Streams open at once on one connection, either direction; more are refused with an error. */
+  maximumStreamsPerClient: number;
 }
 
 export const defaultHubOptions: HubOptions = {
@@ -27,4 +41,7 @@ export const defaultHubOptions: HubOptions = {
   maximumParallelInvocationsPerClient: 1,
   maximumQueuedInvocationsPerClient: 1024,
   maximumBufferedBytesPerClient: 8 * 1024 * 1024,
+  streamBackpressureBytes: 64 * 1024,
+  clientStreamBufferCapacity: 1024,
+  maximumStreamsPerClient: 100,
 };

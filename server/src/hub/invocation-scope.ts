@@ -2,13 +2,17 @@ import type { TransportType } from '../connections/transport.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import type { GroupManager, HubCallerClients } from './hub-clients.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
-import type { HubContext, HubUser } from './hub-definition.js';
+import type { HubUser, StreamingHubContext } from './hub-definition.js';
 
-/** The context of one invocation: the connection's, plus callbacks to run after its Completion. */
-export class InvocationScope implements HubContext {
+/** The context of one invocation: the connection's, plus its own abort signal and callbacks to run after its Completion. */
+export class InvocationScope implements StreamingHubContext {
   private readonly afterCompletionCallbacks: Array<() => void> = [];
 
-  constructor(private readonly context: HubConnectionContext) {}
+  constructor(
+    private readonly context: HubConnectionContext,
+    /** A stream's own signal; other invocations end with the connection. */
+    readonly streamAborted: AbortSignal = context.connectionAborted,
+  ) {}
 
   get connectionId(): string { return this.context.connectionId; }
   get user(): HubUser | undefined { return this.context.user; }

@@ -1,8 +1,13 @@
-import { InteropClientMethod, InteropHubMethod as M, INTEROP_MAX_DELAY_MS } from '@tradehub/shared';
+import { InteropClientMethod, InteropHubMethod as M, INTEROP_MAX_DELAY_MS, INTEROP_MAX_STREAM_COUNT } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineHub, hubMethod, variadicHubMethod, type HubDefinition } from '../hub/hub-definition.js';
+import {
+  clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod, type HubDefinition,
+} from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
+
+const delayMs = z.number().int().min(0).max(INTEROP_MAX_DELAY_MS);
+const streamCount = z.number().int().min(0).max(INTEROP_MAX_STREAM_COUNT);
 
 /** The interop hub (`/testhub`): every method a SignalR client conformance check needs. */
 export function interopHub(): HubDefinition {
@@ -27,10 +32,28 @@ export function interopHub(): HubDefinition {
       [M.GetConnectionId]: hubMethod([], (context) => context.connectionId),
       [M.GetActiveTransportName]: hubMethod([], (context) => context.transport),
       [M.Add]: hubMethod([z.number(), z.number()], (_context, a, b) => a + b),
-      [M.Delay]: hubMethod([z.number().int().min(0).max(INTEROP_MAX_DELAY_MS)], async (context, ms) => {
+      [M.Delay]: hubMethod([delayMs], async (context, ms) => {
         await sleep(ms, undefined, { signal: context.connectionAborted }).catch(() => undefined);
       }),
       [M.Abort]: hubMethod([], (context) => context.abort()),
+      [M.Counter]: streamHubMethod([streamCount, delayMs], async function* (context, count, ms) {
+        for (let index = 0; index < count; index++) {
+          // Rejects when the client cancels, which ends the stream as cancelled.
+          if (index > 0 && ms > 0) await sleep(ms, undefined, { signal: context.streamAborted });
+          yield index;
+        }
+      }),
+      // The client stream is itself an async iterable: streaming it back is all there is to do.
+      [M.StreamEcho]: streamHubMethod([clientStream(z.unknown())], (_context, source) => source),
+      [M.SumStream]: hubMethod([clientStream(z.number())], async (_context, numbers) => {
+        let sum = 0;
+        for await (const value of numbers) sum += value;
+        return sum;
+      }),
+      [M.StreamError]: streamHubMethod([streamCount, z.string()], async function* (_context, afterCount, message) {
+        for (let index = 0; index < afterCount; index++) yield index;
+        throw new HubError(message);
+      }),
     },
   });
 }

@@ -1,18 +1,26 @@
-import { TradeClientMethod, type ResetReason, type ResyncNotice, type TopicPosition, type TradeEnvelope } from '@tradehub/shared';
+import type { ResetReason, ResyncNotice, TopicPosition, TradeEnvelope } from '@tradehub/shared';
 import type { Logger } from 'pino';
-import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
-import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
-import { MessageType } from '../protocol/messages.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnvelopeListener, HistoryResult, TradeBroker } from './broker/trade-broker.js';
 
-/** A gap repair tries history this many times (about 6 s in all) before asking the client to resubscribe. */
+/** A gap repair tries history this many times (about 6 s in all) before asking for a resync. */
 const HISTORY_ATTEMPTS = 6;
 const HISTORY_RETRY_MS = 100;
 
-/** One connection's subscription to one topic or wildcard on this node. */
+/**
+ * Who receives a subscription's events: a connection (as OnEvent and OnResync invocations) or a
+ * hub stream. Identity matters: the same object must be given to hold, release and remove.
+ */
+export interface TopicConsumer {
+  /** The next event of a topic, in seq order. */
+  event(envelope: TradeEnvelope): void;
+  /** The topic cannot go on without a gap: the consumer must start again from a snapshot. */
+  resync(notice: ResyncNotice): void;
+}
+
+/** One consumer's subscription to one topic or wildcard on this node. */
 interface Subscription {
-  readonly sink: HubConnectionSink;
+  readonly consumer: TopicConsumer;
   /** Last position delivered, per concrete topic (one entry unless this is a wildcard). */
   readonly positions: Map<string, TopicPosition>;
   /**
@@ -23,32 +31,30 @@ interface Subscription {
 }
 
 /**
- * Delivers a topic's events to this node's subscribed connections: in seq order, each once,
- * after the snapshot or replay the connection was answered with, and with gaps (events lost
- * between the broker and this node) repaired from history, or reported with `OnResync`.
+ * Delivers a topic's events to this node's consumers: in seq order, each once, after the
+ * snapshot or replay the consumer was answered with, and with gaps (events lost between the
+ * broker and this node) repaired from history, or reported as a resync.
  */
 export class TopicFanout {
-  /** Subscriptions by topic or wildcard, then by connection. */
-  private readonly subscriptions = new Map<string, Map<HubConnectionSink, Subscription>>();
+  /** Subscriptions by topic or wildcard, then by consumer. */
+  private readonly subscriptions = new Map<string, Map<TopicConsumer, Subscription>>();
   private readonly listeners = new Map<string, EnvelopeListener>();
-  /** Each envelope is framed once for all connections of a protocol. */
-  private readonly framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
 
   constructor(private readonly broker: TradeBroker, private readonly logger: Logger) {
     broker.onResubscribed(() => this.catchUp());
   }
 
   /**
-   * Starts holding live events of `subscription` for the connection. Call before reading the
+   * Starts holding live events of `subscription` for the consumer. Call before reading the
    * snapshot or history, so that nothing published in between is missed; then `release`.
    */
-  async hold(sink: HubConnectionSink, subscription: string): Promise<void> {
-    let bySink = this.subscriptions.get(subscription);
-    if (!bySink) {
-      bySink = new Map();
-      this.subscriptions.set(subscription, bySink);
+  async hold(consumer: TopicConsumer, subscription: string): Promise<void> {
+    let byConsumer = this.subscriptions.get(subscription);
+    if (!byConsumer) {
+      byConsumer = new Map();
+      this.subscriptions.set(subscription, byConsumer);
     }
-    bySink.set(sink, { sink, positions: new Map(), held: [] });
+    byConsumer.set(consumer, { consumer, positions: new Map(), held: [] });
     if (!this.listeners.has(subscription)) {
       const listener: EnvelopeListener = (envelope) => this.onEnvelope(subscription, envelope);
       this.listeners.set(subscription, listener);
@@ -56,23 +62,23 @@ export class TopicFanout {
         await this.broker.subscribe(subscription, listener);
       } catch (error) {
         this.listeners.delete(subscription);
-        await this.remove(sink, subscription);
+        await this.remove(consumer, subscription);
         throw error;
       }
     }
   }
 
-  /** The connection was answered up to `positions`: deliver what was held after them, then live. */
-  release(sink: HubConnectionSink, subscription: string, positions: ReadonlyMap<string, TopicPosition>): void {
-    const entry = this.subscriptions.get(subscription)?.get(sink);
+  /** The consumer was answered up to `positions`: deliver what was held after them, then live. */
+  release(consumer: TopicConsumer, subscription: string, positions: ReadonlyMap<string, TopicPosition>): void {
+    const entry = this.subscriptions.get(subscription)?.get(consumer);
     if (!entry) return;
     for (const [topic, position] of positions) entry.positions.set(topic, { ...position });
     this.flush(entry);
   }
 
-  async remove(sink: HubConnectionSink, subscription: string): Promise<void> {
-    const bySink = this.subscriptions.get(subscription);
-    if (!bySink?.delete(sink) || bySink.size > 0) return;
+  async remove(consumer: TopicConsumer, subscription: string): Promise<void> {
+    const byConsumer = this.subscriptions.get(subscription);
+    if (!byConsumer?.delete(consumer) || byConsumer.size > 0) return;
     this.subscriptions.delete(subscription);
     const listener = this.listeners.get(subscription);
     if (!listener) return;
@@ -82,13 +88,18 @@ export class TopicFanout {
     });
   }
 
-  async removeAll(sink: HubConnectionSink): Promise<void> {
-    const subscribed = [...this.subscriptions].filter(([, bySink]) => bySink.has(sink)).map(([subscription]) => subscription);
-    await Promise.all(subscribed.map((subscription) => this.remove(sink, subscription)));
+  async removeAll(consumer: TopicConsumer): Promise<void> {
+    const subscribed = [...this.subscriptions].filter(([, byConsumer]) => byConsumer.has(consumer)).map(([subscription]) => subscription);
+    await Promise.all(subscribed.map((subscription) => this.remove(consumer, subscription)));
   }
 
-  isSubscribed(sink: HubConnectionSink, subscription: string): boolean {
-    return this.subscriptions.get(subscription)?.has(sink) ?? false;
+  isSubscribed(consumer: TopicConsumer, subscription: string): boolean {
+    return this.subscriptions.get(subscription)?.has(consumer) ?? false;
+  }
+
+  /** How many consumers on this node follow a topic or wildcard (connections and streams). */
+  consumerCount(subscription: string): number {
+    return this.subscriptions.get(subscription)?.size ?? 0;
   }
 
   private onEnvelope(subscription: string, envelope: TradeEnvelope): void {
@@ -127,13 +138,13 @@ export class TopicFanout {
       return;
     }
     entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
-    entry.sink.write(this.frame(envelope));
+    entry.consumer.event(envelope);
   }
 
   /** After a broker outage: every subscription fetches what was published while nothing was heard. */
   private catchUp(): void {
-    for (const bySink of this.subscriptions.values()) {
-      for (const entry of bySink.values()) {
+    for (const byConsumer of this.subscriptions.values()) {
+      for (const entry of byConsumer.values()) {
         if (entry.held) continue;
         for (const [topic, position] of entry.positions) this.repair(entry, topic, position, undefined);
       }
@@ -157,7 +168,7 @@ export class TopicFanout {
         if (trigger) entry.positions.set(topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
       }
     }, (error: unknown) => {
-      this.logger.warn({ topic, err: error }, 'history unavailable: asking the client to resubscribe');
+      this.logger.warn({ topic, err: error }, 'history unavailable: asking for a resync');
       this.resync(entry, topic, 'history_gone');
       if (trigger) entry.positions.set(topic, { epoch: trigger.epoch, seq: trigger.seq - 1 });
     }).finally(() => this.flush(entry));
@@ -179,20 +190,10 @@ export class TopicFanout {
     const position = entry.positions.get(envelope.topic);
     if (position && position.epoch === envelope.epoch && envelope.seq <= position.seq) return;
     entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
-    entry.sink.write(this.frame(envelope));
+    entry.consumer.event(envelope);
   }
 
   private resync(entry: Subscription, topic: string, reason: ResetReason): void {
-    const notice: ResyncNotice = { topic, reason };
-    entry.sink.write(new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice] }));
-  }
-
-  private frame(envelope: TradeEnvelope): SerializedHubMessage {
-    let framed = this.framed.get(envelope);
-    if (!framed) {
-      framed = new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnEvent, arguments: [envelope] });
-      this.framed.set(envelope, framed);
-    }
-    return framed;
+    entry.consumer.resync({ topic, reason });
   }
 }

@@ -1,21 +1,33 @@
 import {
-  TradeClientMethod, TradeHubMethod as M, type ConnectionStatus, type ServerInfo,
+  TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type ServerInfo,
 } from '@tradehub/shared';
 import { z } from 'zod';
 import { Scope } from '../auth/scopes.js';
 import type { Directory } from '../config/directory.js';
-import { defineHub, hubMethod, type HubDefinition } from '../hub/hub-definition.js';
+import { clientStream, defineHub, hubMethod, streamHubMethod, type HubDefinition } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
 import { TradeRequestError, type TradeService } from './trade-service.js';
 
-const topicList = z.array(z.string().max(256)).min(1).max(100);
-const resumePositions = z.record(z.string().max(256), z.object({
+const topicName = z.string().max(256);
+const topicPosition = z.object({
   epoch: z.string().max(64),
   seq: z.number().int().nonnegative(),
-})).optional();
+});
+const topicList = z.array(topicName).min(1).max(100);
+const resumePositions = z.record(topicName, topicPosition).optional();
 
-/** The trade hub (`/hubs/trade`): server information, topic subscriptions with snapshots and replay, publishing. */
+/** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
+async function forCaller<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof TradeRequestError) throw new HubError(error.message);
+    throw error;
+  }
+}
+
+/** The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing. */
 export function tradeHub(node: string, directory: Directory, trade: TradeService): HubDefinition {
   return defineHub({
     methods: {
@@ -37,14 +49,12 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
       [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume) =>
         trade.subscribe(context, topics, resume), { requiredScope: Scope.TradeRead }),
       [M.Unsubscribe]: hubMethod([topicList], (context, topics) => trade.unsubscribe(context.connection, topics)),
-      [M.Publish]: hubMethod([z.unknown()], async (context, events) => {
-        try {
-          return await trade.publish(context.user, events);
-        } catch (error) {
-          if (error instanceof TradeRequestError) throw new HubError(error.message);
-          throw error;
-        }
-      }, { requiredScope: Scope.TradePublish }),
+      [M.Publish]: hubMethod([z.unknown()], (context, events) =>
+        forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
+      [M.StreamTopic]: streamHubMethod([topicName, topicPosition.optional()], (context, topic, resume) =>
+        forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
+      [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events) =>
+        forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
     },
     onConnected: async (context) => {
       const status: ConnectionStatus = {

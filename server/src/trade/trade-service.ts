@@ -7,8 +7,19 @@ import type { Principal } from '../auth/principal.js';
 import type { HubContext } from '../hub/hub-definition.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.js';
+import { connectionConsumer } from './connection-consumer.js';
 import { checkPublishAccess, checkReadAccess } from './topic-access.js';
 import type { TopicFanout } from './topic-fanout.js';
+import { TopicStream } from './topic-stream.js';
+
+/** Most events of a published stream stored by one broker call: what has arrived, up to this. */
+export const PUBLISH_STREAM_BATCH = 100;
+
+/** Where a stream of events comes from, a batch at a time (a hub method's client stream). */
+export interface EventBatchSource {
+  /** The next events, as many as have arrived up to `max`; undefined at the end. */
+  readBatch(max: number): Promise<TradeEventInput[] | undefined>;
+}
 
 /** Refused input or rights, or a broker that cannot answer now: the message is meant for the caller. */
 export class TradeRequestError extends Error {
@@ -35,12 +46,14 @@ export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
 export class TradeService {
   constructor(
     readonly broker: TradeBroker,
-    private readonly fanout: TopicFanout,
+    /** Readable for observability: how many consumers follow a topic on this node. */
+    readonly fanout: TopicFanout,
     private readonly logger: Logger,
   ) {}
 
   /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
   async subscribe(context: HubContext, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
+    const consumer = connectionConsumer(context.connection);
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
       const access = checkReadAccess(context.user, topic);
@@ -49,14 +62,14 @@ export class TradeService {
         continue;
       }
       try {
-        await this.fanout.hold(context.connection, topic);
+        await this.fanout.hold(consumer, topic);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
         const positions = new Map<string, TopicPosition>(topicResults.map((result) => [result.topic, { epoch: result.epoch, seq: result.seq }]));
-        context.afterCompletion(() => this.fanout.release(context.connection, topic, positions));
+        context.afterCompletion(() => this.fanout.release(consumer, topic, positions));
         results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
       } catch (error) {
-        await this.fanout.remove(context.connection, topic);
+        await this.fanout.remove(consumer, topic);
         this.logger.warn({ topic, err: error }, 'subscribe failed');
         results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.' });
       }
@@ -65,11 +78,40 @@ export class TradeService {
   }
 
   async unsubscribe(sink: HubConnectionSink, topics: readonly string[]): Promise<void> {
-    await Promise.all(topics.map((topic) => this.fanout.remove(sink, topic)));
+    const consumer = connectionConsumer(sink);
+    await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
+  /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
   async disconnect(sink: HubConnectionSink): Promise<void> {
-    await this.fanout.removeAll(sink);
+    await this.fanout.removeAll(connectionConsumer(sink));
+  }
+
+  /**
+   * Streams one concrete topic: its snapshot, or the events since `resume`, as the first item,
+   * then each live event in order. Live events published while the first item is read are held
+   * and follow it, none missed and none twice, as with `subscribe`. The stream leaves the fan-out
+   * when it is closed (`return()`: cancelled, disconnected) or fails.
+   * @throws TradeRequestError when the topic may not be read, is a wildcard, or cannot be read now
+   */
+  async streamTopic(principal: Principal | undefined, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
+    const access = checkReadAccess(principal, topic);
+    if (!access.ok) throw new TradeRequestError(403, access.error);
+    if (access.topic.wildcard) {
+      throw new TradeRequestError(400, `'${topic}' is a wildcard: stream one concrete topic, or Subscribe to the wildcard.`);
+    }
+    const stream = new TopicStream(topic, (self) => this.fanout.remove(self, topic));
+    try {
+      await this.fanout.hold(stream, topic);
+      const result = await this.topicResult(topic, resume);
+      stream.begin(result);
+      this.fanout.release(stream, topic, new Map([[topic, { epoch: result.epoch, seq: result.seq }]]));
+      return stream;
+    } catch (error) {
+      await stream.close();
+      this.logger.warn({ topic, err: error }, 'stream topic failed');
+      throw new TradeRequestError(503, 'The topic cannot be read now; try again.');
+    }
   }
 
   /**
@@ -79,10 +121,36 @@ export class TradeService {
    * @throws TradeRequestError
    */
   async publish(principal: Principal | undefined, input: unknown, platformId?: string): Promise<PublishResult> {
-    const events = validateBatch(input, platformId);
+    return this.store(principal, validateBatch(input, platformId), 0);
+  }
+
+  /**
+   * Publishes a stream of already validated events in order, in batches of what has arrived, and
+   * returns how many were taken (duplicates included, as `publish` reports them too). Batches
+   * before a refused one stay published, and the error says up to which event.
+   * @throws TradeRequestError; errors of the source pass through
+   */
+  async publishStream(principal: Principal | undefined, source: EventBatchSource): Promise<number> {
+    let taken = 0;
+    for (;;) {
+      const batch = await source.readBatch(PUBLISH_STREAM_BATCH);
+      if (!batch) return taken;
+      try {
+        await this.store(principal, batch, taken);
+      } catch (error) {
+        if (!(error instanceof TradeRequestError)) throw error;
+        const published = taken === 0 ? 'no event was published' : `events 0 to ${taken - 1} were published`;
+        throw new TradeRequestError(error.status, `${error.message} (${published})`);
+      }
+      taken += batch.length;
+    }
+  }
+
+  /** Checks the caller's right to publish each event, then stores them all, or none. `firstIndex` numbers them in errors. */
+  private async store(principal: Principal | undefined, events: readonly TradeEventInput[], firstIndex: number): Promise<PublishResult> {
     for (const [index, event] of events.entries()) {
       const refusal = checkPublishAccess(principal, event);
-      if (refusal) throw new TradeRequestError(403, `Event ${index}: ${refusal}`);
+      if (refusal) throw new TradeRequestError(403, `Event ${firstIndex + index}: ${refusal}`);
     }
     const outcomes = await fromBroker(this.broker.publish(events));
     return {

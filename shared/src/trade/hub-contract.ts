@@ -8,7 +8,16 @@ export const TradeHubMethod = {
   Subscribe: 'Subscribe',
   Unsubscribe: 'Unsubscribe',
   Publish: 'Publish',
+  /**
+   * Streaming: `StreamTopic(topic, resume?)` streams one concrete topic: first its `TopicResult`
+   * (a snapshot, or the events since `resume`), then each live `TradeEnvelope` in seq order.
+   * Needs `trade.read`.
+   */
   StreamTopic: 'StreamTopic',
+  /**
+   * `PublishStream(events)`: publishes a client stream of events in order and returns how many
+   * were taken. Needs `trade.publish`.
+   */
   PublishStream: 'PublishStream',
 } as const;
 
@@ -21,6 +30,9 @@ export const TradeClientMethod = {
   /** `OnResync(notice)`: a topic must be resubscribed to get a fresh snapshot. */
   OnResync: 'OnResync',
 } as const;
+
+/** An item of `StreamTopic`: the topic's `TopicResult` first, then its live events. */
+export type TopicStreamItem = TopicResult | TradeEnvelope;
 
 /** `Subscribe(topics, resume?)`: `resume` maps concrete topics to the position the client reached. */
 export type ResumePositions = Record<string, TopicPosition>;

@@ -1,0 +1,125 @@
+import type { ZodType } from 'zod';
+import { HubError } from './hub-error.js';
+
+/**
+ * A stream the client sends to a hub method parameter (an Observable or `Subject` on the
+ * official clients). Iterate it with `for await`; iteration throws when the client ended the
+ * stream with an error or sent an item that does not match the parameter's schema.
+ */
+export interface ClientStream<T> extends AsyncIterable<T> {
+  /** The id the client gave the stream in the invocation's `streamIds`. */
+  readonly streamId: string;
+  /**
+   * Waits for the next item, then returns it with the items already received after it, at most
+   * `max` in all; undefined once the client completed the stream. Lets a consumer work in
+   * batches without waiting for a batch to fill up.
+   */
+  readBatch(max: number): Promise<T[] | undefined>;
+}
+
+/**
+ * The client completed its stream with an error. Like ASP.NET, this is not a HubError: the
+ * client is not sent its own message back, unless detailed errors are on.
+ */
+export class ClientStreamError extends Error {
+  override readonly name = 'ClientStreamException';
+}
+
+export type PushResult = 'accepted' | 'ignored' | 'overflow';
+
+/**
+ * The server side of one client stream: validates items as they arrive and holds them, up to a
+ * bound, until the hub method reads them.
+ */
+export class ClientStreamChannel<T> implements ClientStream<T> {
+  private readonly buffer: T[] = [];
+  private received = 0;
+  private ended = false;
+  /** Thrown once to the reader after the buffered items, then iteration is done. */
+  private failure: Error | undefined;
+  /** The method stopped reading (broke out of its loop): later items are dropped. */
+  private abandoned = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly streamId: string,
+    private readonly schema: ZodType<T>,
+    private readonly capacity: number,
+  ) {}
+
+  /** Takes one item from the client; 'overflow' when the method has left too many unread. */
+  push(value: unknown): PushResult {
+    if (this.ended || this.abandoned) return 'ignored';
+    this.received++;
+    const parsed = this.schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]?.message ?? 'invalid value';
+      // Items after a bad one cannot be trusted to mean what the client meant: end the stream.
+      this.end(new HubError(`Item ${this.received} of stream '${this.streamId}' is invalid: ${issue}.`));
+      return 'ignored';
+    }
+    if (this.buffer.length >= this.capacity) return 'overflow';
+    this.buffer.push(parsed.data);
+    this.notify();
+    return 'accepted';
+  }
+
+  /** The client completed the stream, with an error or not; items already received are still read first. */
+  end(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.failure = error;
+    this.notify();
+  }
+
+  async next(): Promise<IteratorResult<T, undefined>> {
+    for (;;) {
+      if (this.buffer.length > 0) return { done: false, value: this.buffer.shift() as T };
+      if (this.ended || this.abandoned) {
+        const failure = this.failure;
+        this.failure = undefined;
+        if (failure) throw failure;
+        return { done: true, value: undefined };
+      }
+      await new Promise<void>((resolve) => {
+        const previous = this.wake;
+        this.wake = () => {
+          previous?.();
+          resolve();
+        };
+      });
+    }
+  }
+
+  async readBatch(max: number): Promise<T[] | undefined> {
+    const first = await this.next();
+    if (first.done) return undefined;
+    const batch = [first.value];
+    while (batch.length < max && this.buffer.length > 0) batch.push(this.buffer.shift() as T);
+    return batch;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.abandon();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** The reader is gone: free what is buffered and drop what still comes. */
+  private abandon(): void {
+    this.abandoned = true;
+    this.buffer.length = 0;
+    this.failure = undefined;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,34 @@
+import { TradeClientMethod, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
+import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
+import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
+import { MessageType } from '../protocol/messages.js';
+import type { TopicConsumer } from './topic-fanout.js';
+
+/** One per connection, so that the fan-out finds a connection's subscriptions again by identity. */
+const consumers = new WeakMap<HubConnectionSink, TopicConsumer>();
+/** Each envelope is framed once for all the connections (of a protocol) it goes to. */
+const framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
+
+/** The consumer that delivers a connection's subscriptions as `OnEvent` and `OnResync` invocations. */
+export function connectionConsumer(sink: HubConnectionSink): TopicConsumer {
+  let consumer = consumers.get(sink);
+  if (!consumer) {
+    consumer = {
+      event: (envelope) => sink.write(frame(envelope)),
+      resync: (notice: ResyncNotice) => sink.write(new SerializedHubMessage({
+        type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice],
+      })),
+    };
+    consumers.set(sink, consumer);
+  }
+  return consumer;
+}
+
+function frame(envelope: TradeEnvelope): SerializedHubMessage {
+  let message = framed.get(envelope);
+  if (!message) {
+    message = new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnEvent, arguments: [envelope] });
+    framed.set(envelope, message);
+  }
+  return message;
+}
