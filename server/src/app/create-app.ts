@@ -14,7 +14,7 @@ import type { TradehubConfig } from '../config/config-schema.js';
 import { Directory } from '../config/directory.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
 import type { HubOptions } from '../hub/hub-options.js';
-import { errorHandler } from '../http/error-handler.js';
+import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
 import { jsonRpcRoutes } from '../http/routes/json-rpc-routes.js';
@@ -132,6 +132,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   });
   // The interop hub stays anonymous: it exists to check SignalR clients, and holds no data.
   const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) });
+  host.app.use(notFoundHandler);
   host.app.use(errorHandler(logger));
   revocations.onRevoked((tokenId) => {
     const closed = tradeEndpoint.closeConnectionsOfToken(tokenId);

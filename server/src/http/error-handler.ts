@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 
 interface HttpErrorLike {
@@ -40,3 +40,8 @@ function describeClientError(type: string | undefined): string {
       return 'The request is invalid.';
   }
 }
+
+/** Unknown routes answer JSON like every other API error, not Express's HTML page. */
+export const notFoundHandler: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'not_found', error_description: 'No such endpoint.' });
+};
