@@ -76,7 +76,9 @@ export class AccessTokenService {
     if (decoded.header.alg !== this.keys.algorithm) {
       throw new AuthError('invalid_token', 'The token is signed with an algorithm this server does not accept.');
     }
-    const key = this.keys.verification.get(decoded.header.kid ?? '');
+    // Without a kid, a single key is unambiguous (services sharing an HS256 secret rarely set one).
+    const onlyKey = this.keys.verification.size === 1 ? [...this.keys.verification.keys()][0] : undefined;
+    const key = this.keys.verification.get(decoded.header.kid ?? onlyKey ?? '');
     if (!key) throw new AuthError('invalid_token', 'The token names an unknown signing key.');
     let payload: jwt.JwtPayload;
     try {
@@ -89,6 +91,11 @@ export class AccessTokenService {
       }) as jwt.JwtPayload;
     } catch (error) {
       throw new AuthError('invalid_token', describeVerifyError(error));
+    }
+    // The clock tolerance is for skew between nodes on nbf; expiry is exact, as live connections
+    // are closed exactly at exp, so that a reconnect with the same token is refused too.
+    if (!options.ignoreExpiration && typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) {
+      throw new AuthError('invalid_token', 'The token expired.');
     }
     return principalFromClaims(payload);
   }

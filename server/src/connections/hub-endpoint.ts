@@ -109,6 +109,7 @@ export class HubEndpoint {
       (user) => this.upgrade(request, socket, head, sockets, url, user),
       (error: unknown) => {
         if (error instanceof AuthError) {
+          this.logger.info({ hub: this.path, transport: 'WebSockets', code: error.code, reason: error.description }, 'authentication refused');
           rejectUpgrade(socket, error.status, error.description, { 'WWW-Authenticate': error.challenge });
         } else {
           this.logger.error({ err: error }, 'authentication failed unexpectedly');
@@ -161,6 +162,7 @@ export class HubEndpoint {
 
   private refuse(res: Response, error: unknown): void {
     if (error instanceof AuthError) {
+      this.logger.info({ hub: this.path, code: error.code, reason: error.description }, 'authentication refused');
       sendAuthError(res, error);
       return;
     }
