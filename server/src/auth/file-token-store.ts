@@ -31,11 +31,14 @@ export class FileTokenStore implements TokenStore {
     this.load();
   }
 
-  async saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<void> {
+  async saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<boolean> {
+    const current = this.tokens.get(record.id);
+    if (current?.revokedAt !== undefined && record.revokedAt === undefined) return false;
     if (previousHash !== undefined) this.idByHash.delete(previousHash);
     this.tokens.set(record.id, { ...record });
     this.idByHash.set(record.tokenHash, record.id);
     await this.persist();
+    return true;
   }
 
   async getTerminalToken(id: string): Promise<TerminalTokenRecord | undefined> {

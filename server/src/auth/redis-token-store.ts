@@ -1,5 +1,21 @@
 import type { RedisClientType } from 'redis';
+import { LuaScript } from '../redis/lua-script.js';
 import type { TerminalTokenRecord, TokenStore } from './token-store.js';
+
+/**
+ * Saves a terminal token unless that would un-revoke it.
+ * KEYS: record, new hash index, organization set, previous hash index (or '').
+ * ARGV: record JSON, id. Returns 1 when saved, 0 when refused.
+ */
+const SAVE_TERMINAL_TOKEN = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current).revokedAt and not cjson.decode(ARGV[1]).revokedAt then return 0 end
+if KEYS[4] ~= '' then redis.call('DEL', KEYS[4]) end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[2])
+return 1
+`);
 
 /** Sets KEYS[1] to ARGV[2] only while it still holds ARGV[1]. */
 const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2]) end return false";
@@ -13,13 +29,14 @@ const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return re
 export class RedisTokenStore implements TokenStore {
   constructor(private readonly redis: RedisClientType, private readonly prefix: string) {}
 
-  async saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<void> {
-    const multi = this.redis.multi();
-    if (previousHash !== undefined) multi.del(this.key('tt-hash', previousHash));
-    multi.set(this.key('tt', record.id), JSON.stringify(record));
-    multi.set(this.key('tt-hash', record.tokenHash), record.id);
-    multi.sAdd(this.key('tt-org', record.organization), record.id);
-    await multi.exec();
+  async saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<boolean> {
+    const saved = await SAVE_TERMINAL_TOKEN.run(this.redis, [
+      this.key('tt', record.id),
+      this.key('tt-hash', record.tokenHash),
+      this.key('tt-org', record.organization),
+      previousHash !== undefined ? this.key('tt-hash', previousHash) : '',
+    ], [JSON.stringify(record), record.id]);
+    return Number(saved) === 1;
   }
 
   async getTerminalToken(id: string): Promise<TerminalTokenRecord | undefined> {

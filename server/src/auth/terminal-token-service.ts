@@ -104,11 +104,13 @@ export class TerminalTokenService {
   /** A new secret for the same named token; the old secret stops working at once. */
   async replace(id: string, admin: Principal): Promise<{ view: TerminalTokenView; token: string }> {
     const record = await this.owned(id, admin);
-    if (record.revokedAt !== undefined) throw new TerminalTokenError(400, 'A revoked token cannot be replaced; create a new one.');
+    const revoked = new TerminalTokenError(400, 'A revoked token cannot be replaced; create a new one.');
+    if (record.revokedAt !== undefined) throw revoked;
     const previousHash = record.tokenHash;
     const token = newSecret();
     record.tokenHash = hashOpaqueToken(token);
-    await this.store.saveTerminalToken(record, previousHash);
+    // The store refuses when a revocation landed since the record was read (on any node).
+    if (!(await this.store.saveTerminalToken(record, previousHash))) throw revoked;
     await this.revocations.publish(record.id);
     return { view: toView(record), token };
   }

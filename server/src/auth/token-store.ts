@@ -23,8 +23,12 @@ export interface TerminalTokenRecord {
  * in the data directory for one node, Redis for several.
  */
 export interface TokenStore {
-  /** Inserts or replaces a record (a replaced token keeps its id and gets a new hash). */
-  saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<void>;
+  /**
+   * Inserts or replaces a record (a replaced token keeps its id and gets a new hash). A revoked
+   * token stays revoked: a write that would clear `revokedAt` is refused (false), even when it
+   * raced with the revocation on another node.
+   */
+  saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<boolean>;
   getTerminalToken(id: string): Promise<TerminalTokenRecord | undefined>;
   findTerminalTokenByHash(tokenHash: string): Promise<TerminalTokenRecord | undefined>;
   listTerminalTokens(organization: string): Promise<TerminalTokenRecord[]>;
