@@ -122,9 +122,16 @@ describe('bad input after the handshake', () => {
       const observer = await sockets.connected(server.hubUrl);
       socket.send(frame(invocation('1', 'SendToAll', ['ran before the bad message'])) + `{"type":${RS}`);
       assert.deepEqual(await observer.nextNonPing(1_000), { type: 1, target: 'Message', arguments: ['ran before the bad message'] });
-      let message = await socket.nextNonPing();
-      while (message.type === 1 || message.type === 3) message = await socket.nextNonPing();
-      await expectClosedAfter(message, invalidData('Error reading JSON.'));
+      // The caller gets its own Message and the call's Completion before the Close.
+      assert.deepEqual(await socket.nextNonPing(), { type: 1, target: 'Message', arguments: ['ran before the bad message'] });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '1' });
+      await expectClosedAfter(await socket.nextNonPing(), invalidData('Error reading JSON.'));
+    });
+
+    it('a slow call received before malformed JSON is answered before the Close', async () => {
+      socket.send(frame(invocation('1', 'Delay', [300])) + `{"type":${RS}`);
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '1' });
+      await expectClosedAfter(await socket.nextNonPing(), invalidData('Error reading JSON.'));
     });
   });
 

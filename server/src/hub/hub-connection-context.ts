@@ -13,7 +13,8 @@ import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
 import type { StreamOutlet } from './stream-pump.js';
 
-export type HubConnectionPhase = 'handshake' | 'starting' | 'ready' | 'closed';
+/** `draining`: no more input is read; calls already received finish before the connection closes. */
+export type HubConnectionPhase = 'handshake' | 'starting' | 'ready' | 'draining' | 'closed';
 
 export interface CloseOptions {
   error?: string;
@@ -110,7 +111,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   }
 
   write(message: SerializedHubMessage): void {
-    if (!this.protocol || (this.phase !== 'ready' && this.phase !== 'starting')) return;
+    if (!this.protocol || this.phase === 'handshake' || this.phase === 'closed') return;
     if (this.httpConnection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
@@ -134,7 +135,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Says goodbye with a Close message when the handshake is done, then ends the connection. */
   close(options: CloseOptions): void {
     if (this.phase === 'closed') return;
-    if (this.protocol && (this.phase === 'ready' || this.phase === 'starting')) {
+    if (this.protocol && this.phase !== 'handshake') {
       this.httpConnection.send(this.protocol.writeMessage({
         type: MessageType.Close,
         ...(options.error !== undefined ? { error: options.error } : {}),

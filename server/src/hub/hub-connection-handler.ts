@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpConnection } from '../connections/http-connection.js';
 import { readHandshakeRequest, writeHandshakeResponse } from '../protocol/handshake.js';
 import { isVersionSupported, type HubProtocol } from '../protocol/hub-protocol.js';
@@ -9,6 +10,8 @@ import { HubConnectionContext, type HubServices } from './hub-connection-context
 import type { HubDispatcher } from './hub-dispatcher.js';
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
+/** Longest wait for calls received before unreadable input, before the connection closes anyway. */
+const DRAIN_TIMEOUT_MS = 2_000;
 
 /**
  * Runs the hub side of every connection of one hub: handshake, reading and dispatching
@@ -85,6 +88,7 @@ export class HubConnectionHandler {
         case 'ready':
           this.readMessages(context, data, isBinary);
           return;
+        case 'draining':
         case 'closed':
           return;
       }
@@ -168,7 +172,12 @@ export class HubConnectionHandler {
   private closeWithError(context: HubConnectionContext, error: unknown): void {
     if (error instanceof InvalidDataError) {
       this.services.logger.debug({ connectionId: context.connectionId, reason: error.message }, 'closing connection after invalid data');
-      context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
+      const close = (): void => context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
+      if (context.phase !== 'ready') return close();
+      // As ASP.NET, which handles messages one after another: calls that arrived before the bad
+      // input still answer, then the connection closes (bounded, in case a call never ends).
+      context.phase = 'draining';
+      void Promise.race([context.invocations.idle(), sleep(DRAIN_TIMEOUT_MS)]).then(close);
       return;
     }
     this.services.logger.error({ connectionId: context.connectionId, err: error }, 'unexpected error reading from connection');

@@ -5,6 +5,7 @@
 export class InvocationQueue {
   private running = 0;
   private readonly waiting: Array<() => Promise<void>> = [];
+  private readonly idleListeners: Array<() => void> = [];
 
   constructor(private readonly maxParallel: number, private readonly maxWaiting: number) {}
 
@@ -23,12 +24,19 @@ export class InvocationQueue {
     this.waiting.length = 0;
   }
 
+  /** Resolves once no call runs or waits. */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleListeners.push(resolve));
+  }
+
   private start(task: () => Promise<void>): void {
     this.running++;
     void task().finally(() => {
       this.running--;
       const next = this.waiting.shift();
       if (next) this.start(next);
+      else if (this.running === 0) for (const listener of this.idleListeners.splice(0)) listener();
     });
   }
 }
