@@ -27,6 +27,10 @@ export const InteropHubMethod = {
   Add: 'Add',
   Delay: 'Delay',
   Abort: 'Abort',
+  /** `GetClientResult(method)`: invokes the caller's handler `method()` and returns its answer. */
+  GetClientResult: 'GetClientResult',
+  /** `GetClientResultFrom(connectionId, method)`: the same on another connection, on any node. */
+  GetClientResultFrom: 'GetClientResultFrom',
   /** Streaming: `Counter(count, delayMs)` streams 0 to count - 1, pausing `delayMs` between items. */
   Counter: 'Counter',
   /** Streaming: `StreamEcho(source)` streams back every item of the client stream `source`. */

@@ -6,11 +6,20 @@ export interface ClientProxy {
   send(method: string, ...args: unknown[]): Promise<void>;
 }
 
+/** A proxy for exactly one connection, which can also ask it for a result (SignalR's `ISingleClientProxy`). */
+export interface SingleClientProxy extends ClientProxy {
+  /**
+   * Invokes a client handler and resolves with what it returns. Rejects with the client's error
+   * (a HubError), when the connection closes, or after `clientResultTimeoutMs`.
+   */
+  invoke(method: string, ...args: unknown[]): Promise<unknown>;
+}
+
 /** SignalR's `IHubClients`: proxies for every kind of target. */
 export interface HubClients {
   readonly all: ClientProxy;
   allExcept(connectionIds: readonly string[]): ClientProxy;
-  client(connectionId: string): ClientProxy;
+  client(connectionId: string): SingleClientProxy;
   clients(connectionIds: readonly string[]): ClientProxy;
   group(group: string): ClientProxy;
   groupExcept(group: string, excludedConnectionIds: readonly string[]): ClientProxy;
@@ -21,7 +30,7 @@ export interface HubClients {
 
 /** `IHubCallerClients`: the same, plus targets relative to the calling connection. */
 export interface HubCallerClients extends HubClients {
-  readonly caller: ClientProxy;
+  readonly caller: SingleClientProxy;
   readonly others: ClientProxy;
   othersInGroup(group: string): ClientProxy;
 }
@@ -43,7 +52,10 @@ export function hubClients(lifetimeManager: HubLifetimeManager): HubClients {
   return {
     all: proxy(lifetimeManager, { kind: 'all' }),
     allExcept: (except) => proxy(lifetimeManager, { kind: 'all', except }),
-    client: (connectionId) => proxy(lifetimeManager, { kind: 'connections', connectionIds: [connectionId] }),
+    client: (connectionId) => ({
+      ...proxy(lifetimeManager, { kind: 'connections', connectionIds: [connectionId] }),
+      invoke: (method, ...args) => lifetimeManager.invokeConnection(connectionId, method, args),
+    }),
     clients: (connectionIds) => proxy(lifetimeManager, { kind: 'connections', connectionIds }),
     group: (group) => proxy(lifetimeManager, { kind: 'groups', groups: [group] }),
     groupExcept: (group, except) => proxy(lifetimeManager, { kind: 'groups', groups: [group], except }),

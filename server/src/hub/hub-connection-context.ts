@@ -9,6 +9,7 @@ import type { HubConnectionHookContext, HubUser } from './hub-definition.js';
 import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
 import { ClientStreamError } from './client-stream.js';
 import { ClientStreamTracker } from './client-stream-tracker.js';
+import { ClientResults } from './client-results.js';
 import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
 import type { StreamOutlet } from './stream-pump.js';
@@ -46,6 +47,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   receivedSinceHeartbeat = false;
   readonly items = new Map<string, unknown>();
   readonly pendingInvocationIds = new Set<string>();
+  readonly clientResults: ClientResults;
   /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
   startup: Promise<void> | undefined;
   readonly invocations: InvocationQueue;
@@ -61,6 +63,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     readonly user: HubUser | undefined,
     private readonly services: HubServices,
   ) {
+    this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);
     this.invocations = new InvocationQueue(
       services.options.maximumParallelInvocationsPerClient,
       services.options.maximumQueuedInvocationsPerClient,
@@ -124,6 +127,15 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.write(new SerializedHubMessage(message));
   }
 
+  invokeClient(method: string, args: unknown[]): Promise<unknown> {
+    if (this.phase !== 'ready' && this.phase !== 'starting') {
+      return Promise.reject(new Error(`Connection '${this.connectionId}' disconnected.`));
+    }
+    const { invocationId, result } = this.clientResults.start(method);
+    this.writeMessage({ type: MessageType.Invocation, invocationId, target: method, arguments: args });
+    return result;
+  }
+
   writeCompletionError(invocationId: string, error: string): void {
     this.writeMessage({ type: MessageType.Completion, invocationId, error });
   }
@@ -154,5 +166,6 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     // Stop producers, and wake methods waiting for client items that will never come.
     for (const stream of [...this.serverStreams.values()]) stream.abort();
     this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
+    this.clientResults.failAll(new Error(`Connection '${this.connectionId}' disconnected.`));
   }
 }

@@ -151,9 +151,10 @@ export class HubDispatcher {
     // which the official server ignores too.
   }
 
+  /** A client's Completion answers a server-to-client invocation (a client result) or ends a client stream. */
   private receiveCompletion(connection: HubConnectionContext, message: CompletionMessage): void {
+    if (connection.clientResults.complete(message.invocationId, message.result, message.error)) return;
     if (!connection.clientStreams.complete(message.invocationId, message.error)) {
-      // Not a stream: results of server-to-client invocations are not supported yet.
       this.logger.debug({ connectionId: connection.connectionId, invocationId: message.invocationId }, 'unexpected completion');
     }
   }

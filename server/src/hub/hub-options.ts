@@ -16,6 +16,8 @@ export interface HubOptions {
   maximumQueuedInvocationsPerClient: number;
   /** Bytes queued for a client that does not read; past it the client is disconnected, allowed to reconnect. */
   maximumBufferedBytesPerClient: number;
+  /** How long a server-to-client invocation waits for the client's result. */
+  clientResultTimeoutMs: number;
   /**
    * A server-to-client stream pulls its next item from the hub method only while fewer bytes than
    * this wait to be sent to the client, so that a slow reader slows the producer down instead of
@@ -41,6 +43,7 @@ export const defaultHubOptions: HubOptions = {
   maximumParallelInvocationsPerClient: 1,
   maximumQueuedInvocationsPerClient: 1024,
   maximumBufferedBytesPerClient: 8 * 1024 * 1024,
+  clientResultTimeoutMs: 30_000,
   streamBackpressureBytes: 64 * 1024,
   clientStreamBufferCapacity: 1024,
   maximumStreamsPerClient: 100,

@@ -36,6 +36,9 @@ export function interopHub(): HubDefinition {
         await sleep(ms, undefined, { signal: context.connectionAborted }).catch(() => undefined);
       }),
       [M.Abort]: hubMethod([], (context) => context.abort()),
+      [M.GetClientResult]: hubMethod([z.string()], (context, method) => context.clients.caller.invoke(method)),
+      [M.GetClientResultFrom]: hubMethod([z.string(), z.string()], (context, connectionId, method) =>
+        context.clients.client(connectionId).invoke(method)),
       [M.Counter]: streamHubMethod([streamCount, delayMs], async function* (context, count, ms) {
         for (let index = 0; index < count; index++) {
           // Rejects when the client cancels, which ends the stream as cancelled.

@@ -14,6 +14,8 @@ export interface HubConnectionSink {
   /** User id for user-targeted sends; undefined for anonymous connections. */
   readonly userId: string | undefined;
   write(message: SerializedHubMessage): void;
+  /** Invokes a client handler and resolves with what the client answers (client results). */
+  invokeClient(method: string, args: unknown[]): Promise<unknown>;
 }
 
 /**
@@ -24,6 +26,8 @@ export interface HubLifetimeManager {
   onConnected(connection: HubConnectionSink): Promise<void>;
   onDisconnected(connection: HubConnectionSink): Promise<void>;
   send(target: HubTarget, message: InvocationMessage): Promise<void>;
+  /** Invokes a handler on one connection, wherever it lives, and resolves with the client's result. */
+  invokeConnection(connectionId: string, method: string, args: unknown[]): Promise<unknown>;
   addToGroup(connectionId: string, group: string): Promise<void>;
   removeFromGroup(connectionId: string, group: string): Promise<void>;
   dispose(): Promise<void>;

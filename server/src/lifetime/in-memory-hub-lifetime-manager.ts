@@ -28,6 +28,12 @@ export class InMemoryHubLifetimeManager implements HubLifetimeManager {
     for (const connection of this.recipients(target)) connection.write(serialized);
   }
 
+  async invokeConnection(connectionId: string, method: string, args: unknown[]): Promise<unknown> {
+    const connection = this.connections.get(connectionId);
+    if (!connection) throw new Error(`Connection '${connectionId}' does not exist.`);
+    return connection.invokeClient(method, args);
+  }
+
   async addToGroup(connectionId: string, group: string): Promise<void> {
     const connection = this.connections.get(connectionId);
     if (!connection) return;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import { MessageType, type InvocationMessage } from '../protocol/messages.js';
+import { HubError } from '../hub/hub-error.js';
 import type { HubConnectionSink, HubLifetimeManager, HubTarget } from './hub-lifetime-manager.js';
 import { InMemoryHubLifetimeManager } from './in-memory-hub-lifetime-manager.js';
 
@@ -12,6 +13,8 @@ export interface RedisHubLifetimeManagerOptions {
   nodeId: string;
   /** How long a group change for a connection on another node waits for that node's answer. */
   groupAckTimeoutMs?: number;
+  /** How long a client result from a connection on another node is waited for. */
+  remoteInvokeTimeoutMs?: number;
 }
 
 /** An invocation as it crosses nodes; each node frames it for its own connections' protocols. */
@@ -21,29 +24,35 @@ interface WireInvocation {
   except?: string[];
 }
 
-interface GroupCommand {
-  op: 'add' | 'remove';
-  connectionId: string;
-  group: string;
+/** What one node asks of the node that has a connection; answered on the asker's reply channel. */
+type NodeCommand = { id: string; from: string; connectionId: string } & (
+  | { kind: 'group'; op: 'add' | 'remove'; group: string }
+  | { kind: 'invoke'; method: string; arguments: unknown[] }
+);
+
+interface NodeReply {
   id: string;
-  from: string;
+  result?: unknown;
+  error?: string;
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * SignalR targets across nodes through Redis pub/sub (RedisHubLifetimeManager): every node
  * delivers to its own connections, and a node listens only to the channels of connections,
- * groups and users it has. Group changes for a connection on another node are sent to that
- * node and acknowledged.
+ * groups and users it has. Group changes and client-result invocations for a connection on
+ * another node are sent to that node, which answers.
  */
 export class RedisHubLifetimeManager implements HubLifetimeManager {
   private readonly local = new InMemoryHubLifetimeManager();
-  private readonly pendingAcks = new Map<string, () => void>();
+  private readonly pendingReplies = new Map<string, (reply: NodeReply) => void>();
   /** Channels this node listens to; marked before SUBSCRIBE is sent, so that none is subscribed twice. */
   private readonly listening = new Set<string>();
   private readonly channels: {
     all: string;
-    groupCommands: string;
-    ack: (node: string) => string;
+    commands: string;
+    replies: (node: string) => string;
     connection: (id: string) => string;
     group: (name: string) => string;
     user: (id: string) => string;
@@ -58,8 +67,8 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     const base = `${options.keyPrefix}:hub:${options.hubName}`;
     this.channels = {
       all: `${base}:all`,
-      groupCommands: `${base}:group-commands`,
-      ack: (node) => `${base}:ack:${node}`,
+      commands: `${base}:node-commands`,
+      replies: (node) => `${base}:replies:${node}`,
       connection: (id) => `${base}:connection:${id}`,
       group: (name) => `${base}:group:${name}`,
       user: (id) => `${base}:user:${id}`,
@@ -74,8 +83,8 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   ): Promise<RedisHubLifetimeManager> {
     const manager = new RedisHubLifetimeManager(commands, subscriber, options, logger);
     await subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message));
-    await subscriber.subscribe(manager.channels.groupCommands, (message) => void manager.onGroupCommand(message));
-    await subscriber.subscribe(manager.channels.ack(options.nodeId), (id) => manager.pendingAcks.get(id)?.());
+    await subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message));
+    await subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message));
     return manager;
   }
 
@@ -125,7 +134,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       await this.addLocal(connectionId, group);
       return;
     }
-    await this.sendGroupCommand('add', connectionId, group);
+    await this.request({ kind: 'group', op: 'add', connectionId, group }, this.options.groupAckTimeoutMs ?? 5_000);
   }
 
   async removeFromGroup(connectionId: string, group: string): Promise<void> {
@@ -133,11 +142,11 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       await this.removeLocal(connectionId, group);
       return;
     }
-    await this.sendGroupCommand('remove', connectionId, group);
+    await this.request({ kind: 'group', op: 'remove', connectionId, group }, this.options.groupAckTimeoutMs ?? 5_000);
   }
 
   async dispose(): Promise<void> {
-    for (const resolve of this.pendingAcks.values()) resolve();
+    for (const [id, settle] of this.pendingReplies) settle({ id, error: 'The hub is shutting down.' });
     await this.local.dispose();
   }
 
@@ -170,40 +179,67 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     });
   }
 
-  /** Asks the node that has the connection to change its groups, and waits for its answer. */
-  private async sendGroupCommand(op: GroupCommand['op'], connectionId: string, group: string): Promise<void> {
-    const command: GroupCommand = { op, connectionId, group, id: randomUUID(), from: this.options.nodeId };
-    const timeoutMs = this.options.groupAckTimeoutMs ?? 5_000;
-    const acknowledged = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingAcks.delete(command.id);
-        reject(new Error(`No node acknowledged the group change for connection '${connectionId}' within ${timeoutMs} ms.`));
-      }, timeoutMs);
-      this.pendingAcks.set(command.id, () => {
-        clearTimeout(timer);
-        this.pendingAcks.delete(command.id);
-        resolve();
-      });
-    });
-    await this.commands.publish(this.channels.groupCommands, JSON.stringify(command));
-    await acknowledged;
+  async invokeConnection(connectionId: string, method: string, args: unknown[]): Promise<unknown> {
+    if (this.local.has(connectionId)) return this.local.invokeConnection(connectionId, method, args);
+    return this.request({ kind: 'invoke', connectionId, method, arguments: args }, this.options.remoteInvokeTimeoutMs ?? 60_000);
   }
 
-  private async onGroupCommand(message: string): Promise<void> {
-    let command: GroupCommand;
+  /**
+   * Asks the node that has the connection to act on it, and waits for its reply. No reply means
+   * that no node has the connection (or that node died): the request times out.
+   */
+  private async request(command: DistributiveOmit<NodeCommand, 'id' | 'from'>, timeoutMs: number): Promise<unknown> {
+    const full = { ...command, id: randomUUID(), from: this.options.nodeId } as NodeCommand;
+    const replied = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingReplies.delete(full.id);
+        reject(new Error(`No node answered for connection '${full.connectionId}' within ${timeoutMs} ms.`));
+      }, timeoutMs);
+      this.pendingReplies.set(full.id, (reply) => {
+        clearTimeout(timer);
+        this.pendingReplies.delete(full.id);
+        if (reply.error !== undefined) reject(new HubError(reply.error));
+        else resolve(reply.result);
+      });
+    });
+    await this.commands.publish(this.channels.commands, JSON.stringify(full));
+    return replied;
+  }
+
+  private onReply(message: string): void {
+    let reply: NodeReply;
     try {
-      command = JSON.parse(message) as GroupCommand;
+      reply = JSON.parse(message) as NodeReply;
+    } catch {
+      return;
+    }
+    this.pendingReplies.get(reply.id)?.(reply);
+  }
+
+  /** Acts on a request for one of this node's connections; other nodes ignore it. */
+  private async onCommand(message: string): Promise<void> {
+    let command: NodeCommand;
+    try {
+      command = JSON.parse(message) as NodeCommand;
     } catch {
       return;
     }
     if (!this.local.has(command.connectionId)) return;
+    const reply: NodeReply = { id: command.id };
     try {
-      if (command.op === 'add') await this.addLocal(command.connectionId, command.group);
-      else await this.removeLocal(command.connectionId, command.group);
-      await this.commands.publish(this.channels.ack(command.from), command.id);
+      if (command.kind === 'invoke') {
+        reply.result = await this.local.invokeConnection(command.connectionId, command.method, command.arguments);
+      } else if (command.op === 'add') {
+        await this.addLocal(command.connectionId, command.group);
+      } else {
+        await this.removeLocal(command.connectionId, command.group);
+      }
     } catch (error) {
-      this.logger.warn({ err: error, group: command.group }, 'could not apply a group change from another node');
+      reply.error = error instanceof Error ? error.message : 'The request failed.';
     }
+    await this.commands.publish(this.channels.replies(command.from), JSON.stringify(reply)).catch((error: unknown) => {
+      this.logger.warn({ err: error, kind: command.kind }, 'could not reply to another node');
+    });
   }
 
   private deliver(target: HubTarget, message: string): void {
