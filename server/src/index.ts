@@ -27,3 +27,4 @@ export type { Principal } from './auth/principal.js';
 export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';
+export { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';

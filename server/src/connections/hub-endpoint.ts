@@ -16,6 +16,7 @@ import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { JsonHubProtocol } from '../protocol/json-hub-protocol.js';
+import { MessagePackHubProtocol } from '../protocol/messagepack-hub-protocol.js';
 import { WebSocketTransport } from '../transports/websocket-transport.js';
 import { ConnectionManager } from './connection-manager.js';
 import type { HttpConnection } from './http-connection.js';
@@ -71,7 +72,7 @@ export class HubEndpoint {
     this.connections = new ConnectionManager({
       negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs ?? 15_000,
     });
-    const protocols = new Map((options.protocols ?? [new JsonHubProtocol()]).map((protocol) => [protocol.name, protocol]));
+    const protocols = new Map((options.protocols ?? [new JsonHubProtocol(), new MessagePackHubProtocol()]).map((protocol) => [protocol.name, protocol]));
     const dispatcher = new HubDispatcher(options.hub, this.options, logger);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {
       lifetimeManager: this.lifetimeManager,

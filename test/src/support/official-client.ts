@@ -1,16 +1,20 @@
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection, type IHttpConnectionOptions } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 
 export interface ClientOptions extends IHttpConnectionOptions {
   automaticReconnect?: boolean;
+  /** Speak MessagePack (the official `@microsoft/signalr-protocol-msgpack`) instead of JSON. */
+  messagePack?: boolean;
 }
 
 /** A connection built with the official `@microsoft/signalr` client, as users build it. */
 export function officialClient(url: string, options: ClientOptions = {}): HubConnection {
-  const { automaticReconnect, ...http } = options;
+  const { automaticReconnect, messagePack, ...http } = options;
   let builder = new HubConnectionBuilder()
     .withUrl(url, { transport: HttpTransportType.WebSockets, ...http })
     .configureLogging(process.env.SIGNALR_LOG === '1' ? LogLevel.Debug : LogLevel.None);
   if (automaticReconnect) builder = builder.withAutomaticReconnect([0, 200, 500, 1000]);
+  if (messagePack) builder = builder.withHubProtocol(new MessagePackHubProtocol());
   return builder.build();
 }
 
