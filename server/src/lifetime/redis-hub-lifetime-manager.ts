@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import { MessageType, type InvocationMessage } from '../protocol/messages.js';
@@ -37,6 +38,23 @@ interface NodeReply {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Messages between nodes are MessagePack, so that every value a hub protocol can carry (bytes,
+ * dates) reaches a client on another node as it would a local one.
+ */
+function pack(value: unknown): Buffer {
+  const bytes = encode(value, { ignoreUndefined: true });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function unpack<T>(message: Buffer): T | undefined {
+  try {
+    return decode(message) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * SignalR targets across nodes through Redis pub/sub (RedisHubLifetimeManager): every node
@@ -82,9 +100,9 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     logger: Logger,
   ): Promise<RedisHubLifetimeManager> {
     const manager = new RedisHubLifetimeManager(commands, subscriber, options, logger);
-    await subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message));
-    await subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message));
-    await subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message));
+    await subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message), true);
+    await subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message), true);
+    await subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message), true);
     return manager;
   }
 
@@ -105,11 +123,11 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   }
 
   async send(target: HubTarget, message: InvocationMessage): Promise<void> {
-    const wire = (except?: readonly string[]): string => {
+    const wire = (except?: readonly string[]): Buffer => {
       const invocation: WireInvocation = {
         target: message.target, arguments: message.arguments, ...(except && except.length > 0 ? { except: [...except] } : {}),
       };
-      return JSON.stringify(invocation);
+      return pack(invocation);
     };
     switch (target.kind) {
       case 'all':
@@ -164,7 +182,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     if (this.listening.has(channel)) return;
     this.listening.add(channel);
     try {
-      await this.subscriber.subscribe(channel, (message) => this.deliver(target, message));
+      await this.subscriber.subscribe(channel, (message) => this.deliver(target, message), true);
     } catch (error) {
       this.listening.delete(channel);
       throw error;
@@ -202,28 +220,20 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
         else resolve(reply.result);
       });
     });
-    await this.commands.publish(this.channels.commands, JSON.stringify(full));
+    await this.commands.publish(this.channels.commands, pack(full));
     return replied;
   }
 
-  private onReply(message: string): void {
-    let reply: NodeReply;
-    try {
-      reply = JSON.parse(message) as NodeReply;
-    } catch {
-      return;
-    }
+  private onReply(message: Buffer): void {
+    const reply = unpack<NodeReply>(message);
+    if (!reply) return;
     this.pendingReplies.get(reply.id)?.(reply);
   }
 
   /** Acts on a request for one of this node's connections; other nodes ignore it. */
-  private async onCommand(message: string): Promise<void> {
-    let command: NodeCommand;
-    try {
-      command = JSON.parse(message) as NodeCommand;
-    } catch {
-      return;
-    }
+  private async onCommand(message: Buffer): Promise<void> {
+    const command = unpack<NodeCommand>(message);
+    if (!command) return;
     if (!this.local.has(command.connectionId)) return;
     const reply: NodeReply = { id: command.id };
     try {
@@ -237,16 +247,14 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     } catch (error) {
       reply.error = error instanceof Error ? error.message : 'The request failed.';
     }
-    await this.commands.publish(this.channels.replies(command.from), JSON.stringify(reply)).catch((error: unknown) => {
+    await this.commands.publish(this.channels.replies(command.from), pack(reply)).catch((error: unknown) => {
       this.logger.warn({ err: error, kind: command.kind }, 'could not reply to another node');
     });
   }
 
-  private deliver(target: HubTarget, message: string): void {
-    let wire: WireInvocation;
-    try {
-      wire = JSON.parse(message) as WireInvocation;
-    } catch {
+  private deliver(target: HubTarget, message: Buffer): void {
+    const wire = unpack<WireInvocation>(message);
+    if (!wire) {
       this.logger.error({ kind: target.kind }, 'ignored a malformed message on a hub channel');
       return;
     }
