@@ -124,7 +124,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     redis && config.redis
       ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
       : {};
-  const hubOptions = options.hubOptions ? { hubOptions: options.hubOptions } : {};
+  // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
+  const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...options.hubOptions } };
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
   const tradeEndpoint = host.mapHub({

@@ -20,7 +20,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const host = new HubHost({ logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)) });
-host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), hubOptions: { detailedErrors: values['detailed-errors'] } });
+host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), hubOptions: { detailedErrors: values['detailed-errors'], allowStatefulReconnects: true } });
 const address = await host.listen(port, values.host);
 console.log(`tradehub interop server: http://${address.address}:${address.port}${INTEROP_HUB_PATH}`);
 runUntilSignal(host, host.logger);

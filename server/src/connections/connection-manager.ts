@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
-import { HttpConnection } from './http-connection.js';
+import { HttpConnection, type StatefulReconnect } from './http-connection.js';
 
 export interface ConnectionManagerOptions {
   /** How long a negotiated connection may wait for its transport before it is dropped. */
@@ -27,10 +27,15 @@ export class ConnectionManager {
   }
 
   /** Negotiate version 0 addresses the connection by its id; version 1 by a separate secret token. */
-  create(negotiateVersion: number, remoteAddress: string | undefined, user: Principal | undefined): HttpConnection {
+  create(
+    negotiateVersion: number,
+    remoteAddress: string | undefined,
+    user: Principal | undefined,
+    statefulReconnect?: StatefulReconnect,
+  ): HttpConnection {
     const connectionId = newId();
     const connectionToken = negotiateVersion >= 1 ? newId() : connectionId;
-    const connection = new HttpConnection(connectionId, connectionToken, remoteAddress, user);
+    const connection = new HttpConnection(connectionId, connectionToken, remoteAddress, user, statefulReconnect);
     this.byToken.set(connectionToken, connection);
     connection.onClose(() => this.byToken.delete(connectionToken));
     return connection;

@@ -1,7 +1,13 @@
 import type { Principal } from '../auth/principal.js';
 import type { ConnectionApplication, Transport, TransportType } from './transport.js';
 
-export type ConnectionState = 'negotiated' | 'connected' | 'closed';
+/** `disconnected`: a stateful connection whose transport dropped, waiting for the client to come back. */
+export type ConnectionState = 'negotiated' | 'connected' | 'disconnected' | 'closed';
+
+export interface StatefulReconnect {
+  /** How long a dropped transport may be replaced before the connection ends. */
+  windowMs: number;
+}
 
 /**
  * One logical connection, from negotiate until it ends. It knows nothing of hubs: it moves
@@ -13,6 +19,7 @@ export class HttpConnection {
   private transport: Transport | undefined;
   private application: ConnectionApplication | undefined;
   private readonly closeListeners: Array<() => void> = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     /** Public id that hub code and other clients see. */
@@ -23,6 +30,8 @@ export class HttpConnection {
     readonly remoteAddress: string | undefined,
     /** Who negotiated the connection; the request that opens the transport must be the same caller. */
     public user: Principal | undefined,
+    /** Set when client and server agreed on stateful reconnect at negotiate. */
+    readonly statefulReconnect: StatefulReconnect | undefined = undefined,
   ) {}
 
   get transportType(): TransportType | undefined {
@@ -37,10 +46,21 @@ export class HttpConnection {
     return this.transport?.bufferedBytes ?? 0;
   }
 
-  /** Binds the transport that opened; the application is started by the caller afterwards. */
+  /**
+   * Binds the transport that opened. For a first transport the caller starts the application
+   * afterwards; a transport that replaces a dropped one (stateful reconnect) resumes it.
+   */
   attachTransport(transport: Transport): void {
+    const restoring = this.state === 'disconnected';
+    clearTimeout(this.reconnectTimer);
     this.transport = transport;
     this.state = 'connected';
+    if (restoring) this.application?.onTransportRestored?.();
+  }
+
+  /** Whether a new transport may take this connection: a fresh one, or a stateful one whose transport dropped. */
+  get acceptsTransport(): boolean {
+    return this.state === 'negotiated' || this.state === 'disconnected';
   }
 
   attachApplication(application: ConnectionApplication): void {
@@ -62,8 +82,21 @@ export class HttpConnection {
     this.markClosed();
   }
 
-  /** Called by the transport when the peer went away or the transport finished closing. */
-  transportClosed(): void {
+  /**
+   * Called by a transport when it ended. `lost`: it dropped without a closing handshake, so a
+   * stateful connection waits for the client to come back instead of ending.
+   */
+  transportClosed(transport: Transport, lost: boolean): void {
+    // A transport that was already replaced reports its end late: it no longer speaks for the connection.
+    if (transport !== this.transport) return;
+    if (lost && this.statefulReconnect && this.state === 'connected' && this.application?.onTransportLost) {
+      this.state = 'disconnected';
+      this.transport = undefined;
+      this.reconnectTimer = setTimeout(() => this.markClosed(), this.statefulReconnect.windowMs);
+      this.reconnectTimer.unref();
+      this.application.onTransportLost();
+      return;
+    }
     this.markClosed();
   }
 
@@ -74,6 +107,7 @@ export class HttpConnection {
 
   private markClosed(): void {
     if (this.state === 'closed') return;
+    clearTimeout(this.reconnectTimer);
     this.state = 'closed';
     this.application?.onTransportClosed();
     for (const listener of this.closeListeners.splice(0)) listener();

@@ -130,14 +130,16 @@ export class HubEndpoint {
       connection = this.connections.get(id);
       if (!connection) return rejectUpgrade(socket, 404, 'No Connection with that ID');
       if (!sameCaller(connection.user, user)) return rejectUpgrade(socket, 403, 'The connection belongs to another user.');
-      if (connection.state !== 'negotiated') return rejectUpgrade(socket, 409, 'Connection already has an active transport.');
+      if (!connection.acceptsTransport) return rejectUpgrade(socket, 409, 'Connection already has an active transport.');
       // The token of this request may be newer than the one negotiate saw: its expiry counts.
       connection.user = user;
     }
     const accepted = connection;
+    const restoring = accepted.state === 'disconnected';
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
-      this.handler.onConnected(accepted);
+      // A stateful connection coming back keeps its hub state: no second handshake.
+      if (!restoring) this.handler.onConnected(accepted);
       this.logger.debug({ connectionId: accepted.connectionId, transport: 'WebSockets' }, 'connection opened');
     });
   }
@@ -173,8 +175,11 @@ export class HubEndpoint {
 
   private negotiate(req: Request, res: Response, user: Principal | undefined): void {
     const version = requestedNegotiateVersion(req.query.negotiateVersion);
-    const connection = this.connections.create(version, req.socket.remoteAddress, user);
-    res.json(negotiateResponse(connection.connectionId, connection.connectionToken, version, ENABLED_TRANSPORTS));
+    const stateful = this.options.allowStatefulReconnects && req.query.useStatefulReconnect === 'true';
+    const connection = this.connections.create(
+      version, req.socket.remoteAddress, user, stateful ? { windowMs: this.options.statefulReconnectWindowMs } : undefined,
+    );
+    res.json(negotiateResponse(connection.connectionId, connection.connectionToken, version, ENABLED_TRANSPORTS, stateful));
   }
 
   private connectionRequest(req: Request, res: Response, user: Principal | undefined): void {

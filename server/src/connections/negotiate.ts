@@ -11,6 +11,7 @@ export interface NegotiateResponse {
   connectionToken?: string;
   negotiateVersion: number;
   availableTransports: AvailableTransport[];
+  useStatefulReconnect?: boolean;
 }
 
 /** Highest negotiate version this server speaks; higher requests are answered with it. */
@@ -33,11 +34,14 @@ export function negotiateResponse(
   connectionToken: string,
   negotiateVersion: number,
   transports: readonly TransportType[],
+  statefulReconnect: boolean,
 ): NegotiateResponse {
   return {
     connectionId,
     ...(negotiateVersion >= 1 ? { connectionToken } : {}),
     negotiateVersion,
     availableTransports: transports.map((transport) => ({ transport, transferFormats: TRANSPORT_FORMATS[transport] })),
+    // Only when the client asked: the official client refuses a stateful answer it did not ask for.
+    ...(statefulReconnect ? { useStatefulReconnect: true } : {}),
   };
 }

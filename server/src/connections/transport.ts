@@ -17,5 +17,10 @@ export interface Transport {
 /** What the application behind a connection (the hub) is told by the transport. */
 export interface ConnectionApplication {
   onData(data: Buffer, isBinary: boolean): void;
+  /** The connection ended for good. */
   onTransportClosed(): void;
+  /** Stateful reconnect: the transport dropped, and the client may come back within the window. */
+  onTransportLost?(): void;
+  /** Stateful reconnect: the client came back on a new transport. */
+  onTransportRestored?(): void;
 }

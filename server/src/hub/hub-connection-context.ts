@@ -10,6 +10,7 @@ import { hubCallerClients, type GroupManager, type HubCallerClients, type HubCli
 import { ClientStreamError } from './client-stream.js';
 import { ClientStreamTracker } from './client-stream-tracker.js';
 import { ClientResults } from './client-results.js';
+import { StatefulMessageBuffer } from './stateful-message-buffer.js';
 import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
 import type { StreamOutlet } from './stream-pump.js';
@@ -48,6 +49,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly items = new Map<string, unknown>();
   readonly pendingInvocationIds = new Set<string>();
   readonly clientResults: ClientResults;
+  /** Set for connections that negotiated stateful reconnect. */
+  readonly statefulBuffer: StatefulMessageBuffer | undefined;
   /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
   startup: Promise<void> | undefined;
   readonly invocations: InvocationQueue;
@@ -64,6 +67,9 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     private readonly services: HubServices,
   ) {
     this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);
+    this.statefulBuffer = httpConnection.statefulReconnect
+      ? new StatefulMessageBuffer(services.options.statefulReconnectBufferBytes)
+      : undefined;
     this.invocations = new InvocationQueue(
       services.options.maximumParallelInvocationsPerClient,
       services.options.maximumQueuedInvocationsPerClient,
@@ -119,7 +125,13 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
     }
-    this.httpConnection.send(message.for(this.protocol));
+    const payload = message.for(this.protocol);
+    // While a stateful connection waits for its client, messages are only kept, to be sent again.
+    if (this.statefulBuffer && !this.statefulBuffer.sent(message.message.type, payload)) {
+      this.close({ error: 'The client did not acknowledge its messages fast enough.', allowReconnect: true });
+      return;
+    }
+    this.httpConnection.send(payload);
     this.sentSinceHeartbeat = true;
   }
 

@@ -2,12 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpConnection } from '../connections/http-connection.js';
 import { readHandshakeRequest, writeHandshakeResponse } from '../protocol/handshake.js';
 import { isVersionSupported, type HubProtocol } from '../protocol/hub-protocol.js';
-import { MessageType } from '../protocol/messages.js';
+import { MessageType, type ParsedMessage } from '../protocol/messages.js';
 import { InvalidDataError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
+import type { StatefulMessageBuffer } from './stateful-message-buffer.js';
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
 /** Longest wait for calls received before unreadable input, before the connection closes anyway. */
@@ -51,6 +52,13 @@ export class HubConnectionHandler {
     connection.attachApplication({
       onData: (data, isBinary) => this.onData(context, data, isBinary),
       onTransportClosed: () => void this.onTransportClosed(context),
+      ...(context.statefulBuffer ? {
+        onTransportLost: () => {
+          // A message cut off with the old transport will be sent again whole.
+          context.inbound = Buffer.alloc(0);
+        },
+        onTransportRestored: () => this.resume(context),
+      } : {}),
     });
   }
 
@@ -164,9 +172,42 @@ export class HubConnectionHandler {
     // Messages before an unreadable one are still dispatched, as ASP.NET reads them one by one.
     for (const message of messages) {
       if (context.phase !== 'ready') return;
+      if (context.statefulBuffer && !this.acceptStateful(context, context.statefulBuffer, message)) continue;
       this.dispatcher.dispatch(context, message);
     }
     if (error) throw error;
+  }
+
+  /** Stateful reconnect bookkeeping of an incoming message; false when it is not to be dispatched. */
+  private acceptStateful(context: HubConnectionContext, buffer: StatefulMessageBuffer, message: ParsedMessage): boolean {
+    switch (message.type) {
+      case MessageType.Ack:
+        buffer.acknowledged(message.sequenceId);
+        return false;
+      case MessageType.Sequence:
+        if (!buffer.resumeReceivingAt(message.sequenceId)) {
+          context.close({ error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Sequence ID greater than amount of messages we've received.` });
+        }
+        return false;
+      case 'invalid':
+        // An unreadable invocation was still numbered by the client.
+        return buffer.received(MessageType.Invocation);
+      default:
+        return buffer.received(message.type);
+    }
+  }
+
+  /** The client of a stateful connection came back: say where our resend starts, then send again what it lacks. */
+  private resume(context: HubConnectionContext): void {
+    const { protocol, statefulBuffer } = context;
+    if (!protocol || !statefulBuffer) return;
+    context.inbound = Buffer.alloc(0);
+    context.lastReceivedAt = Date.now();
+    const { sequenceId, payloads } = statefulBuffer.resend();
+    context.httpConnection.send(protocol.writeMessage({ type: MessageType.Sequence, sequenceId }));
+    for (const payload of payloads) context.httpConnection.send(payload);
+    context.sentSinceHeartbeat = true;
+    this.services.logger.debug({ connectionId: context.connectionId, resent: payloads.length }, 'stateful connection resumed');
   }
 
   private closeWithError(context: HubConnectionContext, error: unknown): void {
@@ -224,6 +265,12 @@ export class HubConnectionHandler {
         continue;
       }
       if (context.phase !== 'ready') continue;
+      // A stateful connection waiting for its client is judged when it is back (or its window ends).
+      if (context.httpConnection.state === 'disconnected') continue;
+      const acknowledgement = context.statefulBuffer?.takeAcknowledgement();
+      if (acknowledgement !== undefined && context.protocol) {
+        context.httpConnection.send(context.protocol.writeMessage({ type: MessageType.Ack, sequenceId: acknowledgement }));
+      }
       const expiresAt = context.user?.expiresAt;
       if (expiresAt !== undefined && now >= expiresAt) {
         // Clients reconnect through their token factory, with a fresh token.

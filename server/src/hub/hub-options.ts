@@ -19,6 +19,15 @@ export interface HubOptions {
   /** How long a server-to-client invocation waits for the client's result. */
   clientResultTimeoutMs: number;
   /**
+   * Stateful reconnect for clients that ask for it (`withStatefulReconnect()`): a connection whose
+   * WebSocket drops keeps its state and unacknowledged messages, and the client resumes it.
+   */
+  allowStatefulReconnects: boolean;
+  /** How long a dropped stateful connection waits for its client. */
+  statefulReconnectWindowMs: number;
+  /** Unacknowledged bytes kept for a stateful client; past it the connection is closed, reconnect allowed. */
+  statefulReconnectBufferBytes: number;
+  /**
    * A server-to-client stream pulls its next item from the hub method only while fewer bytes than
    * this wait to be sent to the client, so that a slow reader slows the producer down instead of
    * filling server memory (and long before `maximumBufferedBytesPerClient` disconnects it).
@@ -44,6 +53,9 @@ export const defaultHubOptions: HubOptions = {
   maximumQueuedInvocationsPerClient: 1024,
   maximumBufferedBytesPerClient: 8 * 1024 * 1024,
   clientResultTimeoutMs: 30_000,
+  allowStatefulReconnects: false,
+  statefulReconnectWindowMs: 30_000,
+  statefulReconnectBufferBytes: 1024 * 1024,
   streamBackpressureBytes: 64 * 1024,
   clientStreamBufferCapacity: 1024,
   maximumStreamsPerClient: 100,

@@ -15,7 +15,8 @@ export class WebSocketTransport implements Transport {
 
   constructor(private readonly socket: WebSocket, connection: HttpConnection) {
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
-    socket.on('close', () => connection.transportClosed());
+    // 1000 and 1001 end a WebSocket on purpose; anything else (1006: no close frame) is a drop.
+    socket.on('close', (code) => connection.transportClosed(this, code !== 1000 && code !== 1001));
     // An 'error' is always followed by 'close'; listening keeps it from being thrown.
     socket.on('error', () => undefined);
   }

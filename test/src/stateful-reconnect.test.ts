@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from '@microsoft/signalr';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { officialClient } from './support/official-client.js';
+import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+describe('stateful reconnect with the official client', function () {
+  this.timeout(20_000);
+  let server: RunningInteropServer;
+  let proxy: TcpProxy;
+  const open: HubConnection[] = [];
+  before(async () => {
+    server = await startInteropServer({ allowStatefulReconnects: true, statefulReconnectWindowMs: 3_000 });
+  });
+  beforeEach(async () => {
+    proxy = await TcpProxy.start(server.port);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((connection) => connection.stop()));
+    await proxy.close();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  function statefulClient(): HubConnection {
+    const connection = new HubConnectionBuilder()
+      .withUrl(`http://127.0.0.1:${proxy.port}/testhub`)
+      .withStatefulReconnect()
+      .configureLogging(LogLevel.None)
+      .build();
+    open.push(connection);
+    return connection;
+  }
+
+  it('a dropped WebSocket loses no message: the same connection resumes, with its groups, each message once', async () => {
+    const client = statefulClient();
+    const received: string[] = [];
+    client.on('GroupMessage', (_group: string, text: string) => received.push(text));
+    let closed = false;
+    client.onclose(() => {
+      closed = true;
+    });
+    await client.start();
+    const idBefore = client.connectionId;
+    await client.invoke('JoinGroup', 'kept');
+    const sender = officialClient(server.hubUrl);
+    open.push(sender);
+    await sender.start();
+
+    for (let i = 0; i < 50; i++) await sender.invoke('SendToGroup', 'kept', `m${i}`);
+    const acceptedBeforeCut = proxy.accepted;
+    proxy.cut();
+    // Sent while the client has no transport: kept by the server and sent again.
+    for (let i = 50; i < 100; i++) await sender.invoke('SendToGroup', 'kept', `m${i}`);
+
+    const deadline = Date.now() + 8_000;
+    while (received.length < 100 && Date.now() < deadline) await sleep(20);
+    assert.deepEqual(received, Array.from({ length: 100 }, (_, i) => `m${i}`));
+    assert.ok(proxy.accepted > acceptedBeforeCut, 'the client came back on a new transport');
+    assert.equal(closed, false);
+    assert.equal(client.state, HubConnectionState.Connected);
+    assert.equal(client.connectionId, idBefore);
+    assert.equal(await client.invoke('GetConnectionId'), idBefore);
+    // Invocations work after the resume, and their completions are not confused with old ones.
+    assert.equal(await client.invoke('Add', 2, 3), 5);
+  });
+
+  it('invocations sent while the transport drops are answered once', async () => {
+    const client = statefulClient();
+    await client.start();
+    const calls = Array.from({ length: 20 }, (_, i) => client.invoke('Echo', i));
+    proxy.cut();
+    assert.deepEqual(await Promise.all(calls), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(await client.invoke('Echo', 'after'), 'after');
+  });
+
+  it('a connection whose client does not come back within the window ends for good', async () => {
+    const client = statefulClient();
+    await client.start();
+    const token = [...server.endpoint.connections.all()].find((connection) => connection.connectionId === client.connectionId);
+    assert.ok(token, 'the connection is known to the server');
+    await proxy.close();
+    await sleep(3_500);
+    assert.equal(token.state, 'closed');
+  });
+});

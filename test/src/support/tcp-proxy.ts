@@ -1,0 +1,49 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy on a loopback port in front of a server, whose open connections can be cut at
+ * once, as a network failure would: no closing handshake reaches either side.
+ */
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private readonly server: Server;
+  port = 0;
+  /** Connections accepted so far: a reconnect shows as one more. */
+  accepted = 0;
+
+  private constructor(targetPort: number) {
+    this.server = createServer((client) => this.forward(client, targetPort));
+  }
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.server.address();
+    proxy.port = typeof address === 'object' && address ? address.port : 0;
+    return proxy;
+  }
+
+  /** Destroys every open connection, in both directions, without closing frames. */
+  cut(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private forward(client: Socket, targetPort: number): void {
+    this.accepted++;
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  }
+}
