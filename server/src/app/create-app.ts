@@ -33,6 +33,7 @@ import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
 import { TradeQueries } from '../trade/trade-queries.js';
 import { TradeService } from '../trade/trade-service.js';
+import { TradeSimulator } from '../simulator/trade-simulator.js';
 import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
@@ -43,6 +44,8 @@ export interface TradehubAppOptions {
   logger?: Logger;
   hubOptions?: Partial<HubOptions>;
   shutdownGraceMs?: number;
+  /** Publish simulated trade data for this platform (the embedded demo); one node of a deployment at most. */
+  simulatePlatform?: string;
 }
 
 /** A composed tradehub node: HTTP host, hubs, auth services and their storage. */
@@ -101,6 +104,10 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       historyLength: config.trade.historyLength,
       dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
     });
+  const simulator = options.simulatePlatform !== undefined
+    ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
+    : undefined;
+  await simulator?.start();
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
   const ingest = redis && config.redis
     ? await RedisIngest.start(redis.reader, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
@@ -151,6 +158,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     trade,
     revoke,
     close: async () => {
+      simulator?.stop();
       await host.close();
       await ingest?.close();
       await broker.close();

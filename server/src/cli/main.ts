@@ -20,13 +20,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const listenHost = process.env.HOST ?? '127.0.0.1';
 
-const app = await createTradehubApp(loaded.config, { logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)) });
+// The demo comes alive with simulated data; TRADEHUB_SIMULATOR=off keeps it quiet, =on simulates the first platform of any configuration.
+const simulatorSetting = process.env.TRADEHUB_SIMULATOR ?? (loaded.demo ? 'on' : 'off');
+const simulatePlatform = simulatorSetting === 'on' ? loaded.config.organizations[0]?.platforms[0]?.id : undefined;
+const app = await createTradehubApp(loaded.config, {
+  logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)),
+  ...(simulatePlatform !== undefined ? { simulatePlatform } : {}),
+});
 const address = await app.host.listen(port, listenHost);
 const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 console.log(`tradehub node ${app.nodeId} listening on ${base}`);
 console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
 console.log(`  interop hub: ${base}${INTEROP_HUB_PATH}`);
 console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
+if (simulatePlatform !== undefined) {
+  console.log(`  simulator:   live ticks and account 5001 on platform '${simulatePlatform}' (TRADEHUB_SIMULATOR=off to stop)`);
+}
 if (loaded.demo) {
   console.log('Demo credentials (public: refused when NODE_ENV=production):');
   for (const client of DEMO_CREDENTIALS.clients) {

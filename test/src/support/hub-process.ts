@@ -17,7 +17,7 @@ export class HubProcess {
   static async start(env: Record<string, string>): Promise<HubProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), 'tradehub-node-'));
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, ...env },
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', TRADEHUB_SIMULATOR: 'off', TRADEHUB_DATA_DIR: dataDir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const baseUrl = await new Promise<string>((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface StartOptions {
   hubOptions?: Partial<HubOptions>;
   /** Receives every log line (JSON text) of the node, at debug level. */
   logLines?: string[];
+  /** Run the demo's trade simulator for this platform. */
+  simulatePlatform?: string;
 }
 
 /** Starts a complete tradehub node (auth, hubs, API) on a random loopback port. */
@@ -37,6 +39,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   const app = await createTradehubApp(config, {
     env: options.env ?? {},
     shutdownGraceMs: 1_000,
+    ...(options.simulatePlatform !== undefined ? { simulatePlatform: options.simulatePlatform } : {}),
     ...(options.logLines ? { logger: createLogger('debug', collectInto(options.logLines)) } : {}),
     ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
