@@ -28,6 +28,7 @@ import { silentLogger } from '../observability/logger.js';
 import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
 import { RedisTradeBroker } from '../trade/broker/redis-trade-broker.js';
 import { healthRoutes } from '../http/routes/health-routes.js';
+import { dashboardRoutes } from '../http/routes/dashboard-routes.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
@@ -46,6 +47,8 @@ export interface TradehubAppOptions {
   shutdownGraceMs?: number;
   /** Publish simulated trade data for this platform (the embedded demo); one node of a deployment at most. */
   simulatePlatform?: string;
+  /** Credentials the dashboard page fills in: only the embedded demo's public ones. */
+  dashboardCredentials?: { clientId: string; clientSecret: string };
 }
 
 /** A composed tradehub node: HTTP host, hubs, auth services and their storage. */
@@ -120,6 +123,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
     lifetimeSeconds: config.auth.accessTokenLifetimeSeconds,
   };
+  host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
   host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
   host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
   host.app.use(jwksRoute(keys.jwks));

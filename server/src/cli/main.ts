@@ -26,12 +26,14 @@ const simulatePlatform = simulatorSetting === 'on' ? loaded.config.organizations
 const app = await createTradehubApp(loaded.config, {
   logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)),
   ...(simulatePlatform !== undefined ? { simulatePlatform } : {}),
+  ...(loaded.demo ? { dashboardCredentials: { clientId: DEMO_CREDENTIALS.clients[0].id, clientSecret: DEMO_CREDENTIALS.clients[0].secret } } : {}),
 });
 const address = await app.host.listen(port, listenHost);
 const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 console.log(`tradehub node ${app.nodeId} listening on ${base}`);
 console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
 console.log(`  interop hub: ${base}${INTEROP_HUB_PATH}`);
+console.log(`  dashboard:   ${base}/dashboard/`);
 console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
 if (simulatePlatform !== undefined) {
   console.log(`  simulator:   live ticks and account 5001 on platform '${simulatePlatform}' (TRADEHUB_SIMULATOR=off to stop)`);

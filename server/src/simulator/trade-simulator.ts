@@ -21,6 +21,11 @@ const SYMBOLS: SimulatedSymbol[] = [
   { symbol: 'XAUUSD', digits: 2, mid: 2384.5, spread: 0.3, volatility: 0.00008, currencyBase: 'XAU', currencyProfit: 'USD', contractSize: 100 },
 ];
 
+/** A price with the symbol's digits, as a platform quotes it. */
+function priceOf(symbol: SimulatedSymbol, price: number): number {
+  return Number(price.toFixed(symbol.digits));
+}
+
 export interface TradeSimulatorOptions {
   platformId: string;
   /** The login whose account, positions, orders and deals are simulated. */
@@ -81,7 +86,7 @@ export class TradeSimulator {
 
   private tick(symbol: SimulatedSymbol): TradeEventInput {
     symbol.mid *= 1 + (Math.random() - 0.5) * 2 * symbol.volatility;
-    const round = (price: number): number => Number(price.toFixed(symbol.digits));
+    const round = (price: number): number => priceOf(symbol, price);
     return {
       type: 'tick', platformId: this.options.platformId,
       data: { symbol: symbol.symbol, bid: round(symbol.mid - symbol.spread / 2), ask: round(symbol.mid + symbol.spread / 2), time: Date.now() },
@@ -96,7 +101,7 @@ export class TradeSimulator {
     if (!this.open) {
       const symbol = SYMBOLS[Math.floor(Math.random() * SYMBOLS.length)] as SimulatedSymbol;
       const direction = Math.random() < 0.5 ? 'buy' : 'sell';
-      const opened = { position: ticket(), symbol, direction, volume: 1_000, priceOpen: symbol.mid } as const;
+      const opened = { position: ticket(), symbol, direction, volume: 1_000, priceOpen: priceOf(symbol, symbol.mid) } as const;
       this.open = { ...opened };
       return [
         { type: 'deal', platformId, data: { deal: ticket(), order: ticket(), position: opened.position, login, symbol: symbol.symbol, action: direction, entry: 'in', volume: opened.volume, price: opened.priceOpen, profit: 0, commission: -0.7, swap: 0, time } },
@@ -108,7 +113,7 @@ export class TradeSimulator {
     const closing = this.open;
     this.balance += profit;
     const events: TradeEventInput[] = [
-      { type: 'deal', platformId, data: { deal: ticket(), order: ticket(), position: closing.position, login, symbol: closing.symbol.symbol, action: closing.direction === 'buy' ? 'sell' : 'buy', entry: 'out', volume: closing.volume, price: closing.symbol.mid, profit, commission: -0.7, swap: 0, time } },
+      { type: 'deal', platformId, data: { deal: ticket(), order: ticket(), position: closing.position, login, symbol: closing.symbol.symbol, action: closing.direction === 'buy' ? 'sell' : 'buy', entry: 'out', volume: closing.volume, price: priceOf(closing.symbol, closing.symbol.mid), profit, commission: -0.7, swap: 0, time } },
       { type: 'position', platformId, data: this.positionData(0, time) },
     ];
     this.open = undefined;
@@ -120,7 +125,7 @@ export class TradeSimulator {
     const open = this.open as NonNullable<TradeSimulator['open']>;
     return {
       position: open.position, login: this.options.login, symbol: open.symbol.symbol, direction: open.direction, volume,
-      priceOpen: open.priceOpen, priceCurrent: open.symbol.mid, profit: this.floatingProfit(), swap: 0, time,
+      priceOpen: open.priceOpen, priceCurrent: priceOf(open.symbol, open.symbol.mid), profit: this.floatingProfit(), swap: 0, time,
     };
   }
 

@@ -26,6 +26,8 @@ export interface StartOptions {
   logLines?: string[];
   /** Run the demo's trade simulator for this platform. */
   simulatePlatform?: string;
+  /** Credentials the dashboard page fills in. */
+  dashboardCredentials?: { clientId: string; clientSecret: string };
 }
 
 /** Starts a complete tradehub node (auth, hubs, API) on a random loopback port. */
@@ -40,6 +42,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
     env: options.env ?? {},
     shutdownGraceMs: 1_000,
     ...(options.simulatePlatform !== undefined ? { simulatePlatform: options.simulatePlatform } : {}),
+    ...(options.dashboardCredentials ? { dashboardCredentials: options.dashboardCredentials } : {}),
     ...(options.logLines ? { logger: createLogger('debug', collectInto(options.logLines)) } : {}),
     ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
