@@ -133,7 +133,7 @@ describe('auth: bad tokens on the hub and the API', () => {
     assert.equal(answer.status, 200, answer.text);
     const body = answer.json as { connectionId: string; connectionToken: string; availableTransports: Array<{ transport: string }> };
     assert.equal(typeof body.connectionToken, 'string');
-    assert.deepEqual(body.availableTransports.map((t) => t.transport), ['WebSockets']);
+    assert.deepEqual(body.availableTransports.map((t) => t.transport), ['WebSockets', 'ServerSentEvents', 'LongPolling']);
 
     const socket = await RawHubSocket.open(`${hub.tradeHubUrl}?id=${body.connectionToken}&access_token=${token}`);
     cleanup.add(() => socket.close());

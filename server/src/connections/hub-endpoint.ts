@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AuthError } from '../auth/auth-error.js';
 import { readBearerCredentials } from '../auth/bearer-token.js';
@@ -23,6 +23,7 @@ import type { HttpConnection } from './http-connection.js';
 import { negotiateResponse, requestedNegotiateVersion } from './negotiate.js';
 import type { TransportType } from './transport.js';
 import { rejectUpgrade } from './upgrade-rejection.js';
+import { HttpTransportRequests } from './http-transport-requests.js';
 
 export interface HubEndpointOptions {
   /** URL path of the hub, such as `/hubs/trade`. */
@@ -36,6 +37,10 @@ export interface HubEndpointOptions {
   negotiatedConnectionTimeoutMs?: number;
   /** When set, every request of the hub (negotiate and transports) must carry a token it accepts. */
   authenticator?: TokenAuthenticator;
+  /** How long a long poll is held when nothing is to be sent (ASP.NET: 90 s). */
+  longPollTimeoutMs?: number;
+  /** A long-polling client that has not polled for this long is gone. */
+  longPollInactivityTimeoutMs?: number;
 }
 
 /** Checks a bearer token; throws AuthError when it is refused. */
@@ -44,7 +49,7 @@ export interface TokenAuthenticator {
 }
 
 /** The transports this build serves, in the order clients should try them. */
-const ENABLED_TRANSPORTS: readonly TransportType[] = ['WebSockets'];
+const ENABLED_TRANSPORTS: readonly TransportType[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
 /**
  * One hub mapped at one path: its negotiate route, its connection endpoint, and the
@@ -61,6 +66,7 @@ export class HubEndpoint {
   readonly options: HubOptions;
 
   private readonly authenticator: TokenAuthenticator | undefined;
+  private readonly httpTransports: HttpTransportRequests;
 
   constructor(options: HubEndpointOptions, private readonly logger: Logger) {
     this.authenticator = options.authenticator;
@@ -73,6 +79,10 @@ export class HubEndpoint {
       negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs ?? 15_000,
     });
     const protocols = new Map((options.protocols ?? [new JsonHubProtocol(), new MessagePackHubProtocol()]).map((protocol) => [protocol.name, protocol]));
+    this.httpTransports = new HttpTransportRequests(
+      { pollTimeoutMs: options.longPollTimeoutMs ?? 90_000, inactivityTimeoutMs: options.longPollInactivityTimeoutMs ?? 15_000 },
+      (connection) => this.opened(connection),
+    );
     const dispatcher = new HubDispatcher(options.hub, this.options, logger);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {
       lifetimeManager: this.lifetimeManager,
@@ -95,7 +105,9 @@ export class HubEndpoint {
     router.all(`${this.path}/negotiate`, (_req, res) => {
       res.status(405).type('text/plain').send('Method Not Allowed: negotiate accepts POST only.');
     });
-    router.all(this.path, (req, res) => {
+    // Bytes as they are: the hub protocol reads them, whatever the content type says.
+    const body = express.raw({ type: () => true, limit: Math.max(1024 * 1024, 4 * this.options.maximumReceiveMessageSize) });
+    router.all(this.path, body, (req, res) => {
       this.authenticate(req.headers, requestUrl(req)).then(
         (user) => this.connectionRequest(req, res, user),
         (error: unknown) => this.refuse(res, error),
@@ -139,9 +151,14 @@ export class HubEndpoint {
     sockets.handleUpgrade(request, socket, head, (webSocket) => {
       accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
       // A stateful connection coming back keeps its hub state: no second handshake.
-      if (!restoring) this.handler.onConnected(accepted);
-      this.logger.debug({ connectionId: accepted.connectionId, transport: 'WebSockets' }, 'connection opened');
+      if (!restoring) this.opened(accepted);
     });
+  }
+
+  /** The first transport of a connection opened: the hub takes it from here. */
+  private opened(connection: HttpConnection): void {
+    this.handler.onConnected(connection);
+    this.logger.debug({ connectionId: connection.connectionId, transport: connection.transportType }, 'connection opened');
   }
 
   /** Tells every client to go elsewhere (Close with allowReconnect), then forgets the connections. */
@@ -190,6 +207,7 @@ export class HubEndpoint {
     }
     const connection = this.connections.get(id);
     if (!connection) {
+      if (req.method === 'GET' && this.httpTransports.pollAfterEnd(id, res)) return;
       res.status(404).type('text/plain').send('No Connection with that ID');
       return;
     }
@@ -197,8 +215,7 @@ export class HubEndpoint {
       res.status(403).type('text/plain').send('The connection belongs to another user.');
       return;
     }
-    // Only WebSockets is served, and it arrives as an upgrade, not here.
-    res.status(404).type('text/plain').send('Requested transport is not available on this server.');
+    this.httpTransports.handle(req, res, connection, Buffer.isBuffer(req.body) ? req.body : undefined);
   }
 }
 

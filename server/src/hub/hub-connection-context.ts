@@ -67,7 +67,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     private readonly services: HubServices,
   ) {
     this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);
-    this.statefulBuffer = httpConnection.statefulReconnect
+    // The official clients use stateful reconnect on WebSockets only.
+    this.statefulBuffer = httpConnection.statefulReconnect && httpConnection.transportType === 'WebSockets'
       ? new StatefulMessageBuffer(services.options.statefulReconnectBufferBytes)
       : undefined;
     this.invocations = new InvocationQueue(

@@ -15,7 +15,7 @@ export interface RunningInteropServer {
 /** Starts the interop hub on a random loopback port; `close` stops it. */
 export async function startInteropServer(
   hubOptions: Partial<HubOptions> = {},
-  extra: { negotiatedConnectionTimeoutMs?: number; shutdownGraceMs?: number } = {},
+  extra: { negotiatedConnectionTimeoutMs?: number; shutdownGraceMs?: number; longPollTimeoutMs?: number; longPollInactivityTimeoutMs?: number } = {},
 ): Promise<RunningInteropServer> {
   const host = new HubHost({ shutdownGraceMs: extra.shutdownGraceMs ?? 2_000 });
   const endpoint = host.mapHub({
@@ -23,6 +23,8 @@ export async function startInteropServer(
     hub: interopHub(),
     hubOptions,
     ...(extra.negotiatedConnectionTimeoutMs !== undefined ? { negotiatedConnectionTimeoutMs: extra.negotiatedConnectionTimeoutMs } : {}),
+    ...(extra.longPollTimeoutMs !== undefined ? { longPollTimeoutMs: extra.longPollTimeoutMs } : {}),
+    ...(extra.longPollInactivityTimeoutMs !== undefined ? { longPollInactivityTimeoutMs: extra.longPollInactivityTimeoutMs } : {}),
   });
   const { port } = await host.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
