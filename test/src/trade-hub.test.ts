@@ -174,6 +174,11 @@ for (const backend of ['in-memory', 'redis'] as const) {
 
     it('a wildcard answers per concrete topic, then delivers events of new topics from seq 1', async () => {
       const pub = await publisher();
+      // Topics that were only read, never published to, are not topics of the wildcard.
+      const curious = await reader();
+      await curious.subscribe(['platforms/demo-b/ticks/W0']);
+      await curious.subscribe(['platforms/demo-b/ticks/W00'], { 'platforms/demo-b/ticks/W00': { epoch: 'e', seq: 0 } });
+      await curious.connection.stream('StreamTopic', 'platforms/demo-b/ticks/W000').subscribe({ next: () => undefined, error: () => undefined, complete: () => undefined }).dispose();
       await pub.publish([ev.tick('W1', 1, {}, 'demo-b'), ev.tick('W1', 2, {}, 'demo-b'), ev.tick('W2', 5, {}, 'demo-b')]);
       // Another platform's and another kind's topics stay out.
       await pub.publish([ev.tick('W9', 9), ev.account('3005', 1, {}, 'demo-b')]);
