@@ -174,8 +174,9 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   private async sendGroupCommand(op: GroupCommand['op'], connectionId: string, group: string): Promise<void> {
     const command: GroupCommand = { op, connectionId, group, id: randomUUID(), from: this.options.nodeId };
     const timeoutMs = this.options.groupAckTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
     const acknowledged = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         this.pendingAcks.delete(command.id);
         reject(new Error(`No node acknowledged the group change for connection '${connectionId}' within ${timeoutMs} ms.`));
       }, timeoutMs);
@@ -185,7 +186,14 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
         resolve();
       });
     });
-    await this.commands.publish(this.channels.groupCommands, JSON.stringify(command));
+    try {
+      await this.commands.publish(this.channels.groupCommands, JSON.stringify(command));
+    } catch (error) {
+      // Not sent: no answer will come, and the wait must not fail later with nobody awaiting it.
+      clearTimeout(timer);
+      this.pendingAcks.delete(command.id);
+      throw error;
+    }
     await acknowledged;
   }
 
