@@ -85,6 +85,13 @@ describe('trade hub: Redis unreachable for 10 s', function () {
     await waitUntil(async () => (await Promise.all(nodes.map(readiness))).every((r) => r.status === 503), 'every node to report not ready');
     assert.deepEqual(await readiness(A), { status: 503, body: { status: 'not_ready', checks: { broker: false, redis: false } } });
 
+    // A group change for a connection on another node fails at once and leaves nothing behind: no
+    // acknowledgement timer that fails later (the root hooks catch unhandled rejections).
+    const changeStarted = Date.now();
+    await assert.rejects(B.app.tradeHub.groups.add(await dashboard.connectionId(), 'outage-group'));
+    await assert.rejects(C.app.tradeHub.groups.remove(await bot.connectionId(), 'desk'));
+    assert.ok(Date.now() - changeStarted < 1_000, 'refused at once');
+
     // During the outage: publishes are refused with a clear error, by the hub and by REST; subscribing fails clearly too.
     let refused = 0;
     while (Date.now() - outageStarted < OUTAGE_MS - 1_000) {
@@ -96,7 +103,7 @@ describe('trade hub: Redis unreachable for 10 s', function () {
       refused++;
       await sleep(250);
     }
-    // REST is refused as well. (Its token check needs Redis too, which answers first: see the report in the commit.)
+    // REST is refused as well (by its token check, which reads revocations from Redis, before the event store is tried).
     const rest = await fetch(`${B.baseUrl}/api/platforms/demo/events`, {
       method: 'POST',
       headers: { 'Authorization': `Bearer ${publisherToken}`, 'Content-Type': 'application/json' },
