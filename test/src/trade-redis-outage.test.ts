@@ -189,4 +189,43 @@ describe('trade hub: Redis unreachable for 10 s', function () {
     assert.equal(bot.events.length, 33);
     assert.equal(dashboard.events.length, 30);
   });
+
+  it('Redis losing its data is a new epoch: subscribers get OnResync without waiting for an event, and ingest goes on', async () => {
+    const topic = 'platforms/demo/accounts/7301';
+    const dashboard = await connect(A, readerToken);
+    const bot = await connect(B, readerToken);
+    const { epoch } = await dashboard.subscribeOne(topic);
+    await bot.subscribe(['platforms/demo/accounts/*']);
+    const admin: RedisClientType = createClient({ url: redis.url });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    try {
+      const ingest = (balance: number) => admin.xAdd(`${keyPrefix}:ingest`, '*', { events: JSON.stringify([ev.account('7301', balance)]) });
+      await ingest(1);
+      await ingest(2);
+      assert.deepEqual(seqs(await dashboard.waitForEvents(2, topic)), [1, 2]);
+
+      // As a restart without persistence would: every key gone, every connection cut.
+      await admin.flushAll();
+      await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+      const notice = { topic, reason: 'epoch_changed' };
+      await waitUntil(() => dashboard.resyncs.length > 0 && bot.resyncs.some((r) => r.topic === topic), 'OnResync for the topic', 10_000);
+      assert.deepEqual(dashboard.resyncs, [notice]);
+      assert.deepEqual(bot.resyncs.filter((r) => r.topic === topic), [notice]);
+      await waitUntil(async () => (await Promise.all(nodes.map(readiness))).every((r) => r.status === 200), 'every node to be ready again', 10_000);
+
+      const fresh = await dashboard.subscribeOne(topic);
+      assert.equal(fresh.status, 'snapshot');
+      assert.notEqual(fresh.epoch, epoch);
+      assert.equal(fresh.seq, 0);
+      // The ingest stream is read again, from the new epoch's first seq.
+      await ingest(3);
+      const events = await dashboard.waitForEvents(3, topic, 10_000);
+      assert.deepEqual(events.slice(2).map((e) => [e.epoch, e.seq]), [[fresh.epoch, 1]]);
+      assert.equal(events[2]?.type === 'account' && events[2].data.balance, 3);
+    } finally {
+      await admin.close();
+    }
+  });
 });
