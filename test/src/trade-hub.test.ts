@@ -352,6 +352,25 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.deepEqual(client.events.map((e) => e.topic), [topic, 'platforms/demo/status']);
     });
 
+    it('subscribing again to a topic already subscribed answers a fresh snapshot and delivers each event once', async () => {
+      const pub = await publisher();
+      const client = await reader();
+      const topic = 'platforms/demo/ticks/AGAIN';
+      await client.subscribeOne(topic);
+      await pub.publish([ev.tick('AGAIN', 1), ev.tick('AGAIN', 2)]);
+      await client.waitForEvents(2);
+      const again = await client.subscribeOne(topic);
+      assert.equal(again.seq, 2);
+      const resumed = await client.subscribeOne(topic, { [topic]: { epoch: again.epoch, seq: 1 } });
+      assert.ok(resumed.status === 'resumed');
+      assert.deepEqual(seqs(resumed.events), [2]);
+      assert.equal(hub.app.trade.fanout.consumerCount(topic), 1);
+      await pub.publish([ev.tick('AGAIN', 3)]);
+      await client.waitForEvents(3);
+      await sleep(50);
+      assert.deepEqual(seqs(client.events), [1, 2, 3]);
+    });
+
     it('refuses a bad topic in its own result; the other topics of the call are answered', async () => {
       const client = await reader();
       const results: SubscribeResult[] = await client.subscribe(['nonsense', 'platforms/demo/ticks/OK1', 'platforms/demo/ticks/a/b']);
