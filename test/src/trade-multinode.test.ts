@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResyncNotice } from '@tradehub/shared';
+import type { ResyncNotice, TopicStreamItem } from '@tradehub/shared';
+import { StreamReader } from './support/streams.js';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { ev, range, resetTopic, seqs, subscribedTopics, TradeClient, waitUntil, withRedis } from './support/trade-helpers.js';
@@ -202,6 +203,21 @@ describe('trade hub across three nodes through Redis', function () {
       await sleep(50);
       assert.equal(dashboard.events.length, 1000);
       assert.equal(bot.events.length, 1000);
+    });
+
+    it('StreamTopic on one node streams what a publisher on another node sends', async () => {
+      const topic = 'platforms/demo/ticks/STREAMX';
+      const pub = await connect(C, publisherToken);
+      await pub.publish([ev.tick('STREAMX', 1)]);
+      const reader = await connect(A, readerToken);
+      const stream = new StreamReader<TopicStreamItem>(reader.connection.stream('StreamTopic', topic));
+      const [first] = await stream.waitForItems(1);
+      assert.ok(first && 'status' in first && first.status === 'snapshot' && first.seq === 1, JSON.stringify(first));
+      await pub.publish(range(2, 30).map((n) => ev.tick('STREAMX', n)));
+      const items = await stream.waitForItems(30);
+      assert.deepEqual(items.slice(1).map((item) => 'seq' in item && item.seq), range(2, 30));
+      stream.dispose();
+      await waitUntil(async () => (await numsub(topicChannel(topic))) === 0, 'A to leave the channel once the stream ended');
     });
 
     it('a client that moves to another node resumes with exactly the events it missed, then live ones', async () => {
