@@ -137,6 +137,9 @@ export class RedisIngest {
 
 const GROUP = 'tradehub';
 
+/** How long the reader's lease lasts without renewal: the time another node waits to take over. */
+const LEASE_MS = 5_000;
+
 /** Creates the consumer group (and the stream) unless it exists. */
 async function createGroup(redis: RedisClientType, stream: string): Promise<void> {
   try {
@@ -145,5 +148,3 @@ async function createGroup(redis: RedisClientType, stream: string): Promise<void
     if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
   }
 }
-/** How long the reader's lease lasts without renewal: the time another node waits to take over. */
-const LEASE_MS = 5_000;
