@@ -208,8 +208,9 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
    */
   private async request(command: DistributiveOmit<NodeCommand, 'id' | 'from'>, timeoutMs: number): Promise<unknown> {
     const full = { ...command, id: randomUUID(), from: this.options.nodeId } as NodeCommand;
+    let timer: NodeJS.Timeout | undefined;
     const replied = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         this.pendingReplies.delete(full.id);
         reject(new Error(`No node answered for connection '${full.connectionId}' within ${timeoutMs} ms.`));
       }, timeoutMs);
@@ -220,7 +221,14 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
         else resolve(reply.result);
       });
     });
-    await this.commands.publish(this.channels.commands, pack(full));
+    try {
+      await this.commands.publish(this.channels.commands, pack(full));
+    } catch (error) {
+      // Not sent: no answer will come, and the wait must not fail later with nobody awaiting it.
+      clearTimeout(timer);
+      this.pendingReplies.delete(full.id);
+      throw error;
+    }
     return replied;
   }
 

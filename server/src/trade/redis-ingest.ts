@@ -42,11 +42,7 @@ export class RedisIngest {
   static async start(
     reader: RedisClientType, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
   ): Promise<RedisIngest> {
-    try {
-      await reader.xGroupCreate(`${options.keyPrefix}:ingest`, GROUP, '0', { MKSTREAM: true });
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
-    }
+    await createGroup(reader, `${options.keyPrefix}:ingest`);
     return new RedisIngest(reader, broker, directory, options, logger);
   }
 
@@ -80,6 +76,8 @@ export class RedisIngest {
         this.logger.warn({ reason: (error as Error).message }, 'ingest stream unavailable; retrying');
         cursor = '0';
         leading = false;
+        // Redis lost its data (a restart without persistence, a flush): the group goes with the stream.
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) await createGroup(this.redis, this.stream).catch(() => undefined);
         await sleep(500);
       }
     }
@@ -138,5 +136,15 @@ export class RedisIngest {
 }
 
 const GROUP = 'tradehub';
+
 /** How long the reader's lease lasts without renewal: the time another node waits to take over. */
 const LEASE_MS = 5_000;
+
+/** Creates the consumer group (and the stream) unless it exists. */
+async function createGroup(redis: RedisClientType, stream: string): Promise<void> {
+  try {
+    await redis.xGroupCreate(stream, GROUP, '0', { MKSTREAM: true });
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+  }
+}

@@ -143,10 +143,40 @@ export class TopicFanout {
 
   /** After a broker outage: every subscription fetches what was published while nothing was heard. */
   private catchUp(): void {
-    for (const byConsumer of this.subscriptions.values()) {
-      for (const entry of byConsumer.values()) {
-        if (entry.held) continue;
+    for (const [subscription, byConsumer] of this.subscriptions) {
+      // Held entries are still waiting for their Subscribe answer (or repairing already).
+      const live = [...byConsumer.values()].filter((entry) => !entry.held);
+      for (const entry of live) {
         for (const [topic, position] of entry.positions) this.repair(entry, topic, position, undefined);
+      }
+      if (subscription.endsWith('/*') && live.length > 0) void this.catchUpNewTopics(subscription, live);
+    }
+  }
+
+  /**
+   * A wildcard also covers topics that first appeared while nothing was heard: each consumer
+   * without a position in one gets its events from the first, as if it had heard them. When
+   * they cannot be looked up, the consumers are told to subscribe to the wildcard again.
+   */
+  private async catchUpNewTopics(wildcard: string, entries: readonly Subscription[]): Promise<void> {
+    const subscribed = (entry: Subscription): boolean => this.subscriptions.get(wildcard)?.get(entry.consumer) === entry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for (const topic of await this.broker.topicsUnder(wildcard)) {
+          const behind = (): Subscription[] => entries.filter((entry) => subscribed(entry) && !entry.positions.has(topic));
+          if (behind().length === 0) continue;
+          const { position } = await this.broker.snapshot(topic);
+          for (const entry of behind()) this.repair(entry, topic, { epoch: position.epoch, seq: 0 }, undefined);
+        }
+        return;
+      } catch (error) {
+        if (attempt < HISTORY_ATTEMPTS - 1) {
+          await sleep(HISTORY_RETRY_MS * 2 ** attempt);
+          continue;
+        }
+        this.logger.warn({ wildcard, err: error }, 'could not look for topics new to a wildcard after an outage: asking for a resync');
+        for (const entry of entries.filter(subscribed)) this.resync(entry, wildcard, 'history_gone');
+        return;
       }
     }
   }

@@ -86,6 +86,7 @@ export type SubscribeResult =
  * no longer reaches back). Subscribe to the topic again to get a fresh snapshot.
  */
 export interface ResyncNotice {
+  /** The concrete topic, or the wildcard subscription when the topics under it could not be caught up. */
   topic: string;
   reason: ResetReason;
 }

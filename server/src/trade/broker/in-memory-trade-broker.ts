@@ -92,7 +92,8 @@ export class InMemoryTradeBroker implements TradeBroker {
   }
 
   async topicsUnder(wildcard: string): Promise<string[]> {
-    return [...this.topics.keys()].filter((topic) => topicMatches(wildcard, topic)).sort();
+    // A topic that was only read has a log (for its epoch) but no events: it is not listed, as with Redis.
+    return [...this.topics].filter(([topic, log]) => log.seq > 0 && topicMatches(wildcard, topic)).map(([topic]) => topic).sort();
   }
 
   async close(): Promise<void> {

@@ -49,8 +49,11 @@ return {epoch, seq, redis.call('HGETALL', KEYS[4])}
 `);
 
 /**
- * The events after a position, or why they cannot be replayed.
- * KEYS: seq, epoch, history. ARGV: epoch, seq after which to read, most events to return.
+ * Every event after a position up to the topic's seq, or why they cannot be replayed. The
+ * history keeps the last `history length` events: XADD trims it approximately (whole stream
+ * nodes), so it may hold more, but a replay never reaches further back than that length, as with
+ * the in-memory broker, and never answers part of the missed events.
+ * KEYS: seq, epoch, history. ARGV: epoch, seq after which to read, history length.
  * Returns ['events', epoch, seq, [envelope JSON...]] or ['reset', reason].
  */
 export const HISTORY_SCRIPT = new LuaScript(`
@@ -60,9 +63,9 @@ local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 local since = tonumber(ARGV[2])
 if since > seq then return {'reset', 'ahead_of_server'} end
 if since == seq then return {'events', epoch, seq, {}} end
-local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
-if #first == 0 or tonumber(string.match(first[1][1], '^(%d+)')) > since + 1 then return {'reset', 'history_gone'} end
-local entries = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', ARGV[3])
+if seq - since > tonumber(ARGV[3]) then return {'reset', 'history_gone'} end
+local entries = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', seq - since)
+if #entries ~= seq - since or tonumber(string.match(entries[1][1], '^(%d+)')) ~= since + 1 then return {'reset', 'history_gone'} end
 local events = {}
 for i, entry in ipairs(entries) do events[i] = entry[2][2] end
 return {'events', epoch, seq, events}
