@@ -212,7 +212,8 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     const replied = new Promise<unknown>((resolve, reject) => {
       timer = setTimeout(() => {
         this.pendingReplies.delete(full.id);
-        reject(new Error(`No node answered for connection '${full.connectionId}' within ${timeoutMs} ms.`));
+        const what = full.kind === 'group' ? 'acknowledged the group change' : 'answered the invocation';
+        reject(new Error(`No node ${what} for connection '${full.connectionId}' within ${timeoutMs} ms.`));
       }, timeoutMs);
       this.pendingReplies.set(full.id, (reply) => {
         clearTimeout(timer);
