@@ -109,7 +109,12 @@ describe('trade hub: Redis unreachable for 10 s', function () {
       headers: { 'Authorization': `Bearer ${publisherToken}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ events: [{ type: 'account', id: 'rest-1', data: ev.account('7101', 1).data }] }),
     });
-    assert.ok(rest.status >= 500, `REST publish answered ${rest.status}`);
+    assert.equal(rest.status, 503, `REST publish answered ${rest.status}`);
+    assert.equal(rest.headers.get('retry-after'), '5');
+    assert.deepEqual(await rest.json(), { error: 'temporarily_unavailable', error_description: 'Tokens cannot be checked right now; retry shortly.' });
+    // So is a new hub connection's negotiate, with the same clear answer.
+    const negotiate = await fetch(`${B.tradeHubUrl}/negotiate?negotiateVersion=1`, { method: 'POST', headers: { Authorization: `Bearer ${publisherToken}` } });
+    assert.equal(negotiate.status, 503);
     const [failed] = await late.subscribe([topic]);
     assert.deepEqual(failed, { topic, status: 'error', error: 'The topic cannot be read now; try again.' });
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));

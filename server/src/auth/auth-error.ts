@@ -37,3 +37,15 @@ export class AuthError extends Error {
     return parts.join(', ');
   }
 }
+
+/**
+ * A token could not be checked now (its store, such as Redis, is unreachable). Not the
+ * caller's fault: answered 503 with Retry-After, never as a refusal of the token.
+ */
+export class AuthUnavailableError extends Error {
+  override readonly name = 'AuthUnavailableError';
+  readonly retryAfterSeconds = 5;
+  constructor() {
+    super('Tokens cannot be checked right now; retry shortly.');
+  }
+}

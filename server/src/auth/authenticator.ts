@@ -1,5 +1,5 @@
 import type { AccessTokenService } from './access-token-service.js';
-import { AuthError } from './auth-error.js';
+import { AuthError, AuthUnavailableError } from './auth-error.js';
 import type { Principal } from './principal.js';
 import { TERMINAL_TOKEN_PREFIX, type TerminalTokenService } from './terminal-token-service.js';
 import type { TokenStore } from './token-store.js';
@@ -12,11 +12,16 @@ export class Authenticator {
     private readonly store: TokenStore,
   ) {}
 
-  /** @throws AuthError */
+  /** @throws AuthError for a refused token, AuthUnavailableError when the token store cannot answer */
   async authenticate(token: string, deviceId: string | undefined): Promise<Principal> {
-    if (token.startsWith(TERMINAL_TOKEN_PREFIX)) return this.terminalTokens.authenticate(token, deviceId);
-    const principal = this.accessTokens.verify(token);
-    if (await this.store.isTokenIdRevoked(principal.tokenId)) throw new AuthError('invalid_token', 'The token was revoked.');
-    return principal;
+    try {
+      if (token.startsWith(TERMINAL_TOKEN_PREFIX)) return await this.terminalTokens.authenticate(token, deviceId);
+      const principal = this.accessTokens.verify(token);
+      if (await this.store.isTokenIdRevoked(principal.tokenId)) throw new AuthError('invalid_token', 'The token was revoked.');
+      return principal;
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      throw new AuthUnavailableError();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { AuthError } from './auth-error.js';
+import { AuthError, AuthUnavailableError } from './auth-error.js';
 import type { Authenticator } from './authenticator.js';
 import { readBearerCredentials } from './bearer-token.js';
 import { hasScope, type Principal } from './principal.js';
@@ -17,6 +17,11 @@ function requestQuery(req: Request): URLSearchParams {
   return new URL(req.originalUrl, 'http://localhost').searchParams;
 }
 
+export function sendAuthUnavailable(res: Response, error: AuthUnavailableError): void {
+  res.status(503).set('Retry-After', String(error.retryAfterSeconds)).set('Cache-Control', 'no-store')
+    .json({ error: 'temporarily_unavailable', error_description: error.message });
+}
+
 /** Authenticates an API request (header only) and, when given, requires a scope. */
 export function requireAuth(authenticator: Authenticator, scope?: Scope): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -28,6 +33,7 @@ export function requireAuth(authenticator: Authenticator, scope?: Scope): Reques
       next();
     }).catch((error: unknown) => {
       if (error instanceof AuthError) sendAuthError(res, error);
+      else if (error instanceof AuthUnavailableError) sendAuthUnavailable(res, error);
       else next(error);
     });
   };

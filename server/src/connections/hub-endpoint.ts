@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { AuthError } from '../auth/auth-error.js';
+import { AuthError, AuthUnavailableError } from '../auth/auth-error.js';
 import { readBearerCredentials } from '../auth/bearer-token.js';
-import { sendAuthError } from '../auth/http-auth.js';
+import { sendAuthError, sendAuthUnavailable } from '../auth/http-auth.js';
 import type { Principal } from '../auth/principal.js';
 import type { WebSocketServer } from 'ws';
 import { HubConnectionHandler } from '../hub/hub-connection-handler.js';
@@ -124,6 +124,8 @@ export class HubEndpoint {
         if (error instanceof AuthError) {
           this.logger.info({ hub: this.path, transport: 'WebSockets', code: error.code, reason: error.description }, 'authentication refused');
           rejectUpgrade(socket, error.status, error.description, { 'WWW-Authenticate': error.challenge });
+        } else if (error instanceof AuthUnavailableError) {
+          rejectUpgrade(socket, 503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
         } else {
           this.logger.error({ err: error }, 'authentication failed unexpectedly');
           rejectUpgrade(socket, 500, 'Authentication failed.');
@@ -184,6 +186,10 @@ export class HubEndpoint {
     if (error instanceof AuthError) {
       this.logger.info({ hub: this.path, code: error.code, reason: error.description }, 'authentication refused');
       sendAuthError(res, error);
+      return;
+    }
+    if (error instanceof AuthUnavailableError) {
+      sendAuthUnavailable(res, error);
       return;
     }
     this.logger.error({ err: error }, 'authentication failed unexpectedly');
