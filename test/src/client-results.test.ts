@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import { officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 const UNEXPECTED = "An unexpected error occurred invoking 'GetClientResult' on the server.";
 
@@ -78,29 +78,21 @@ describe('client results: the server asks a client for a value', () => {
 });
 
 describe('client results across nodes through Redis', () => {
-  const prefix = uniqueKeyPrefix();
-  const nodes: RunningTradehub[] = [];
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    for (let i = 0; i < 2; i++) nodes.push(await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } }));
+    group = await NodeGroup.start(2, SHARED_REDIS_URL);
   });
   after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    for (const node of nodes) await node.close();
-    await deleteKeys(SHARED_REDIS_URL, prefix);
+    await group.close();
   });
 
   it('a connection on node A gets the result of a connection on node B, and its error', async () => {
-    const [nodeA, nodeB] = nodes as [RunningTradehub, RunningTradehub];
-    const asker = officialClient(`${nodeA.baseUrl}/testhub`);
-    const answerer = officialClient(`${nodeB.baseUrl}/testhub`);
-    open.push(asker, answerer);
+    const asker = await group.interop(0);
+    const answerer = await group.interop(1);
     answerer.on('WhereAreYou', () => 'on node B');
     answerer.on('Fails', () => {
       throw new Error('not today');
     });
-    await asker.start();
-    await answerer.start();
     assert.equal(await asker.invoke('GetClientResultFrom', answerer.connectionId, 'WhereAreYou'), 'on node B');
     await assert.rejects(asker.invoke('GetClientResultFrom', answerer.connectionId, 'Fails'), (error: Error) => {
       assert.equal(error.message, "An unexpected error occurred invoking 'GetClientResultFrom' on the server. HubException: Error: not today");

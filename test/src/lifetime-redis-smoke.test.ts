@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import type { HubConnection } from '@microsoft/signalr';
-import { nextCall, officialClient } from './support/official-client.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { nextCall } from './support/official-client.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 describe('SignalR targets across two nodes through Redis (smoke)', () => {
-  const prefix = uniqueKeyPrefix();
-  let nodeA: RunningTradehub;
-  let nodeB: RunningTradehub;
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    nodeA = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
-    nodeB = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
+    group = await NodeGroup.start(2, SHARED_REDIS_URL);
   });
   after(async () => {
-    await Promise.all(open.map((c) => c.stop()));
-    await nodeA.close();
-    await nodeB.close();
-    await deleteKeys(SHARED_REDIS_URL, prefix);
+    await group.close();
   });
 
-  async function connect(node: RunningTradehub): Promise<HubConnection> {
-    const connection = officialClient(`${node.baseUrl}/testhub`);
-    await connection.start();
-    open.push(connection);
-    return connection;
-  }
-
   it('SendToAll and groups reach connections on both nodes', async () => {
-    const a = await connect(nodeA);
-    const b = await connect(nodeB);
+    const nodeB = group.node(1);
+    const a = await group.interop(0);
+    const b = await group.interop(1);
     const both = [nextCall(a, 'Message'), nextCall(b, 'Message')];
     await a.invoke('SendToAll', 'hello');
     assert.deepEqual(await Promise.all(both), [['hello'], ['hello']]);

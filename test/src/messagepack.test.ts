@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RawHubSocket, RS } from './support/raw-socket.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { clientToken, NodeGroup, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('MessagePack hub protocol with the official client', () => {
   let server: RunningInteropServer;
@@ -140,29 +140,20 @@ describe('the trade hub over MessagePack', () => {
 });
 
 describe('MessagePack values across nodes', () => {
-  const prefix = uniqueKeyPrefix();
-  const nodes: RunningTradehub[] = [];
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    for (let i = 0; i < 2; i++) nodes.push(await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } }));
+    group = await NodeGroup.start(2, SHARED_REDIS_URL);
   });
   after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    for (const node of nodes) await node.close();
-    await deleteKeys(SHARED_REDIS_URL, prefix);
+    await group.close();
   });
 
-  it('bytes and dates sent to everyone reach a MessagePack client on another node intact', async () => {
-    const [nodeA, nodeB] = nodes as [RunningTradehub, RunningTradehub];
-    const sender = officialClient(`${nodeA.baseUrl}/testhub`, { messagePack: true });
-    const receiver = officialClient(`${nodeB.baseUrl}/testhub`, { messagePack: true });
-    open.push(sender, receiver);
-    await sender.start();
-    await receiver.start();
+  it('bytes and dates sent to one connection reach a MessagePack client on another node intact', async () => {
+    const receiver = await group.interop(1, { messagePack: true });
     const idOfReceiver = await receiver.invoke('GetConnectionId') as string;
     const values = [new Uint8Array([1, 2, 3]), new Date(1_795_443_306_329)];
     const received = nextCall(receiver, 'Values');
-    await nodeA.app.interopHub.clients.client(idOfReceiver).send('Values', ...values);
+    await group.node(0).app.interopHub.clients.client(idOfReceiver).send('Values', ...values);
     assert.deepEqual(await received, values);
   });
 });

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { officialClient } from './support/official-client.js';
 import { OwnRedisServer } from './support/redis-server.js';
-import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { startTradehub, tradeConnection, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 const TOPIC = 'platforms/demo/accounts/7001';
 const EVENTS = 150;
@@ -27,10 +26,7 @@ describe('trade events across a Redis restart, three nodes', function () {
   });
 
   async function connect(node: RunningTradehub, client: string, secret: string): Promise<HubConnection> {
-    const token = await clientToken(node.baseUrl, client, secret);
-    const connection = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token });
-    connection.on('OnConnectionStatus', () => undefined);
-    await connection.start();
+    const connection = await tradeConnection(node, client, secret);
     open.push(connection);
     return connection;
   }

@@ -1,38 +1,20 @@
 import assert from 'node:assert/strict';
-import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { officialClient } from './support/official-client.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 describe('trade events across two nodes through Redis (smoke)', () => {
-  const prefix = uniqueKeyPrefix();
-  let nodeA: RunningTradehub;
-  let nodeB: RunningTradehub;
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    nodeA = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
-    nodeB = await startTradehub({ redis: { url: SHARED_REDIS_URL, keyPrefix: prefix } });
+    group = await NodeGroup.start(2, SHARED_REDIS_URL);
   });
   after(async () => {
-    await Promise.all(open.map((c) => c.stop()));
-    await nodeA.close();
-    await nodeB.close();
-    await deleteKeys(SHARED_REDIS_URL, prefix);
+    await group.close();
   });
 
-  async function connect(node: RunningTradehub, client: string, secret: string): Promise<HubConnection> {
-    const token = await clientToken(node.baseUrl, client, secret);
-    const connection = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token });
-    connection.on('OnConnectionStatus', () => undefined);
-    await connection.start();
-    open.push(connection);
-    return connection;
-  }
-
   it('a subscriber on A receives, in order, what a publisher on B sends', async () => {
-    const reader = await connect(nodeA, 'demo-reader', 'demo-reader-secret');
-    const publisher = await connect(nodeB, 'demo-publisher', 'demo-publisher-secret');
+    const reader = await group.trade(0, 'demo-reader', 'demo-reader-secret');
+    const publisher = await group.trade(1, 'demo-publisher', 'demo-publisher-secret');
     const received: TradeEnvelope[] = [];
     reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
     const account = (balance: number) => ({

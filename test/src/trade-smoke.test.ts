@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { officialClient } from './support/official-client.js';
-import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('trade events (smoke)', () => {
   let hub: RunningTradehub;
@@ -16,10 +15,7 @@ describe('trade events (smoke)', () => {
   });
 
   async function connect(client: string, secret: string): Promise<HubConnection> {
-    const token = await clientToken(hub.baseUrl, client, secret);
-    const connection = officialClient(hub.tradeHubUrl, { accessTokenFactory: () => token });
-    connection.on('OnConnectionStatus', () => undefined);
-    await connection.start();
+    const connection = await tradeConnection(hub, client, secret);
     open.push(connection);
     return connection;
   }

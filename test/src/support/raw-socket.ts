@@ -75,16 +75,7 @@ export class RawHubSocket {
       const frame = this.frames.shift();
       if (frame) return frame;
       if (this.closed) throw new Error(`socket closed (${this.closed.code}) before a frame arrived`);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`no frame within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
+      if (!(await this.wake(deadline))) throw new Error(`no frame within ${timeoutMs} ms`);
     }
   }
 
@@ -92,18 +83,24 @@ export class RawHubSocket {
   async waitClosed(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
     const deadline = Date.now() + timeoutMs;
     while (!this.closed) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`socket still open after ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
+      if (!(await this.wake(deadline))) throw new Error(`socket still open after ${timeoutMs} ms`);
     }
     return this.closed;
+  }
+
+  /** Waits for the next frame or close, up to `deadline`; false when the deadline passed first. */
+  private async wake(deadline: number): Promise<boolean> {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return false;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, remaining);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.waiter = undefined;
+    return true;
   }
 
   close(): void {

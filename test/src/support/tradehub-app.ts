@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import type { HubConnection } from '@microsoft/signalr';
+import { officialClient, type ClientOptions } from './official-client.js';
+import { deleteKeys } from './redis-server.js';
 import { createLogger, createTradehubApp, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
 
 export interface RunningTradehub {
@@ -84,4 +87,61 @@ function collectInto(lines: string[]): Writable {
       done();
     },
   });
+}
+
+/**
+ * An official client on a node's trade hub, signed in with a demo client's credentials and
+ * started. The trade hub greets every connection with OnConnectionStatus, so a handler is set.
+ */
+export async function tradeConnection(
+  node: RunningTradehub, clientId: string, secret: string, options: ClientOptions = {},
+): Promise<HubConnection> {
+  const token = await clientToken(node.baseUrl, clientId, secret);
+  const connection = officialClient(node.tradeHubUrl, { accessTokenFactory: () => token, ...options });
+  connection.on('OnConnectionStatus', () => undefined);
+  await connection.start();
+  return connection;
+}
+
+/** Several nodes sharing one Redis under a key prefix of their own, and the clients a test opened on them. */
+export class NodeGroup {
+  readonly nodes: RunningTradehub[] = [];
+  private readonly clients: HubConnection[] = [];
+
+  private constructor(readonly redisUrl: string, readonly prefix: string) {}
+
+  static async start(count: number, redisUrl: string, options: Omit<StartOptions, 'redis'> = {}): Promise<NodeGroup> {
+    const group = new NodeGroup(redisUrl, uniqueKeyPrefix());
+    for (let i = 0; i < count; i++) group.nodes.push(await startTradehub({ ...options, redis: { url: redisUrl, keyPrefix: group.prefix } }));
+    return group;
+  }
+
+  node(index: number): RunningTradehub {
+    const node = this.nodes[index];
+    if (!node) throw new Error(`no node ${index}`);
+    return node;
+  }
+
+  /** A started trade hub client on node `index`, stopped by `close`. */
+  async trade(index: number, clientId: string, secret: string, options: ClientOptions = {}): Promise<HubConnection> {
+    return this.track(await tradeConnection(this.node(index), clientId, secret, options));
+  }
+
+  /** A started interop hub client on node `index`, stopped by `close`. */
+  async interop(index: number, options: ClientOptions = {}): Promise<HubConnection> {
+    const connection = officialClient(`${this.node(index).baseUrl}/testhub`, options);
+    await connection.start();
+    return this.track(connection);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.splice(0).map((connection) => connection.stop()));
+    for (const node of this.nodes.splice(0)) await node.close();
+    await deleteKeys(this.redisUrl, this.prefix);
+  }
+
+  private track(connection: HubConnection): HubConnection {
+    this.clients.push(connection);
+    return connection;
+  }
 }
