@@ -35,7 +35,7 @@ export const topicResultSchema = z.discriminatedUnion('status', [
 export const subscribeResultSchema = z.union([
   topicResultSchema,
   z.object({ topic: z.string(), status: z.literal('wildcard'), topics: z.array(topicResultSchema) }),
-  z.object({ topic: z.string(), status: z.literal('error'), error: z.string() }),
+  z.object({ topic: z.string(), status: z.literal('error'), error: z.string(), retryable: z.boolean().optional() }),
 ]);
 
 export const resyncNoticeSchema = z.object({ topic: z.string(), reason: resetReasonSchema });
