@@ -2,8 +2,8 @@ import { ClientClosedError, TimeoutError, type TradehubError } from '../errors.j
 import { ConsumerTap, describe, type StreamAttachment, type TapSink } from './consumer-tap.js';
 import type { TopicItem } from './items.js';
 
-/** Called with each item, in order; it may return a promise, whose rejection is reported like a throw. */
-export type TopicHandler<T extends string> = (item: TopicItem<T>) => void | Promise<void>;
+/** Called with each item, in order; it may return a promise, whose rejection is reported like a throw (it is not awaited). */
+export type TopicHandler<T extends string> = (item: TopicItem<T>) => unknown;
 
 /** What `client.subscribe()` gives back, once the server holds every topic. */
 export interface Subscription {
