@@ -4,6 +4,7 @@ import {
   type TradeHubStreams, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
+import { schemaIssues } from '../util/schema-issues.js';
 import { classifyInvocationError } from '../connection/classify-error.js';
 import type { HubSession } from '../connection/hub-session.js';
 import { ConsumerTooSlowError, InvalidEventError, MalformedServerMessageError, type TradehubError } from '../errors.js';
@@ -76,7 +77,7 @@ export class TypedHub implements TradeHubAccess {
       subscription = this.session.connection.stream<unknown>(method, ...args).subscribe({
         next: (raw) => {
           const parsed = schema.safeParse(raw);
-          if (!parsed.success) stop(new MalformedServerMessageError(`${method} item`, z.prettifyError(parsed.error).slice(0, 500)));
+          if (!parsed.success) stop(new MalformedServerMessageError(`${method} item`, schemaIssues(parsed.error)));
           else if (items.length >= STREAM_BUFFER) stop(new ConsumerTooSlowError(method, STREAM_BUFFER, {}));
           else {
             items.push(parsed.data);
@@ -129,7 +130,7 @@ export class TypedHub implements TradeHubAccess {
     try {
       for await (const item of items) {
         const checked = tradeEventInputSchema.safeParse(item);
-        if (!checked.success) throw new InvalidEventError([`event ${index}: ${z.prettifyError(checked.error)}`]);
+        if (!checked.success) throw new InvalidEventError([`event ${index}: ${schemaIssues(checked.error)}`]);
         subject.next(checked.data);
         index++;
       }

@@ -3,6 +3,7 @@ import {
   type TradeEnvelope,
 } from '@tradehub/shared';
 import { z } from 'zod';
+import { schemaIssues } from '../util/schema-issues.js';
 import { InvalidTopicError, MalformedServerMessageError, SubscriptionRefusedError, type TradehubError } from '../errors.js';
 import type { ClientLog } from '../logger.js';
 import type { Backoff } from '../connection/backoff.js';
@@ -114,7 +115,7 @@ export class SubscriptionEngine {
   onEvent(raw: unknown): void {
     const parsed = tradeEnvelopeSchema.safeParse(raw);
     if (!parsed.success) {
-      this.reporter.error(new MalformedServerMessageError('OnEvent envelope', z.prettifyError(parsed.error).slice(0, 500)));
+      this.reporter.error(new MalformedServerMessageError('OnEvent envelope', schemaIssues(parsed.error)));
       return;
     }
     const envelope = parsed.data;
@@ -127,7 +128,7 @@ export class SubscriptionEngine {
   onResync(raw: unknown): void {
     const parsed = resyncNoticeSchema.safeParse(raw);
     if (!parsed.success) {
-      this.reporter.error(new MalformedServerMessageError('OnResync notice', z.prettifyError(parsed.error).slice(0, 500)));
+      this.reporter.error(new MalformedServerMessageError('OnResync notice', schemaIssues(parsed.error)));
       return;
     }
     const tracker = this.trackers.get(parsed.data.topic);
@@ -269,7 +270,7 @@ export class SubscriptionEngine {
       const answer = await this.hub.subscribe([entry.pattern], resume);
       const parsed = subscribeAnswerSchema.safeParse(answer);
       if (parsed.success) results = parsed.data;
-      else this.reporter.error(new MalformedServerMessageError('Subscribe answer', z.prettifyError(parsed.error).slice(0, 500)));
+      else this.reporter.error(new MalformedServerMessageError('Subscribe answer', schemaIssues(parsed.error)));
     } catch (error) {
       if (generation === this.hub.generation && this.hub.connected) {
         this.log.warn(`subscribing to '${entry.pattern}' failed: ${(error as Error).message}`);
