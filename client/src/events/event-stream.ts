@@ -1,5 +1,5 @@
 import type { TopicPosition } from '@tradehub/shared';
-import { ConsumerTooSlowError, TimeoutError, type TradehubError } from '../errors.js';
+import { ClientClosedError, ConsumerTooSlowError, TimeoutError, type TradehubError } from '../errors.js';
 import { ConsumerTap, describe, type StreamAttachment, type TapSink } from '../subscriptions/consumer-tap.js';
 import type { TopicItem } from '../subscriptions/items.js';
 import { ItemBuffer } from './item-buffer.js';
@@ -35,12 +35,20 @@ export class EventStream<T extends string = string> implements TapSink, AsyncIte
   private startTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where the consumer will stand once it has read what is buffered: the last position per topic. */
   private readonly positions: Record<string, TopicPosition> = {};
+  /** Resolves once the server holds every topic of the stream (its snapshots are buffered); rejects when it fails first. */
+  readonly ready: Promise<void>;
+  private settleReady: (error?: TradehubError) => void = () => undefined;
 
   constructor(
     readonly topics: readonly string[],
     options: EventStreamOptions & { startTimeoutMs: number },
     private readonly attachment: StreamAttachment,
   ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = (error) => (error ? reject(error) : resolve());
+    });
+    // The loop sees a failure too; this keeps a `ready` nobody awaits from being reported as unhandled.
+    this.ready.catch(() => undefined);
     this.buffer = new ItemBuffer(options.bufferSize ?? DEFAULT_BUFFER_SIZE, options.conflateTicks ?? true);
     this.taps = topics.map((topic) => new ConsumerTap(topic, this));
     this.startTimer = setTimeout(() => {
@@ -61,7 +69,9 @@ export class EventStream<T extends string = string> implements TapSink, AsyncIte
 
   tapStarted(): void {
     this.startedTaps++;
-    if (this.started) this.clearStartTimer();
+    if (!this.started) return;
+    this.clearStartTimer();
+    this.settleReady();
   }
 
   deliver(item: TopicItem): void {
@@ -121,6 +131,7 @@ export class EventStream<T extends string = string> implements TapSink, AsyncIte
 
   private leave(): void {
     this.clearStartTimer();
+    this.settleReady(this.failure ?? new ClientClosedError());
     for (const tap of this.taps) this.attachment.detach(tap);
   }
 

@@ -3,7 +3,7 @@ import {
   topicResultSchema, tradeEnvelopeSchema, tradeEventInputSchema, type TradeHubArgs, type TradeHubInvocationName, type TradeHubResult,
   type TradeHubStreams, type TradeHubUploads,
 } from '@tradehub/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schemaIssues } from '../util/schema-issues.js';
 import { classifyInvocationError } from '../connection/classify-error.js';
 import type { HubSession } from '../connection/hub-session.js';

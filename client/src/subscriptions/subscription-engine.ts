@@ -2,7 +2,7 @@ import {
   parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, tradeEnvelopeSchema, type ResumePositions, type TopicResult,
   type TradeEnvelope,
 } from '@tradehub/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schemaIssues } from '../util/schema-issues.js';
 import { InvalidTopicError, MalformedServerMessageError, SubscriptionRefusedError, type TradehubError } from '../errors.js';
 import type { ClientLog } from '../logger.js';
@@ -352,6 +352,13 @@ export class SubscriptionEngine {
       return;
     }
     const position = tracker.position;
+    if (!position && result.seq > 0 && this.hasStartedConsumer(tracker.topic)) {
+      // A topic that appeared under a wildcard while the connection was down: its consumers are
+      // past their snapshots, so they get its events from the first one rather than its state.
+      tracker.position = { epoch: result.epoch, seq: 0 };
+      this.requestRefresh(tracker);
+      return;
+    }
     if (position && !tracker.needsSnapshot && position.epoch === result.epoch && result.seq <= position.seq) {
       // The state here is already at or past this snapshot (events came through another subscription).
       return;
@@ -386,6 +393,14 @@ export class SubscriptionEngine {
     for (const tracker of this.trackers.values()) {
       if (tracker.position && topicMatches(consumer.topic, tracker.topic)) consumer.deliver(snapshotItem(tracker));
     }
+  }
+
+  private hasStartedConsumer(topic: string): boolean {
+    for (const entry of this.patterns.values()) {
+      if (!topicMatches(entry.pattern, topic)) continue;
+      for (const consumer of entry.consumers) if (consumer.started) return true;
+    }
+    return false;
   }
 
   private deliverToStarted(topic: string, item: Parameters<TopicConsumer['deliver']>[0]): void {

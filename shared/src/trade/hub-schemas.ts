@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tradeEnvelopeSchema } from './events.js';
 import type { ResyncNotice, SubscribeResult, TopicResult, TopicSnapshot } from './hub-contract.js';
 import { accountSchema, orderSchema, platformStatusSchema, positionSchema, symbolInfoSchema, tickSchema } from './payloads.js';
