@@ -1,7 +1,7 @@
 // Bundles the client for browsers: one ESM file with @microsoft/signalr's browser (ESM) entry,
 // zod and the shared contracts, and no Node built-ins. Fails when a Node-only module got in.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,8 @@ const result = await build({
 });
 
 const inputs = Object.keys(result.metafile.inputs);
+// What went into the bundle, for the project's tests to check.
+writeFileSync(join(root, 'dist/browser/tradehub-client.inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
 const problems = [];
 if (!inputs.some((input) => input.includes('@microsoft/signalr/dist/esm/'))) problems.push("@microsoft/signalr's ESM entry was not used");
 for (const input of inputs) {
