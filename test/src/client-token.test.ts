@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
 import { basic, nowSeconds, postForm, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
 import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import type { TradehubConfig } from '@tradehub/server';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('client: token renewal mid-stream', function () {
@@ -60,6 +61,34 @@ describe('client: token renewal mid-stream', function () {
     assert.ok(issued.length >= 3, 'a fresh token at every reconnect');
     const told = new Set(refusedSeen.filter((refused) => refused !== undefined));
     assert.ok(told.size >= expiries.length, 'the factory is told which token ended');
+  });
+
+  it('with client credentials, fetches a new token when a node refuses the current one (401) after a failover', async () => {
+    // Two nodes with different keys: a token of one is refused by the other, as after a key change.
+    const withSecret = (secret: string) => (config: TradehubConfig): TradehubConfig => {
+      config.auth.signing = { algorithm: 'HS256', secret };
+      return config;
+    };
+    const first = await startTradehub({ config: withSecret('first-node-hs256-secret-0123456789abcdefgh') });
+    const second = await startTradehub({ config: withSecret('second-node-hs256-secret-0123456789abcdefg') });
+    let firstOpen = true;
+    try {
+      const lines: string[] = [];
+      const client = await pool.connect({ url: [first.baseUrl, second.baseUrl], credentials: READER, logger: { info: (line) => lines.push(line), debug: (line) => lines.push(line) } });
+      assert.equal((await client.serverInfo()).nodeId, first.app.nodeId);
+      const connected = new Promise<void>((resolve) => client.on('connection', ({ state }) => state === 'connected' && resolve()));
+      await first.close();
+      firstOpen = false;
+      await connected;
+      assert.equal(client.node, second.baseUrl);
+      assert.equal((await client.serverInfo()).nodeId, second.app.nodeId);
+      assert.equal(lines.filter((line) => line.includes('obtained an access token')).length, 2, 'one token per node');
+      assert.ok(lines.some((line) => /refused the access token|401/.test(line)), 'the second node refused the first token');
+    } finally {
+      await pool.closeAll();
+      if (firstOpen) await first.close();
+      await second.close();
+    }
   });
 
   it('gets another token after a revocation closed the connection, and goes on without a gap', async () => {

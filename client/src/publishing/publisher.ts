@@ -1,5 +1,5 @@
 import type { TradeEventInput } from '@tradehub/shared';
-import { ClientClosedError, TimeoutError, type TradehubError } from '../errors.js';
+import { TimeoutError, TradehubError } from '../errors.js';
 import { checkEvents, type PublishOptions } from './publish-call.js';
 
 export interface PublisherOptions extends PublishOptions {
@@ -84,7 +84,7 @@ export class Publisher {
 
   private throwIfStopped(): void {
     if (this.failure) throw this.failure;
-    if (this.closed) throw new ClientClosedError();
+    if (this.closed) throw new TradehubError('closed', 'The publisher is closed.');
   }
 
   private pump(): void {

@@ -252,7 +252,10 @@ export class SubscriptionEngine {
     for (const entry of this.patterns.values()) {
       if (entry.consumers.size === 0 || entry.inFlight || entry.retrying) continue;
       if (entry.activeGeneration === generation && !entry.refresh) continue;
-      void this.subscribeOnServer(entry, generation);
+      this.subscribeOnServer(entry, generation).catch((error: unknown) => {
+        // A bug here must not become an unhandled rejection in the application: report it.
+        this.reporter.error(new MalformedServerMessageError('Subscribe answer', error instanceof Error ? error.message : String(error)));
+      });
     }
   }
 
