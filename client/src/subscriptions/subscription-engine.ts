@@ -45,6 +45,8 @@ interface PatternEntry {
 /** Events held for one topic while waiting for the server; past this, they are dropped and the topic restarts from a snapshot. */
 const MAX_HELD_EVENTS = 50_000;
 const subscribeAnswerSchema = z.array(subscribeResultSchema);
+/** Resume positions one Subscribe may carry: the hub refuses messages over 32 KiB. */
+const MAX_RESUME_BYTES = 24_000;
 
 /**
  * Keeps a client's subscriptions whole across everything that can happen to a connection.
@@ -262,12 +264,9 @@ export class SubscriptionEngine {
   private async subscribeOnServer(entry: PatternEntry, generation: number): Promise<void> {
     entry.inFlight = true;
     entry.refresh = false;
-    const resume: ResumePositions = {};
     const covered = [...this.trackers.values()].filter((tracker) => topicMatches(entry.pattern, tracker.topic));
-    for (const tracker of covered) {
-      tracker.refreshWanted = false;
-      if (tracker.position && !tracker.needsSnapshot) resume[tracker.topic] = tracker.position;
-    }
+    for (const tracker of covered) tracker.refreshWanted = false;
+    const resume = this.resumePositions(covered);
     let results: z.output<typeof subscribeAnswerSchema> | undefined;
     try {
       const answer = await this.hub.subscribe([entry.pattern], resume);
@@ -311,6 +310,27 @@ export class SubscriptionEngine {
     for (const topic of [...this.trackers.keys()]) {
       if (!this.isCovered(topic)) this.trackers.delete(topic);
     }
+  }
+
+  /**
+   * The positions to resume from, within the hub's message size limit: a wildcard may cover
+   * thousands of topics. Account, status and margin topics come first; ticks last, since a
+   * tick topic that starts over from a snapshot (a `reset`) loses nothing but old quotes.
+   */
+  private resumePositions(trackers: readonly TopicTracker[]): ResumePositions {
+    const resume: ResumePositions = {};
+    let size = 0;
+    const ordered = [...trackers].sort((a, b) => Number(a.state.topic.kind === 'ticks') - Number(b.state.topic.kind === 'ticks'));
+    for (const tracker of ordered) {
+      if (!tracker.position || tracker.needsSnapshot) continue;
+      size += tracker.topic.length + tracker.position.epoch.length + 40;
+      if (size > MAX_RESUME_BYTES) {
+        tracker.resetReason = 'history_gone';
+        continue;
+      }
+      resume[tracker.topic] = tracker.position;
+    }
+    return resume;
   }
 
   private onRefused(entry: PatternEntry, reason: string, retryable: boolean): void {
