@@ -95,6 +95,13 @@ export class ConnectionLostError extends TradehubError {
   }
 }
 
+/** The connection to a node ended: the server closed it (`detail` is its reason) or the socket failed. The client reconnects. */
+export class ConnectionClosedError extends TradehubError {
+  constructor(readonly url: string, readonly detail: string) {
+    super('connection_lost', `The connection to ${url} was closed: ${detail}`);
+  }
+}
+
 /** A hub method answered with an error (the server's text, which never echoes secrets). */
 export class HubMethodError extends TradehubError {
   constructor(readonly method: string, readonly serverMessage: string, readonly retryable: boolean) {

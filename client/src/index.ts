@@ -9,7 +9,7 @@ export type { ReconnectOptions } from './connection/backoff.js';
 export type { ConnectionState, ConnectionStateChange } from './connection/hub-session.js';
 export type { Logger } from './logger.js';
 export {
-  ClientClosedError, ConfigurationError, ConnectionLostError, ConsumerTooSlowError, CredentialsRefusedError, HttpApiError, HubMethodError,
+  ClientClosedError, ConfigurationError, ConnectionClosedError, ConnectionLostError, ConsumerTooSlowError, CredentialsRefusedError, HttpApiError, HubMethodError,
   InvalidEventError, InvalidTopicError, JsonRpcCallError, MalformedServerMessageError, NotSignalRServerError, ProtocolNotSupportedError,
   ServerUnreachableError, SubscriptionRefusedError, TimeoutError, TokenRefusedError, TokenUnavailableError, TradehubError,
   type TradehubErrorCode,

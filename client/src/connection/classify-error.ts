@@ -1,5 +1,5 @@
 import {
-  ConnectionLostError, HubMethodError, NotSignalRServerError, ServerUnreachableError, TokenRefusedError, TradehubError,
+  ConnectionClosedError, ConnectionLostError, HubMethodError, NotSignalRServerError, ServerUnreachableError, TokenRefusedError, TradehubError,
 } from '../errors.js';
 
 /** What a failed connection attempt or a lost connection means for the client. */
@@ -16,6 +16,8 @@ export type ConnectFailure =
 const STATUS = /Status code '(\d{3})'/;
 const TOKEN_ENDED = /access token (expired|was revoked)/i;
 const UNREACHABLE = /fetch failed|Failed to fetch|NetworkError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|WebSocket failed to connect|socket hang up/i;
+/** A connection that ended: the server's Close message, or the socket's close. */
+const CLOSED = /^(?:Server returned an error on close: |WebSocket closed with )(.*)$/s;
 const NOT_SIGNALR = /not valid JSON|Unexpected token|JSON\.parse|None of the transports supported by the client are supported by the server|Unexpected end of JSON/i;
 
 /**
@@ -40,6 +42,8 @@ export function classifyConnectError(error: unknown, node: string): ConnectFailu
   if (NOT_SIGNALR.test(message)) {
     return { kind: 'not-signalr', error: new NotSignalRServerError(node, 'its negotiate answer is not a SignalR negotiation.') };
   }
+  const closed = CLOSED.exec(message);
+  if (closed) return { kind: 'transient', error: new ConnectionClosedError(node, (closed[1] ?? '').trim() || 'without a reason') };
   if (status !== undefined && status.startsWith('5')) return { kind: 'transient', error: new ServerUnreachableError(node, error) };
   if (UNREACHABLE.test(message)) return { kind: 'transient', error: new ServerUnreachableError(node, error) };
   return { kind: 'transient', error: new ServerUnreachableError(node, error) };

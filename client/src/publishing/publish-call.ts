@@ -17,8 +17,8 @@ export interface PublishOptions {
 
 /**
  * Publishes events with the hub's `Publish`: checked against the shared schema first (nothing is
- * sent when one is invalid), in batches of at most 1,000 in order, retried as `PublishOptions`
- * says.
+ * sent when one is invalid), in order, in batches the hub takes (`batchesOf`), retried as
+ * `PublishOptions` says.
  */
 export async function publishEvents(hub: TypedHub, backoff: Backoff, events: readonly TradeEventInput[], options: PublishOptions = {}): Promise<PublishResult> {
   const checked = checkEvents(events);
@@ -26,12 +26,38 @@ export async function publishEvents(hub: TypedHub, backoff: Backoff, events: rea
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   const results: PublishResult['results'] = [];
-  for (let start = 0; start < checked.length; start += MAX_PUBLISH_BATCH) {
-    const batch = checked.slice(start, start + MAX_PUBLISH_BATCH);
+  for (const batch of batchesOf(checked)) {
     results.push(...(await publishBatch(hub, backoff, batch, retry, deadline, timeoutMs)).results);
   }
   return { results };
 }
+
+/**
+ * Splits events into `Publish` calls that the hub takes: at most 1,000 events, and a message
+ * under its 32 KiB limit (a larger message closes the connection).
+ * @throws InvalidEventError for an event too large to be sent at all
+ */
+export function batchesOf(events: readonly TradeEventInput[]): TradeEventInput[][] {
+  const batches: TradeEventInput[][] = [];
+  let batch: TradeEventInput[] = [];
+  let size = 0;
+  for (const [index, event] of events.entries()) {
+    const eventSize = new TextEncoder().encode(JSON.stringify(event)).length + 1;
+    if (eventSize > MAX_MESSAGE_BYTES) throw new InvalidEventError([`event ${index} is larger than the hub's message limit (${eventSize} bytes)`]);
+    if (batch.length === MAX_PUBLISH_BATCH || size + eventSize > MAX_MESSAGE_BYTES) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(event);
+    size += eventSize;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** Bytes of events one `Publish` may carry: the hub's default 32 KiB message limit, less the invocation's framing. */
+const MAX_MESSAGE_BYTES = 30_000;
 
 async function publishBatch(
   hub: TypedHub, backoff: Backoff, batch: TradeEventInput[], retry: boolean, deadline: number, timeoutMs: number,
