@@ -133,6 +133,7 @@ describe('client: bad input gives clear typed errors, bounded in time', function
           ['OnEvent', accountEnvelope(topic, '5001', 1, 'e1')],
           ['OnEvent', { ...accountEnvelope(topic, '5001', 2, 'e1'), data: { login: '5001', volume: 'lots' } }],
           ['OnEvent', accountEnvelope(topic, '5001', 2, 'e1')],
+          ['OnEvent', { ...accountEnvelope(topic, '5001', 3, 'e1'), topic: Topics.account('demo', '5002') }],
           ['OnResync', { topic, reason: 'no such reason' }],
         ],
         serverInfoDelayMs: 0,
@@ -142,11 +143,12 @@ describe('client: bad input gives clear typed errors, bounded in time', function
       client.on('error', (error) => reported.push(error));
       const items: TopicItem[] = [];
       await client.subscribe(topic, (item) => items.push(item));
-      await until(() => items.length === 3 && reported.length === 3, 5_000, 'two events and three reports');
+      await until(() => items.length === 3 && reported.length === 4, 5_000, 'two events and four reports');
       assert.deepEqual(items.map((i) => i.kind === 'event' ? i.event.seq : i.kind), ['snapshot', 1, 2]);
       assert.ok(reported.every((error) => error instanceof MalformedServerMessageError));
       assert.match(reported[0]?.message ?? '', /Dropped a malformed OnEvent envelope/);
-      assert.match(reported[2]?.message ?? '', /OnResync/);
+      assert.match(reported[2]?.message ?? '', /a 'deal' event does not belong on topic 'platforms\/demo\/accounts\/5002'/);
+      assert.match(reported[3]?.message ?? '', /OnResync/);
     });
 
     it('a malformed Subscribe answer is reported, and the subscription times out instead of hanging', async () => {

@@ -1,10 +1,10 @@
 import {
-  parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, tradeEnvelopeSchema, type ResumePositions, type TopicResult,
+  parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, topicOf, tradeEnvelopeSchema, type ResumePositions, type TopicResult,
   type TradeEnvelope,
 } from '@tradehub/shared';
 import * as z from 'zod';
 import { schemaIssues } from '../util/schema-issues.js';
-import { InvalidTopicError, MalformedServerMessageError, SubscriptionRefusedError, type TradehubError } from '../errors.js';
+import { InvalidTopicError, MalformedServerMessageError, printable, SubscriptionRefusedError, type TradehubError } from '../errors.js';
 import type { ClientLog } from '../logger.js';
 import type { Backoff } from '../connection/backoff.js';
 import { unrefTimer } from '../util/timeout.js';
@@ -121,9 +121,17 @@ export class SubscriptionEngine {
       return;
     }
     const envelope = parsed.data;
+    if (!this.isConsistent(envelope, 'OnEvent envelope')) return;
     const tracker = this.trackerFor(envelope.topic);
     if (!tracker) return;
     this.offer(tracker, envelope);
+  }
+
+  /** An envelope's topic must be the one its event is published to (a tick of EURUSD on the EURUSD ticks topic...). */
+  private isConsistent(envelope: TradeEnvelope, what: string): boolean {
+    if (topicOf(envelope) === envelope.topic) return true;
+    this.reporter.error(new MalformedServerMessageError(what, `a '${envelope.type}' event does not belong on topic '${printable(envelope.topic)}'`));
+    return false;
   }
 
   /** `OnResync(notice)`: the server cannot go on without a gap; subscribe again for a snapshot. */
@@ -165,7 +173,7 @@ export class SubscriptionEngine {
 
   private trackerFor(topic: string): TopicTracker | undefined {
     let tracker = this.trackers.get(topic);
-    if (!tracker && this.isCovered(topic)) {
+    if (!tracker && this.isCovered(topic) && parseTopic(topic)?.wildcard === false) {
       tracker = new TopicTracker(topic);
       this.trackers.set(topic, tracker);
     }
@@ -230,11 +238,14 @@ export class SubscriptionEngine {
 
   private requestRefresh(tracker: TopicTracker): void {
     tracker.refreshWanted = true;
-    // The topic's own subscription if there is one, else a wildcard covering it.
-    const entry = this.patterns.get(tracker.topic)
-      ?? [...this.patterns.values()].find((candidate) => topicMatches(candidate.pattern, tracker.topic));
+    const entry = this.coveringEntry(tracker.topic);
     if (entry) entry.refresh = true;
     this.queueSync();
+  }
+
+  /** The topic's own subscription if there is one, else a wildcard covering it. */
+  private coveringEntry(topic: string): PatternEntry | undefined {
+    return this.patterns.get(topic) ?? [...this.patterns.values()].find((candidate) => topicMatches(candidate.pattern, topic));
   }
 
   /** Runs `sync` once after the current work, so that what is asked for together is sent together. */
@@ -361,6 +372,18 @@ export class SubscriptionEngine {
   private applyResult(result: TopicResult): void {
     const tracker = this.trackerFor(result.topic);
     if (!tracker) return;
+    const foreign = result.status === 'resumed'
+      ? result.events.some((envelope) => envelope.topic !== result.topic || !this.isConsistent(envelope, 'Subscribe answer'))
+      : result.snapshot.kind !== tracker.state.topic.kind;
+    if (foreign) {
+      this.reporter.error(new MalformedServerMessageError('Subscribe answer', `its result for '${printable(result.topic)}' holds another topic's data`));
+      // Asked again for a snapshot, after a backoff delay: a server that keeps answering so is not hammered.
+      tracker.needsSnapshot = true;
+      tracker.refreshWanted = true;
+      const entry = this.coveringEntry(tracker.topic);
+      if (entry) this.retryLater(entry);
+      return;
+    }
     if (result.status === 'resumed') {
       if (!tracker.position || tracker.position.epoch !== result.epoch) {
         tracker.needsSnapshot = true;
