@@ -160,6 +160,16 @@ describe('client: bad input gives clear typed errors, bounded in time', function
       assert.ok(reported.some((error) => error instanceof MalformedServerMessageError && /Subscribe answer/.test(error.message)));
     });
 
+    it('a Subscribe answer without the topic is reported and asked again with backoff, not in a loop', async () => {
+      bad = await MisbehavingHub.start({ subscribeAnswer: () => [], afterSubscribe: [], serverInfoDelayMs: 0 });
+      const client = await pool.connect({ url: bad.baseUrl, token: 'anything-goes-here', timeouts: { requestMs: 1_000 } });
+      const reported: TradehubError[] = [];
+      client.on('error', (error) => reported.push(error));
+      await failsFast(() => client.subscribe(topic, () => undefined), TimeoutError, 2_000);
+      assert.ok(reported.some((error) => /has no result for/.test(error.message)));
+      assert.ok(bad.subscribeCalls >= 2 && bad.subscribeCalls <= 6, `${bad.subscribeCalls} Subscribe calls in 1 s`);
+    });
+
     it('a hub method that does not answer in time: TimeoutError', async () => {
       bad = await MisbehavingHub.start({ subscribeAnswer: () => [], afterSubscribe: [], serverInfoDelayMs: 3_000 });
       const client = await pool.connect({ url: bad.baseUrl, token: 'anything-goes-here', timeouts: { requestMs: 300 } });

@@ -67,7 +67,6 @@ export class HubSession {
       .withUrl(NodeList.hubUrl(options.nodes.current), {
         transport: options.transport,
         accessTokenFactory: () => this.provideToken(),
-        logger: options.log.signalRLogger(),
       })
       .configureLogging(options.log.signalRLogger())
       .withAutomaticReconnect(retryPolicy);

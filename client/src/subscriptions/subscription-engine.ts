@@ -1,15 +1,16 @@
 import {
-  parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, topicOf, tradeEnvelopeSchema, type ResumePositions, type TopicResult,
-  type TradeEnvelope,
+  parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, topicOf, tradeEnvelopeSchema, type ResumePositions,
+  type TopicResult, type TradeEnvelope,
 } from '@tradehub/shared';
 import * as z from 'zod';
-import { schemaIssues } from '../util/schema-issues.js';
+import type { Backoff } from '../connection/backoff.js';
 import { InvalidTopicError, MalformedServerMessageError, printable, SubscriptionRefusedError, type TradehubError } from '../errors.js';
 import type { ClientLog } from '../logger.js';
-import type { Backoff } from '../connection/backoff.js';
+import { schemaIssues } from '../util/schema-issues.js';
 import { unrefTimer } from '../util/timeout.js';
 import type { TopicConsumer } from './consumer.js';
 import type { SnapshotItem } from './items.js';
+import { resumePositions } from './resume-positions.js';
 import { TopicTracker } from './topic-tracker.js';
 
 /** What the engine needs of the hub connection. */
@@ -45,8 +46,6 @@ interface PatternEntry {
 /** Events held for one topic while waiting for the server; past this, they are dropped and the topic restarts from a snapshot. */
 const MAX_HELD_EVENTS = 50_000;
 const subscribeAnswerSchema = z.array(subscribeResultSchema);
-/** Resume positions one Subscribe may carry: the hub refuses messages over 32 KiB. */
-const MAX_RESUME_BYTES = 24_000;
 
 /**
  * Keeps a client's subscriptions whole across everything that can happen to a connection.
@@ -266,8 +265,8 @@ export class SubscriptionEngine {
       if (entry.consumers.size === 0 || entry.inFlight || entry.retrying) continue;
       if (entry.activeGeneration === generation && !entry.refresh) continue;
       this.subscribeOnServer(entry, generation).catch((error: unknown) => {
-        // A bug here must not become an unhandled rejection in the application: report it.
-        this.reporter.error(new MalformedServerMessageError('Subscribe answer', error instanceof Error ? error.message : String(error)));
+        // Whatever went wrong applying an answer must not become an unhandled rejection in the application: report it.
+        this.reporter.error(new MalformedServerMessageError('Subscribe answer', `it could not be applied: ${error instanceof Error ? error.message : String(error)}`));
       });
     }
   }
@@ -277,7 +276,7 @@ export class SubscriptionEngine {
     entry.refresh = false;
     const covered = [...this.trackers.values()].filter((tracker) => topicMatches(entry.pattern, tracker.topic));
     for (const tracker of covered) tracker.refreshWanted = false;
-    const resume = this.resumePositions(covered);
+    const resume = resumePositions(covered);
     let results: z.output<typeof subscribeAnswerSchema> | undefined;
     try {
       const answer = await this.hub.subscribe([entry.pattern], resume);
@@ -291,12 +290,12 @@ export class SubscriptionEngine {
     }
     entry.inFlight = false;
     if (this.closed || this.patterns.get(entry.pattern) !== entry) return;
-    if (results && generation === this.hub.generation) {
-      for (const result of results) {
-        if (result.status === 'error') {
-          this.onRefused(entry, result.error, result.retryable === true);
-          continue;
-        }
+    const result = results?.find((candidate) => candidate.topic === entry.pattern);
+    if (results && !result) this.reporter.error(new MalformedServerMessageError('Subscribe answer', `it has no result for '${printable(entry.pattern)}'`));
+    if (result && generation === this.hub.generation) {
+      if (result.status === 'error') {
+        this.onRefused(entry, result.error, result.retryable === true);
+      } else {
         for (const topicResult of result.status === 'wildcard' ? result.topics : [result]) this.applyResult(topicResult);
         entry.activeGeneration = generation;
       }
@@ -321,27 +320,6 @@ export class SubscriptionEngine {
     for (const topic of [...this.trackers.keys()]) {
       if (!this.isCovered(topic)) this.trackers.delete(topic);
     }
-  }
-
-  /**
-   * The positions to resume from, within the hub's message size limit: a wildcard may cover
-   * thousands of topics. Account, status and margin topics come first; ticks last, since a
-   * tick topic that starts over from a snapshot (a `reset`) loses nothing but old quotes.
-   */
-  private resumePositions(trackers: readonly TopicTracker[]): ResumePositions {
-    const resume: ResumePositions = {};
-    let size = 0;
-    const ordered = [...trackers].sort((a, b) => Number(a.state.topic.kind === 'ticks') - Number(b.state.topic.kind === 'ticks'));
-    for (const tracker of ordered) {
-      if (!tracker.position || tracker.needsSnapshot) continue;
-      size += tracker.topic.length + tracker.position.epoch.length + 40;
-      if (size > MAX_RESUME_BYTES) {
-        tracker.resetReason = 'history_gone';
-        continue;
-      }
-      resume[tracker.topic] = tracker.position;
-    }
-    return resume;
   }
 
   private onRefused(entry: PatternEntry, reason: string, retryable: boolean): void {

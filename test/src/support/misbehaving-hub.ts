@@ -21,13 +21,18 @@ export interface Misbehaviour {
  * for a misbehaving server; the client under test does not know the difference.
  */
 export class MisbehavingHub {
+  /** How many Subscribe invocations it answered. */
+  subscribeCalls = 0;
+
   private constructor(private readonly host: HubHost, readonly baseUrl: string, readonly behaviour: Misbehaviour) {}
 
   static async start(behaviour: Misbehaviour): Promise<MisbehavingHub> {
     const host = new HubHost({ shutdownGraceMs: 200 });
+    let self: MisbehavingHub | undefined;
     const hub = defineHub({
       methods: {
         Subscribe: hubMethod([z.array(z.string()), z.unknown().optional()], (context, topics) => {
+          if (self) self.subscribeCalls++;
           // A moment after the answer, so that the client has started its consumers.
           context.afterCompletion(() => setTimeout(() => {
             for (const [method, argument] of behaviour.afterSubscribe) void context.clients.caller.send(method, argument);
@@ -43,7 +48,8 @@ export class MisbehavingHub {
     });
     host.mapHub({ path: TRADE_HUB_PATH, hub });
     const { port } = await host.listen(0, '127.0.0.1');
-    return new MisbehavingHub(host, `http://127.0.0.1:${port}`, behaviour);
+    self = new MisbehavingHub(host, `http://127.0.0.1:${port}`, behaviour);
+    return self;
   }
 
   close(): Promise<void> {
