@@ -14,6 +14,7 @@ import type { TradehubConfig } from '../config/config-schema.js';
 import { Directory } from '../config/directory.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
 import type { HubOptions } from '../hub/hub-options.js';
+import { cors } from '../http/cors.js';
 import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
@@ -123,6 +124,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
     lifetimeSeconds: config.auth.accessTokenLifetimeSeconds,
   };
+  // First, so that preflights are answered and every answer, errors included, carries the CORS headers.
+  if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
   host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
   host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));

@@ -74,6 +74,15 @@ export const configSchema = z.object({
     /** How long an event id is remembered, so that a republished event is stored once. */
     dedupeWindowSeconds: z.number().int().min(1).max(7 * 86_400).default(86_400),
   }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400 }),
+  /**
+   * Browser pages of these origins may call the API and the hubs' HTTP endpoints (negotiate)
+   * across origins (CORS). Exact origins, `scheme://host[:port]`; none when omitted.
+   */
+  cors: z.object({
+    origins: z.array(z.string().refine(isOrigin, 'must be an origin: scheme://host[:port], without a path')).min(1),
+    /** How long browsers may cache a preflight answer. */
+    maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+  }).optional(),
   redis: z.object({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),
@@ -83,6 +92,16 @@ export const configSchema = z.object({
 });
 
 export type TradehubConfig = z.output<typeof configSchema>;
+export type CorsConfig = NonNullable<TradehubConfig['cors']>;
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 export type OrganizationConfig = z.output<typeof organization>;
 export type PlatformConfig = z.output<typeof platform>;
 export type ClientConfig = z.output<typeof client>;

@@ -1,5 +1,5 @@
 import {
-  TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type ServerInfo,
+  TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
 import { Scope } from '../auth/scopes.js';
@@ -27,33 +27,36 @@ async function forCaller<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing. */
+/**
+ * The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing.
+ * Handlers return the types of `TradeHubInvocations` (shared with the typed client), so that a contract change breaks this build too.
+ */
 export function tradeHub(node: string, directory: Directory, trade: TradeService): HubDefinition {
   return defineHub({
     methods: {
-      [M.GetServerInfo]: hubMethod([], (): ServerInfo => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
+      [M.GetServerInfo]: hubMethod([], (): TradeHubResult<'GetServerInfo'> => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
       /** What the caller's token grants: the same for every kind of token. */
-      [M.GetMyAccess]: hubMethod([], ({ user }) => user && {
+      [M.GetMyAccess]: hubMethod([], ({ user }): TradeHubResult<'GetMyAccess'> => user ? {
         subject: user.id,
         kind: user.kind,
         organization: user.organization,
-        scopes: user.scopes,
-        platforms: user.platforms,
-        logins: user.logins ?? null,
+        scopes: [...user.scopes],
+        platforms: [...user.platforms],
+        logins: user.logins ? [...user.logins] : null,
         expiresAt: user.expiresAt ?? null,
-      }),
-      [M.GetPlatforms]: hubMethod([], ({ user }) => (user?.platforms ?? []).flatMap((id) => {
+      } : null),
+      [M.GetPlatforms]: hubMethod([], ({ user }): TradeHubResult<'GetPlatforms'> => (user?.platforms ?? []).flatMap((id) => {
         const platform = directory.platform(id);
         return platform ? [{ id: platform.id, name: platform.name ?? platform.id, kind: platform.kind }] : [];
       }), { requiredScope: Scope.TradeRead }),
-      [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume) =>
+      [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume): Promise<TradeHubResult<'Subscribe'>> =>
         trade.subscribe(context, topics, resume), { requiredScope: Scope.TradeRead }),
-      [M.Unsubscribe]: hubMethod([topicList], (context, topics) => trade.unsubscribe(context.connection, topics)),
-      [M.Publish]: hubMethod([z.unknown()], (context, events) =>
+      [M.Unsubscribe]: hubMethod([topicList], (context, topics): Promise<TradeHubResult<'Unsubscribe'>> => trade.unsubscribe(context.connection, topics)),
+      [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>
         forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.StreamTopic]: streamHubMethod([topicName, topicPosition.optional()], (context, topic, resume) =>
         forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
-      [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events) =>
+      [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
     },
     onConnected: async (context) => {

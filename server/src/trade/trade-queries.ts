@@ -1,5 +1,5 @@
 import {
-  mtId, platformId as platformIdSchema, Topics, type AccountSnapshot, type PlatformStatus, type SymbolInfo, type TopicPosition,
+  mtId, platformId as platformIdSchema, Topics, type AccountView, type PlatformStatus, type SymbolInfo, type TopicPosition,
   type TopicSnapshot,
 } from '@tradehub/shared';
 import { canAccessPlatform, type Principal } from '../auth/principal.js';
@@ -8,12 +8,8 @@ import type { TradeBroker } from './broker/trade-broker.js';
 import { checkReadAccess } from './topic-access.js';
 import { fromBroker, TradeRequestError } from './trade-service.js';
 
-/** An account's current state with the position in its topic that the state reflects. */
-export interface AccountView extends AccountSnapshot {
-  platform: string;
-  epoch: string;
-  seq: number;
-}
+/** An account's current state with the position in its topic that the state reflects (a shared contract). */
+export type { AccountView };
 
 /**
  * Point-in-time reads for request/response APIs (REST, JSON-RPC): a platform's status, an

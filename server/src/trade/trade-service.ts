@@ -71,7 +71,7 @@ export class TradeService {
       } catch (error) {
         await this.fanout.remove(consumer, topic);
         this.logger.warn({ topic, err: error }, 'subscribe failed');
-        results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.' });
+        results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.', retryable: true });
       }
     }
     return results;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   accountSchema, dealSchema, marginEventSchema, orderSchema, platformStatusSchema, positionSchema, symbolInfoSchema, tickSchema,
 } from './payloads.js';

@@ -62,7 +62,8 @@ export interface AccountSnapshot {
  * The answer for one topic of `Subscribe`:
  * - `snapshot`: start from this state at `(epoch, seq)`; live events follow from `seq + 1`.
  * - `resumed`: the missed events since the given position, in order; live events follow.
- * - `error`: the topic was refused (unknown, not allowed); other topics are unaffected.
+ * - `error`: the topic was refused (unknown, not allowed), or, with `retryable`, cannot be read
+ *   now (the event store is unreachable): subscribe again later. Other topics are unaffected.
  * `resetReason` says why a resume fell back to a snapshot.
  */
 export type TopicResult =
@@ -79,7 +80,7 @@ export type ResetReason = 'epoch_changed' | 'history_gone' | 'ahead_of_server';
 export type SubscribeResult =
   | TopicResult
   | { topic: string; status: 'wildcard'; topics: TopicResult[] }
-  | { topic: string; status: 'error'; error: string };
+  | { topic: string; status: 'error'; error: string; retryable?: boolean };
 
 /**
  * `OnResync(notice)`: the hub could not deliver a topic without a gap (its history was reset or

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { finiteNumber, mtId, price, symbolName, utcMillis, volume } from './primitives.js';
 
 export const tickSchema = z.object({

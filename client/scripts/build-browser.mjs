@@ -1,0 +1,43 @@
+// Bundles the client for browsers: one ESM file with @microsoft/signalr's browser (ESM) entry,
+// zod and the shared contracts, and no Node built-ins. Fails when a Node-only module got in.
+import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist/browser/tradehub-client.js');
+
+const result = await build({
+  entryPoints: [join(root, 'dist/index.js')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  // `module` before `main`: the official client's ESM build, whose Node-only requires are behind a platform check.
+  mainFields: ['browser', 'module', 'main'],
+  target: ['es2022'],
+  minify: true,
+  sourcemap: true,
+  metafile: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+
+const inputs = Object.keys(result.metafile.inputs);
+// What went into the bundle, for the project's tests to check.
+writeFileSync(join(root, 'dist/browser/tradehub-client.inputs.json'), `${JSON.stringify(inputs, null, 1)}\n`);
+const problems = [];
+if (!inputs.some((input) => input.includes('@microsoft/signalr/dist/esm/'))) problems.push("@microsoft/signalr's ESM entry was not used");
+for (const input of inputs) {
+  if (input.includes('@microsoft/signalr/dist/cjs/')) problems.push(`the CommonJS build of the official client got in: ${input}`);
+  if (/node_modules\/(ws|eventsource|node-fetch|fetch-cookie|tough-cookie|abort-controller)\//.test(input)) problems.push(`a Node-only module got in: ${input}`);
+}
+const bundle = readFileSync(outfile, 'utf8');
+if (/\brequire\(\s*["'](ws|eventsource|node-fetch)["']\s*\)/.test(bundle)) problems.push('the bundle requires a Node-only module');
+if (/(from|import\()\s*["']node:/.test(bundle)) problems.push('the bundle imports a Node built-in');
+if (problems.length > 0) {
+  console.error(`browser bundle: ${problems.join('; ')}`);
+  process.exit(1);
+}
+console.log(`browser bundle: ${outfile.slice(root.length + 1)} (${Math.round(bundle.length / 1024)} KiB, ${inputs.length} modules)`);

@@ -1,0 +1,53 @@
+import type { RequestHandler } from 'express';
+import type { CorsConfig } from '../config/config-schema.js';
+
+/**
+ * Request headers a page may send: the bearer token, JSON bodies, and what the official SignalR
+ * browser client adds to negotiate (`X-Requested-With`, `X-SignalR-User-Agent`), plus the
+ * device id of device-bound terminal tokens.
+ */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-Requested-With', 'X-SignalR-User-Agent', 'X-Device-Id'];
+const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'];
+/** Response headers a page may read: the bearer challenge and when to retry. */
+const EXPOSED_HEADERS = ['WWW-Authenticate', 'Retry-After'];
+
+/**
+ * CORS for the configured origins only: a page of an allowed origin gets
+ * `Access-Control-Allow-Origin` with its own origin (never `*`) and
+ * `Access-Control-Allow-Credentials: true` (the official SignalR client negotiates with
+ * credentials by default), and its preflights are answered 204. A preflight from any other
+ * origin is refused with 403 and no CORS headers, so the browser blocks the request.
+ * WebSocket upgrades do not go through CORS: they are authorized by their bearer token alone
+ * (no cookies are ever used), so another origin gains nothing from opening one.
+ */
+export function cors(config: CorsConfig): RequestHandler {
+  const origins = new Set(config.origins);
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    if (origin === undefined) {
+      next();
+      return;
+    }
+    res.vary('Origin');
+    if (!origins.has(origin)) {
+      if (preflight) {
+        res.status(403).set('Cache-Control', 'no-store').json({ error: 'forbidden', error_description: 'This origin may not call this server.' });
+        return;
+      }
+      next();
+      return;
+    }
+    res.set('Access-Control-Allow-Origin', origin);
+    res.set('Access-Control-Allow-Credentials', 'true');
+    if (!preflight) {
+      res.set('Access-Control-Expose-Headers', EXPOSED_HEADERS.join(', '));
+      next();
+      return;
+    }
+    res.set('Access-Control-Allow-Methods', ALLOWED_METHODS.join(', '));
+    res.set('Access-Control-Allow-Headers', ALLOWED_HEADERS.join(', '));
+    res.set('Access-Control-Max-Age', String(config.maxAgeSeconds));
+    res.status(204).end();
+  };
+}

@@ -1,0 +1,89 @@
+import type { AccountSnapshot } from './hub-contract.js';
+import type { AccountState, Order, PlatformStatus, Position, SymbolInfo } from './payloads.js';
+import type { TradeEventInput } from './events.js';
+
+/** `POST /connect/token` (client credentials): the answer. */
+export interface OAuthTokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  /** Seconds the token stays valid. */
+  expires_in: number;
+  scope: string;
+}
+
+/** Error body of every HTTP route: RFC 6749 section 5.2 for /connect/token, the same shape elsewhere. */
+export interface HttpErrorBody {
+  error: string;
+  error_description?: string;
+}
+
+/** `GET /api/organizations`: the caller's organization. */
+export interface OrganizationInfo {
+  id: string;
+  name: string;
+}
+
+/** `GET /api/platforms`: the platforms the caller's token reaches. */
+export interface PlatformListing {
+  id: string;
+  name: string;
+  kind: 'mt4' | 'mt5';
+  organization: string;
+}
+
+/** `POST /api/platforms/{id}/events` takes events whose platformId may be left out: the URL names it. */
+export type PlatformEventInput = TradeEventInput extends infer E ? E extends TradeEventInput ? Omit<E, 'platformId'> & { platformId?: string } : never : never;
+
+/** `GET /api/platforms/{id}/ping`. */
+export interface PlatformPing {
+  platform: string;
+  /** The latest `platform.status` payload, or null before any. */
+  status: PlatformStatus | null;
+  serverTime: number;
+}
+
+/** `GET /api/platforms/{id}/accounts/{login}`: an account's state and the topic position it reflects. */
+export interface AccountView extends AccountSnapshot {
+  platform: string;
+  epoch: string;
+  seq: number;
+}
+
+/** `POST /rpc` JSON-RPC 2.0 methods: params by name, and result. */
+export interface TradeRpcMethods {
+  get_account_info: { params: { platform: string; login: string }; result: AccountState | null };
+  get_positions: { params: { platform: string; login: string }; result: Position[] };
+  get_orders: { params: { platform: string; login: string }; result: Order[] };
+  get_symbols: { params: { platform: string }; result: SymbolInfo[] };
+  ping: {
+    params: { platform?: string };
+    result: { pong: true; serverTime: number; platform?: string; status?: PlatformStatus | null };
+  };
+}
+
+export type TradeRpcMethodName = keyof TradeRpcMethods;
+
+/**
+ * JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object). The codes from
+ * -32000 to -32099 are left to servers; tradehub's are defined here and nowhere else, and
+ * listed in the README ("HTTP API").
+ */
+export const JsonRpcErrorCode = {
+  /** The body is not valid JSON. */
+  ParseError: -32700,
+  /** The JSON is not a valid request object (or is an empty or oversized batch). */
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  /** The params do not fit the method; `data` lists each problem by param name. */
+  InvalidParams: -32602,
+  /** Anything unexpected; details go to the log, not to the caller. */
+  InternalError: -32603,
+  /** Server-defined: the token lacks the scope, or does not reach the platform or login. */
+  Forbidden: -32001,
+  /** Server-defined: the platform does not exist, or belongs to another organization. */
+  NotFound: -32004,
+  /** Server-defined: the event store cannot be reached now; `data.retryAfterSeconds` says when to retry. */
+  Unavailable: -32005,
+} as const;
+
+export type JsonRpcErrorCode = (typeof JsonRpcErrorCode)[keyof typeof JsonRpcErrorCode];

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import {
+  InvalidTopicError, JsonRpcCallError, JsonRpcErrorCode, SubscriptionRefusedError, Topics, type TopicItem, type TradehubClient, type TradeEnvelope,
+} from '@tradehub/client';
+import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+
+describe('client: subscriptions, state, hub, REST and JSON-RPC against one node', function () {
+  this.timeout(20_000);
+  let hub: RunningTradehub;
+  const pool = new ClientPool();
+  let reader: TradehubClient;
+  let publisher: TradehubClient;
+  before(async () => {
+    hub = await startTradehub();
+    reader = await pool.connect({ url: hub.baseUrl, credentials: READER });
+    publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
+  });
+  after(async () => {
+    await pool.closeAll();
+    await hub.close();
+  });
+
+  it('delivers the snapshot first, then each event in order, narrowed by type', async () => {
+    await publisher.publish([tradeEvents.position('3001', '11', 10_000, 's-1'), tradeEvents.account('3001', 5_000, 's-2')]);
+    const topic = Topics.account('demo', '3001');
+    const items: Array<TopicItem<typeof topic>> = [];
+    const stream = reader.events(topic);
+    const reading = (async () => {
+      for await (const item of stream) {
+        items.push(item);
+        if (item.kind === 'event' && item.event.type === 'position') {
+          // Narrowed at compile time: a position's data has a volume, a tick's would not be allowed here.
+          const volume: number = item.event.data.volume;
+          assert.ok(volume >= 0);
+        }
+        if (items.length === 4) break;
+      }
+    })();
+    await until(() => stream.started, 5_000, 'the subscription');
+    await publisher.publish([
+      tradeEvents.position('3001', '12', 20_000, 's-3'),
+      tradeEvents.position('3001', '11', 0, 's-4'),
+      tradeEvents.order('3001', '77', 'placed', 's-5'),
+    ]);
+    await reading;
+    const [snapshot, ...events] = items;
+    assert.ok(snapshot?.kind === 'snapshot');
+    assert.equal(snapshot.seq, 2);
+    assert.equal(snapshot.snapshot.kind, 'accounts');
+    assert.deepEqual(snapshot.snapshot.accounts[0]?.positions.map((p) => p.position), ['11']);
+    assert.equal(snapshot.snapshot.accounts[0]?.account?.balance, 5_000);
+    assert.deepEqual(events.map((item) => item.kind === 'event' ? `${item.event.seq}:${item.event.type}` : item.kind), ['3:position', '4:position', '5:order']);
+  });
+
+  it('keeps a local state from snapshot and deltas: closed positions and done orders leave it', async () => {
+    const topic = Topics.account('demo', '3002');
+    await publisher.publish([tradeEvents.position('3002', '21', 10_000, 'st-1'), tradeEvents.order('3002', '31', 'placed', 'st-2')]);
+    const changes: string[] = [];
+    reader.on('change', (changed) => changes.push(changed));
+    const subscription = await reader.subscribe(topic, () => undefined);
+    assert.deepEqual(reader.state.account('demo', '3002')?.positions.map((p) => p.position), ['21']);
+    assert.deepEqual(reader.state.account('demo', '3002')?.orders.map((o) => o.order), ['31']);
+    await publisher.publish([
+      tradeEvents.position('3002', '22', 30_000, 'st-3'),
+      tradeEvents.position('3002', '21', 0, 'st-4'),
+      tradeEvents.order('3002', '32', 'placed', 'st-5'),
+      tradeEvents.order('3002', '31', 'filled', 'st-6'),
+      tradeEvents.order('3002', '32', 'canceled', 'st-7'),
+      tradeEvents.account('3002', 7_500, 'st-8'),
+    ]);
+    await until(() => reader.state.position(topic)?.seq === 8, 5_000, 'seq 8 applied');
+    const view = reader.state.account('demo', '3002');
+    assert.deepEqual(view?.positions.map((p) => [p.position, p.volume]), [['22', 30_000]]);
+    assert.deepEqual(view?.orders, []);
+    assert.equal(view?.account?.balance, 7_500);
+    assert.equal(view?.seq, 8);
+    // The same as the server's own view of the account.
+    const server = await reader.rest.account('demo', '3002');
+    assert.deepEqual({ positions: server.positions, orders: server.orders, account: server.account, seq: server.seq }, {
+      positions: view?.positions, orders: view?.orders, account: view?.account, seq: view?.seq,
+    });
+    assert.ok(changes.filter((t) => t === topic).length >= 7);
+    subscription.unsubscribe();
+    assert.equal(await subscription.ended, undefined);
+  });
+
+  it('wildcards: a snapshot per known topic, new topics as events from seq 1; ticks, status and symbols in the state', async () => {
+    await publisher.publish([tradeEvents.tick('EURUSD', 1.1), tradeEvents.tick('GBPUSD', 1.3)]);
+    const items: TopicItem[] = [];
+    const subscription = await reader.subscribe([Topics.allTicks('demo'), Topics.status('demo')], (item) => {
+      items.push(item);
+    });
+    assert.deepEqual(items.map((i) => `${i.kind} ${i.topic}`).sort(), [
+      'snapshot platforms/demo/status', 'snapshot platforms/demo/ticks/EURUSD', 'snapshot platforms/demo/ticks/GBPUSD',
+    ]);
+    assert.equal(reader.state.platformStatus('demo'), null);
+    await publisher.publish([
+      tradeEvents.tick('USDJPY', 150.1),
+      tradeEvents.tick('EURUSD', 1.2),
+      { type: 'platform.status', platformId: 'demo', data: { state: 'stale', reason: 'weekend', time: Date.now() } },
+    ]);
+    await until(() => items.length === 6, 5_000, 'three more items');
+    assert.deepEqual(items.slice(3).map((i) => i.kind === 'event' ? `${i.event.type} ${i.event.seq}` : i.kind), ['tick 1', 'tick 2', 'platform.status 1']);
+    assert.equal(reader.state.tick('demo', 'EURUSD')?.bid, 1.2);
+    assert.deepEqual(reader.state.ticks('demo').map((t) => t.symbol).sort(), ['EURUSD', 'GBPUSD', 'USDJPY']);
+    assert.equal(reader.state.platformStatus('demo')?.state, 'stale');
+    subscription.unsubscribe();
+  });
+
+  it('a second consumer of a topic starts from the local state, and neither sees an event twice', async () => {
+    const topic = Topics.account('demo', '3003');
+    const first: TradeEnvelope[] = [];
+    const second: TopicItem[] = [];
+    const one = await reader.subscribe(topic, (item) => {
+      if (item.kind === 'event') first.push(item.event);
+    });
+    await publisher.publish([tradeEvents.deal('3003', 1, 'c-1'), tradeEvents.deal('3003', 2, 'c-2')]);
+    await until(() => first.length === 2, 5_000, 'two deals');
+    const two = await reader.subscribe(topic, (item) => second.push(item));
+    assert.deepEqual(second.map((i) => i.kind === 'snapshot' ? i.seq : i.kind), [2]);
+    await publisher.publish([tradeEvents.deal('3003', 3, 'c-3')]);
+    await until(() => first.length === 3 && second.length === 2, 5_000, 'the third deal in both');
+    one.unsubscribe();
+    await publisher.publish([tradeEvents.deal('3003', 4, 'c-4')]);
+    await until(() => second.length === 3, 5_000, 'the fourth deal in the second');
+    assert.deepEqual(first.map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(second.slice(1).map((i) => i.kind === 'event' ? i.event.seq : i.kind), [3, 4]);
+    two.unsubscribe();
+  });
+
+  it('refuses topics it may not read or that are not topics, with typed errors', async () => {
+    await assert.rejects(reader.subscribe('platforms/other/status', () => undefined), (error: unknown) => {
+      assert.ok(error instanceof SubscriptionRefusedError);
+      assert.equal(error.topic, 'platforms/other/status');
+      return true;
+    });
+    await assert.rejects(reader.subscribe('not/a/topic', () => undefined), InvalidTopicError);
+    assert.throws(() => reader.events(['platforms/demo/ticks/EURUSD', 'platforms/demo/nope']), InvalidTopicError);
+    const stream = reader.events('platforms/other/margin');
+    await assert.rejects(stream.next(), SubscriptionRefusedError);
+    assert.deepEqual(await stream.next(), { done: true, value: undefined });
+  });
+
+  it('gives typed access to hub methods and streams, REST and JSON-RPC', async () => {
+    assert.equal((await reader.serverInfo()).nodeId, hub.app.nodeId);
+    assert.deepEqual((await reader.myAccess())?.scopes, ['trade.read']);
+    assert.deepEqual(await reader.platforms(), [{ id: 'demo', name: 'Demo MT5 (simulated)', kind: 'mt5' }]);
+    assert.equal(reader.connectionStatus?.subject, 'demo-reader');
+
+    const published = await publisher.hub.upload('PublishStream', [1, 2, 3].map((n) => tradeEvents.deal('3004', n, `u-${n}`)));
+    assert.equal(published, 3);
+    const { epoch } = await reader.rest.account('demo', '3004');
+    const streamed: string[] = [];
+    for await (const item of reader.hub.stream('StreamTopic', Topics.account('demo', '3004'), { epoch, seq: 1 })) {
+      streamed.push('status' in item && item.status === 'resumed' ? `resumed ${item.events.map((e) => e.seq).join(',')}` : 'other');
+      break;
+    }
+    assert.deepEqual(streamed, ['resumed 2,3']);
+
+    assert.deepEqual((await reader.rest.platforms()).map((p) => p.id), ['demo']);
+    assert.equal((await reader.rest.ping('demo')).platform, 'demo');
+    const rest = await publisher.rest.publish('demo', [{ type: 'deal', data: tradeEvents.deal('3004', 4, 'x').data as never }]);
+    assert.equal(rest.results[0]?.seq, 4);
+    const deals = await reader.rpc.call('get_positions', { platform: 'demo', login: '3004' });
+    assert.deepEqual(deals, []);
+    await assert.rejects(reader.rpc.call('get_symbols', { platform: 'nowhere' }), (error: unknown) => {
+      assert.ok(error instanceof JsonRpcCallError);
+      assert.equal(error.rpcCode, JsonRpcErrorCode.NotFound);
+      return true;
+    });
+  });
+
+  it('a publisher queues, batches and publishes a feed in order', async () => {
+    const topic = Topics.account('demo', '3005');
+    const seqs: number[] = [];
+    const subscription = await reader.subscribe(topic, (item) => {
+      if (item.kind === 'event') seqs.push(item.event.seq);
+    });
+    const feed = publisher.publisher({ maxBatch: 50, maxPending: 100 });
+    for (let n = 1; n <= 500; n++) await feed.write(tradeEvents.deal('3005', n, `feed-${n}`));
+    await feed.write(tradeEvents.deal('3005', 1, 'feed-1'));
+    const stats = await feed.close();
+    assert.deepEqual(stats, { published: 501, duplicates: 1 });
+    await until(() => seqs.length === 500, 5_000, '500 events');
+    assert.deepEqual(seqs, Array.from({ length: 500 }, (_, i) => i + 1));
+    subscription.unsubscribe();
+  });
+});

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
+import { basic, nowSeconds, postForm, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import type { TradehubConfig } from '@tradehub/server';
+import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+
+describe('client: token renewal mid-stream', function () {
+  this.timeout(30_000);
+  let hub: RunningTradehub;
+  const pool = new ClientPool();
+  before(async () => {
+    hub = await startTradehub({ config: withTestSecret });
+  });
+  afterEach(async () => {
+    await pool.closeAll();
+  });
+  after(async () => {
+    await hub.close();
+  });
+
+  /** Publishes `count` deals to a login, `gapMs` apart, in the background. */
+  async function publishDeals(login: string, count: number, gapMs: number, prefix: string): Promise<void> {
+    const publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
+    for (let n = 1; n <= count; n++) {
+      await publisher.publish([tradeEvents.deal(login, n, `${prefix}-${n}`)]);
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  }
+
+  it('renews a token that expires (2 s lifetime) from the factory and goes on without a gap', async () => {
+    const issued: number[] = [];
+    const refusedSeen: Array<string | undefined> = [];
+    // Each token the factory signs lives 2 s: the server closes the connection when it expires.
+    const reader = await pool.connect({
+      url: hub.baseUrl,
+      tokenFactory: ({ refused }) => {
+        refusedSeen.push(refused);
+        issued.push(Date.now());
+        return signToken(validClaims({ exp: nowSeconds() + 2 }));
+      },
+    });
+    const changes: ConnectionStateChange[] = [];
+    reader.on('connection', (change) => changes.push(change));
+    const topic = Topics.account('demo', '4001');
+    const received: TradeEnvelope[] = [];
+    const kinds: string[] = [];
+    const subscription = await reader.subscribe(topic, (item) => {
+      kinds.push(item.kind);
+      if (item.kind === 'event') received.push(item.event);
+    });
+    await publishDeals('4001', 120, 40, 'exp');
+    await until(() => received.length === 120, 10_000, 'every deal');
+    subscription.unsubscribe();
+
+    assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 120 }, (_, i) => i + 1));
+    assert.deepEqual(kinds.filter((k) => k !== 'event'), ['snapshot']);
+    const expiries = changes.filter((c) => c.state === 'reconnecting');
+    assert.ok(expiries.length >= 2, `expected at least 2 expiries in ${changes.length} changes`);
+    for (const change of expiries) assert.match(String(change.reason?.message), /access token expired/);
+    assert.ok(issued.length >= 3, 'a fresh token at every reconnect');
+    const told = new Set(refusedSeen.filter((refused) => refused !== undefined));
+    assert.ok(told.size >= expiries.length, 'the factory is told which token ended');
+  });
+
+  it('with client credentials, fetches a new token when a node refuses the current one (401) after a failover', async () => {
+    // Two nodes with different keys: a token of one is refused by the other, as after a key change.
+    const withSecret = (secret: string) => (config: TradehubConfig): TradehubConfig => {
+      config.auth.signing = { algorithm: 'HS256', secret };
+      return config;
+    };
+    const first = await startTradehub({ config: withSecret('first-node-hs256-secret-0123456789abcdefgh') });
+    const second = await startTradehub({ config: withSecret('second-node-hs256-secret-0123456789abcdefg') });
+    let firstOpen = true;
+    try {
+      const lines: string[] = [];
+      const client = await pool.connect({ url: [first.baseUrl, second.baseUrl], credentials: READER, logger: { info: (line) => lines.push(line), debug: (line) => lines.push(line) } });
+      assert.equal((await client.serverInfo()).nodeId, first.app.nodeId);
+      const connected = new Promise<void>((resolve) => client.on('connection', ({ state }) => state === 'connected' && resolve()));
+      await first.close();
+      firstOpen = false;
+      await connected;
+      assert.equal(client.node, second.baseUrl);
+      assert.equal((await client.serverInfo()).nodeId, second.app.nodeId);
+      assert.equal(lines.filter((line) => line.includes('obtained an access token')).length, 2, 'one token per node');
+      assert.ok(lines.some((line) => /refused the access token|401/.test(line)), 'the second node refused the first token');
+    } finally {
+      await pool.closeAll();
+      if (firstOpen) await first.close();
+      await second.close();
+    }
+  });
+
+  it('gets another token after a revocation closed the connection, and goes on without a gap', async () => {
+    const tokens: string[] = [];
+    const reader = await pool.connect({
+      url: hub.baseUrl,
+      tokenFactory: async ({ refused }) => {
+        // Like a cache: the same token until the server refused it.
+        const current = tokens.at(-1);
+        if (current !== undefined && current !== refused) return current;
+        tokens.push(await clientToken(hub.baseUrl, READER.clientId, READER.clientSecret));
+        return tokens.at(-1) as string;
+      },
+    });
+    const topic = Topics.account('demo', '4002');
+    const received: TradeEnvelope[] = [];
+    const subscription = await reader.subscribe(topic, (item) => {
+      if (item.kind === 'event') received.push(item.event);
+    });
+    const publishing = publishDeals('4002', 60, 20, 'rev');
+    await until(() => received.length >= 15, 5_000, '15 deals');
+    const answer = await postForm(`${hub.baseUrl}/connect/revocation`, { token: tokens[0] as string }, { Authorization: basic(READER.clientId, READER.clientSecret) });
+    assert.equal(answer.status, 200);
+    await publishing;
+    await until(() => received.length === 60, 10_000, 'every deal');
+    subscription.unsubscribe();
+    assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 60 }, (_, i) => i + 1));
+    assert.equal(tokens.length, 2, 'one new token, after the revocation');
+  });
+});
