@@ -88,6 +88,7 @@ export class TradehubClient {
     const session = new HubSession({
       nodes, tokens, log, backoff,
       transport: resolved.transport,
+      protocol: resolved.protocol,
       statefulReconnect: resolved.statefulReconnect,
       connectTimeoutMs: resolved.connectTimeoutMs,
     });

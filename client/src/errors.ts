@@ -42,7 +42,7 @@ export class ConfigurationError extends TradehubError {
 /** A hub protocol the server does not serve (MessagePack, for now). */
 export class ProtocolNotSupportedError extends TradehubError {
   constructor(readonly protocol: string) {
-    super('protocol_not_supported', `The tradehub server does not support the '${protocol}' hub protocol yet; use protocol 'json'.`);
+    super('protocol_not_supported', `tradehub does not speak the '${protocol}' hub protocol; use 'json' or 'msgpack'.`);
   }
 }
 

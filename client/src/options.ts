@@ -19,9 +19,9 @@ export interface ConnectOptions {
    * (re)connect, and told the last token the server refused so that a cache can drop it.
    */
   tokenFactory?: (context: { refused: string | undefined }) => string | Promise<string>;
-  /** Hub protocol. Only 'json' is served today: 'msgpack' is refused with `ProtocolNotSupportedError`. */
+  /** Hub protocol: 'json' (default) or 'msgpack' (smaller frames; WebSockets or long polling). */
   protocol?: 'json' | 'msgpack';
-  /** Transports to allow (default WebSockets, the one tradehub serves today). */
+  /** Transports to allow (default WebSockets: one connection end to end, and stateful reconnect). */
   transport?: TransportName | readonly TransportName[];
   /** Receives the client's log, redacted (tokens and secrets never reach it). `console` fits. */
   logger?: Logger;
@@ -32,11 +32,12 @@ export interface ConnectOptions {
     requestMs?: number;
   };
   reconnect?: ReconnectOptions;
-  /** Ask for SignalR stateful reconnect (used when a server offers it; tradehub does not yet). Default true. */
+  /** Ask for SignalR stateful reconnect: a dropped WebSocket resumes the same connection, losing nothing. Default true. */
   statefulReconnect?: boolean;
 }
 
 export interface ResolvedOptions {
+  protocol: 'json' | 'msgpack';
   transport: HttpTransportType;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
@@ -51,13 +52,12 @@ const TRANSPORTS: Record<TransportName, HttpTransportType> = {
 
 /**
  * Checks the options that do not need the network.
- * @throws ConfigurationError, ProtocolNotSupportedError
+ * @throws ConfigurationError, ProtocolNotSupportedError (a protocol other than 'json' and 'msgpack')
  */
 export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigurationError('connect() needs an options object.');
   const protocol = options.protocol ?? 'json';
-  if (protocol === 'msgpack') throw new ProtocolNotSupportedError('msgpack');
-  if (protocol !== 'json') throw new ConfigurationError(`Unknown hub protocol '${String(protocol)}'; use 'json'.`);
+  if (protocol !== 'json' && protocol !== 'msgpack') throw new ProtocolNotSupportedError(String(protocol));
   const given = [options.credentials, options.token, options.tokenFactory].filter((value) => value !== undefined).length;
   if (given !== 1) {
     throw new ConfigurationError(given === 0
@@ -78,7 +78,11 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     transport |= flag;
   }
   if (transport === HttpTransportType.None) throw new ConfigurationError('Allow at least one transport.');
+  if (protocol === 'msgpack' && transport === HttpTransportType.ServerSentEvents) {
+    throw new ConfigurationError("MessagePack needs binary frames: allow 'webSockets' or 'longPolling', not only 'serverSentEvents'.");
+  }
   return {
+    protocol,
     transport,
     connectTimeoutMs: positive(options.timeouts?.connectMs, 15_000, 'timeouts.connectMs'),
     requestTimeoutMs: positive(options.timeouts?.requestMs, 30_000, 'timeouts.requestMs'),

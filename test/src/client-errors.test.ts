@@ -38,11 +38,12 @@ describe('client: bad input gives clear typed errors, bounded in time', function
   });
 
   it('refuses options that cannot work before touching the network', async () => {
-    await assert.rejects(connect({ url: hub.baseUrl, credentials: READER, protocol: 'msgpack' }), (error: unknown) => {
+    await assert.rejects(connect({ url: hub.baseUrl, credentials: READER, protocol: 'xml' as 'json' }), (error: unknown) => {
       assert.ok(error instanceof ProtocolNotSupportedError);
-      assert.match(error.message, /does not support the 'msgpack' hub protocol yet/);
+      assert.equal(error.message, "tradehub does not speak the 'xml' hub protocol; use 'json' or 'msgpack'.");
       return true;
     });
+    await assert.rejects(connect({ url: hub.baseUrl, credentials: READER, protocol: 'msgpack', transport: 'serverSentEvents' }), ConfigurationError);
     await assert.rejects(connect({ url: hub.baseUrl }), ConfigurationError);
     await assert.rejects(connect({ url: hub.baseUrl, token: 'a', credentials: READER }), ConfigurationError);
     await assert.rejects(connect({ url: 'ftp://example.test', token: 'a' }), ConfigurationError);

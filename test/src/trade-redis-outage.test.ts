@@ -116,7 +116,7 @@ describe('trade hub: Redis unreachable for 10 s', function () {
     const negotiate = await fetch(`${B.tradeHubUrl}/negotiate?negotiateVersion=1`, { method: 'POST', headers: { Authorization: `Bearer ${publisherToken}` } });
     assert.equal(negotiate.status, 503);
     const [failed] = await late.subscribe([topic]);
-    assert.deepEqual(failed, { topic, status: 'error', error: 'The topic cannot be read now; try again.' });
+    assert.deepEqual(failed, { topic, status: 'error', error: 'The topic cannot be read now; try again.', retryable: true });
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
 
     await redis.start();

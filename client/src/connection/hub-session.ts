@@ -1,3 +1,4 @@
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import {
   HttpTransportType, HubConnectionBuilder, HubConnectionState, type HubConnection, type IRetryPolicy, type RetryContext,
 } from '@microsoft/signalr';
@@ -25,6 +26,7 @@ export interface HubSessionOptions {
   tokens: TokenSource;
   log: ClientLog;
   transport: HttpTransportType;
+  protocol: 'json' | 'msgpack';
   statefulReconnect: boolean;
   backoff: Backoff;
   connectTimeoutMs: number;
@@ -71,6 +73,7 @@ export class HubSession {
       .configureLogging(options.log.signalRLogger())
       .withAutomaticReconnect(retryPolicy);
     if (options.statefulReconnect) builder = builder.withStatefulReconnect();
+    if (options.protocol === 'msgpack') builder = builder.withHubProtocol(new MessagePackHubProtocol());
     this.connection = builder.build();
     this.connection.onreconnecting((error) => this.onReconnecting(error));
     this.connection.onreconnected(() => this.onConnected());
