@@ -28,3 +28,4 @@ export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';
 export { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
+export type { TerminalTokenView } from './auth/terminal-token-service.js';

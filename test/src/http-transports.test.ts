@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import { HttpTransportType, HubConnectionBuilder, LogLevel, Subject, type HubConnection } from '@microsoft/signalr';
-import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { HttpTransportType, Subject, type HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nextCall, nextClose } from './support/official-client.js';
+import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
-import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
 
 const TRANSPORTS = [
   { name: 'ServerSentEvents', type: HttpTransportType.ServerSentEvents },
   { name: 'LongPolling', type: HttpTransportType.LongPolling },
 ] as const;
 
-function client(url: string, transport: HttpTransportType, options: { messagePack?: boolean; token?: string; reconnect?: boolean } = {}): HubConnection {
-  let builder = new HubConnectionBuilder()
-    .withUrl(url, { transport, ...(options.token ? { accessTokenFactory: () => options.token as string } : {}) })
-    .configureLogging(LogLevel.None);
-  if (options.messagePack) builder = builder.withHubProtocol(new MessagePackHubProtocol());
-  if (options.reconnect) builder = builder.withAutomaticReconnect([0, 200, 500]);
-  return builder.build();
+function client(url: string, transport: HttpTransportType, options: { messagePack?: boolean } = {}): HubConnection {
+  return officialClient(url, { transport, ...options });
 }
 
 for (const { name, type } of TRANSPORTS) {
@@ -168,21 +162,15 @@ describe('the trade hub over Server-Sent Events and long polling', function () {
   });
 
   it('delivers authenticated subscriptions on both transports', async () => {
-    const readerToken = await clientToken(hub.baseUrl, 'demo-reader', 'demo-reader-secret');
-    const publisherToken = await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret');
-    const readers = TRANSPORTS.map(({ type }) => client(hub.tradeHubUrl, type, { token: readerToken }));
-    const publisher = client(hub.tradeHubUrl, HttpTransportType.LongPolling, { token: publisherToken });
+    const readers = await Promise.all(TRANSPORTS.map(({ type }) => tradeConnection(hub, 'demo-reader', 'demo-reader-secret', { transport: type })));
+    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret', { transport: HttpTransportType.LongPolling });
     open.push(...readers, publisher);
     const received: TradeEnvelope[][] = readers.map(() => []);
     for (const [index, reader] of readers.entries()) {
-      reader.on('OnConnectionStatus', () => undefined);
       reader.on('OnEvent', (envelope: TradeEnvelope) => received[index]?.push(envelope));
-      await reader.start();
       const [result] = await reader.invoke('Subscribe', ['platforms/demo/ticks/AUDUSD']) as SubscribeResult[];
       assert.equal(result?.status, 'snapshot');
     }
-    publisher.on('OnConnectionStatus', () => undefined);
-    await publisher.start();
     for (let i = 0; i < 10; i++) {
       await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'AUDUSD', bid: 0.65 + i / 1000, ask: 0.651 + i / 1000, time: Date.now() } }]);
     }

@@ -6,7 +6,7 @@ import { nextCall, nextClose, officialClient } from './support/official-client.j
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RawHubSocket, RS } from './support/raw-socket.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { clientToken, NodeGroup, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { NodeGroup, startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('MessagePack hub protocol with the official client', () => {
   let server: RunningInteropServer;
@@ -117,16 +117,11 @@ describe('the trade hub over MessagePack', () => {
   });
 
   it('delivers snapshots and events to a MessagePack subscriber from a JSON publisher', async () => {
-    const readerToken = await clientToken(hub.baseUrl, 'demo-reader', 'demo-reader-secret');
-    const publisherToken = await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret');
-    const reader = officialClient(hub.tradeHubUrl, { messagePack: true, accessTokenFactory: () => readerToken });
-    const publisher = officialClient(hub.tradeHubUrl, { accessTokenFactory: () => publisherToken });
+    const reader = await tradeConnection(hub, 'demo-reader', 'demo-reader-secret', { messagePack: true });
+    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret');
     open.push(reader, publisher);
-    for (const connection of [reader, publisher]) connection.on('OnConnectionStatus', () => undefined);
     const received: TradeEnvelope[] = [];
     reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
-    await reader.start();
-    await publisher.start();
     const [result] = await reader.invoke('Subscribe', ['platforms/demo/ticks/GBPUSD']) as SubscribeResult[];
     assert.equal(result?.status, 'snapshot');
     const tick = { symbol: 'GBPUSD', bid: 1.2701, ask: 1.2703, time: 1_795_443_306_329 };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { TerminalTokenView as ServerTerminalTokenView } from '@tradehub/server';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import jwt from 'jsonwebtoken';
@@ -322,22 +323,8 @@ export interface MyAccess {
 }
 
 /** A terminal token as the admin API shows it. */
-export interface TerminalTokenView {
-  id: string;
-  name: string;
-  organization: string;
-  platform: string;
-  login: string;
-  scopes: string[];
-  device: string | null;
-  status: 'active' | 'expired' | 'revoked';
-  createdAt: number;
-  createdBy: string;
-  expiresAt: number | null;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-  token?: string;
-}
+/** A terminal token as the admin API answers it; `token` only in the answers to create and replace. */
+export type TerminalTokenView = ServerTerminalTokenView & { token?: string };
 
 /** Creates a terminal token through the admin API and returns its view with the secret. */
 export async function createTerminalToken(
