@@ -63,6 +63,34 @@ describe('client: token renewal mid-stream', function () {
     assert.ok(told.size >= expiries.length, 'the factory is told which token ended');
   });
 
+  it('with client credentials, renews the token in the background before it expires, and reconnects at expiry without a 401', async () => {
+    // Tokens live 6 s here: the client renews at 80% of the lifetime, the server closes the connection at 100%.
+    const shortLived = await startTradehub({ config: (config) => ({ ...config, auth: { ...config.auth, accessTokenLifetimeSeconds: 6 } }) });
+    try {
+      const lines: string[] = [];
+      const obtained = (): number => lines.filter((line) => /obtained an access token/.test(line)).length;
+      const client = await pool.connect({ url: shortLived.baseUrl, credentials: READER, logger: { debug: (line) => lines.push(line), info: (line) => lines.push(line) } });
+      const changes: ConnectionStateChange[] = [];
+      client.on('connection', (change) => changes.push(change));
+      assert.equal(obtained(), 1);
+      await until(() => obtained() === 2, 7_000, 'a renewal in the background');
+      // Renewed before the first token's end: the connection is still the first one.
+      assert.deepEqual(changes.filter((c) => c.state === 'reconnecting'), []);
+      await until(() => changes.some((c) => c.state === 'connected'), 8_000, 'the reconnect after the first token expired');
+      const reconnects = changes.filter((c) => c.state === 'reconnecting');
+      assert.equal(reconnects.length, 1);
+      assert.match(String(reconnects[0]?.reason?.message), /access token expired/);
+      // The expiry close makes the client take a fresh token again (the one it holds may be as old);
+      // the reconnect never presents a refused token.
+      assert.ok(obtained() >= 2);
+      assert.deepEqual(lines.filter((line) => /401|Unauthorized/.test(line)), []);
+      assert.equal((await client.serverInfo()).nodeId, shortLived.app.nodeId);
+    } finally {
+      await pool.closeAll();
+      await shortLived.close();
+    }
+  });
+
   it('with client credentials, fetches a new token when a node refuses the current one (401) after a failover', async () => {
     // Two nodes with different keys: a token of one is refused by the other, as after a key change.
     const withSecret = (secret: string) => (config: TradehubConfig): TradehubConfig => {

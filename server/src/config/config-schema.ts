@@ -58,7 +58,7 @@ export const configSchema = z.object({
   auth: z.object({
     issuer: z.string().default('tradehub'),
     audience: z.string().default('tradehub'),
-    accessTokenLifetimeSeconds: z.number().int().min(60).max(86_400).default(3600),
+    accessTokenLifetimeSeconds: z.number().int().min(5).max(86_400).default(3600),
     signing: signing.default({ algorithm: 'HS256' }),
     /** Failed client authentications allowed per client and per address in `failureWindowSeconds`. */
     maxFailuresPerClient: z.number().int().min(1).default(10),
