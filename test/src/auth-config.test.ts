@@ -133,8 +133,8 @@ describe('auth: configuration', () => {
         message: /- organizations: /,
       },
       {
-        name: 'a token lifetime under a minute',
-        change: (raw) => { raw.auth = { accessTokenLifetimeSeconds: 30 }; },
+        name: 'a token lifetime under five seconds',
+        change: (raw) => { raw.auth = { accessTokenLifetimeSeconds: 4 }; },
         message: /- auth\.accessTokenLifetimeSeconds: /,
       },
       {
