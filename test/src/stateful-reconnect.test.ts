@@ -76,6 +76,17 @@ describe('stateful reconnect with the official client', function () {
     assert.equal(await client.invoke('Echo', 'after'), 'after');
   });
 
+  it('a client that stops ends its connection at once: a close frame is no drop', async () => {
+    const client = statefulClient();
+    await client.start();
+    const connection = [...server.endpoint.connections.all()].find((candidate) => candidate.connectionId === client.connectionId);
+    assert.ok(connection, 'the connection is known to the server');
+    await client.stop();
+    const deadline = Date.now() + 1_000;
+    while (connection.state !== 'closed' && Date.now() < deadline) await sleep(20);
+    assert.equal(connection.state, 'closed');
+  });
+
   it('a connection whose client does not come back within the window ends for good', async () => {
     const client = statefulClient();
     await client.start();

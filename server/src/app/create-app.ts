@@ -91,7 +91,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : undefined);
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
-  const authenticator = new Authenticator(accessTokens, terminalTokens, store);
+  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory);
   const failures = new FailureRateLimiter(config.auth.failureWindowSeconds * 1000);
   const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
     await store.revokeTokenId(tokenId, expiresAt);

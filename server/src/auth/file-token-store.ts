@@ -61,7 +61,8 @@ export class FileTokenStore implements TokenStore {
     record.lastUsedAt = at;
     this.touchTimer ??= setTimeout(() => {
       this.touchTimer = undefined;
-      void this.persist();
+      // Last-used times are best effort: a failed write is retried with the next change.
+      this.persist().catch(() => undefined);
     }, TOUCH_FLUSH_MS);
   }
 
@@ -110,8 +111,10 @@ export class FileTokenStore implements TokenStore {
       revokedTokenIds: Object.fromEntries(this.revoked),
     };
     const text = JSON.stringify(contents, null, 2);
-    this.writing = this.writing.then(() => writeAtomically(this.path, text));
-    return this.writing;
+    // A failed write must not fail every later one: each write starts afresh from the latest state.
+    const write = this.writing.catch(() => undefined).then(() => writeAtomically(this.path, text));
+    this.writing = write;
+    return write;
   }
 }
 

@@ -18,10 +18,13 @@ export class HttpTransportRequests {
     private readonly start: (connection: HttpConnection) => void,
   ) {}
 
-  /** A poll of a connection that has already ended: its last messages, then 204. */
-  pollAfterEnd(token: string, res: Response): boolean {
+  /**
+   * A poll of a connection that has already ended: its last messages, then 204, to the caller
+   * that had the connection only.
+   */
+  pollAfterEnd(token: string, res: Response, isCaller: (connection: HttpConnection) => boolean): boolean {
     const transport = this.longPolls.get(token);
-    if (!transport) return false;
+    if (!transport || !isCaller(transport.connection)) return false;
     transport.receivePoll(res);
     return true;
   }

@@ -213,7 +213,7 @@ export class HubEndpoint {
     }
     const connection = this.connections.get(id);
     if (!connection) {
-      if (req.method === 'GET' && this.httpTransports.pollAfterEnd(id, res)) return;
+      if (req.method === 'GET' && this.httpTransports.pollAfterEnd(id, res, (ended) => sameCaller(ended.user, user))) return;
       res.status(404).type('text/plain').send('No Connection with that ID');
       return;
     }

@@ -53,6 +53,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly statefulBuffer: StatefulMessageBuffer | undefined;
   /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
   startup: Promise<void> | undefined;
+  /** Whether the hub's connect hook ran to the end: only then does its disconnect hook run. */
+  connectHookSucceeded = false;
   readonly invocations: InvocationQueue;
   /** Client-to-server streams being received. */
   readonly clientStreams: ClientStreamTracker;
@@ -63,7 +65,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   constructor(
     readonly httpConnection: HttpConnection,
-    readonly user: HubUser | undefined,
+    /** Replaced when a stateful connection resumes with a newer token. */
+    public user: HubUser | undefined,
     private readonly services: HubServices,
   ) {
     this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);

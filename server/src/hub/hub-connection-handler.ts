@@ -43,12 +43,7 @@ export class HubConnectionHandler {
   onConnected(connection: HttpConnection): void {
     const context = new HubConnectionContext(connection, connection.user, this.services);
     this.connections.add(context);
-    const tokenId = connection.user?.tokenId;
-    if (tokenId !== undefined) {
-      let contexts = this.byTokenId.get(tokenId);
-      if (!contexts) this.byTokenId.set(tokenId, (contexts = new Set()));
-      contexts.add(context);
-    }
+    this.indexByToken(context);
     connection.attachApplication({
       onData: (data, isBinary) => this.onData(context, data, isBinary),
       onTransportClosed: () => void this.onTransportClosed(context),
@@ -65,6 +60,22 @@ export class HubConnectionHandler {
   /** Sends Close to every connection; with `allowReconnect` the official clients reconnect (to another node). */
   closeAll(options: { error?: string; allowReconnect?: boolean }): void {
     for (const context of this.connections) context.close(options);
+  }
+
+  private indexByToken(context: HubConnectionContext): void {
+    const tokenId = context.user?.tokenId;
+    if (tokenId === undefined) return;
+    let contexts = this.byTokenId.get(tokenId);
+    if (!contexts) this.byTokenId.set(tokenId, (contexts = new Set()));
+    contexts.add(context);
+  }
+
+  private unindexByToken(context: HubConnectionContext): void {
+    const tokenId = context.user?.tokenId;
+    const contexts = tokenId === undefined ? undefined : this.byTokenId.get(tokenId);
+    if (!contexts || tokenId === undefined) return;
+    contexts.delete(context);
+    if (contexts.size === 0) this.byTokenId.delete(tokenId);
   }
 
   /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */
@@ -143,6 +154,7 @@ export class HubConnectionHandler {
     try {
       await this.services.lifetimeManager.onConnected(context);
       await this.dispatcher.hub.onConnected?.(context);
+      context.connectHookSucceeded = true;
     } catch (error) {
       this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub connect hook failed');
       context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
@@ -201,6 +213,10 @@ export class HubConnectionHandler {
   private resume(context: HubConnectionContext): void {
     const { protocol, statefulBuffer } = context;
     if (!protocol || !statefulBuffer) return;
+    // It came back with the token of its new request: expiry, scopes and revocation follow that one.
+    this.unindexByToken(context);
+    context.user = context.httpConnection.user;
+    this.indexByToken(context);
     context.inbound = Buffer.alloc(0);
     context.lastReceivedAt = Date.now();
     const { sequenceId, payloads } = statefulBuffer.resend();
@@ -228,16 +244,12 @@ export class HubConnectionHandler {
   private async onTransportClosed(context: HubConnectionContext): Promise<void> {
     context.markClosed();
     this.connections.delete(context);
-    const tokenId = context.user?.tokenId;
-    const contexts = tokenId === undefined ? undefined : this.byTokenId.get(tokenId);
-    if (contexts) {
-      contexts.delete(context);
-      if (contexts.size === 0) this.byTokenId.delete(tokenId as string);
-    }
+    this.unindexByToken(context);
     if (!context.startup) return;
     await context.startup;
     try {
-      await this.dispatcher.hub.onDisconnected?.(context, undefined);
+      // As ASP.NET: a connection whose connect hook failed never gets the disconnect hook.
+      if (context.connectHookSucceeded) await this.dispatcher.hub.onDisconnected?.(context, undefined);
     } catch (error) {
       this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub disconnect hook failed');
     }

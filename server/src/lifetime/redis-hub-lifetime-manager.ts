@@ -35,6 +35,8 @@ interface NodeReply {
   id: string;
   result?: unknown;
   error?: string;
+  /** The error is a HubError, whose message is meant for clients; others reach them as generic errors. */
+  hubError?: boolean;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -218,7 +220,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       this.pendingReplies.set(full.id, (reply) => {
         clearTimeout(timer);
         this.pendingReplies.delete(full.id);
-        if (reply.error !== undefined) reject(new HubError(reply.error));
+        if (reply.error !== undefined) reject(reply.hubError ? new HubError(reply.error) : new Error(reply.error));
         else resolve(reply.result);
       });
     });
@@ -255,6 +257,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       }
     } catch (error) {
       reply.error = error instanceof Error ? error.message : 'The request failed.';
+      if (error instanceof HubError) reply.hubError = true;
     }
     await this.commands.publish(this.channels.replies(command.from), pack(reply)).catch((error: unknown) => {
       this.logger.warn({ err: error, kind: command.kind }, 'could not reply to another node');

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Directory } from '../config/directory.js';
+import { LuaScript } from '../redis/lua-script.js';
 import type { TradeBroker } from './broker/trade-broker.js';
 import { TradeRequestError, validateBatch } from './trade-service.js';
 
@@ -85,12 +86,8 @@ export class RedisIngest {
 
   /** Takes or renews the lease that makes this node the only reader; false when another node holds it. */
   private async holdLease(): Promise<boolean> {
-    const key = `${this.stream}:lease`;
-    const taken = await this.redis.set(key, this.options.nodeId, { NX: true, PX: LEASE_MS });
-    if (taken === 'OK') return true;
-    if ((await this.redis.get(key)) !== this.options.nodeId) return false;
-    await this.redis.pExpire(key, LEASE_MS);
-    return true;
+    const held = await RENEW_LEASE.run(this.redis, [`${this.stream}:lease`], [this.options.nodeId, String(LEASE_MS)]);
+    return Number(held) === 1;
   }
 
   /** On taking the lease: first the entries the previous reader read but never finished. */
@@ -136,6 +133,19 @@ export class RedisIngest {
 }
 
 const GROUP = 'tradehub';
+
+/**
+ * Takes the lease when free, or renews it when this node holds it, in one step: a renewal must
+ * never extend a lease another node took in between. KEYS: lease. ARGV: node id, ms. Returns 1 when held.
+ */
+const RENEW_LEASE = new LuaScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`);
 
 /** How long the reader's lease lasts without renewal: the time another node waits to take over. */
 const LEASE_MS = 5_000;

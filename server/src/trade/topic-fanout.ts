@@ -39,6 +39,8 @@ export class TopicFanout {
   /** Subscriptions by topic or wildcard, then by consumer. */
   private readonly subscriptions = new Map<string, Map<TopicConsumer, Subscription>>();
   private readonly listeners = new Map<string, EnvelopeListener>();
+  /** The broker subscription of each topic or wildcard this node listens to, settled or under way. */
+  private readonly brokerSubscriptions = new Map<string, Promise<void>>();
 
   constructor(private readonly broker: TradeBroker, private readonly logger: Logger) {
     broker.onResubscribed(() => this.catchUp());
@@ -55,16 +57,24 @@ export class TopicFanout {
       this.subscriptions.set(subscription, byConsumer);
     }
     byConsumer.set(consumer, { consumer, positions: new Map(), held: [] });
-    if (!this.listeners.has(subscription)) {
+    let subscribed = this.brokerSubscriptions.get(subscription);
+    if (!subscribed) {
       const listener: EnvelopeListener = (envelope) => this.onEnvelope(subscription, envelope);
       this.listeners.set(subscription, listener);
-      try {
-        await this.broker.subscribe(subscription, listener);
-      } catch (error) {
+      subscribed = this.broker.subscribe(subscription, listener);
+      this.brokerSubscriptions.set(subscription, subscribed);
+    }
+    // Every consumer waits for the broker's subscription, also one that is already under way:
+    // its snapshot must not be read before live events can be heard.
+    try {
+      await subscribed;
+    } catch (error) {
+      if (this.brokerSubscriptions.get(subscription) === subscribed) {
+        this.brokerSubscriptions.delete(subscription);
         this.listeners.delete(subscription);
-        await this.remove(consumer, subscription);
-        throw error;
       }
+      await this.remove(consumer, subscription);
+      throw error;
     }
   }
 
@@ -80,6 +90,7 @@ export class TopicFanout {
     const byConsumer = this.subscriptions.get(subscription);
     if (!byConsumer?.delete(consumer) || byConsumer.size > 0) return;
     this.subscriptions.delete(subscription);
+    this.brokerSubscriptions.delete(subscription);
     const listener = this.listeners.get(subscription);
     if (!listener) return;
     this.listeners.delete(subscription);

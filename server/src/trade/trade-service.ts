@@ -62,6 +62,8 @@ export class TradeService {
         continue;
       }
       try {
+        // A connection that closed while earlier topics were answered must not be registered again.
+        if (context.connectionAborted.aborted) break;
         await this.fanout.hold(consumer, topic);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));

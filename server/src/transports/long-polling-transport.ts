@@ -23,7 +23,7 @@ export class LongPollingTransport implements Transport {
   private ended = false;
 
   constructor(
-    private readonly connection: HttpConnection,
+    readonly connection: HttpConnection,
     private readonly options: LongPollingOptions,
     /** Called once the client has had everything, including the 204 that tells it the end. */
     private readonly onFinished: () => void,

@@ -15,8 +15,9 @@ export class WebSocketTransport implements Transport {
 
   constructor(private readonly socket: WebSocket, connection: HttpConnection) {
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
-    // 1000 and 1001 end a WebSocket on purpose; anything else (1006: no close frame) is a drop.
-    socket.on('close', (code) => connection.transportClosed(this, code !== 1000 && code !== 1001));
+    // Any close frame ends a WebSocket on purpose (the official client sends one without a code:
+    // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair.
+    socket.on('close', (code) => connection.transportClosed(this, code === 1006));
     // An 'error' is always followed by 'close'; listening keeps it from being thrown.
     socket.on('error', () => undefined);
   }
