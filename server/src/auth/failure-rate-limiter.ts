@@ -15,6 +15,16 @@ export class FailureRateLimiter {
     return Math.max(1, Math.ceil((oldest + this.windowMs - Date.now()) / 1000));
   }
 
+  /** Seconds until every key of an attempt may try again (0: it may now), each key with its own limit. */
+  retryAfter(limits: ReadonlyArray<readonly [key: string, limit: number]>): number {
+    return Math.max(0, ...limits.map(([key, limit]) => this.retryAfterSeconds(key, limit)));
+  }
+
+  /** A failed attempt counts against each of its keys (the client and the address, say). */
+  recordFailures(keys: readonly string[]): void {
+    for (const key of keys) this.recordFailure(key);
+  }
+
   recordFailure(key: string): void {
     const recent = this.recent(key);
     recent.push(Date.now());

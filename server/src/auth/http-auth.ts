@@ -5,21 +5,47 @@ import { readBearerCredentials } from './bearer-token.js';
 import { hasScope, type Principal } from './principal.js';
 import type { Scope } from './scopes.js';
 
-/** Sends a refused request's answer: status, RFC 6750 challenge, and a JSON body without secrets. */
-export function sendAuthError(res: Response, error: AuthError): void {
-  res.status(error.status)
-    .set('WWW-Authenticate', error.challenge)
-    .set('Cache-Control', 'no-store')
-    .json({ error: error.code === 'missing_token' ? 'invalid_token' : error.code, error_description: error.description });
+/** How a failed authentication is answered, whatever carries the answer (an HTTP response, a refused upgrade). */
+export interface AuthFailureAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: string; error_description: string };
+}
+
+/**
+ * The answer to an authentication failure: RFC 6750 for a refused token, 503 when tokens cannot
+ * be checked now; undefined for any other error, which is the server's own fault.
+ */
+export function authFailureAnswer(error: unknown): AuthFailureAnswer | undefined {
+  if (error instanceof AuthError) {
+    return {
+      status: error.status,
+      headers: { 'WWW-Authenticate': error.challenge, 'Cache-Control': 'no-store' },
+      body: { error: error.code === 'missing_token' ? 'invalid_token' : error.code, error_description: error.description },
+    };
+  }
+  if (error instanceof AuthUnavailableError) {
+    return {
+      status: 503,
+      headers: { 'Retry-After': String(error.retryAfterSeconds), 'Cache-Control': 'no-store' },
+      body: { error: 'temporarily_unavailable', error_description: error.message },
+    };
+  }
+  return undefined;
+}
+
+/** Sends the answer as JSON: status, RFC 6750 challenge or Retry-After, and a body without secrets. */
+export function sendAuthFailure(res: Response, answer: AuthFailureAnswer): void {
+  res.status(answer.status).set(answer.headers).json(answer.body);
 }
 
 function requestQuery(req: Request): URLSearchParams {
-  return new URL(req.originalUrl, 'http://localhost').searchParams;
+  return requestUrl(req).searchParams;
 }
 
-export function sendAuthUnavailable(res: Response, error: AuthUnavailableError): void {
-  res.status(503).set('Retry-After', String(error.retryAfterSeconds)).set('Cache-Control', 'no-store')
-    .json({ error: 'temporarily_unavailable', error_description: error.message });
+/** The full URL of a request, for its query string (a bearer token may be there on hub endpoints). */
+export function requestUrl(req: Request): URL {
+  return new URL(req.originalUrl, 'http://localhost');
 }
 
 /** Authenticates an API request (header only) and, when given, requires a scope. */
@@ -32,8 +58,8 @@ export function requireAuth(authenticator: Authenticator, scope?: Scope): Reques
       res.locals.principal = principal;
       next();
     }).catch((error: unknown) => {
-      if (error instanceof AuthError) sendAuthError(res, error);
-      else if (error instanceof AuthUnavailableError) sendAuthUnavailable(res, error);
+      const answer = authFailureAnswer(error);
+      if (answer) sendAuthFailure(res, answer);
       else next(error);
     });
   };

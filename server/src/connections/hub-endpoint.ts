@@ -2,9 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { AuthError, AuthUnavailableError } from '../auth/auth-error.js';
 import { readBearerCredentials } from '../auth/bearer-token.js';
-import { sendAuthError, sendAuthUnavailable } from '../auth/http-auth.js';
+import { authFailureAnswer, requestUrl, sendAuthFailure, type AuthFailureAnswer } from '../auth/http-auth.js';
 import type { Principal } from '../auth/principal.js';
 import type { WebSocketServer } from 'ws';
 import { HubConnectionHandler } from '../hub/hub-connection-handler.js';
@@ -121,15 +120,9 @@ export class HubEndpoint {
     this.authenticate(request.headers, url).then(
       (user) => this.upgrade(request, socket, head, sockets, url, user),
       (error: unknown) => {
-        if (error instanceof AuthError) {
-          this.logger.info({ hub: this.path, transport: 'WebSockets', code: error.code, reason: error.description }, 'authentication refused');
-          rejectUpgrade(socket, error.status, error.description, { 'WWW-Authenticate': error.challenge });
-        } else if (error instanceof AuthUnavailableError) {
-          rejectUpgrade(socket, 503, error.message, { 'Retry-After': String(error.retryAfterSeconds) });
-        } else {
-          this.logger.error({ err: error }, 'authentication failed unexpectedly');
-          rejectUpgrade(socket, 500, 'Authentication failed.');
-        }
+        const answer = this.authFailure(error);
+        if (answer) rejectUpgrade(socket, answer.status, answer.body.error_description, answer.headers);
+        else rejectUpgrade(socket, 500, 'Authentication failed.');
       },
     );
   }
@@ -183,17 +176,17 @@ export class HubEndpoint {
   }
 
   private refuse(res: Response, error: unknown): void {
-    if (error instanceof AuthError) {
-      this.logger.info({ hub: this.path, code: error.code, reason: error.description }, 'authentication refused');
-      sendAuthError(res, error);
-      return;
-    }
-    if (error instanceof AuthUnavailableError) {
-      sendAuthUnavailable(res, error);
-      return;
-    }
-    this.logger.error({ err: error }, 'authentication failed unexpectedly');
-    res.status(500).type('text/plain').send('Authentication failed.');
+    const answer = this.authFailure(error);
+    if (answer) sendAuthFailure(res, answer);
+    else res.status(500).type('text/plain').send('Authentication failed.');
+  }
+
+  /** The answer to a failed authentication, logged without the token; undefined for an unexpected error. */
+  private authFailure(error: unknown): AuthFailureAnswer | undefined {
+    const answer = authFailureAnswer(error);
+    if (answer) this.logger.info({ hub: this.path, status: answer.status, reason: answer.body.error_description }, 'authentication refused');
+    else this.logger.error({ err: error }, 'authentication failed unexpectedly');
+    return answer;
   }
 
   private negotiate(req: Request, res: Response, user: Principal | undefined): void {
@@ -225,9 +218,6 @@ export class HubEndpoint {
   }
 }
 
-function requestUrl(req: Request): URL {
-  return new URL(req.originalUrl, 'http://localhost');
-}
 
 /** A connection may only be continued by the caller that negotiated it (same subject, same tenant). */
 function sameCaller(negotiated: Principal | undefined, current: Principal | undefined): boolean {

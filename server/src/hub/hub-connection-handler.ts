@@ -9,6 +9,7 @@ import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 import type { StatefulMessageBuffer } from './stateful-message-buffer.js';
+import { addToIndex, removeFromIndex } from '../collections/set-index.js';
 
 const PING = new SerializedHubMessage({ type: MessageType.Ping });
 /** Longest wait for calls received before unreadable input, before the connection closes anyway. */
@@ -64,18 +65,12 @@ export class HubConnectionHandler {
 
   private indexByToken(context: HubConnectionContext): void {
     const tokenId = context.user?.tokenId;
-    if (tokenId === undefined) return;
-    let contexts = this.byTokenId.get(tokenId);
-    if (!contexts) this.byTokenId.set(tokenId, (contexts = new Set()));
-    contexts.add(context);
+    if (tokenId !== undefined) addToIndex(this.byTokenId, tokenId, context);
   }
 
   private unindexByToken(context: HubConnectionContext): void {
     const tokenId = context.user?.tokenId;
-    const contexts = tokenId === undefined ? undefined : this.byTokenId.get(tokenId);
-    if (!contexts || tokenId === undefined) return;
-    contexts.delete(context);
-    if (contexts.size === 0) this.byTokenId.delete(tokenId);
+    if (tokenId !== undefined) removeFromIndex(this.byTokenId, tokenId, context);
   }
 
   /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */

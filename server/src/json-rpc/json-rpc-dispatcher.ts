@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { JsonRpcError, JsonRpcErrorCode as Code } from './json-rpc-error.js';
+import { printable } from '../text/printable.js';
 
 /** JSON-RPC 2.0 (https://www.jsonrpc.org/specification): the envelope, independent of any transport or method. */
 export type JsonRpcId = string | number | null;
@@ -134,7 +135,7 @@ function namedParams(method: JsonRpcMethod<unknown>, params: unknown): Record<st
 
 function describeParamIssues(error: z.ZodError): ParamProblem[] {
   return error.issues.flatMap((issue): ParamProblem[] => issue.code === 'unrecognized_keys'
-    ? issue.keys.map((key) => ({ param: printable(key), message: 'is not a parameter of this method' }))
+    ? issue.keys.map((key) => ({ param: printable(key, 64), message: 'is not a parameter of this method' }))
     : [{ param: issue.path.length > 0 ? issue.path.map(String).join('.') : null, message: issue.message }]);
 }
 
@@ -158,8 +159,3 @@ function isId(value: unknown): value is JsonRpcId {
   return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
-/** A caller's param name in an error: bounded and printable. */
-function printable(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean;
-}

@@ -1,6 +1,7 @@
 import type { InvocationMessage } from '../protocol/messages.js';
 import type { HubConnectionSink, HubLifetimeManager, HubTarget } from './hub-lifetime-manager.js';
 import { SerializedHubMessage } from './serialized-hub-message.js';
+import { addToIndex, removeFromIndex } from '../collections/set-index.js';
 
 /** Keeps connections, groups and users of one process: the embedded default (DefaultHubLifetimeManager). */
 export class InMemoryHubLifetimeManager implements HubLifetimeManager {
@@ -87,19 +88,6 @@ export class InMemoryHubLifetimeManager implements HubLifetimeManager {
         return unique(target.userIds.flatMap((userId) => [...(this.users.get(userId) ?? [])]));
     }
   }
-}
-
-function addToIndex(index: Map<string, Set<HubConnectionSink>>, key: string, connection: HubConnectionSink): void {
-  let members = index.get(key);
-  if (!members) index.set(key, (members = new Set()));
-  members.add(connection);
-}
-
-function removeFromIndex(index: Map<string, Set<HubConnectionSink>>, key: string, connection: HubConnectionSink): void {
-  const members = index.get(key);
-  if (!members) return;
-  members.delete(connection);
-  if (members.size === 0) index.delete(key);
 }
 
 function unique(connections: Array<HubConnectionSink | undefined>): Set<HubConnectionSink> {

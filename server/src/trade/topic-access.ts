@@ -1,6 +1,7 @@
 import { parseTopic, topicOf, type ParsedTopic, type TradeEventInput } from '@tradehub/shared';
 import { canAccessLogin, canAccessPlatform, hasScope, type Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
+import { printable } from '../text/printable.js';
 
 export type TopicCheck = { ok: true; topic: ParsedTopic } | { ok: false; error: string };
 
@@ -10,7 +11,7 @@ export type TopicCheck = { ok: true; topic: ParsedTopic } | { ok: false; error: 
  */
 export function checkReadAccess(principal: Principal | undefined, topic: string): TopicCheck {
   const parsed = parseTopic(topic);
-  if (!parsed) return { ok: false, error: `'${printable(topic)}' is not a topic name.` };
+  if (!parsed) return { ok: false, error: `'${printable(topic, 80)}' is not a topic name.` };
   const refused = { ok: false as const, error: `Access to topic '${topic}' is not allowed.` };
   if (!principal || !hasScope(principal, Scope.TradeRead) || !canAccessPlatform(principal, parsed.platformId)) return refused;
   const restrictedToLogins = principal.logins !== undefined;
@@ -40,8 +41,3 @@ export function checkPublishAccess(principal: Principal | undefined, event: Trad
   return undefined;
 }
 
-/** Topic text for an error message: bounded and printable, since it came from the caller. */
-function printable(text: string): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > 80 ? `${clean.slice(0, 80)}...` : clean;
-}

@@ -61,10 +61,8 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
   const address = req.socket.remoteAddress ?? 'unknown';
   const platform = options.directory.platformByServer(server);
   const accountKey = `manager:${platform?.id ?? server}:${login}`;
-  const wait = Math.max(
-    options.failures.retryAfterSeconds(accountKey, options.maxFailuresPerClient),
-    options.failures.retryAfterSeconds(`address:${address}`, options.maxFailuresPerAddress),
-  );
+  const addressKey = `address:${address}`;
+  const wait = options.failures.retryAfter([[accountKey, options.maxFailuresPerClient], [addressKey, options.maxFailuresPerAddress]]);
   if (wait > 0) {
     res.status(429).set('Retry-After', String(wait)).json({ error: 'too_many_attempts', error_description: `Too many failed logins; retry in ${wait} s.` });
     return;
@@ -72,8 +70,7 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
   const valid = await options.secrets.verify(managerPasswordKey(platform?.id ?? '', login), password);
   const organization = platform ? options.directory.organizationOfPlatform(platform.id) : undefined;
   if (!platform || !organization || !valid) {
-    options.failures.recordFailure(accountKey);
-    options.failures.recordFailure(`address:${address}`);
+    options.failures.recordFailures([accountKey, addressKey]);
     res.status(401).json({ error: 'invalid_grant', error_description: 'Unknown server, or wrong login or password.' });
     return;
   }

@@ -117,16 +117,12 @@ async function authenticateClient(options: OAuthRoutesOptions, req: Request, bod
   const address = req.socket.remoteAddress ?? 'unknown';
   const clientKey = `client:${credentials.clientId}`;
   const addressKey = `address:${address}`;
-  const wait = Math.max(
-    options.failures.retryAfterSeconds(clientKey, options.maxFailuresPerClient),
-    options.failures.retryAfterSeconds(addressKey, options.maxFailuresPerAddress),
-  );
+  const wait = options.failures.retryAfter([[clientKey, options.maxFailuresPerClient], [addressKey, options.maxFailuresPerAddress]]);
   if (wait > 0) throw new RateLimitedError(wait);
   const client = options.directory.client(credentials.clientId);
   const valid = await options.secrets.verify(clientSecretKey(credentials.clientId), credentials.clientSecret);
   if (!client || !valid) {
-    options.failures.recordFailure(clientKey);
-    options.failures.recordFailure(addressKey);
+    options.failures.recordFailures([clientKey, addressKey]);
     throw new OAuthError('invalid_client', 'Client authentication failed.', 401, credentials.viaBasic);
   }
   return client;
