@@ -20,6 +20,9 @@ if not epoch then
   epoch = ARGV[2]
   redis.call('SET', KEYS[2], epoch)
   redis.call('DEL', KEYS[1], KEYS[3])
+else
+  -- An epoch created by a read expires unless events come: from the first event on it stays.
+  redis.call('PERSIST', KEYS[2])
 end
 local seq = redis.call('INCR', KEYS[1])
 local envelope = '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ',' .. string.sub(ARGV[1], 2)
@@ -34,14 +37,16 @@ return {1, envelope}
 `);
 
 /**
- * Reads a topic's epoch (creating it when missing), seq and state in one step.
- * KEYS: seq, epoch, history, state. ARGV: candidate epoch. Returns [epoch, seq, flat state].
+ * Reads a topic's epoch (creating it when missing), seq and state in one step. An epoch created
+ * here, for a topic without events, expires after ARGV[2] seconds unless an event comes, so that
+ * reading topics nobody publishes to does not grow Redis without bound.
+ * KEYS: seq, epoch, history, state. ARGV: candidate epoch, seconds. Returns [epoch, seq, flat state].
  */
 export const SNAPSHOT_SCRIPT = new LuaScript(`
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[1]
-  redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[2])
   redis.call('DEL', KEYS[1], KEYS[3])
 end
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')

@@ -101,7 +101,7 @@ export class RedisTradeBroker implements TradeBroker {
     if (!parsed || parsed.wildcard) throw new Error(`'${topic}' is not a concrete topic.`);
     const keys = this.topicKeys(topic);
     const [epoch, seq, flat] = await SNAPSHOT_SCRIPT.run(
-      this.commands, [keys.seq, keys.epoch, keys.history, keys.state], [newEpoch()],
+      this.commands, [keys.seq, keys.epoch, keys.history, keys.state], [newEpoch(), String(UNUSED_EPOCH_SECONDS)],
     ) as [string, number, string[]];
     const fields = new Map<string, unknown>();
     for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index] as string, JSON.parse(flat[index + 1] as string));
@@ -191,6 +191,9 @@ export class RedisTradeBroker implements TradeBroker {
     return this.channel(wildcard.slice(0, -1)).replace(/[*?[\]\\]/g, '\\$&') + '*';
   }
 }
+
+/** How long the epoch of a topic that was read but never had events is kept (a subscriber meanwhile keeps its place). */
+const UNUSED_EPOCH_SECONDS = 86_400;
 
 function newEpoch(): string {
   return randomBytes(6).toString('base64url');
