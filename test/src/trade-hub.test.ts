@@ -352,6 +352,20 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.deepEqual(client.events.map((e) => e.topic), [topic, 'platforms/demo/status']);
     });
 
+    it('a connection subscribed to a wildcard and to a topic under it gets each event of that topic once', async () => {
+      const pub = await publisher();
+      const client = await reader();
+      const topic = 'platforms/demo/ticks/BOTHWAYS';
+      await client.subscribe(['platforms/demo/ticks/*', topic]);
+      for (let n = 1; n <= 3; n++) await pub.publish([ev.tick('BOTHWAYS', n)]);
+      await pub.publish([ev.status('connected')]);
+      await client.subscribe(['platforms/demo/status']);
+      await pub.publish([ev.status('stale')]);
+      await client.waitForEvents(4);
+      await sleep(50);
+      assert.deepEqual(client.events.filter((e) => e.topic === topic).map((e) => e.seq), [1, 2, 3]);
+    });
+
     it('subscribing again to a topic already subscribed answers a fresh snapshot and delivers each event once', async () => {
       const pub = await publisher();
       const client = await reader();

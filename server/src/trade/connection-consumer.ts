@@ -13,8 +13,16 @@ const framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
 export function connectionConsumer(sink: HubConnectionSink): TopicConsumer {
   let consumer = consumers.get(sink);
   if (!consumer) {
+    // A connection subscribed to a wildcard and to a topic under it hears the topic twice: the
+    // last position delivered per topic lets each event through once.
+    const delivered = new Map<string, { epoch: string; seq: number }>();
     consumer = {
-      event: (envelope) => sink.write(frame(envelope)),
+      event: (envelope) => {
+        const last = delivered.get(envelope.topic);
+        if (last && last.epoch === envelope.epoch && envelope.seq <= last.seq) return;
+        delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
+        sink.write(frame(envelope));
+      },
       resync: (notice: ResyncNotice) => sink.write(new SerializedHubMessage({
         type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice],
       })),
