@@ -21,6 +21,7 @@ export interface InMemoryTradeBrokerOptions {
 /** Everything in this process: the embedded default, with the same guarantees within one node. */
 export class InMemoryTradeBroker implements TradeBroker {
   private readonly topics = new Map<string, TopicLog>();
+  private readonly epoch = randomBytes(6).toString('base64url');
   private readonly listeners = new Map<string, Set<EnvelopeListener>>();
   private readonly seenIds = new Map<string, { envelope: TradeEnvelope; until: number }>();
 
@@ -74,12 +75,12 @@ export class InMemoryTradeBroker implements TradeBroker {
   async snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }> {
     const parsed = parseTopic(topic);
     if (!parsed || parsed.wildcard) throw new Error(`'${topic}' is not a concrete topic.`);
-    const log = this.log(topic);
+    const log = this.topics.get(topic) ?? this.emptyLog();
     return { position: { epoch: log.epoch, seq: log.seq }, snapshot: snapshotOf(parsed, log.state) };
   }
 
   async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
-    const log = this.log(topic);
+    const log = this.topics.get(topic) ?? this.emptyLog();
     if (since.epoch !== log.epoch) return { kind: 'reset', reason: 'epoch_changed' };
     if (since.seq > log.seq) return { kind: 'reset', reason: 'ahead_of_server' };
     const oldest = log.history[0]?.seq ?? log.seq + 1;
@@ -92,8 +93,7 @@ export class InMemoryTradeBroker implements TradeBroker {
   }
 
   async topicsUnder(wildcard: string): Promise<string[]> {
-    // A topic that was only read has a log (for its epoch) but no events: it is not listed, as with Redis.
-    return [...this.topics].filter(([topic, log]) => log.seq > 0 && topicMatches(wildcard, topic)).map(([topic]) => topic).sort();
+    return [...this.topics.keys()].filter((topic) => topicMatches(wildcard, topic)).sort();
   }
 
   async close(): Promise<void> {
@@ -107,13 +107,22 @@ export class InMemoryTradeBroker implements TradeBroker {
     // Delivery in one process never pauses, so there is never anything to catch up on.
   }
 
+  /**
+   * A topic gets its log with its first event; reading one that has none stores nothing. Every
+   * topic of this process shares one epoch: its history resets only when the process restarts,
+   * and a reader of an empty topic keeps its place when the first event comes.
+   */
   private log(topic: string): TopicLog {
     let log = this.topics.get(topic);
     if (!log) {
-      log = { epoch: randomBytes(6).toString('base64url'), seq: 0, history: [], state: new Map() };
+      log = this.emptyLog();
       this.topics.set(topic, log);
     }
     return log;
+  }
+
+  private emptyLog(): TopicLog {
+    return { epoch: this.epoch, seq: 0, history: [], state: new Map() };
   }
 
   private deliver(envelope: TradeEnvelope): void {

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import type { HubConnection } from '@microsoft/signalr';
+import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
+
+describe('in-memory broker: topics nobody published to', () => {
+  let hub: RunningTradehub;
+  const open: HubConnection[] = [];
+  before(async () => {
+    hub = await startTradehub();
+  });
+  after(async () => {
+    await Promise.all(open.map((connection) => connection.stop()));
+    await hub.close();
+  });
+
+  it('reading one stores nothing, and its reader keeps its place when the first event comes', async () => {
+    const reader = await tradeConnection(hub, 'demo-reader', 'demo-reader-secret');
+    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret');
+    open.push(reader, publisher);
+    const received: TradeEnvelope[] = [];
+    const resyncs: unknown[] = [];
+    reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
+    reader.on('OnResync', (notice: unknown) => resyncs.push(notice));
+    const probed = Array.from({ length: 50 }, (_, i) => `platforms/demo/ticks/PROBE${i}`);
+    const results = await reader.invoke('Subscribe', probed) as SubscribeResult[];
+    assert.ok(results.every((result) => result.status === 'snapshot' && result.seq === 0));
+    // Only topics that had events are listed under a wildcard: the probes left nothing behind.
+    const [wildcard] = await reader.invoke('Subscribe', ['platforms/demo/ticks/*']) as SubscribeResult[];
+    assert.ok(wildcard?.status === 'wildcard');
+    assert.deepEqual(wildcard.topics.map((topic) => topic.topic).filter((topic) => topic.includes('PROBE')), []);
+    const first = results[0];
+    assert.ok(first?.status === 'snapshot');
+    await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'PROBE0', bid: 1, ask: 1.1, time: Date.now() } }]);
+    const deadline = Date.now() + 2_000;
+    while (received.length === 0 && Date.now() < deadline) await sleep(10);
+    // Delivered once (the wildcard and the topic itself both cover it), in the epoch the reader was told.
+    assert.deepEqual(received.map((e) => [e.topic, e.seq, e.epoch]), [['platforms/demo/ticks/PROBE0', 1, first.epoch]]);
+    assert.deepEqual(resyncs, []);
+  });
+});
