@@ -62,11 +62,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly serverStreams = new Map<string, AbortController>();
   private readonly abortController = new AbortController();
   private callerClients: HubCallerClients | undefined;
+  /** The token id the handler indexed this connection under, for revocation. */
+  indexedTokenId: string | undefined;
 
   constructor(
     readonly httpConnection: HttpConnection,
-    /** Replaced when a stateful connection resumes with a newer token. */
-    public user: HubUser | undefined,
     private readonly services: HubServices,
   ) {
     this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);
@@ -83,6 +83,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   get connectionId(): string {
     return this.httpConnection.connectionId;
+  }
+
+  /** The caller of the request that opened the current transport: a resumed stateful connection may carry a newer token. */
+  get user(): HubUser | undefined {
+    return this.httpConnection.user;
   }
 
   get userId(): string | undefined {

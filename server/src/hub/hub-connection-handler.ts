@@ -42,7 +42,7 @@ export class HubConnectionHandler {
   }
 
   onConnected(connection: HttpConnection): void {
-    const context = new HubConnectionContext(connection, connection.user, this.services);
+    const context = new HubConnectionContext(connection, this.services);
     this.connections.add(context);
     this.indexByToken(context);
     connection.attachApplication({
@@ -64,13 +64,13 @@ export class HubConnectionHandler {
   }
 
   private indexByToken(context: HubConnectionContext): void {
-    const tokenId = context.user?.tokenId;
-    if (tokenId !== undefined) addToIndex(this.byTokenId, tokenId, context);
+    context.indexedTokenId = context.user?.tokenId;
+    if (context.indexedTokenId !== undefined) addToIndex(this.byTokenId, context.indexedTokenId, context);
   }
 
   private unindexByToken(context: HubConnectionContext): void {
-    const tokenId = context.user?.tokenId;
-    if (tokenId !== undefined) removeFromIndex(this.byTokenId, tokenId, context);
+    if (context.indexedTokenId !== undefined) removeFromIndex(this.byTokenId, context.indexedTokenId, context);
+    context.indexedTokenId = undefined;
   }
 
   /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */
@@ -210,7 +210,6 @@ export class HubConnectionHandler {
     if (!protocol || !statefulBuffer) return;
     // It came back with the token of its new request: expiry, scopes and revocation follow that one.
     this.unindexByToken(context);
-    context.user = context.httpConnection.user;
     this.indexByToken(context);
     context.inbound = Buffer.alloc(0);
     context.lastReceivedAt = Date.now();
