@@ -4,7 +4,7 @@ import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
-import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 const TRANSPORTS = [
   { name: 'ServerSentEvents', type: HttpTransportType.ServerSentEvents },
@@ -151,20 +151,17 @@ describe('long polling edges', function () {
 
 describe('the trade hub over Server-Sent Events and long polling', function () {
   this.timeout(20_000);
-  let hub: RunningTradehub;
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    hub = await startTradehub();
+    group = await NodeGroup.start(1);
   });
   after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await hub.close();
+    await group.close();
   });
 
   it('delivers authenticated subscriptions on both transports', async () => {
-    const readers = await Promise.all(TRANSPORTS.map(({ type }) => tradeConnection(hub, 'demo-reader', 'demo-reader-secret', { transport: type })));
-    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret', { transport: HttpTransportType.LongPolling });
-    open.push(...readers, publisher);
+    const readers = await Promise.all(TRANSPORTS.map(({ type }) => group.trade(0, 'demo-reader', 'demo-reader-secret', { transport: type })));
+    const publisher = await group.trade(0, 'demo-publisher', 'demo-publisher-secret', { transport: HttpTransportType.LongPolling });
     const received: TradeEnvelope[][] = readers.map(() => []);
     for (const [index, reader] of readers.entries()) {
       reader.on('OnEvent', (envelope: TradeEnvelope) => received[index]?.push(envelope));
@@ -180,9 +177,9 @@ describe('the trade hub over Server-Sent Events and long polling', function () {
   });
 
   it('refuses an SSE or long-polling request without a token', async () => {
-    const negotiate = await fetch(`${hub.tradeHubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' });
+    const negotiate = await fetch(`${group.node(0).tradeHubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' });
     assert.equal(negotiate.status, 401);
-    const poll = await fetch(`${hub.tradeHubUrl}?id=whatever`, { headers: { Accept: 'text/event-stream' } });
+    const poll = await fetch(`${group.node(0).tradeHubUrl}?id=whatever`, { headers: { Accept: 'text/event-stream' } });
     assert.equal(poll.status, 401);
   });
 });

@@ -17,15 +17,7 @@ describe('JSON-RPC 2.0 at POST /rpc', () => {
   before(async () => {
     hub = await startTradehub({ config: withSecondTenant, logLines });
     api = new ApiClient(hub.baseUrl);
-    let admin: string;
-    [reader, publisher, admin, otherPublisher] = await Promise.all([
-      api.clientToken('demo-reader', 'demo-reader-secret'),
-      api.clientToken('demo-publisher', 'demo-publisher-secret'),
-      api.clientToken('demo-admin', 'demo-admin-secret'),
-      api.clientToken('other-publisher', 'other-publisher-secret'),
-    ]);
-    terminal = await api.terminalToken(admin, 'demo', '1001');
-    terminalPublishOnly = await api.terminalToken(admin, 'demo', '1001', ['trade.publish']);
+    ({ reader, publisher, otherPublisher, terminal, terminalPublishOnly } = await api.standardTokens());
     // The terminal publishes its own account through REST; JSON-RPC reads it back.
     const published = await api.request('POST', '/api/platforms/demo/events', {
       token: terminal,

@@ -6,7 +6,7 @@ import { nextCall, nextClose, officialClient } from './support/official-client.j
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RawHubSocket, RS } from './support/raw-socket.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
-import { NodeGroup, startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 describe('MessagePack hub protocol with the official client', () => {
   let server: RunningInteropServer;
@@ -106,20 +106,17 @@ describe('MessagePack hub protocol with the official client', () => {
 });
 
 describe('the trade hub over MessagePack', () => {
-  let hub: RunningTradehub;
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    hub = await startTradehub();
+    group = await NodeGroup.start(1);
   });
   after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await hub.close();
+    await group.close();
   });
 
   it('delivers snapshots and events to a MessagePack subscriber from a JSON publisher', async () => {
-    const reader = await tradeConnection(hub, 'demo-reader', 'demo-reader-secret', { messagePack: true });
-    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret');
-    open.push(reader, publisher);
+    const reader = await group.trade(0, 'demo-reader', 'demo-reader-secret', { messagePack: true });
+    const publisher = await group.trade(0, 'demo-publisher', 'demo-publisher-secret');
     const received: TradeEnvelope[] = [];
     reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));
     const [result] = await reader.invoke('Subscribe', ['platforms/demo/ticks/GBPUSD']) as SubscribeResult[];

@@ -20,14 +20,7 @@ describe('platform REST API', () => {
   before(async () => {
     hub = await startTradehub({ config: withSecondTenant });
     api = new ApiClient(hub.baseUrl);
-    [reader, publisher, admin, otherPublisher] = await Promise.all([
-      api.clientToken('demo-reader', 'demo-reader-secret'),
-      api.clientToken('demo-publisher', 'demo-publisher-secret'),
-      api.clientToken('demo-admin', 'demo-admin-secret'),
-      api.clientToken('other-publisher', 'other-publisher-secret'),
-    ]);
-    terminal = await api.terminalToken(admin, 'demo', '1001');
-    terminalPublishOnly = await api.terminalToken(admin, 'demo', '1001', ['trade.publish']);
+    ({ reader, publisher, admin, otherPublisher, terminal, terminalPublishOnly } = await api.standardTokens());
   });
   after(async () => {
     await hub.close();

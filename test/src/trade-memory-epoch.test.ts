@@ -1,24 +1,20 @@
 import assert from 'node:assert/strict';
-import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
+import { NodeGroup } from './support/tradehub-app.js';
 
 describe('in-memory broker: topics nobody published to', () => {
-  let hub: RunningTradehub;
-  const open: HubConnection[] = [];
+  let group: NodeGroup;
   before(async () => {
-    hub = await startTradehub();
+    group = await NodeGroup.start(1);
   });
   after(async () => {
-    await Promise.all(open.map((connection) => connection.stop()));
-    await hub.close();
+    await group.close();
   });
 
   it('reading one stores nothing, and its reader keeps its place when the first event comes', async () => {
-    const reader = await tradeConnection(hub, 'demo-reader', 'demo-reader-secret');
-    const publisher = await tradeConnection(hub, 'demo-publisher', 'demo-publisher-secret');
-    open.push(reader, publisher);
+    const reader = await group.trade(0, 'demo-reader', 'demo-reader-secret');
+    const publisher = await group.trade(0, 'demo-publisher', 'demo-publisher-secret');
     const received: TradeEnvelope[] = [];
     const resyncs: unknown[] = [];
     reader.on('OnEvent', (envelope: TradeEnvelope) => received.push(envelope));

@@ -28,6 +28,15 @@ export interface ApiResponse {
  * Makes HTTP requests to one node and checks that no answer (body or header) ever contains one
  * of the tokens it knows: every token created through it is added to that list.
  */
+export interface StandardTokens {
+  reader: string;
+  publisher: string;
+  admin: string;
+  otherPublisher: string;
+  terminal: string;
+  terminalPublishOnly: string;
+}
+
 export class ApiClient {
   private readonly secrets = new Set<string>();
 
@@ -42,6 +51,22 @@ export class ApiClient {
     const response = await this.request('POST', '/api/tokens', { token: adminToken, json: { name: `terminal ${login}`, platform, login, ...(scopes ? { scopes } : {}) } });
     assert.equal(response.status, 201, response.text);
     return this.remember(response.body.token as string);
+  }
+
+  /**
+   * The tokens the API tests act with: the demo clients, the second tenant's publisher, and two
+   * terminal tokens for demo / 1001 (default scopes, and trade.publish only).
+   */
+  async standardTokens(): Promise<StandardTokens> {
+    const [reader, publisher, admin, otherPublisher] = await Promise.all([
+      this.clientToken('demo-reader', 'demo-reader-secret'),
+      this.clientToken('demo-publisher', 'demo-publisher-secret'),
+      this.clientToken('demo-admin', 'demo-admin-secret'),
+      this.clientToken('other-publisher', 'other-publisher-secret'),
+    ]);
+    const terminal = await this.terminalToken(admin, 'demo', '1001');
+    const terminalPublishOnly = await this.terminalToken(admin, 'demo', '1001', ['trade.publish']);
+    return { reader, publisher, admin, otherPublisher, terminal, terminalPublishOnly };
   }
 
   remember(token: string): string {

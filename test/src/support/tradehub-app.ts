@@ -103,16 +103,22 @@ export async function tradeConnection(
   return connection;
 }
 
-/** Several nodes sharing one Redis under a key prefix of their own, and the clients a test opened on them. */
+/**
+ * Nodes and the clients a test opened on them, closed together. With a Redis URL the nodes share
+ * it under a key prefix of their own (deleted at the end); without, one node is in-memory.
+ */
 export class NodeGroup {
   readonly nodes: RunningTradehub[] = [];
   private readonly clients: HubConnection[] = [];
 
-  private constructor(readonly redisUrl: string, readonly prefix: string) {}
+  private constructor(readonly redisUrl: string | undefined, readonly prefix: string) {}
 
-  static async start(count: number, redisUrl: string, options: Omit<StartOptions, 'redis'> = {}): Promise<NodeGroup> {
+  static async start(count: number, redisUrl?: string, options: Omit<StartOptions, 'redis'> = {}): Promise<NodeGroup> {
+    if (redisUrl === undefined && count !== 1) throw new Error('several nodes need a Redis to share');
     const group = new NodeGroup(redisUrl, uniqueKeyPrefix());
-    for (let i = 0; i < count; i++) group.nodes.push(await startTradehub({ ...options, redis: { url: redisUrl, keyPrefix: group.prefix } }));
+    for (let i = 0; i < count; i++) {
+      group.nodes.push(await startTradehub({ ...options, ...(redisUrl !== undefined ? { redis: { url: redisUrl, keyPrefix: group.prefix } } : {}) }));
+    }
     return group;
   }
 
@@ -137,7 +143,7 @@ export class NodeGroup {
   async close(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((connection) => connection.stop()));
     for (const node of this.nodes.splice(0)) await node.close();
-    await deleteKeys(this.redisUrl, this.prefix);
+    if (this.redisUrl !== undefined) await deleteKeys(this.redisUrl, this.prefix);
   }
 
   private track(connection: HubConnection): HubConnection {
