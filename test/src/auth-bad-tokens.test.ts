@@ -178,8 +178,15 @@ describe('auth: bad tokens on the hub and the API', () => {
     assert.equal(access.subject, 'demo-reader');
   });
 
-  it('leaves the anonymous interop hub open (it holds no data)', async () => {
+  it('does not map the anonymous interop hub unless the configuration asks for it', async () => {
     const answer = await negotiate(`${hub.baseUrl}${INTEROP_HUB_PATH}`);
-    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.status, 404, answer.text);
+    const withInterop = await startTradehub({ config: withTestSecret, interopHub: true });
+    try {
+      const open = await negotiate(`${withInterop.baseUrl}${INTEROP_HUB_PATH}`);
+      assert.equal(open.status, 200, open.text);
+    } finally {
+      await withInterop.close();
+    }
   });
 });

@@ -80,7 +80,7 @@ describe('client results: the server asks a client for a value', () => {
 describe('client results across nodes through Redis', () => {
   let group: NodeGroup;
   before(async () => {
-    group = await NodeGroup.start(2, SHARED_REDIS_URL);
+    group = await NodeGroup.start(2, SHARED_REDIS_URL, { interopHub: true });
   });
   after(async () => {
     await group.close();

@@ -672,16 +672,27 @@ describe('CLI programs', () => {
     // The same node answers with the same id.
     assert.equal((await connection.invoke<ServerInfo>('GetServerInfo')).nodeId, info.nodeId);
 
-    // The interop hub is mapped too.
+    // The anonymous interop hub is not part of the product unless asked for.
+    assert.doesNotMatch(child.stdoutLines.join('\n'), /interop hub:/);
+    const interopAnswer = await fetch(`http://127.0.0.1:${port}${INTEROP_HUB_PATH}/negotiate?negotiateVersion=1`, { method: 'POST' });
+    assert.equal(interopAnswer.status, 404);
+
+    const { code, elapsed } = await terminate(child);
+    assert.equal(code, 0, `exit code; stderr: ${child.stderr}`);
+    assert.ok(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms to exit`);
+  });
+
+  it('main server: TRADEHUB_INTEROP_HUB=on maps the interop hub', async () => {
+    const port = await freePort();
+    const child = run('server/dist/cli/main.js', [], { PORT: String(port), TRADEHUB_INTEROP_HUB: 'on', TRADEHUB_SIMULATOR: 'off', TRADEHUB_DATA_DIR: dataDir() });
     const [, interopUrl] = await child.waitForLine(/interop hub:\s+(http:\/\/\S+)/);
     assert.equal(interopUrl, `http://127.0.0.1:${port}${INTEROP_HUB_PATH}`);
     const interop = pool.add(officialClient(interopUrl ?? ''));
     await interop.start();
     assert.equal(await interop.invoke('Echo', 'main'), 'main');
-
-    const { code, elapsed } = await terminate(child);
-    assert.equal(code, 0, `exit code; stderr: ${child.stderr}`);
-    assert.ok(elapsed < 5_000, `took ${elapsed.toFixed(0)} ms to exit`);
+    await interop.stop();
+    const { code } = await terminate(child);
+    assert.equal(code, 0);
   });
 
   it('main server: NODE_ID names the node', async () => {

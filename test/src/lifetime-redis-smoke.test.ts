@@ -6,7 +6,7 @@ import { NodeGroup } from './support/tradehub-app.js';
 describe('SignalR targets across two nodes through Redis (smoke)', () => {
   let group: NodeGroup;
   before(async () => {
-    group = await NodeGroup.start(2, SHARED_REDIS_URL);
+    group = await NodeGroup.start(2, SHARED_REDIS_URL, { interopHub: true });
   });
   after(async () => {
     await group.close();
@@ -25,12 +25,12 @@ describe('SignalR targets across two nodes through Redis (smoke)', () => {
     assert.deepEqual(await groupMessage, ['g1', 'to g1']);
     // A connection on node A is added to a group by id from node B's side.
     const idOfA = await a.invoke('GetConnectionId') as string;
-    await nodeB.app.interopHub.groups.add(idOfA, 'g2');
+    await group.interopEndpoint(1).groups.add(idOfA, 'g2');
     const onA = nextCall(a, 'GroupMessage');
-    await nodeB.app.interopHub.clients.group('g2').send('GroupMessage', 'g2', 'cross');
+    await group.interopEndpoint(1).clients.group('g2').send('GroupMessage', 'g2', 'cross');
     assert.deepEqual(await onA, ['g2', 'cross']);
     const direct = nextCall(a, 'Message');
-    await nodeB.app.interopHub.clients.client(idOfA).send('Message', 'direct');
+    await group.interopEndpoint(1).clients.client(idOfA).send('Message', 'direct');
     assert.deepEqual(await direct, ['direct']);
   });
 });

@@ -134,7 +134,7 @@ describe('the trade hub over MessagePack', () => {
 describe('MessagePack values across nodes', () => {
   let group: NodeGroup;
   before(async () => {
-    group = await NodeGroup.start(2, SHARED_REDIS_URL);
+    group = await NodeGroup.start(2, SHARED_REDIS_URL, { interopHub: true });
   });
   after(async () => {
     await group.close();
@@ -145,7 +145,7 @@ describe('MessagePack values across nodes', () => {
     const idOfReceiver = await receiver.invoke('GetConnectionId') as string;
     const values = [new Uint8Array([1, 2, 3]), new Date(1_795_443_306_329)];
     const received = nextCall(receiver, 'Values');
-    await group.node(0).app.interopHub.clients.client(idOfReceiver).send('Values', ...values);
+    await group.interopEndpoint(0).clients.client(idOfReceiver).send('Values', ...values);
     assert.deepEqual(await received, values);
   });
 });

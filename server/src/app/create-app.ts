@@ -26,6 +26,8 @@ import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
 import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
+import { TradehubMetrics } from '../observability/metrics.js';
+import { metricsRoutes } from '../http/routes/metrics-routes.js';
 import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
 import { RedisTradeBroker } from '../trade/broker/redis-trade-broker.js';
 import { healthRoutes } from '../http/routes/health-routes.js';
@@ -57,11 +59,13 @@ export interface TradehubApp {
   readonly host: HubHost;
   readonly nodeId: string;
   readonly tradeHub: HubEndpoint;
-  readonly interopHub: HubEndpoint;
+  /** Mapped only when the configuration enables it (`interopHub`). */
+  readonly interopHub: HubEndpoint | undefined;
   readonly accessTokens: AccessTokenService;
   readonly terminalTokens: TerminalTokenService;
   readonly directory: Directory;
   readonly trade: TradeService;
+  readonly metrics: TradehubMetrics;
   /** Denies a JWT id everywhere and closes its connections on every node. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +76,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const logger = options.logger ?? silentLogger;
   const node = config.nodeId ?? nodeId();
   const directory = new Directory(config);
+  const metrics = new TradehubMetrics();
   const secrets = await HashedSecrets.fromDirectory(directory, config.organizations.map((o) => o.id), env);
 
   let redis: RedisConnections | undefined;
@@ -127,6 +132,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   // First, so that preflights are answered and every answer, errors included, carries the CORS headers.
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
+  host.app.use(metricsRoutes(metrics));
   host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
   host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
   host.app.use(jwksRoute(keys.jwks));
@@ -145,8 +151,10 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const tradeEndpoint = host.mapHub({
     path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
-  // The interop hub stays anonymous: it exists to check SignalR clients, and holds no data.
-  const interopEndpoint = host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) });
+  // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
+  const interopEndpoint = config.interopHub
+    ? host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) })
+    : undefined;
   host.app.use(notFoundHandler);
   host.app.use(errorHandler(logger));
   revocations.onRevoked((tokenId) => {
@@ -163,6 +171,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     terminalTokens,
     directory,
     trade,
+    metrics,
     revoke,
     close: async () => {
       simulator?.stop();

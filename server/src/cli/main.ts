@@ -32,7 +32,7 @@ const address = await app.host.listen(port, listenHost);
 const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 console.log(`tradehub node ${app.nodeId} listening on ${base}`);
 console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
-console.log(`  interop hub: ${base}${INTEROP_HUB_PATH}`);
+if (app.interopHub) console.log(`  interop hub: ${base}${INTEROP_HUB_PATH} (anonymous; TRADEHUB_INTEROP_HUB=on)`);
 console.log(`  dashboard:   ${base}/dashboard/`);
 console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
 if (simulatePlatform !== undefined) {

@@ -83,6 +83,12 @@ export const configSchema = z.object({
     /** How long browsers may cache a preflight answer. */
     maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
   }).optional(),
+  /**
+   * Map the anonymous interop hub (`/testhub`) beside the product's hubs. It exists to check
+   * SignalR clients against tradehub and is off unless asked for (`TRADEHUB_INTEROP_HUB=on`):
+   * anyone may connect to it without a token.
+   */
+  interopHub: z.boolean().default(false),
   redis: z.object({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),

@@ -14,7 +14,7 @@ export interface LoadedConfig {
 /**
  * Reads the configuration: the file named by `TRADEHUB_CONFIG` (YAML or JSON), or the demo
  * default; then environment overrides (`TRADEHUB_DATA_DIR`, `REDIS_URL`, `TRADEHUB_JWT_SECRET`,
- * `NODE_ID`). Errors name the offending field and never echo a value.
+ * `NODE_ID`, `TRADEHUB_INTEROP_HUB`). Errors name the offending field and never echo a value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const path = env.TRADEHUB_CONFIG;
@@ -105,6 +105,15 @@ function applyEnvOverrides(config: TradehubConfig, env: NodeJS.ProcessEnv): void
   if (env.NODE_ID) config.nodeId = env.NODE_ID;
   if (env.REDIS_URL) config.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? config.redis?.keyPrefix ?? 'tradehub' };
   if (env.TRADEHUB_JWT_SECRET) config.auth.signing = { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' };
+  if (env.TRADEHUB_INTEROP_HUB !== undefined) config.interopHub = parseSwitch(env.TRADEHUB_INTEROP_HUB, 'TRADEHUB_INTEROP_HUB');
+}
+
+/** An on/off environment setting: `on`, `true`, `1` or `off`, `false`, `0`. */
+function parseSwitch(raw: string, name: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['on', 'true', '1'].includes(value)) return true;
+  if (['off', 'false', '0'].includes(value)) return false;
+  throw new Error(`${name} must be on or off, not '${raw.slice(0, 20)}'.`);
 }
 
 function refuseDemoSecrets(config: TradehubConfig, demo: boolean, env: NodeJS.ProcessEnv): void {

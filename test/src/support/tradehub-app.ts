@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import type { HubConnection } from '@microsoft/signalr';
 import { officialClient, type ClientOptions } from './official-client.js';
 import { deleteKeys } from './redis-server.js';
-import { createLogger, createTradehubApp, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
+import { createLogger, createTradehubApp, type HubEndpoint, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
 
 export interface RunningTradehub {
   app: TradehubApp;
@@ -31,6 +31,8 @@ export interface StartOptions {
   simulatePlatform?: string;
   /** Credentials the dashboard page fills in. */
   dashboardCredentials?: { clientId: string; clientSecret: string };
+  /** Map the anonymous interop hub at /testhub (the product keeps it off). */
+  interopHub?: boolean;
 }
 
 /** Starts a complete tradehub node (auth, hubs, API) on a random loopback port. */
@@ -40,6 +42,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   let config = demoConfig(dataDir);
   if (options.config) config = options.config(structuredClone(config));
   if (options.redis) config.redis = options.redis;
+  if (options.interopHub) config.interopHub = true;
   config = parseConfig(config, 'the test configuration');
   const app = await createTradehubApp(config, {
     env: options.env ?? {},
@@ -131,6 +134,13 @@ export class NodeGroup {
   /** A started trade hub client on node `index`, stopped by `close`. */
   async trade(index: number, clientId: string, secret: string, options: ClientOptions = {}): Promise<HubConnection> {
     return this.track(await tradeConnection(this.node(index), clientId, secret, options));
+  }
+
+  /** The interop hub of node `index`, for sending from outside hub methods; the group must have been started with `interopHub`. */
+  interopEndpoint(index: number): HubEndpoint {
+    const endpoint = this.node(index).app.interopHub;
+    if (!endpoint) throw new Error(`node ${index} was started without the interop hub`);
+    return endpoint;
   }
 
   /** A started interop hub client on node `index`, stopped by `close`. */

@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+/** Names of the per-connection and per-request limits, as they appear in the `limit` label. */
+export type LimitName =
+  | 'message_size'
+  | 'handshake_size'
+  | 'queued_invocations'
+  | 'streams_per_connection'
+  | 'client_stream_buffer'
+  | 'groups_per_connection'
+  | 'group_name_length'
+  | 'topics_per_connection'
+  | 'topic_name_length'
+  | 'outbound_buffer'
+  | 'login_rate'
+  | 'hash_queue';
+
+/**
+ * The node's Prometheus registry. One per app (not prom-client's global one), so that several
+ * nodes in one process (tests) keep their own counts.
+ */
+export class TradehubMetrics {
+  readonly registry = new Registry();
+  /** Every time a limit refused something or closed a connection. */
+  readonly limitRejections: Counter<'limit'>;
+  /** Connections whose reading is paused because a client stream's buffer is full. */
+  readonly pausedConnections: Gauge;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.limitRejections = new Counter({
+      name: 'tradehub_limit_rejections_total',
+      help: 'Requests, messages or connections refused or closed by a configured limit, by limit.',
+      labelNames: ['limit'],
+      registers: [this.registry],
+    });
+    this.pausedConnections = new Gauge({
+      name: 'tradehub_paused_connections',
+      help: 'Connections not being read because a client stream buffer is full (backpressure).',
+      registers: [this.registry],
+    });
+  }
+
+  limitHit(limit: LimitName): void {
+    this.limitRejections.inc({ limit });
+  }
+}
+
+/** For code that runs without an app (the interop server, unit tests): counts, never exported. */
+export const detachedMetrics = (): TradehubMetrics => new TradehubMetrics({ processMetrics: false });
