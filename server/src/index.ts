@@ -1,4 +1,5 @@
 export { HubHost, type HubHostOptions } from './http/hub-host.js';
+export { DEFAULT_SECURITY_HEADERS, type SecurityHeadersOptions } from './http/security-headers.js';
 export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
 export type { TransportType } from './connections/transport.js';
 export {

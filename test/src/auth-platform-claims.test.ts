@@ -29,7 +29,7 @@ describe("auth: a token's platforms are narrowed to its organization's", () => {
     assert.equal(demo?.status, 'snapshot');
     await assert.rejects(
       connection.invoke('Publish', [{ type: 'platform.status', platformId: 'acme-mt5', data: { state: 'connected', time: Date.now() } }]),
-      /Publishing to platform 'acme-mt5' is not allowed\./,
+      /Publishing to topic 'platforms\/acme-mt5\/status' is not allowed\./,
     );
   });
 });

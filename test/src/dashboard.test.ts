@@ -23,6 +23,11 @@ describe('the live dashboard page in Chromium', function () {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    // The page's Content-Security-Policy must let it run: Chromium reports every refused script, style or connection here.
+    const refusals: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refusals.push(message.text());
+    });
     const root = await page.goto(`${hub.baseUrl}/`);
     assert.equal(root?.url(), `${hub.baseUrl}/dashboard/`);
     // Locators, not page-side script: the page's Content-Security-Policy forbids evaluated strings.
@@ -38,6 +43,7 @@ describe('the live dashboard page in Chromium', function () {
     await page.locator('#log', { hasText: /deal platforms\/demo\/accounts\/5001/ }).waitFor({ timeout: 15_000 });
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
     assert.deepEqual(errors, []);
+    assert.deepEqual(refusals, []);
   });
 
   it('serves no credentials when the node is not the demo', async () => {

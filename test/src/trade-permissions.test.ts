@@ -83,18 +83,18 @@ describe('trade hub: publishing and reading only within the token\'s rights', ()
     const { assertNothingSince } = await watch([topic]);
     const publisher = await connect('publisher');
     await assert.rejects(publisher.publish([ev.tick('PERM2', 1, {}, 'nope')]), {
-      message: `${PUBLISH_ERROR}Event 0: Publishing to platform 'nope' is not allowed.`,
+      message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/nope/ticks/PERM2' is not allowed.`,
     });
     await assert.rejects(publisher.publish([ev.tick('PERM2', 1, {}, 'other-mt5')]), {
-      message: `${PUBLISH_ERROR}Event 0: Publishing to platform 'other-mt5' is not allowed.`,
+      message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/other-mt5/ticks/PERM2' is not allowed.`,
     });
     // One refused event refuses the batch: the valid events before it are not stored either.
     await assert.rejects(publisher.publish([ev.tick('PERM2', 1), ev.tick('PERM2', 2), ev.account('1001', 1, {}, 'other-mt5')]), {
-      message: `${PUBLISH_ERROR}Event 2: Publishing to platform 'other-mt5' is not allowed.`,
+      message: `${PUBLISH_ERROR}Event 2: Publishing to topic 'platforms/other-mt5/accounts/1001' is not allowed.`,
     });
     // The other organization's publisher cannot reach demo.
     const other = await connect('other');
-    await assert.rejects(other.publish([ev.tick('PERM2', 1)]), { message: `${PUBLISH_ERROR}Event 0: Publishing to platform 'demo' is not allowed.` });
+    await assert.rejects(other.publish([ev.tick('PERM2', 1)]), { message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/demo/ticks/PERM2' is not allowed.` });
     assert.deepEqual(await other.publish([ev.tick('PERM2', 1, {}, 'other-mt5')]), {
       results: [{ topic: 'platforms/other-mt5/ticks/PERM2', seq: 1, duplicate: false }],
     });
@@ -111,14 +111,14 @@ describe('trade hub: publishing and reading only within the token\'s rights', ()
       await assert.rejects(terminal.publish([event]), { message: `${PUBLISH_ERROR}Event 0: Publishing to topic '${foreign}' is not allowed.` });
     }
     await assert.rejects(terminal.publish([ev.margin('1002')]), {
-      message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/demo/margin' is not allowed.`,
+      message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/demo/margin' is not allowed. It is platform-wide: only a publisher not restricted to logins may publish to it.`,
     });
     // Its own login's event in the same batch is not stored either.
     await assert.rejects(terminal.publish([ev.account('1001', 6), ev.account('1002', 6)]), {
       message: `${PUBLISH_ERROR}Event 1: Publishing to topic '${foreign}' is not allowed.`,
     });
     await assert.rejects(terminal.publish([ev.account('1001', 6, {}, 'demo-b')]), {
-      message: `${PUBLISH_ERROR}Event 0: Publishing to platform 'demo-b' is not allowed.`,
+      message: `${PUBLISH_ERROR}Event 0: Publishing to topic 'platforms/demo-b/accounts/1001' is not allowed.`,
     });
     await assertNothingSince(own, ev.account('1001', 7));
     assert.equal(await seqOf(foreign), 0);

@@ -153,7 +153,7 @@ describe('trade hub streams', () => {
     elsewhere.next({ ...tick('STREAM6', 6.1), platformId: 'other' });
     elsewhere.complete();
     await assert.rejects(refused, {
-      message: "An unexpected error occurred invoking 'PublishStream' on the server. HubException: Event 0: Publishing to platform 'other' is not allowed. (no event was published)",
+      message: "An unexpected error occurred invoking 'PublishStream' on the server. HubException: Event 0: Publishing to topic 'platforms/other/ticks/STREAM6' is not allowed. (no event was published)",
     });
   });
 });

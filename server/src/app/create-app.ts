@@ -123,7 +123,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : undefined;
   const queries = new TradeQueries(directory, broker);
 
-  const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
+  const host = new HubHost({
+    logger,
+    securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
+    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+  });
   const limits = {
     maxFailuresPerClient: config.auth.maxFailuresPerClient,
     maxFailuresPerAddress: config.auth.maxFailuresPerAddress,

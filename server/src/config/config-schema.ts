@@ -84,6 +84,15 @@ export const configSchema = z.object({
     maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
   }).optional(),
   /**
+   * `Strict-Transport-Security` on every answer, for a hub reached over HTTPS (through a TLS
+   * proxy). Browsers ignore it on plain HTTP; `maxAgeSeconds: 0` sends none (a node served over
+   * HTTPS on a host name that must stay reachable over plain HTTP, such as localhost in development).
+   */
+  hsts: z.object({
+    maxAgeSeconds: z.number().int().min(0).max(63_072_000).default(31_536_000),
+    includeSubDomains: z.boolean().default(false),
+  }).default({ maxAgeSeconds: 31_536_000, includeSubDomains: false }),
+  /**
    * Map the anonymous interop hub (`/testhub`) beside the product's hubs. It exists to check
    * SignalR clients against tradehub and is off unless asked for (`TRADEHUB_INTEROP_HUB=on`):
    * anyone may connect to it without a token.

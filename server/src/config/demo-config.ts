@@ -24,6 +24,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
       maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
     },
     trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400 },
+    hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },
     interopHub: false,
     organizations: [{
       id: 'demo',

@@ -7,11 +7,14 @@ import { WebSocketServer } from 'ws';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
 import { silentLogger } from '../observability/logger.js';
+import { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 
 export interface HubHostOptions {
   logger?: Logger;
   /** How long shutdown waits for clients to leave after being told to, before cutting them off. */
   shutdownGraceMs?: number;
+  /** Security headers every answer carries (see `securityHeaders`); HSTS for a year by default. */
+  securityHeaders?: SecurityHeadersOptions;
 }
 
 /**
@@ -31,6 +34,8 @@ export class HubHost {
     this.logger = options.logger ?? silentLogger;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
     this.app.disable('x-powered-by');
+    // First, so that every answer gets them: routes, hubs, and the errors of both.
+    this.app.use(securityHeaders(options.securityHeaders));
     this.server.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
   }
 

@@ -20,6 +20,11 @@ export interface RedisIngestOptions {
  * entry is acknowledged only once published, and a node that takes over after another died
  * first finishes what that one left. Entries wait in Redis while no node runs. Entries that
  * fail validation go to `{prefix}:ingest:rejected` with the reason, instead of disappearing.
+ *
+ * The stream carries no identity, so no publish rights are checked here: whoever may write
+ * `{prefix}:ingest` publishes to every topic of every configured platform, of any organization,
+ * as a platform-wide publisher would. Redis access is the trust boundary: give feeds their own
+ * Redis user (ACL) limited to that key, and everything else no write access to it.
  */
 export class RedisIngest {
   private running = true;

@@ -1,4 +1,4 @@
-import { parseTopic, topicOf, type ParsedTopic, type TradeEventInput } from '@tradehub/shared';
+import { parseTopic, topicOf, type ParsedTopic, type TopicKind, type TradeEventInput } from '@tradehub/shared';
 import { canAccessLogin, canAccessPlatform, hasScope, type Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
 import { printable } from '../text/printable.js';
@@ -29,15 +29,29 @@ export function checkReadAccess(principal: Principal | undefined, topic: string)
   return { ok: true, topic: parsed };
 }
 
-/** Whether a caller may publish an event; the error names the event's topic. */
+/** Topic kinds that belong to one login; every other kind (present or future) is platform-wide. */
+const ACCOUNT_TOPIC_KINDS: ReadonlySet<TopicKind> = new Set<TopicKind>(['accounts']);
+
+/**
+ * Whether a caller may publish an event, decided by the topic the event goes to (`topicOf`),
+ * never by its payload fields: an account topic needs its login among the token's logins (or a
+ * token without login restriction); any other topic (ticks, symbols, status, margin, and kinds
+ * added later) is platform-wide and needs a token without login restriction. Refusals name the
+ * event's topic and say the same for an unknown platform and another organization's, so that
+ * nothing is learned about other tenants.
+ */
 export function checkPublishAccess(principal: Principal | undefined, event: TradeEventInput): string | undefined {
-  const topic = topicOf(event);
   if (!principal || !hasScope(principal, Scope.TradePublish)) return 'Publishing needs the trade.publish scope.';
-  if (!canAccessPlatform(principal, event.platformId)) return `Publishing to platform '${event.platformId}' is not allowed.`;
-  const login = 'login' in event.data ? event.data.login : undefined;
-  if (login !== undefined && !canAccessLogin(principal, event.platformId, login)) {
-    return `Publishing to topic '${topic}' is not allowed.`;
+  const topic = topicOf(event);
+  const refused = `Publishing to topic '${printable(topic, 160)}' is not allowed.`;
+  // Validated events always make a topic name; anything else is refused rather than guessed at.
+  const parsed = parseTopic(topic);
+  if (!parsed || parsed.wildcard || !canAccessPlatform(principal, parsed.platformId)) return refused;
+  if (ACCOUNT_TOPIC_KINDS.has(parsed.kind)) {
+    return canAccessLogin(principal, parsed.platformId, parsed.key ?? '') ? undefined : refused;
+  }
+  if (principal.logins !== undefined) {
+    return `${refused} It is platform-wide: only a publisher not restricted to logins may publish to it.`;
   }
   return undefined;
 }
-
