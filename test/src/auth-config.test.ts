@@ -64,7 +64,11 @@ describe('auth: configuration', () => {
       assert.equal(config.dataDir, './data');
       assert.deepEqual(config.auth, {
         issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
-        maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
+        login: {
+          failureWindowSeconds: 60, maxFailuresPerAddress: 50, maxFailuresPerAccountAddress: 10,
+          accountFreeFailures: 3, accountDelayBaseSeconds: 1, accountDelayMaxSeconds: 30, knownSourceHours: 24,
+          maxTrackedKeys: 20_000, hashConcurrency: 2, hashQueueLength: 64,
+        },
       });
       assert.equal(config.organizations[0]?.platforms[0]?.kind, 'mt5');
       assert.equal(config.redis, undefined);
