@@ -48,12 +48,14 @@ export class ProgressiveDelay {
   /** An attempt that `reserve` counted succeeded or never ran. */
   release(account: string): void {
     const failures = this.accounts.get(account);
-    if (failures) failures.count = Math.max(0, failures.count - 1);
+    if (!failures) return;
+    failures.count--;
+    if (failures.count <= 0) this.accounts.delete(account);
   }
 
   private requiredWaitMs(count: number): number {
     const over = count - this.options.freeFailures;
-    if (over < 0) return 0;
+    if (count === 0 || over < 0) return 0;
     return Math.min(this.options.maxMs, this.options.baseMs * 2 ** over);
   }
 
