@@ -170,10 +170,13 @@ describe('auth: login throttle (fake clock)', () => {
   });
 
   describe('standing (the hashing lane)', () => {
-    it('is known after a success, clean without failures, suspect after one', () => {
+    it('is known after a success, clean without failures or running attempts, suspect otherwise', () => {
       const { throttle } = throttleWith();
       const first = admitted(throttle.admit({ account: 'client:a', address: '10.0.0.1' })).reservation;
       assert.equal(first.standing, 'clean');
+      const parallel = admitted(throttle.admit({ account: 'client:c', address: '10.0.0.1' })).reservation;
+      assert.equal(parallel.standing, 'suspect');
+      parallel.succeeded();
       first.failed();
       const second = admitted(throttle.admit({ account: 'client:b', address: '10.0.0.1' })).reservation;
       assert.equal(second.standing, 'suspect');

@@ -3,7 +3,6 @@ import { CappedMap } from '../collections/capped-map.js';
 /** One attempt's place in a window: held while the attempt runs, kept if it fails. */
 export interface AttemptSlot {
   readonly at: number;
-  failed: boolean;
 }
 
 export interface AttemptWindowOptions {
@@ -36,14 +35,14 @@ export class AttemptWindow {
     return Math.max(1, oldestCounted.at + this.options.windowMs - this.options.now());
   }
 
-  /** Whether an attempt under `key` failed within the window. */
-  hasFailures(key: string): boolean {
-    return this.live(key).some((slot) => slot.failed);
+  /** Whether `key` holds no slot: no attempt failed within the window, none is running. */
+  isIdle(key: string): boolean {
+    return this.live(key).length === 0;
   }
 
   /** Takes a slot; the caller has checked `waitMs` first. */
   reserve(key: string): AttemptSlot {
-    const slot: AttemptSlot = { at: this.options.now(), failed: false };
+    const slot: AttemptSlot = { at: this.options.now() };
     const live = this.live(key);
     live.push(slot);
     this.slots.set(key, live);

@@ -20,7 +20,8 @@ export interface LoginThrottleLimits {
 
 /**
  * How much a login attempt is trusted, best first: from an address the account logged in from
- * recently; from an address without recent failures; the rest.
+ * recently; from an address with no recent failure and no other attempt running (a burst from
+ * one address is suspect from its second attempt on); the rest.
  */
 export type LoginStanding = 'known' | 'clean' | 'suspect';
 
@@ -79,18 +80,15 @@ export class LoginThrottle {
     );
     if (waitMs > 0) return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
 
-    const standing: LoginStanding = known ? 'known'
-      : this.addresses.hasFailures(address) || this.pairs.hasFailures(pair) ? 'suspect' : 'clean';
+    const standing: LoginStanding = known ? 'known' : this.addresses.isIdle(address) ? 'clean' : 'suspect';
     const addressSlot = this.addresses.reserve(address);
     const pairSlot = this.pairs.reserve(pair);
     if (!known) this.accounts.reserve(account);
     return {
       admitted: true,
       reservation: new LoginReservation(standing, (outcome) => {
-        if (outcome === 'failed') {
-          addressSlot.failed = pairSlot.failed = true;
-          return;
-        }
+        // A failure keeps its places until they leave the window.
+        if (outcome === 'failed') return;
         this.release(address, addressSlot, pair, pairSlot, known ? undefined : account);
         if (outcome === 'succeeded') this.knownSources.remember(account, address);
       }),
