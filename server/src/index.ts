@@ -29,6 +29,7 @@ export { hashSecret } from './auth/secret-hash.js';
 export { LoginThrottle, LoginReservation, type Admission, type LoginStanding, type LoginThrottleLimits } from './auth/login-throttle.js';
 export { HashGate, HashQueueFullError } from './auth/hash-gate.js';
 export { CappedMap } from './collections/capped-map.js';
+export type { LimitName } from './observability/metrics.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';
 export { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 export type { TerminalTokenView } from './auth/terminal-token-service.js';
