@@ -28,6 +28,7 @@ export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
 export { LoginThrottle, LoginReservation, type Admission, type LoginStanding, type LoginThrottleLimits } from './auth/login-throttle.js';
 export { HashGate, HashQueueFullError } from './auth/hash-gate.js';
+export { sourceOf } from './auth/source-address.js';
 export { CappedMap } from './collections/capped-map.js';
 export type { LimitName } from './observability/metrics.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CappedMap, HashGate, HashQueueFullError, LoginThrottle, type Admission, type LoginThrottleLimits } from '@tradehub/server';
+import { CappedMap, HashGate, HashQueueFullError, LoginThrottle, sourceOf, type Admission, type LoginThrottleLimits } from '@tradehub/server';
 
 const LIMITS: LoginThrottleLimits = {
   failureWindowMs: 60_000,
@@ -166,6 +166,26 @@ describe('auth: login throttle (fake clock)', () => {
       fail(throttle, 'client:a', '10.0.0.1');
       fail(throttle, 'client:a', '10.0.0.1');
       refusedFor(throttle.admit({ account: 'client:a', address: '10.0.0.1' }));
+    });
+  });
+
+  describe('source addresses', () => {
+    it('counts an IPv6 caller by its /64 and an IPv4-mapped one as IPv4', () => {
+      assert.equal(sourceOf('2001:db8:1:2:3:4:5:6'), '2001:db8:1:2::/64');
+      assert.equal(sourceOf('2001:DB8:0001:2::ffff'), '2001:db8:1:2::/64');
+      assert.equal(sourceOf('2001:db8::1'), '2001:db8:0:0::/64');
+      assert.equal(sourceOf('fe80::1%eth0'), 'fe80:0:0:0::/64');
+      assert.equal(sourceOf('::1'), '0:0:0:0::/64');
+      assert.equal(sourceOf('::ffff:127.0.0.2'), '127.0.0.2');
+      assert.equal(sourceOf('10.0.0.1'), '10.0.0.1');
+      assert.equal(sourceOf('unknown'), 'unknown');
+    });
+
+    it('limits guesses from ever new addresses of one IPv6 /64 together', () => {
+      const { throttle } = throttleWith({ maxFailuresPerAddress: 5 });
+      for (let i = 0; i < 5; i++) fail(throttle, `client:guess-${i}`, `2001:db8:1:2::${(i + 1).toString(16)}`);
+      refusedFor(throttle.admit({ account: 'client:guess-9', address: '2001:db8:1:2:ffff::9' }));
+      admitted(throttle.admit({ account: 'client:guess-9', address: '2001:db8:1:3::9' }));
     });
   });
 

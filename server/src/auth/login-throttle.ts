@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AttemptWindow, type AttemptSlot } from './attempt-window.js';
 import { KnownSources, pairKey } from './known-sources.js';
 import { ProgressiveDelay } from './progressive-delay.js';
+import { sourceOf } from './source-address.js';
 
 export interface LoginThrottleLimits {
   /** How long a failed attempt counts against its address and its account and address pair. */
@@ -29,7 +30,7 @@ export type Admission =
   | { readonly admitted: true; readonly reservation: LoginReservation }
   | { readonly admitted: false; readonly retryAfterSeconds: number };
 
-/** Who attempts a login: the account (client id, manager login) and the address it calls from. */
+/** Who attempts a login: the account (client id, manager login) and the address it calls from (an IPv6 address counts by its /64). */
 export interface LoginAttempt {
   account: string;
   address: string;
@@ -70,7 +71,7 @@ export class LoginThrottle {
   /** Admits an attempt, reserving its place in every limit, or says how long to wait. Never awaits. */
   admit(attempt: LoginAttempt): Admission {
     const account = boundedKey(attempt.account);
-    const address = boundedKey(attempt.address);
+    const address = boundedKey(sourceOf(attempt.address));
     const pair = pairKey(account, address);
     const known = this.knownSources.has(account, address);
     const waitMs = Math.max(
