@@ -142,6 +142,16 @@ describe('auth: configuration', () => {
         message: /- auth\.accessTokenLifetimeSeconds: /,
       },
       {
+        name: 'a login delay cap below its first delay',
+        change: (raw) => { raw.auth = { login: { accountDelayBaseSeconds: 10, accountDelayMaxSeconds: 5 } }; },
+        message: /- auth\.login\.accountDelayMaxSeconds: must not be below accountDelayBaseSeconds$/,
+      },
+      {
+        name: 'no concurrent login hashing at all',
+        change: (raw) => { raw.auth = { login: { hashConcurrency: 0 } }; },
+        message: /- auth\.login\.hashConcurrency: /,
+      },
+      {
         name: 'ES256 without keys',
         change: (raw) => { raw.auth = { signing: { algorithm: 'ES256', keys: [] } }; },
         message: /- auth\.signing\.keys: /,

@@ -89,7 +89,8 @@ const loginLimits = z.object({
   /** Logins waiting for a hash at most; beyond, the least trusted are answered 503 at once. */
   hashQueueLength: z.number().int().min(0).max(100_000).default(LOGIN_LIMIT_DEFAULTS.hashQueueLength),
 }).refine((limits) => limits.accountDelayBaseSeconds <= limits.accountDelayMaxSeconds, {
-  message: 'accountDelayBaseSeconds must not exceed accountDelayMaxSeconds',
+  path: ['accountDelayMaxSeconds'],
+  message: 'must not be below accountDelayBaseSeconds',
 });
 
 export const configSchema = z.object({
