@@ -52,7 +52,18 @@ describe('auth: login throttle (fake clock)', () => {
       const { throttle } = throttleWith({ accountFreeFailures: 100 });
       const admissions = Array.from({ length: 300 }, () => throttle.admit({ account: 'client:a', address: '10.0.0.1' }));
       assert.equal(admissions.filter((a) => a.admitted).length, LIMITS.maxFailuresPerAccountAddress);
-      for (const refused of admissions.filter((a) => !a.admitted)) assert.equal(refusedFor(refused), 60);
+      // The slots are held by attempts still running, which settle within moments.
+      for (const refused of admissions.filter((a) => !a.admitted)) assert.equal(refusedFor(refused), 1);
+      for (const admission of admissions) if (admission.admitted) admission.reservation.failed();
+      assert.equal(refusedFor(throttle.admit({ account: 'client:a', address: '10.0.0.1' })), 60);
+    });
+
+    it('lets a parallel burst of right secrets from one address through once the first ones succeed', () => {
+      const { throttle } = throttleWith({ maxFailuresPerAddress: 5 });
+      const first = Array.from({ length: 8 }, (_, i) => throttle.admit({ account: `client:${i}`, address: '10.0.0.1' }));
+      assert.equal(first.filter((a) => a.admitted).length, 5);
+      for (const admission of first) if (admission.admitted) admission.reservation.succeeded();
+      for (let i = 5; i < 8; i++) succeed(throttle, `client:${i}`, '10.0.0.1');
     });
 
     it('admits no more parallel attempts of one address than its limit, whatever accounts they name', () => {

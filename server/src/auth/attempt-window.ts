@@ -3,7 +3,14 @@ import { CappedMap } from '../collections/capped-map.js';
 /** One attempt's place in a window: held while the attempt runs, kept if it fails. */
 export interface AttemptSlot {
   readonly at: number;
+  failed: boolean;
 }
+
+/**
+ * How long to wait when the slots that fill a window are held by attempts still running: they
+ * give their slots back or fail within moments, so the caller need not wait out the window.
+ */
+const RUNNING_ATTEMPTS_WAIT_MS = 1_000;
 
 export interface AttemptWindowOptions {
   /** Slots a key may hold within `windowMs`. */
@@ -27,11 +34,13 @@ export class AttemptWindow {
     this.slots = new CappedMap(options.maxKeys, (slots) => slots.every((slot) => this.expired(slot)));
   }
 
-  /** Milliseconds until `key` has a free slot: 0 when it has one now. */
+  /** Milliseconds until `key` may have a free slot: 0 when it has one now. */
   waitMs(key: string): number {
     const live = this.live(key);
-    const oldestCounted = live[live.length - this.options.limit];
-    if (oldestCounted === undefined) return 0;
+    if (live.length < this.options.limit) return 0;
+    const failed = live.filter((slot) => slot.failed);
+    const oldestCounted = failed[failed.length - this.options.limit];
+    if (oldestCounted === undefined) return RUNNING_ATTEMPTS_WAIT_MS;
     return Math.max(1, oldestCounted.at + this.options.windowMs - this.options.now());
   }
 
@@ -42,7 +51,7 @@ export class AttemptWindow {
 
   /** Takes a slot; the caller has checked `waitMs` first. */
   reserve(key: string): AttemptSlot {
-    const slot: AttemptSlot = { at: this.options.now() };
+    const slot: AttemptSlot = { at: this.options.now(), failed: false };
     const live = this.live(key);
     live.push(slot);
     this.slots.set(key, live);

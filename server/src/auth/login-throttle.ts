@@ -52,7 +52,7 @@ export class LoginThrottle {
   private readonly accounts: ProgressiveDelay;
   private readonly knownSources: KnownSources;
 
-  constructor(limits: LoginThrottleLimits, private readonly now: () => number = Date.now) {
+  constructor(limits: LoginThrottleLimits, now: () => number = Date.now) {
     const common = { windowMs: limits.failureWindowMs, maxKeys: limits.maxTrackedKeys, now };
     this.addresses = new AttemptWindow({ ...common, limit: limits.maxFailuresPerAddress });
     this.pairs = new AttemptWindow({ ...common, limit: limits.maxFailuresPerAccountAddress });
@@ -88,8 +88,11 @@ export class LoginThrottle {
     return {
       admitted: true,
       reservation: new LoginReservation(standing, (outcome) => {
-        // A failure keeps its places until they leave the window.
-        if (outcome === 'failed') return;
+        if (outcome === 'failed') {
+          // A failure keeps its places until they leave the window.
+          addressSlot.failed = pairSlot.failed = true;
+          return;
+        }
         this.release(address, addressSlot, pair, pairSlot, known ? undefined : account);
         if (outcome === 'succeeded') this.knownSources.remember(account, address);
       }),
