@@ -64,7 +64,11 @@ describe('auth: configuration', () => {
       assert.equal(config.dataDir, './data');
       assert.deepEqual(config.auth, {
         issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
-        maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
+        login: {
+          failureWindowSeconds: 60, maxFailuresPerAddress: 50, maxFailuresPerAccountAddress: 10,
+          accountFreeFailures: 3, accountDelayBaseSeconds: 1, accountDelayMaxSeconds: 30, knownSourceHours: 24,
+          maxTrackedKeys: 20_000, hashConcurrency: 2, hashQueueLength: 64,
+        },
       });
       assert.equal(config.organizations[0]?.platforms[0]?.kind, 'mt5');
       assert.equal(config.redis, undefined);
@@ -136,6 +140,16 @@ describe('auth: configuration', () => {
         name: 'a token lifetime under five seconds',
         change: (raw) => { raw.auth = { accessTokenLifetimeSeconds: 4 }; },
         message: /- auth\.accessTokenLifetimeSeconds: /,
+      },
+      {
+        name: 'a login delay cap below its first delay',
+        change: (raw) => { raw.auth = { login: { accountDelayBaseSeconds: 10, accountDelayMaxSeconds: 5 } }; },
+        message: /- auth\.login\.accountDelayMaxSeconds: must not be below accountDelayBaseSeconds$/,
+      },
+      {
+        name: 'no concurrent login hashing at all',
+        change: (raw) => { raw.auth = { login: { hashConcurrency: 0 } }; },
+        message: /- auth\.login\.hashConcurrency: /,
       },
       {
         name: 'ES256 without keys',

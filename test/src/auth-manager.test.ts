@@ -162,7 +162,7 @@ describe('auth: /v1/init rate limiting', () => {
   before(async () => {
     hub = await startTradehub({
       config: (config) => {
-        config.auth.maxFailuresPerClient = 3;
+        config.auth.login.maxFailuresPerAccountAddress = 3;
         return config;
       },
     });
@@ -171,7 +171,7 @@ describe('auth: /v1/init rate limiting', () => {
     await hub.close();
   });
 
-  it('answers 429 with Retry-After after too many wrong passwords for one account, even for the right one', async () => {
+  it('answers 429 with Retry-After after too many wrong passwords for one account from one address, even for the right one', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       assert.equal((await init(hub.baseUrl, { server: 'demo', login: '1000', password: `wrong-${attempt}` })).status, 401);
     }

@@ -212,11 +212,11 @@ describe('auth: /connect/token rate limiting of failed client authentications', 
     await hub?.close();
   });
 
-  it('answers 429 with Retry-After after maxFailuresPerClient failures, even with the right secret, while other clients still work', async () => {
+  it('answers 429 with Retry-After after maxFailuresPerAccountAddress failures of a client from one address, even with the right secret, while other clients still work', async () => {
     hub = await startTradehub({
       config: (config) => {
-        config.auth.maxFailuresPerClient = 3;
-        config.auth.failureWindowSeconds = 2;
+        config.auth.login.maxFailuresPerAccountAddress = 3;
+        config.auth.login.failureWindowSeconds = 2;
         return config;
       },
     });
@@ -249,7 +249,7 @@ describe('auth: /connect/token rate limiting of failed client authentications', 
   it('limits failures per address too: many unknown clients lock out the address', async () => {
     hub = await startTradehub({
       config: (config) => {
-        config.auth.maxFailuresPerAddress = 4;
+        config.auth.login.maxFailuresPerAddress = 4;
         return config;
       },
     });

@@ -2,15 +2,17 @@ import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessTokenService } from '../auth/access-token-service.js';
 import { Authenticator } from '../auth/authenticator.js';
-import { FailureRateLimiter } from '../auth/failure-rate-limiter.js';
 import { FileTokenStore } from '../auth/file-token-store.js';
+import { HashGate } from '../auth/hash-gate.js';
 import { HashedSecrets } from '../auth/hashed-secrets.js';
+import { HASH_LANES, LoginGuard } from '../auth/login-guard.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { RedisTokenStore } from '../auth/redis-token-store.js';
 import { LocalRevocationBus, RedisRevocationBus, type RevocationBus } from '../auth/revocation-bus.js';
 import { loadSigningKeys, redisSharedHs256Secret } from '../auth/signing-keys.js';
 import { TerminalTokenService } from '../auth/terminal-token-service.js';
 import type { TokenStore } from '../auth/token-store.js';
-import type { TradehubConfig } from '../config/config-schema.js';
+import type { LoginLimitsConfig, TradehubConfig } from '../config/config-schema.js';
 import { Directory } from '../config/directory.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
 import type { HubOptions } from '../hub/hub-options.js';
@@ -97,7 +99,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
   const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory);
-  const failures = new FailureRateLimiter(config.auth.failureWindowSeconds * 1000);
+  const logins = loginGuard(config.auth.login, secrets, metrics);
   const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
     await store.revokeTokenId(tokenId, expiresAt);
     await revocations.publish(tokenId);
@@ -128,19 +130,15 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });
-  const limits = {
-    maxFailuresPerClient: config.auth.maxFailuresPerClient,
-    maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
-    lifetimeSeconds: config.auth.accessTokenLifetimeSeconds,
-  };
+  const lifetimeSeconds = config.auth.accessTokenLifetimeSeconds;
   // First, so that preflights are answered and every answer, errors included, carries the CORS headers.
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
   host.app.use(metricsRoutes(metrics));
   host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
-  host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
+  host.app.use(oauthRoutes({ directory, logins, accessTokens, store, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
-  host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));
+  host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, lifetimeSeconds }));
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(directoryRoutes(directory, authenticator));
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
@@ -187,4 +185,19 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       await redis?.close();
     },
   };
+}
+
+function loginGuard(limits: LoginLimitsConfig, secrets: HashedSecrets, metrics: TradehubMetrics): LoginGuard {
+  const throttle = new LoginThrottle({
+    failureWindowMs: limits.failureWindowSeconds * 1000,
+    maxFailuresPerAddress: limits.maxFailuresPerAddress,
+    maxFailuresPerAccountAddress: limits.maxFailuresPerAccountAddress,
+    accountFreeFailures: limits.accountFreeFailures,
+    accountDelayBaseMs: limits.accountDelayBaseSeconds * 1000,
+    accountDelayMaxMs: limits.accountDelayMaxSeconds * 1000,
+    knownSourceMs: limits.knownSourceHours * 3_600_000,
+    maxTrackedKeys: limits.maxTrackedKeys,
+  });
+  const gate = new HashGate({ concurrency: limits.hashConcurrency, maxQueued: limits.hashQueueLength, lanes: Object.keys(HASH_LANES).length });
+  return new LoginGuard(throttle, gate, secrets, metrics);
 }

@@ -12,6 +12,7 @@ export const managerPasswordKey = (platformId: string, login: string): string =>
 export class HashedSecrets {
   private constructor(private readonly hashes: ReadonlyMap<string, string>) {}
 
+  /** Hashes the plain configured secrets at start-up, before the node listens: no login waits for it. */
   static async fromDirectory(directory: Directory, organizations: Iterable<string>, env: NodeJS.ProcessEnv): Promise<HashedSecrets> {
     const entries: Array<[key: string, reference: string, where: string]> = [];
     for (const client of directory.allClients()) {
@@ -32,7 +33,10 @@ export class HashedSecrets {
     return new HashedSecrets(hashes);
   }
 
-  /** Whether `secret` is the one stored under `key`; an unknown key costs the same work and fails. */
+  /**
+   * Whether `secret` is the one stored under `key`; an unknown key costs the same work and fails.
+   * Logins call it through LoginGuard, which bounds how many run at once.
+   */
   async verify(key: string, secret: string): Promise<boolean> {
     const hash = this.hashes.get(key);
     const matches = await verifySecret(secret, hash ?? (await unknownKeyHash));

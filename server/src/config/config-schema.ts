@@ -52,6 +52,47 @@ const signing = z.discriminatedUnion('algorithm', [
   }),
 ]);
 
+/** Limits on logins by secret (`POST /connect/token`, `GET /v1/init`), kept per node. */
+export const LOGIN_LIMIT_DEFAULTS = {
+  failureWindowSeconds: 60,
+  maxFailuresPerAddress: 50,
+  maxFailuresPerAccountAddress: 10,
+  accountFreeFailures: 3,
+  accountDelayBaseSeconds: 1,
+  accountDelayMaxSeconds: 30,
+  knownSourceHours: 24,
+  maxTrackedKeys: 20_000,
+  hashConcurrency: 2,
+  hashQueueLength: 64,
+} as const;
+
+const loginLimits = z.object({
+  /** How long a failed login counts against its address and its account (client id, manager login) and address pair. */
+  failureWindowSeconds: z.number().int().min(1).max(86_400).default(LOGIN_LIMIT_DEFAULTS.failureWindowSeconds),
+  /** Failed logins allowed per source address within the window. */
+  maxFailuresPerAddress: z.number().int().min(1).default(LOGIN_LIMIT_DEFAULTS.maxFailuresPerAddress),
+  /** Failed logins allowed per account and source address within the window. */
+  maxFailuresPerAccountAddress: z.number().int().min(1).default(LOGIN_LIMIT_DEFAULTS.maxFailuresPerAccountAddress),
+  /**
+   * An account never locks: after this many failures from addresses it has not logged in from,
+   * such addresses wait `accountDelayBaseSeconds`, doubling per failure up to `accountDelayMaxSeconds`.
+   */
+  accountFreeFailures: z.number().int().min(0).default(LOGIN_LIMIT_DEFAULTS.accountFreeFailures),
+  accountDelayBaseSeconds: z.number().min(0.001).max(3600).default(LOGIN_LIMIT_DEFAULTS.accountDelayBaseSeconds),
+  accountDelayMaxSeconds: z.number().min(0.001).max(3600).default(LOGIN_LIMIT_DEFAULTS.accountDelayMaxSeconds),
+  /** How long a successful login exempts its address from its account's delay. */
+  knownSourceHours: z.number().min(0).max(24 * 90).default(LOGIN_LIMIT_DEFAULTS.knownSourceHours),
+  /** Addresses, accounts and pairs remembered at most, each. */
+  maxTrackedKeys: z.number().int().min(100).max(10_000_000).default(LOGIN_LIMIT_DEFAULTS.maxTrackedKeys),
+  /** Secret hashes (scrypt) computed at once for logins. */
+  hashConcurrency: z.number().int().min(1).max(64).default(LOGIN_LIMIT_DEFAULTS.hashConcurrency),
+  /** Logins waiting for a hash at most; beyond, the least trusted are answered 503 at once. */
+  hashQueueLength: z.number().int().min(0).max(100_000).default(LOGIN_LIMIT_DEFAULTS.hashQueueLength),
+}).refine((limits) => limits.accountDelayBaseSeconds <= limits.accountDelayMaxSeconds, {
+  path: ['accountDelayMaxSeconds'],
+  message: 'must not be below accountDelayBaseSeconds',
+});
+
 export const configSchema = z.object({
   nodeId: id.optional(),
   dataDir: z.string().default('./data'),
@@ -60,14 +101,11 @@ export const configSchema = z.object({
     audience: z.string().default('tradehub'),
     accessTokenLifetimeSeconds: z.number().int().min(5).max(86_400).default(3600),
     signing: signing.default({ algorithm: 'HS256' }),
-    /** Failed client authentications allowed per client and per address in `failureWindowSeconds`. */
-    maxFailuresPerClient: z.number().int().min(1).default(10),
-    maxFailuresPerAddress: z.number().int().min(1).default(50),
-    failureWindowSeconds: z.number().int().min(1).default(60),
-  }).default({
-    issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
-    maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
-  }),
+    login: loginLimits.default(() => ({ ...LOGIN_LIMIT_DEFAULTS })),
+  }).default(() => ({
+    issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' as const },
+    login: { ...LOGIN_LIMIT_DEFAULTS },
+  })),
   trade: z.object({
     /** Events kept per topic for replay after a reconnect. */
     historyLength: z.number().int().min(10).max(1_000_000).default(10_000),
@@ -120,3 +158,4 @@ function isOrigin(value: string): boolean {
 export type OrganizationConfig = z.output<typeof organization>;
 export type PlatformConfig = z.output<typeof platform>;
 export type ClientConfig = z.output<typeof client>;
+export type LoginLimitsConfig = z.output<typeof loginLimits>;

@@ -1,4 +1,4 @@
-import type { TradehubConfig } from './config-schema.js';
+import { LOGIN_LIMIT_DEFAULTS, type TradehubConfig } from './config-schema.js';
 
 /** Credentials of the embedded default, printed at start and refused in production. */
 export const DEMO_CREDENTIALS = {
@@ -21,7 +21,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
     dataDir,
     auth: {
       issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
-      maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
+      login: { ...LOGIN_LIMIT_DEFAULTS },
     },
     trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400 },
     hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },

@@ -1,20 +1,17 @@
 import { Router, type Request, type Response } from 'express';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import type { Authenticator } from '../../auth/authenticator.js';
-import type { FailureRateLimiter } from '../../auth/failure-rate-limiter.js';
-import { managerPasswordKey, type HashedSecrets } from '../../auth/hashed-secrets.js';
+import { managerPasswordKey } from '../../auth/hashed-secrets.js';
+import type { LoginGuard } from '../../auth/login-guard.js';
 import { principalOf, requireAuth } from '../../auth/http-auth.js';
 import { Scope } from '../../auth/scopes.js';
 import type { Directory } from '../../config/directory.js';
 
 export interface ManagerRoutesOptions {
   directory: Directory;
-  secrets: HashedSecrets;
+  logins: LoginGuard;
   accessTokens: AccessTokenService;
   authenticator: Authenticator;
-  failures: FailureRateLimiter;
-  maxFailuresPerClient: number;
-  maxFailuresPerAddress: number;
   lifetimeSeconds: number;
 }
 
@@ -58,19 +55,25 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
     }
     lifetimeSeconds = seconds;
   }
-  const address = req.socket.remoteAddress ?? 'unknown';
   const platform = options.directory.platformByServer(server);
-  const accountKey = `manager:${platform?.id ?? server}:${login}`;
-  const addressKey = `address:${address}`;
-  const wait = options.failures.retryAfter([[accountKey, options.maxFailuresPerClient], [addressKey, options.maxFailuresPerAddress]]);
-  if (wait > 0) {
-    res.status(429).set('Retry-After', String(wait)).json({ error: 'too_many_attempts', error_description: `Too many failed logins; retry in ${wait} s.` });
+  const check = await options.logins.check({
+    account: `manager:${platform?.id ?? server}:${login}`,
+    address: req.socket.remoteAddress ?? 'unknown',
+    secretKey: managerPasswordKey(platform?.id ?? '', login),
+    secret: password,
+  });
+  if (check.outcome === 'limited') {
+    const { limit, retryAfterSeconds } = check;
+    res.set('Retry-After', String(retryAfterSeconds));
+    if (limit === 'hash_queue') {
+      res.status(503).json({ error: 'temporarily_unavailable', error_description: `The server is busy checking logins; retry in ${retryAfterSeconds} s.` });
+    } else {
+      res.status(429).json({ error: 'too_many_attempts', error_description: `Too many failed logins; retry in ${retryAfterSeconds} s.` });
+    }
     return;
   }
-  const valid = await options.secrets.verify(managerPasswordKey(platform?.id ?? '', login), password);
   const organization = platform ? options.directory.organizationOfPlatform(platform.id) : undefined;
-  if (!platform || !organization || !valid) {
-    options.failures.recordFailures([accountKey, addressKey]);
+  if (!platform || !organization || check.outcome !== 'valid') {
     res.status(401).json({ error: 'invalid_grant', error_description: 'Unknown server, or wrong login or password.' });
     return;
   }

@@ -1,8 +1,8 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import { AuthError } from '../../auth/auth-error.js';
-import type { FailureRateLimiter } from '../../auth/failure-rate-limiter.js';
-import { clientSecretKey, type HashedSecrets } from '../../auth/hashed-secrets.js';
+import { clientSecretKey } from '../../auth/hashed-secrets.js';
+import type { LoginCheck, LoginGuard } from '../../auth/login-guard.js';
 import { isScope, parseScopeString, type Scope } from '../../auth/scopes.js';
 import type { TokenStore } from '../../auth/token-store.js';
 import type { ClientConfig } from '../../config/config-schema.js';
@@ -10,13 +10,10 @@ import type { Directory } from '../../config/directory.js';
 
 export interface OAuthRoutesOptions {
   directory: Directory;
-  secrets: HashedSecrets;
+  logins: LoginGuard;
   accessTokens: AccessTokenService;
   store: TokenStore;
-  failures: FailureRateLimiter;
   lifetimeSeconds: number;
-  maxFailuresPerClient: number;
-  maxFailuresPerAddress: number;
   /** Tells every node that a token lost its access. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
 }
@@ -114,23 +111,24 @@ function grantedScopes(client: ClientConfig, requested: string | undefined): Sco
 
 async function authenticateClient(options: OAuthRoutesOptions, req: Request, body: Record<string, unknown>): Promise<ClientConfig> {
   const credentials = clientCredentials(req, body);
-  const address = req.socket.remoteAddress ?? 'unknown';
-  const clientKey = `client:${credentials.clientId}`;
-  const addressKey = `address:${address}`;
-  const wait = options.failures.retryAfter([[clientKey, options.maxFailuresPerClient], [addressKey, options.maxFailuresPerAddress]]);
-  if (wait > 0) throw new RateLimitedError(wait);
+  const check = await options.logins.check({
+    account: `client:${credentials.clientId}`,
+    address: req.socket.remoteAddress ?? 'unknown',
+    secretKey: clientSecretKey(credentials.clientId),
+    secret: credentials.clientSecret,
+  });
+  if (check.outcome === 'limited') throw new LoginLimitedError(check);
   const client = options.directory.client(credentials.clientId);
-  const valid = await options.secrets.verify(clientSecretKey(credentials.clientId), credentials.clientSecret);
-  if (!client || !valid) {
-    options.failures.recordFailures([clientKey, addressKey]);
+  if (!client || check.outcome !== 'valid') {
     throw new OAuthError('invalid_client', 'Client authentication failed.', 401, credentials.viaBasic);
   }
   return client;
 }
 
-class RateLimitedError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('Too many failed client authentications.');
+/** A client authentication refused before its secret was checked. */
+class LoginLimitedError extends Error {
+  constructor(readonly check: Extract<LoginCheck, { outcome: 'limited' }>) {
+    super('Client authentication refused by a login limit.');
   }
 }
 
@@ -186,9 +184,14 @@ function single(body: Record<string, unknown>, name: string): string | undefined
 
 function sendOAuthError(res: Response, error: unknown): void {
   res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
-  if (error instanceof RateLimitedError) {
-    res.status(429).set('Retry-After', String(error.retryAfterSeconds))
-      .json({ error: 'invalid_client', error_description: `Too many failed attempts; retry in ${error.retryAfterSeconds} s.` });
+  if (error instanceof LoginLimitedError) {
+    const { limit, retryAfterSeconds } = error.check;
+    res.set('Retry-After', String(retryAfterSeconds));
+    if (limit === 'hash_queue') {
+      res.status(503).json({ error: 'temporarily_unavailable', error_description: `The server is busy checking credentials; retry in ${retryAfterSeconds} s.` });
+    } else {
+      res.status(429).json({ error: 'invalid_client', error_description: `Too many failed attempts; retry in ${retryAfterSeconds} s.` });
+    }
     return;
   }
   if (error instanceof OAuthError) {
