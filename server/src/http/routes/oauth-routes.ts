@@ -5,6 +5,8 @@ import type { FailureRateLimiter } from '../../auth/failure-rate-limiter.js';
 import { clientSecretKey, type HashedSecrets } from '../../auth/hashed-secrets.js';
 import { isScope, parseScopeString, type Scope } from '../../auth/scopes.js';
 import type { TokenStore } from '../../auth/token-store.js';
+import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
+import { sendUnavailable } from '../error-handler.js';
 import type { ClientConfig } from '../../config/config-schema.js';
 import type { Directory } from '../../config/directory.js';
 
@@ -189,6 +191,10 @@ function sendOAuthError(res: Response, error: unknown): void {
   if (error instanceof RateLimitedError) {
     res.status(429).set('Retry-After', String(error.retryAfterSeconds))
       .json({ error: 'invalid_client', error_description: `Too many failed attempts; retry in ${error.retryAfterSeconds} s.` });
+    return;
+  }
+  if (error instanceof ServiceUnavailableError) {
+    sendUnavailable(res, error);
     return;
   }
   if (error instanceof OAuthError) {
