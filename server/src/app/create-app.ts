@@ -134,9 +134,12 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
   host.app.use(metricsRoutes(metrics));
-  // Per part: the broker's connections are up; Redis answers (a PING within the command time-out:
-  // a frozen Redis keeps its connections up).
-  host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.guard.answering : undefined })));
+  // Per part: the broker's connections are up; Redis is connected and answers (a PING within the
+  // command time-out: a frozen Redis keeps its connections up).
+  host.app.use(healthRoutes(() => ({
+    broker: broker.ready,
+    redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
+  })));
   host.app.use(oauthRoutes({ directory, secrets, accessTokens, store, failures, revoke, ...limits }));
   host.app.use(jwksRoute(keys.jwks));
   host.app.use(managerRoutes({ directory, secrets, accessTokens, authenticator, failures, ...limits }));

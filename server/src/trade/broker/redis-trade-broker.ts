@@ -65,10 +65,10 @@ export class RedisTradeBroker implements TradeBroker {
         outcomes.push(await this.publishOne(event));
       } catch (error) {
         this.logger.warn({ reason: (error as Error).message, stored: outcomes.length }, 'publish to redis failed');
+        // The wording is a contract: clients recognize "event store is unreachable" as retryable.
         throw new BrokerUnavailableError(
-          `The event store cannot take events now (${(error as Error).message}): ${outcomes.length} of ${events.length} `
-          + 'event(s) were confirmed stored; the rest may or may not have been. Retry them with the same ids: an event '
-          + 'with an id is stored once.',
+          `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were confirmed stored; `
+          + 'the rest may or may not have been. Retry them with the same ids: an event with an id is stored once.',
         );
       }
     }
