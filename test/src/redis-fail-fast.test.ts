@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { RedisClientType } from 'redis';
-import { api, basic, DEMO_ADMIN, DEMO_PUBLISHER, DEMO_READER, postForm, type HttpAnswer } from './support/auth-helpers.js';
+import { api, basic, createTerminalToken, DEMO_ADMIN, DEMO_PUBLISHER, DEMO_READER, postForm, type HttpAnswer } from './support/auth-helpers.js';
 import { OwnRedisServer } from './support/redis-server.js';
 import { ev, range, seqs, TradeClient, withRedis } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
@@ -96,6 +96,7 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
     const keyPrefix = uniqueKeyPrefix();
     const A = await node(redis, keyPrefix);
     const B = await node(redis, keyPrefix);
+    const spare = await node(redis, keyPrefix);
     const readerToken = await clientToken(A.baseUrl, DEMO_READER.id, DEMO_READER.secret);
     const publisherToken = await clientToken(B.baseUrl, DEMO_PUBLISHER.id, DEMO_PUBLISHER.secret);
     const topic = 'platforms/demo/accounts/8101';
@@ -139,6 +140,12 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
       assertServiceUnavailable((answer.result as PromiseFulfilledResult<HttpAnswer>).value, what);
     }
 
+    // A node shuts down without waiting for the silent Redis.
+    nodes.splice(nodes.indexOf(spare), 1);
+    const closing = await timed(() => spare.close());
+    assert.equal(closing.result.status, 'fulfilled');
+    assert.ok(closing.ms < 3 * FAIL_FAST_MS, `a node closed after ${closing.ms} ms`);
+
     redis.resume();
     await waitUntil(async () => (await Promise.all([A, B].map(readiness))).every((r) => r.status === 200), 'both nodes to be ready again', 10_000);
     // The refused events are retried with their ids, as the error asks: the first may have been
@@ -162,6 +169,7 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
     const readerToken = await clientToken(A.baseUrl, DEMO_READER.id, DEMO_READER.secret);
     const publisherToken = await clientToken(A.baseUrl, DEMO_PUBLISHER.id, DEMO_PUBLISHER.secret);
     const adminToken = await clientToken(A.baseUrl, DEMO_ADMIN.id, DEMO_ADMIN.secret);
+    const terminal = await createTerminalToken(A.baseUrl, adminToken, { name: 'desk 8201', platform: 'demo', login: '8201' });
     const topic = 'platforms/demo/accounts/8201';
     const dashboard = await connect(A, readerToken);
     const publisher = await connect(A, publisherToken);
@@ -203,8 +211,10 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
       assertServiceUnavailable(await api(A.baseUrl, '/api/tokens', {
         method: 'POST', token: adminToken, body: { name: 'desk', platform: 'demo', login: '8201' },
       }), 'terminal token creation');
-      // Reads of what exists go on: Redis refuses writes only.
-      assert.equal((await api(A.baseUrl, `/api/platforms/demo/accounts/8201`, { token: readerToken })).status, 200);
+      // Reads of what exists go on, also with a terminal token (whose last-use stamp cannot be written): Redis refuses writes only.
+      assert.equal((await api(A.baseUrl, '/api/platforms/demo/accounts/8201', { token: readerToken })).status, 200);
+      const terminalRead = await api(A.baseUrl, '/api/platforms/demo/accounts/8201', { token: terminal.token });
+      assert.equal(terminalRead.status, 200, terminalRead.text);
 
       assert.deepEqual(await tradeKeys(admin, keyPrefix), before, 'no key of the trade domain changed');
 
