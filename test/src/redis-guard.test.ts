@@ -22,6 +22,7 @@ describe('RedisGuard: every Redis call with a time-out, none sent while Redis is
 
   function guardWith(ping: () => Promise<unknown>, commandTimeoutMs = 200): RedisGuard {
     const guard = new RedisGuard({ commandTimeoutMs, ping, probeIntervalMs: 50 }, silentLogger);
+    guard.startProbing();
     guards.push(guard);
     return guard;
   }

@@ -1,6 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
 import { RedisGuard } from '../redis/redis-guard.js';
+import { RedisUnavailableError } from '../redis/redis-unavailable-error.js';
 
 export interface RedisConnections {
   /** For commands and PUBLISH. */
@@ -45,8 +46,13 @@ export async function connectRedis(options: RedisConnectionOptions, logger: Logg
   } catch (error) {
     guard.close();
     for (const client of [commands, subscriber, reader]) destroy(client);
-    throw error;
+    // The host only: the URL may hold a password.
+    throw new RedisUnavailableError(
+      `Redis at ${new URL(options.url).host} could not be connected to within ${options.commandTimeoutMs} ms (redis.commandTimeoutMs).`,
+      { cause: error },
+    );
   }
+  guard.startProbing();
   return {
     commands,
     subscriber,

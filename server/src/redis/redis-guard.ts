@@ -31,11 +31,14 @@ export class RedisGuard {
   private answeringNow = true;
   private probe: Promise<unknown> | undefined;
   private probeStartedAt = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: RedisGuardOptions, private readonly logger: Logger) {
-    const interval = options.probeIntervalMs ?? Math.min(1_000, options.commandTimeoutMs);
-    this.timer = setInterval(() => this.runProbe(), interval);
+  constructor(private readonly options: RedisGuardOptions, private readonly logger: Logger) {}
+
+  /** Starts the health probes; once connected, since a PING before would fail for nothing. */
+  startProbing(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.runProbe(), this.options.probeIntervalMs ?? Math.min(1_000, this.options.commandTimeoutMs));
     this.timer.unref();
   }
 
