@@ -28,6 +28,9 @@ export async function connectRedis(options: RedisConnectionOptions, logger: Logg
     // Commands fail at once while Redis is unreachable, so that callers get a clear error
     // instead of waiting on a queue that grows without bound.
     disableOfflineQueue: true,
+    // The client's own time-out drops a command that could not even be written in time (a full
+    // socket buffer), so that it is never run late; once written, the guard's time-out applies.
+    commandOptions: { timeout: options.commandTimeoutMs },
     socket: {
       reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000),
       connectTimeout: options.commandTimeoutMs,

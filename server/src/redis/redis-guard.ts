@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { TimeoutError } from 'redis';
 import { isRedisUnavailability, RedisUnavailableError } from './redis-unavailable-error.js';
 
 export interface RedisGuardOptions {
@@ -15,9 +16,9 @@ export interface RedisGuardOptions {
  * and while Redis does not answer (frozen, overloaded, a network that drops packets) new calls
  * are refused at once, without being sent.
  *
- * The client's own command time-out (node-redis `timeout`) stops only while a command still
- * waits to be written: a frozen Redis keeps its TCP connections open, the client writes at once
- * and then waits for ever. Hence the race here. A call that timed out is not withdrawn: it sits in
+ * The client's own command time-out (node-redis `timeout`, set too) stops only while a command
+ * still waits to be written: a frozen Redis keeps its TCP connections open, the client writes at
+ * once and then waits for ever. Hence the race here. A call that timed out is not withdrawn: it sits in
  * Redis's receive buffer and runs when Redis resumes, and the client then matches its late reply
  * to it (replies come in order) and drops it, so the connection stays usable; no reconnect is
  * forced, since a new connection to a frozen Redis would hang in its handshake just the same and
@@ -72,6 +73,8 @@ export class RedisGuard {
     try {
       return await Promise.race([pending, timedOut]);
     } catch (error) {
+      // The client's own time-out (a command it could not write in time) may come first.
+      if (error instanceof TimeoutError) this.markSilent('a call could not be written in time');
       if (error instanceof RedisUnavailableError || !isRedisUnavailability(error)) throw error;
       throw new RedisUnavailableError(`Redis cannot serve this now (${describe(error)}); retry shortly.`, { cause: error });
     } finally {
