@@ -190,12 +190,16 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     if (this.listening.has(channel)) return;
     this.listening.add(channel);
     const listener = (message: Buffer): void => this.deliver(target, message);
+    let issued = false;
     try {
-      await this.guard.run(() => this.subscriber.subscribe(channel, listener, true));
+      await this.guard.run(() => {
+        issued = true;
+        return this.subscriber.subscribe(channel, listener, true);
+      });
     } catch (error) {
       this.listening.delete(channel);
       // A SUBSCRIBE that timed out may still be answered: its listener must not stay to deliver twice.
-      this.subscriber.unsubscribe(channel, listener, true).catch(() => undefined);
+      if (issued) this.subscriber.unsubscribe(channel, listener, true).catch(() => undefined);
       throw error;
     }
   }

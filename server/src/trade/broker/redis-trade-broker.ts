@@ -85,18 +85,24 @@ export class RedisTradeBroker implements TradeBroker {
     this.listeners.set(subscription, listeners);
     const onMessage = (message: string): void => this.onMessage(subscription, message);
     const pattern = subscription.endsWith('/*');
+    let issued = false;
     try {
-      await this.guard.run(() => pattern
-        ? this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage)
-        : this.subscriber.subscribe(this.channel(subscription), onMessage));
+      await this.guard.run(() => {
+        issued = true;
+        return pattern
+          ? this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage)
+          : this.subscriber.subscribe(this.channel(subscription), onMessage);
+      });
     } catch (error) {
       this.listeners.delete(subscription);
       // A SUBSCRIBE that timed out may still be answered: its listener must not stay behind to
       // deliver twice once the topic is subscribed again. Not awaited, since Redis may be silent.
-      const leftover = pattern
-        ? this.subscriber.pUnsubscribe(this.channelPattern(subscription), onMessage)
-        : this.subscriber.unsubscribe(this.channel(subscription), onMessage);
-      leftover.catch(() => undefined);
+      if (issued) {
+        const leftover = pattern
+          ? this.subscriber.pUnsubscribe(this.channelPattern(subscription), onMessage)
+          : this.subscriber.unsubscribe(this.channel(subscription), onMessage);
+        leftover.catch(() => undefined);
+      }
       throw new BrokerUnavailableError(`Cannot subscribe to '${subscription}' now: ${(error as Error).message}`);
     }
   }
