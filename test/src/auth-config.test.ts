@@ -276,7 +276,7 @@ describe('auth: configuration', () => {
       });
       assert.equal(config.dataDir, '/var/lib/tradehub');
       assert.equal(config.nodeId, 'node-7');
-      assert.deepEqual(config.redis, { url: 'redis://cache:6379', keyPrefix: 'th' });
+      assert.deepEqual(config.redis, { url: 'redis://cache:6379', keyPrefix: 'th', commandTimeoutMs: 2_000 });
       // A reference, not the value: the secret itself stays out of the configuration object.
       assert.deepEqual(config.auth.signing, { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' });
     });

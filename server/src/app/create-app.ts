@@ -85,16 +85,17 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   let store: TokenStore;
   let revocations: RevocationBus;
   if (config.redis) {
-    redis = await connectRedis(config.redis.url, logger);
-    store = new RedisTokenStore(redis.commands, config.redis.keyPrefix);
-    revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, config.redis.keyPrefix);
+    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger);
+    store = new RedisTokenStore(redis.commands, redis.guard, config.redis.keyPrefix);
+    revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, redis.guard, config.redis.keyPrefix);
   } else {
     store = new FileTokenStore(config.dataDir);
     revocations = new LocalRevocationBus();
   }
   const usesGeneratedSecret = config.auth.signing.algorithm === 'HS256' && config.auth.signing.secret === undefined;
-  const keys = loadSigningKeys(config, env, redis && config.redis && usesGeneratedSecret
-    ? await redisSharedHs256Secret(redis.commands, config.redis.keyPrefix)
+  const shared = redis && config.redis && usesGeneratedSecret ? { connections: redis, keyPrefix: config.redis.keyPrefix } : undefined;
+  const keys = loadSigningKeys(config, env, shared
+    ? await shared.connections.guard.run(() => redisSharedHs256Secret(shared.connections.commands, shared.keyPrefix))
     : undefined);
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
@@ -106,7 +107,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   };
 
   const broker: TradeBroker = redis && config.redis
-    ? new RedisTradeBroker(redis.commands, redis.subscriber, {
+    ? new RedisTradeBroker(redis.commands, redis.subscriber, redis.guard, {
       keyPrefix: config.redis.keyPrefix,
       historyLength: config.trade.historyLength,
       dedupeWindowSeconds: config.trade.dedupeWindowSeconds,
@@ -121,7 +122,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   await simulator?.start();
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
   const ingest = redis && config.redis
-    ? await RedisIngest.start(redis.reader, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
+    ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
     : undefined;
   const queries = new TradeQueries(directory, broker);
 
@@ -135,7 +136,12 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
   host.app.use(metricsRoutes(metrics));
-  host.app.use(healthRoutes(() => ({ broker: broker.ready, redis: redis ? redis.commands.isReady && redis.subscriber.isReady : undefined })));
+  // Per part: the broker's connections are up; Redis is connected and answers (a PING within the
+  // command time-out: a frozen Redis keeps its connections up).
+  host.app.use(healthRoutes(() => ({
+    broker: broker.ready,
+    redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
+  })));
   host.app.use(oauthRoutes({ directory, logins, accessTokens, store, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
   host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, lifetimeSeconds }));
@@ -144,7 +150,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
   const lifetimeManager = async (hubName: string): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
     redis && config.redis
-      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
+      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
       : {};
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
   const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...options.hubOptions } };

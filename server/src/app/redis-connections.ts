@@ -1,5 +1,7 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
+import { RedisGuard } from '../redis/redis-guard.js';
+import { RedisUnavailableError } from '../redis/redis-unavailable-error.js';
 
 export interface RedisConnections {
   /** For commands and PUBLISH. */
@@ -8,17 +10,31 @@ export interface RedisConnections {
   subscriber: RedisClientType;
   /** For blocking reads of the ingest stream. */
   reader: RedisClientType;
+  /** Every call on these connections goes through it: time-out, and refusal while Redis is silent. */
+  guard: RedisGuard;
   close(): Promise<void>;
 }
 
-/** Opens the two Redis connections a node needs; they reconnect by themselves after an outage. */
-export async function connectRedis(url: string, logger: Logger): Promise<RedisConnections> {
+export interface RedisConnectionOptions {
+  url: string;
+  /** Longest wait for a Redis call, connecting included. */
+  commandTimeoutMs: number;
+}
+
+/** Opens the three Redis connections a node needs; they reconnect by themselves after an outage. */
+export async function connectRedis(options: RedisConnectionOptions, logger: Logger): Promise<RedisConnections> {
   const commands: RedisClientType = createClient({
-    url,
+    url: options.url,
     // Commands fail at once while Redis is unreachable, so that callers get a clear error
     // instead of waiting on a queue that grows without bound.
     disableOfflineQueue: true,
-    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000), connectTimeout: 5_000 },
+    // The client's own time-out drops a command that could not even be written in time (a full
+    // socket buffer), so that it is never run late; once written, the guard's time-out applies.
+    commandOptions: { timeout: options.commandTimeoutMs },
+    socket: {
+      reconnectStrategy: (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000),
+      connectTimeout: options.commandTimeoutMs,
+    },
   });
   const subscriber: RedisClientType = commands.duplicate();
   const reader: RedisClientType = commands.duplicate();
@@ -26,13 +42,37 @@ export async function connectRedis(url: string, logger: Logger): Promise<RedisCo
     // Without a listener an 'error' event would end the process; the client retries on its own.
     client.on('error', (error: Error) => logger.warn({ role, reason: error.message }, 'redis connection error'));
   }
-  await Promise.all([commands.connect(), subscriber.connect(), reader.connect()]);
+  const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => commands.ping() }, logger);
+  try {
+    // The TCP connect has its time-out; the handshake after it (HELLO, SELECT, resubscribing) gets the guard's.
+    await guard.run(() => Promise.all([commands.connect(), subscriber.connect(), reader.connect()]));
+  } catch (error) {
+    guard.close();
+    for (const client of [commands, subscriber, reader]) destroy(client);
+    // The host only: the URL may hold a password.
+    throw new RedisUnavailableError(
+      `Redis at ${new URL(options.url).host} could not be connected to within ${options.commandTimeoutMs} ms (redis.commandTimeoutMs).`,
+      { cause: error },
+    );
+  }
+  guard.startProbing();
   return {
     commands,
     subscriber,
     reader,
+    guard,
     close: async () => {
-      await Promise.all([commands, subscriber, reader].map((client) => client.close().catch(() => undefined)));
+      // A graceful close waits for the replies still due: from a silent Redis, not for ever.
+      await Promise.all([commands, subscriber, reader].map((client) => guard.run(() => client.close()).catch(() => destroy(client))));
+      guard.close();
     },
   };
+}
+
+function destroy(client: RedisClientType): void {
+  try {
+    client.destroy();
+  } catch {
+    // Already closed.
+  }
 }

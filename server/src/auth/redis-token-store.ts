@@ -1,13 +1,16 @@
 import type { RedisClientType } from 'redis';
 import { LuaScript } from '../redis/lua-script.js';
+import type { RedisGuard } from '../redis/redis-guard.js';
 import type { TerminalTokenRecord, TokenStore } from './token-store.js';
 
 /**
  * Saves a terminal token unless that would un-revoke it.
  * KEYS: record, new hash index, organization set, previous hash index (or '').
  * ARGV: record JSON, id. Returns 1 when saved, 0 when refused.
+ * A declared write script (`#!lua`): refused before it starts while Redis refuses writes, so
+ * that a DEL does not pass before the SET of a replacement is refused.
  */
-const SAVE_TERMINAL_TOKEN = new LuaScript(`
+const SAVE_TERMINAL_TOKEN = new LuaScript(`#!lua
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current).revokedAt and not cjson.decode(ARGV[1]).revokedAt then return 0 end
 if KEYS[4] ~= '' then redis.call('DEL', KEYS[4]) end
@@ -27,53 +30,53 @@ const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return re
  * denied JWT id that expires with the token.
  */
 export class RedisTokenStore implements TokenStore {
-  constructor(private readonly redis: RedisClientType, private readonly prefix: string) {}
+  constructor(private readonly redis: RedisClientType, private readonly guard: RedisGuard, private readonly prefix: string) {}
 
   async saveTerminalToken(record: TerminalTokenRecord, previousHash?: string): Promise<boolean> {
-    const saved = await SAVE_TERMINAL_TOKEN.run(this.redis, [
+    const saved = await this.guard.run(() => SAVE_TERMINAL_TOKEN.run(this.redis, [
       this.key('tt', record.id),
       this.key('tt-hash', record.tokenHash),
       this.key('tt-org', record.organization),
       previousHash !== undefined ? this.key('tt-hash', previousHash) : '',
-    ], [JSON.stringify(record), record.id]);
+    ], [JSON.stringify(record), record.id]));
     return Number(saved) === 1;
   }
 
   async getTerminalToken(id: string): Promise<TerminalTokenRecord | undefined> {
-    const text = await this.redis.get(this.key('tt', id));
+    const text = await this.guard.run(() => this.redis.get(this.key('tt', id)));
     return text === null ? undefined : (JSON.parse(text) as TerminalTokenRecord);
   }
 
   async findTerminalTokenByHash(tokenHash: string): Promise<TerminalTokenRecord | undefined> {
-    const id = await this.redis.get(this.key('tt-hash', tokenHash));
+    const id = await this.guard.run(() => this.redis.get(this.key('tt-hash', tokenHash)));
     return id === null ? undefined : this.getTerminalToken(id);
   }
 
   async listTerminalTokens(organization: string): Promise<TerminalTokenRecord[]> {
-    const ids = await this.redis.sMembers(this.key('tt-org', organization));
+    const ids = await this.guard.run(() => this.redis.sMembers(this.key('tt-org', organization)));
     if (ids.length === 0) return [];
-    const texts = await this.redis.mGet(ids.map((id) => this.key('tt', id)));
+    const texts = await this.guard.run(() => this.redis.mGet(ids.map((id) => this.key('tt', id))));
     return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as TerminalTokenRecord);
   }
 
   async touchTerminalToken(id: string, at: number): Promise<void> {
     const key = this.key('tt', id);
-    const text = await this.redis.get(key);
+    const text = await this.guard.run(() => this.redis.get(key));
     if (text === null) return;
     const record = JSON.parse(text) as TerminalTokenRecord;
     record.lastUsedAt = at;
     // Only if nobody changed the record since it was read: a plain SET could undo a revocation
     // or replacement made in between (by any node). A skipped touch is harmless; the next use sets it.
-    await this.redis.eval(COMPARE_AND_SET, { keys: [key], arguments: [text, JSON.stringify(record)] });
+    await this.guard.run(() => this.redis.eval(COMPARE_AND_SET, { keys: [key], arguments: [text, JSON.stringify(record)] }));
   }
 
   async revokeTokenId(tokenId: string, expiresAt: number): Promise<void> {
     const ttl = Math.max(1, expiresAt - Date.now());
-    await this.redis.set(this.key('revoked', tokenId), '1', { PX: ttl });
+    await this.guard.run(() => this.redis.set(this.key('revoked', tokenId), '1', { PX: ttl }));
   }
 
   async isTokenIdRevoked(tokenId: string): Promise<boolean> {
-    return (await this.redis.exists(this.key('revoked', tokenId))) === 1;
+    return (await this.guard.run(() => this.redis.exists(this.key('revoked', tokenId)))) === 1;
   }
 
   async close(): Promise<void> {

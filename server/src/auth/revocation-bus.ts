@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RedisClientType } from 'redis';
+import type { RedisGuard } from '../redis/redis-guard.js';
 
 /**
  * Tells every node that a token (JWT id or terminal token id) lost its access, so that each
@@ -32,19 +33,24 @@ export class RedisRevocationBus implements RevocationBus {
   private readonly local = new LocalRevocationBus();
   private readonly channel: string;
 
-  private constructor(private readonly publisher: RedisClientType, private readonly subscriber: RedisClientType, prefix: string) {
+  private constructor(
+    private readonly publisher: RedisClientType,
+    private readonly subscriber: RedisClientType,
+    private readonly guard: RedisGuard,
+    prefix: string,
+  ) {
     this.channel = `${prefix}:revocations`;
   }
 
   /** `subscriber` must be a connection of its own: Redis reserves subscribed connections for pub/sub. */
-  static async start(publisher: RedisClientType, subscriber: RedisClientType, prefix: string): Promise<RedisRevocationBus> {
-    const bus = new RedisRevocationBus(publisher, subscriber, prefix);
-    await subscriber.subscribe(bus.channel, (tokenId) => void bus.local.publish(tokenId));
+  static async start(publisher: RedisClientType, subscriber: RedisClientType, guard: RedisGuard, prefix: string): Promise<RedisRevocationBus> {
+    const bus = new RedisRevocationBus(publisher, subscriber, guard, prefix);
+    await guard.run(() => subscriber.subscribe(bus.channel, (tokenId) => void bus.local.publish(tokenId)));
     return bus;
   }
 
   async publish(tokenId: string): Promise<void> {
-    await this.publisher.publish(this.channel, tokenId);
+    await this.guard.run(() => this.publisher.publish(this.channel, tokenId));
   }
 
   onRevoked(listener: (tokenId: string) => void): void {
@@ -52,7 +58,7 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async close(): Promise<void> {
-    await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
+    await this.guard.run(() => this.subscriber.unsubscribe(this.channel)).catch(() => undefined);
     await this.local.close();
   }
 }

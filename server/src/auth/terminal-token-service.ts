@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Directory } from '../config/directory.js';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
 import { AuthError } from './auth-error.js';
 import type { Principal } from './principal.js';
 import type { RevocationBus } from './revocation-bus.js';
@@ -127,7 +128,10 @@ export class TerminalTokenService {
     }
     const platformStillConfigured = this.directory.organizationOfPlatform(record.platform) === record.organization;
     if (!platformStillConfigured) throw new AuthError('invalid_token', 'The token names a platform that no longer exists.');
-    await this.store.touchTerminalToken(record.id, now);
+    // Last use is bookkeeping: a store that refuses writes now (Redis out of memory) must not lock terminals out.
+    await this.store.touchTerminalToken(record.id, now).catch((error: unknown) => {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+    });
     return {
       id: `terminal:${record.id}`,
       kind: 'terminal',

@@ -20,7 +20,8 @@ export interface TerminalTokenRecord {
 
 /**
  * Where token data lives so that it survives restarts and is shared by every node: a file
- * in the data directory for one node, Redis for several.
+ * in the data directory for one node, Redis for several. Any method may throw a
+ * ServiceUnavailableError when the store cannot answer now (answered 503, never as a refusal).
  */
 export interface TokenStore {
   /**

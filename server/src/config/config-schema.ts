@@ -139,6 +139,11 @@ export const configSchema = z.object({
   redis: z.object({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),
+    /**
+     * Longest wait for any Redis call (and for connecting): a call that takes longer fails with
+     * 503 / a retryable error, and the node reports not ready until Redis answers again.
+     */
+    commandTimeoutMs: z.number().int().min(50).max(60_000).default(2_000),
   }).optional(),
   organizations: z.array(organization).min(1),
   clients: z.array(client).default([]),

@@ -14,7 +14,7 @@ export interface LoadedConfig {
 /**
  * Reads the configuration: the file named by `TRADEHUB_CONFIG` (YAML or JSON), or the demo
  * default; then environment overrides (`TRADEHUB_DATA_DIR`, `REDIS_URL`, `TRADEHUB_JWT_SECRET`,
- * `NODE_ID`, `TRADEHUB_INTEROP_HUB`). Errors name the offending field and never echo a value.
+ * `REDIS_COMMAND_TIMEOUT_MS`, `NODE_ID`, `TRADEHUB_INTEROP_HUB`). Errors name the offending field and never echo a value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const path = env.TRADEHUB_CONFIG;
@@ -103,9 +103,29 @@ function checkReferences(config: TradehubConfig, source: string): void {
 function applyEnvOverrides(config: TradehubConfig, env: NodeJS.ProcessEnv): void {
   if (env.TRADEHUB_DATA_DIR) config.dataDir = env.TRADEHUB_DATA_DIR;
   if (env.NODE_ID) config.nodeId = env.NODE_ID;
-  if (env.REDIS_URL) config.redis = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX ?? config.redis?.keyPrefix ?? 'tradehub' };
+  if (env.REDIS_URL) {
+    config.redis = {
+      url: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX ?? config.redis?.keyPrefix ?? 'tradehub',
+      commandTimeoutMs: config.redis?.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    };
+  }
+  if (env.REDIS_COMMAND_TIMEOUT_MS !== undefined && config.redis) {
+    config.redis.commandTimeoutMs = parseMilliseconds(env.REDIS_COMMAND_TIMEOUT_MS, 'REDIS_COMMAND_TIMEOUT_MS', 50, 60_000);
+  }
   if (env.TRADEHUB_JWT_SECRET) config.auth.signing = { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' };
   if (env.TRADEHUB_INTEROP_HUB !== undefined) config.interopHub = parseSwitch(env.TRADEHUB_INTEROP_HUB, 'TRADEHUB_INTEROP_HUB');
+}
+
+const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/** A whole number of milliseconds within bounds. */
+function parseMilliseconds(raw: string, name: string, min: number, max: number): number {
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number of milliseconds from ${min} to ${max}, not '${raw.slice(0, 20)}'.`);
+  }
+  return value;
 }
 
 /** An on/off environment setting: `on`, `true`, `1` or `off`, `false`, `0`. */

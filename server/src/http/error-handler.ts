@@ -1,4 +1,5 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 
 interface HttpErrorLike {
@@ -14,6 +15,11 @@ interface HttpErrorLike {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    if (error instanceof ServiceUnavailableError) {
+      logger.warn({ reason: error.message, method: req.method, path: req.path }, 'request refused: a dependency is unavailable');
+      if (!res.headersSent) sendUnavailable(res, error);
+      return;
+    }
     const httpError = (typeof error === 'object' && error !== null ? error : {}) as HttpErrorLike;
     const status = httpError.status ?? httpError.statusCode ?? 500;
     if (status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
@@ -39,6 +45,12 @@ function describeClientError(type: string | undefined): string {
     default:
       return 'The request is invalid.';
   }
+}
+
+/** 503 with Retry-After: the caller did nothing wrong and should try again shortly. */
+export function sendUnavailable(res: Response, error: ServiceUnavailableError): void {
+  res.status(503).set('Retry-After', String(error.retryAfterSeconds)).set('Cache-Control', 'no-store')
+    .json({ error: 'temporarily_unavailable', error_description: error.message });
 }
 
 /** Unknown routes answer JSON like every other API error, not Express's HTML page. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { JsonRpcError, JsonRpcErrorCode as Code } from './json-rpc-error.js';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
 import { printable } from '../text/printable.js';
 
 /** JSON-RPC 2.0 (https://www.jsonrpc.org/specification): the envelope, independent of any transport or method. */
@@ -95,8 +96,9 @@ export class JsonRpcDispatcher<C> {
       const result = await this.invoke(request.method, request.params, context);
       return request.notification ? undefined : { jsonrpc: '2.0', result: result ?? null, id: request.id };
     } catch (error) {
-      if (!(error instanceof JsonRpcError)) this.logger.error({ err: error, method: request.method }, 'JSON-RPC method failed');
-      const answer = error instanceof JsonRpcError ? error : new JsonRpcError(Code.InternalError, 'Internal error');
+      const answer = asJsonRpcError(error);
+      if (answer.code === Code.InternalError) this.logger.error({ err: error, method: request.method }, 'JSON-RPC method failed');
+      else if (!(error instanceof JsonRpcError)) this.logger.warn({ reason: (error as Error).message, method: request.method }, 'JSON-RPC method unavailable');
       return request.notification ? undefined : errorResponse(request.id, answer);
     }
   }
@@ -159,3 +161,12 @@ function isId(value: unknown): value is JsonRpcId {
   return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
 
+
+/** A dependency that cannot answer now is the unavailability code (retry later), never an internal error. */
+function asJsonRpcError(error: unknown): JsonRpcError {
+  if (error instanceof JsonRpcError) return error;
+  if (error instanceof ServiceUnavailableError) {
+    return new JsonRpcError(Code.Unavailable, error.message, { retryAfterSeconds: error.retryAfterSeconds });
+  }
+  return new JsonRpcError(Code.InternalError, 'Internal error');
+}

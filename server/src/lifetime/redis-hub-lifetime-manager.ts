@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
+import type { RedisGuard } from '../redis/redis-guard.js';
 import { MessageType, type InvocationMessage } from '../protocol/messages.js';
 import { HubError } from '../hub/hub-error.js';
 import type { HubConnectionSink, HubLifetimeManager, HubTarget } from './hub-lifetime-manager.js';
@@ -81,6 +82,8 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   private constructor(
     private readonly commands: RedisClientType,
     private readonly subscriber: RedisClientType,
+    /** Every Redis call goes through it: a silent Redis fails sends and connects, instead of hanging them. */
+    private readonly guard: RedisGuard,
     private readonly options: RedisHubLifetimeManagerOptions,
     private readonly logger: Logger,
   ) {
@@ -98,13 +101,16 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   static async create(
     commands: RedisClientType,
     subscriber: RedisClientType,
+    guard: RedisGuard,
     options: RedisHubLifetimeManagerOptions,
     logger: Logger,
   ): Promise<RedisHubLifetimeManager> {
-    const manager = new RedisHubLifetimeManager(commands, subscriber, options, logger);
-    await subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message), true);
-    await subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message), true);
-    await subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message), true);
+    const manager = new RedisHubLifetimeManager(commands, subscriber, guard, options, logger);
+    await guard.run(() => Promise.all([
+      subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message), true),
+      subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message), true),
+      subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message), true),
+    ]));
     return manager;
   }
 
@@ -133,18 +139,18 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     };
     switch (target.kind) {
       case 'all':
-        await this.commands.publish(this.channels.all, wire(target.except));
+        await this.publish(this.channels.all, wire(target.except));
         return;
       case 'connections':
         await Promise.all(target.connectionIds.map((id) => this.local.has(id)
           ? this.local.send({ kind: 'connections', connectionIds: [id] }, message)
-          : this.commands.publish(this.channels.connection(id), wire())));
+          : this.publish(this.channels.connection(id), wire())));
         return;
       case 'groups':
-        await Promise.all(target.groups.map((group) => this.commands.publish(this.channels.group(group), wire(target.except))));
+        await Promise.all(target.groups.map((group) => this.publish(this.channels.group(group), wire(target.except))));
         return;
       case 'users':
-        await Promise.all(target.userIds.map((userId) => this.commands.publish(this.channels.user(userId), wire())));
+        await Promise.all(target.userIds.map((userId) => this.publish(this.channels.user(userId), wire())));
         return;
     }
   }
@@ -183,10 +189,17 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   private async listen(channel: string, target: HubTarget): Promise<void> {
     if (this.listening.has(channel)) return;
     this.listening.add(channel);
+    const listener = (message: Buffer): void => this.deliver(target, message);
+    let issued = false;
     try {
-      await this.subscriber.subscribe(channel, (message) => this.deliver(target, message), true);
+      await this.guard.run(() => {
+        issued = true;
+        return this.subscriber.subscribe(channel, listener, true);
+      });
     } catch (error) {
       this.listening.delete(channel);
+      // A SUBSCRIBE that timed out may still be answered: its listener must not stay to deliver twice.
+      if (issued) this.subscriber.unsubscribe(channel, listener, true).catch(() => undefined);
       throw error;
     }
   }
@@ -194,7 +207,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   private async unlisten(channels: string[]): Promise<void> {
     const subscribed = channels.filter((channel) => this.listening.delete(channel));
     if (subscribed.length === 0) return;
-    await this.subscriber.unsubscribe(subscribed).catch((error: unknown) => {
+    await this.guard.run(() => this.subscriber.unsubscribe(subscribed)).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not unsubscribe from hub channels');
     });
   }
@@ -225,7 +238,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       });
     });
     try {
-      await this.commands.publish(this.channels.commands, pack(full));
+      await this.publish(this.channels.commands, pack(full));
     } catch (error) {
       // Not sent: no answer will come, and the wait must not fail later with nobody awaiting it.
       clearTimeout(timer);
@@ -259,9 +272,13 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       reply.error = error instanceof Error ? error.message : 'The request failed.';
       if (error instanceof HubError) reply.hubError = true;
     }
-    await this.commands.publish(this.channels.replies(command.from), pack(reply)).catch((error: unknown) => {
+    await this.publish(this.channels.replies(command.from), pack(reply)).catch((error: unknown) => {
       this.logger.warn({ err: error, kind: command.kind }, 'could not reply to another node');
     });
+  }
+
+  private async publish(channel: string, message: Buffer): Promise<void> {
+    await this.guard.run(() => this.commands.publish(channel, message));
   }
 
   private deliver(target: HubTarget, message: Buffer): void {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { Directory } from '../config/directory.js';
 import { LuaScript } from '../redis/lua-script.js';
+import type { RedisGuard } from '../redis/redis-guard.js';
 import type { TradeBroker } from './broker/trade-broker.js';
 import { TradeRequestError, validateBatch } from './trade-service.js';
 
@@ -34,6 +35,7 @@ export class RedisIngest {
 
   private constructor(
     private readonly redis: RedisClientType,
+    private readonly guard: RedisGuard,
     private readonly broker: TradeBroker,
     private readonly directory: Directory,
     private readonly options: RedisIngestOptions,
@@ -46,10 +48,10 @@ export class RedisIngest {
 
   /** `reader` must be a connection of its own: XREADGROUP blocks it while waiting. */
   static async start(
-    reader: RedisClientType, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
+    reader: RedisClientType, guard: RedisGuard, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
   ): Promise<RedisIngest> {
-    await createGroup(reader, `${options.keyPrefix}:ingest`);
-    return new RedisIngest(reader, broker, directory, options, logger);
+    await guard.run(() => createGroup(reader, `${options.keyPrefix}:ingest`));
+    return new RedisIngest(reader, guard, broker, directory, options, logger);
   }
 
   async close(): Promise<void> {
@@ -70,10 +72,11 @@ export class RedisIngest {
           continue;
         }
         if (!wasLeading) await this.claimAbandoned();
-        const reply = await this.redis.xReadGroup(GROUP, this.options.nodeId, { key: this.stream, id: cursor }, {
+        // The read blocks on purpose: its time-out is the block time plus the command time-out.
+        const reply = await this.guard.run(() => this.redis.xReadGroup(GROUP, this.options.nodeId, { key: this.stream, id: cursor }, {
           COUNT: this.options.batchSize ?? 100,
-          BLOCK: 500,
-        }) as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
+          BLOCK: BLOCK_MS,
+        }), BLOCK_MS) as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
         const entries = reply?.[0]?.messages ?? [];
         if (cursor === '0' && entries.length === 0) cursor = '>';
         for (const entry of entries) await this.handle(entry.id, entry.message);
@@ -83,7 +86,9 @@ export class RedisIngest {
         cursor = '0';
         leading = false;
         // Redis lost its data (a restart without persistence, a flush): the group goes with the stream.
-        if (error instanceof Error && error.message.startsWith('NOGROUP')) await createGroup(this.redis, this.stream).catch(() => undefined);
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          await this.guard.run(() => createGroup(this.redis, this.stream)).catch(() => undefined);
+        }
         await sleep(500);
       }
     }
@@ -91,7 +96,7 @@ export class RedisIngest {
 
   /** Takes or renews the lease that makes this node the only reader; false when another node holds it. */
   private async holdLease(): Promise<boolean> {
-    const held = await RENEW_LEASE.run(this.redis, [`${this.stream}:lease`], [this.options.nodeId, String(LEASE_MS)]);
+    const held = await this.guard.run(() => RENEW_LEASE.run(this.redis, [`${this.stream}:lease`], [this.options.nodeId, String(LEASE_MS)]));
     return Number(held) === 1;
   }
 
@@ -99,7 +104,7 @@ export class RedisIngest {
   private async claimAbandoned(): Promise<void> {
     let start = '0-0';
     do {
-      const claimed = await this.redis.xAutoClaim(this.stream, GROUP, this.options.nodeId, 0, start, { COUNT: 100 });
+      const claimed = await this.guard.run(() => this.redis.xAutoClaim(this.stream, GROUP, this.options.nodeId, 0, start, { COUNT: 100 }));
       for (const entry of claimed.messages) {
         if (entry) await this.handle(entry.id, entry.message as Record<string, string>);
       }
@@ -124,20 +129,23 @@ export class RedisIngest {
     } catch (error) {
       const reason = error instanceof TradeRequestError ? error.message : 'The entry could not be read.';
       this.logger.warn({ entry: id, reason }, 'rejected an ingest entry');
-      await this.redis.multi()
+      await this.guard.run(() => this.redis.multi()
         .xAdd(this.rejectedStream, '*', { entry: id, reason }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 10_000 } })
         .xAck(this.stream, GROUP, id)
         .xDel(this.stream, id)
-        .exec();
+        .exec());
       return;
     }
     // Stored first, acknowledged second: a crash in between republishes, which event ids make harmless.
     await this.broker.publish(events);
-    await this.redis.multi().xAck(this.stream, GROUP, id).xDel(this.stream, id).exec();
+    await this.guard.run(() => this.redis.multi().xAck(this.stream, GROUP, id).xDel(this.stream, id).exec());
   }
 }
 
 const GROUP = 'tradehub';
+
+/** How long one read waits for new entries; also how long close() may wait for the loop. */
+const BLOCK_MS = 500;
 
 /**
  * Takes the lease when free, or renews it when this node holds it, in one step: a renewal must

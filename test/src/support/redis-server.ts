@@ -17,10 +17,11 @@ export const SHARED_REDIS_URL = process.env.TRADEHUB_TEST_REDIS_URL ?? 'redis://
 export class OwnRedisServer {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number, private readonly dir: string) {}
+  private constructor(readonly port: number, private readonly dir: string, private readonly extraArgs: readonly string[]) {}
 
-  static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tradehub-redis-')));
+  /** `extraArgs` are added to the command line (`--maxmemory 4mb`, `--replicaof ...`). */
+  static async start(extraArgs: readonly string[] = []): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tradehub-redis-')), extraArgs);
     await server.start();
     return server;
   }
@@ -32,7 +33,7 @@ export class OwnRedisServer {
   async start(): Promise<void> {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no', ...this.extraArgs,
     ], { stdio: 'ignore' });
     this.process = child;
     const deadline = Date.now() + 5_000;
@@ -52,10 +53,27 @@ export class OwnRedisServer {
     }
   }
 
+  /** Freezes the process (SIGSTOP): its connections stay open, but nothing is answered. */
+  freeze(): void {
+    this.signal('SIGSTOP');
+  }
+
+  /** Lets a frozen process go on (SIGCONT); harmless when it is not frozen. */
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    const child = this.process;
+    if (child && child.exitCode === null) child.kill(signal);
+  }
+
   async stop(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // A frozen process would not act on SIGTERM.
+    child.kill('SIGCONT');
     child.kill('SIGTERM');
     await exited;
     this.process = undefined;

@@ -20,7 +20,7 @@ export interface StartOptions {
   /** Replaces parts of the demo configuration (validated like a configuration file). */
   config?: (base: TradehubConfig) => TradehubConfig;
   /** Share token data through this Redis; keys live under a prefix unique to the test. */
-  redis?: { url: string; keyPrefix: string };
+  redis?: { url: string; keyPrefix: string; commandTimeoutMs?: number };
   /** Reuse a data directory (to test restarts); a fresh one otherwise. */
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -41,7 +41,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tradehub-test-'));
   let config = demoConfig(dataDir);
   if (options.config) config = options.config(structuredClone(config));
-  if (options.redis) config.redis = options.redis;
+  if (options.redis) config.redis = { commandTimeoutMs: config.redis?.commandTimeoutMs ?? 2_000, ...options.redis };
   if (options.interopHub) config.interopHub = true;
   config = parseConfig(config, 'the test configuration');
   const app = await createTradehubApp(config, {

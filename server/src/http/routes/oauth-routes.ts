@@ -5,6 +5,8 @@ import { clientSecretKey } from '../../auth/hashed-secrets.js';
 import type { LoginCheck, LoginGuard } from '../../auth/login-guard.js';
 import { isScope, parseScopeString, type Scope } from '../../auth/scopes.js';
 import type { TokenStore } from '../../auth/token-store.js';
+import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
+import { sendUnavailable } from '../error-handler.js';
 import type { ClientConfig } from '../../config/config-schema.js';
 import type { Directory } from '../../config/directory.js';
 
@@ -192,6 +194,10 @@ function sendOAuthError(res: Response, error: unknown): void {
     } else {
       res.status(429).json({ error: 'invalid_client', error_description: `Too many failed attempts; retry in ${retryAfterSeconds} s.` });
     }
+    return;
+  }
+  if (error instanceof ServiceUnavailableError) {
+    sendUnavailable(res, error);
     return;
   }
   if (error instanceof OAuthError) {

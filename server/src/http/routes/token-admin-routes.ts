@@ -5,6 +5,8 @@ import { AuthError } from '../../auth/auth-error.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { principalOf, requireAuth } from '../../auth/http-auth.js';
 import { ALL_SCOPES, Scope } from '../../auth/scopes.js';
+import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
+import { sendUnavailable } from '../error-handler.js';
 import { TerminalTokenError, type TerminalTokenService } from '../../auth/terminal-token-service.js';
 
 export interface TokenAdminRoutesOptions {
@@ -89,6 +91,8 @@ function handle(res: Response, status: number, work: Promise<unknown>): void {
   }).catch((error: unknown) => {
     if (error instanceof TerminalTokenError) {
       res.status(error.status).json({ error: error.status === 404 ? 'not_found' : 'invalid_request', error_description: error.message });
+    } else if (error instanceof ServiceUnavailableError) {
+      sendUnavailable(res, error);
     } else {
       res.status(500).json({ error: 'server_error', error_description: 'The request could not be completed.' });
     }

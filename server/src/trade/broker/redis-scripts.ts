@@ -9,8 +9,14 @@ import { LuaScript } from '../../redis/lua-script.js';
  * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
  *       state value (or '' to delete), dedupe TTL seconds, topic, channel
  * Returns [isNew (1/0), envelope JSON].
+ *
+ * Declared a write script (`#!lua`, Redis 7 script flags, without `no-writes` or `allow-oom`):
+ * Redis then refuses it before it starts while writes are refused (OOM under `noeviction`,
+ * READONLY replica, MISCONF, CLUSTERDOWN), so that nothing is half-stored. Without flags Redis
+ * checks memory only at a script's first write, and this script's first write can be PERSIST,
+ * which never counts as growing memory: every later write would then pass the cap.
  */
-export const PUBLISH_SCRIPT = new LuaScript(`
+export const PUBLISH_SCRIPT = new LuaScript(`#!lua
 if KEYS[5] ~= '' then
   local existing = redis.call('GET', KEYS[5])
   if existing then return {0, existing} end

@@ -5,6 +5,8 @@ import {
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
+import type { RedisGuard } from '../../redis/redis-guard.js';
+import { RedisUnavailableError } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf } from '../state/state-change.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
@@ -28,6 +30,8 @@ export class RedisTradeBroker implements TradeBroker {
   constructor(
     private readonly commands: RedisClientType,
     private readonly subscriber: RedisClientType,
+    /** Every call goes through it, so that none waits longer than the command time-out. */
+    private readonly guard: RedisGuard,
     private readonly options: RedisTradeBrokerOptions,
     private readonly logger: Logger,
   ) {
@@ -61,6 +65,7 @@ export class RedisTradeBroker implements TradeBroker {
         outcomes.push(await this.publishOne(event));
       } catch (error) {
         this.logger.warn({ reason: (error as Error).message, stored: outcomes.length }, 'publish to redis failed');
+        // The wording is a contract: clients recognize "event store is unreachable" as retryable.
         throw new BrokerUnavailableError(
           `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were confirmed stored; `
           + 'the rest may or may not have been. Retry them with the same ids: an event with an id is stored once.',
@@ -79,11 +84,25 @@ export class RedisTradeBroker implements TradeBroker {
     listeners = new Set([listener]);
     this.listeners.set(subscription, listeners);
     const onMessage = (message: string): void => this.onMessage(subscription, message);
+    const pattern = subscription.endsWith('/*');
+    let issued = false;
     try {
-      if (subscription.endsWith('/*')) await this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage);
-      else await this.subscriber.subscribe(this.channel(subscription), onMessage);
+      await this.guard.run(() => {
+        issued = true;
+        return pattern
+          ? this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage)
+          : this.subscriber.subscribe(this.channel(subscription), onMessage);
+      });
     } catch (error) {
       this.listeners.delete(subscription);
+      // A SUBSCRIBE that timed out may still be answered: its listener must not stay behind to
+      // deliver twice once the topic is subscribed again. Not awaited, since Redis may be silent.
+      if (issued) {
+        const leftover = pattern
+          ? this.subscriber.pUnsubscribe(this.channelPattern(subscription), onMessage)
+          : this.subscriber.unsubscribe(this.channel(subscription), onMessage);
+        leftover.catch(() => undefined);
+      }
       throw new BrokerUnavailableError(`Cannot subscribe to '${subscription}' now: ${(error as Error).message}`);
     }
   }
@@ -92,17 +111,18 @@ export class RedisTradeBroker implements TradeBroker {
     const listeners = this.listeners.get(subscription);
     if (!listeners?.delete(listener) || listeners.size > 0) return;
     this.listeners.delete(subscription);
-    if (subscription.endsWith('/*')) await this.subscriber.pUnsubscribe(this.channelPattern(subscription));
-    else await this.subscriber.unsubscribe(this.channel(subscription));
+    await this.available(() => subscription.endsWith('/*')
+      ? this.subscriber.pUnsubscribe(this.channelPattern(subscription))
+      : this.subscriber.unsubscribe(this.channel(subscription)));
   }
 
   async snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }> {
     const parsed = parseTopic(topic);
     if (!parsed || parsed.wildcard) throw new Error(`'${topic}' is not a concrete topic.`);
     const keys = this.topicKeys(topic);
-    const [epoch, seq, flat] = await SNAPSHOT_SCRIPT.run(
+    const [epoch, seq, flat] = await this.available(() => SNAPSHOT_SCRIPT.run(
       this.commands, [keys.seq, keys.epoch, keys.history, keys.state], [newEpoch(), String(UNUSED_EPOCH_SECONDS)],
-    ) as [string, number, string[]];
+    )) as [string, number, string[]];
     const fields = new Map<string, unknown>();
     for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index] as string, JSON.parse(flat[index + 1] as string));
     return { position: { epoch, seq: Number(seq) }, snapshot: snapshotOf(parsed, fields) };
@@ -110,16 +130,16 @@ export class RedisTradeBroker implements TradeBroker {
 
   async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
     const keys = this.topicKeys(topic);
-    const reply = await HISTORY_SCRIPT.run(
+    const reply = await this.available(() => HISTORY_SCRIPT.run(
       this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(this.options.historyLength)],
-    ) as ['reset', ResetReason] | ['events', string, number, string[]];
+    )) as ['reset', ResetReason] | ['events', string, number, string[]];
     if (reply[0] === 'reset') return { kind: 'reset', reason: reply[1] };
     const [, epoch, seq, texts] = reply;
     return { kind: 'events', position: { epoch, seq: Number(seq) }, events: texts.map((text) => JSON.parse(text) as TradeEnvelope) };
   }
 
   async topicsUnder(wildcard: string): Promise<string[]> {
-    const topics = await this.commands.sMembers(this.key('topics', wildcard));
+    const topics = await this.available(() => this.commands.sMembers(this.key('topics', wildcard)));
     return topics.sort();
   }
 
@@ -136,7 +156,7 @@ export class RedisTradeBroker implements TradeBroker {
       v: 1, topic, type: event.type, platformId: event.platformId,
       time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
     };
-    const [isNew, text] = await PUBLISH_SCRIPT.run(this.commands, [
+    const [isNew, text] = await this.guard.run(() => PUBLISH_SCRIPT.run(this.commands, [
       keys.seq, keys.epoch, keys.history, keys.state,
       event.id !== undefined ? this.key('dedupe', `${event.platformId}:${event.id}`) : '',
       wildcard !== undefined ? this.key('topics', wildcard) : '',
@@ -149,8 +169,18 @@ export class RedisTradeBroker implements TradeBroker {
       String(this.options.dedupeWindowSeconds),
       topic,
       this.channel(topic),
-    ]) as [number, string];
+    ])) as [number, string];
     return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
+  }
+
+  /** Runs Redis calls with the guard; Redis not serving now becomes the broker's own, retryable, refusal. */
+  private async available<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await this.guard.run(operation);
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) throw new BrokerUnavailableError(error.message, { cause: error });
+      throw error;
+    }
   }
 
   private onMessage(subscription: string, message: string): void {

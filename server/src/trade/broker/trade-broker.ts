@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
 import type { TopicPosition, TopicSnapshot, TradeEnvelope, TradeEventInput } from '@tradehub/shared';
 
 export type EnvelopeListener = (envelope: TradeEnvelope) => void;
@@ -44,7 +45,7 @@ export interface TradeBroker {
   close(): Promise<void>;
 }
 
-/** The broker cannot take events now (its store is unreachable); the publisher should retry. */
-export class BrokerUnavailableError extends Error {
+/** The broker cannot serve now (its store is unreachable, silent or refuses writes); the caller should retry. */
+export class BrokerUnavailableError extends ServiceUnavailableError {
   override readonly name = 'BrokerUnavailableError';
 }

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { TimeoutError } from 'redis';
+import { isRedisUnavailability, RedisUnavailableError } from './redis-unavailable-error.js';
+
+export interface RedisGuardOptions {
+  /** Longest wait for any Redis call; a call that takes longer fails with RedisUnavailableError. */
+  commandTimeoutMs: number;
+  /** Sends one PING over a connection of the application. */
+  ping(): Promise<unknown>;
+  /** Pause between health probes (a PING each). */
+  probeIntervalMs?: number;
+}
+
+/**
+ * Fails every Redis call fast and clearly instead of letting it hang: each call gets a time-out,
+ * and while Redis does not answer (frozen, overloaded, a network that drops packets) new calls
+ * are refused at once, without being sent.
+ *
+ * The client's own command time-out (node-redis `timeout`, set too) stops only while a command
+ * still waits to be written: a frozen Redis keeps its TCP connections open, the client writes at
+ * once and then waits for ever. Hence the race here. A call that timed out is not withdrawn: it sits in
+ * Redis's receive buffer and runs when Redis resumes, and the client then matches its late reply
+ * to it (replies come in order) and drops it, so the connection stays usable; no reconnect is
+ * forced, since a new connection to a frozen Redis would hang in its handshake just the same and
+ * could not take back what was already sent. Refusing new calls while Redis is silent keeps
+ * what piles up in that buffer (and in the client's reply queue) bounded.
+ *
+ * One PING at a time probes Redis: while it is unanswered for longer than the time-out, Redis is
+ * "not answering"; its (late) answer, or the next one, says Redis is back.
+ */
+export class RedisGuard {
+  private answeringNow = true;
+  private probe: Promise<unknown> | undefined;
+  private probeStartedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RedisGuardOptions, private readonly logger: Logger) {}
+
+  /** Starts the health probes; once connected, since a PING before would fail for nothing. */
+  startProbing(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.runProbe(), this.options.probeIntervalMs ?? Math.min(1_000, this.options.commandTimeoutMs));
+    this.timer.unref();
+  }
+
+  get commandTimeoutMs(): number {
+    return this.options.commandTimeoutMs;
+  }
+
+  /** Whether Redis answered its last probe (or the calls since) in time. */
+  get answering(): boolean {
+    return this.answeringNow;
+  }
+
+  /**
+   * Runs one Redis call (or a few that belong together) with the time-out, `extraMs` longer for
+   * a call that blocks on purpose (XREADGROUP BLOCK).
+   * @throws RedisUnavailableError when Redis cannot serve it now; other errors (a bug, WRONGTYPE) pass through
+   */
+  async run<T>(operation: () => Promise<T>, extraMs = 0): Promise<T> {
+    if (!this.answeringNow) throw new RedisUnavailableError('Redis is not answering; retry shortly.');
+    const pending = operation();
+    // A late failure (the connection closes while a timed-out call waits) must not go unhandled.
+    pending.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.commandTimeoutMs + extraMs;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        this.markSilent(`a call took longer than ${timeoutMs} ms`);
+        reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms; retry shortly.`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([pending, timedOut]);
+    } catch (error) {
+      // The client's own time-out (a command it could not write in time) may come first.
+      if (error instanceof TimeoutError) this.markSilent('a call could not be written in time');
+      if (error instanceof RedisUnavailableError || !isRedisUnavailability(error)) throw error;
+      throw new RedisUnavailableError(`Redis cannot serve this now (${describe(error)}); retry shortly.`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private runProbe(): void {
+    if (this.probe) {
+      if (Date.now() - this.probeStartedAt > this.options.commandTimeoutMs) this.markSilent('a PING is unanswered');
+      return;
+    }
+    this.probeStartedAt = Date.now();
+    const probe = this.options.ping();
+    this.probe = probe;
+    probe.then(() => {
+      if (!this.answeringNow) this.logger.info('redis answers again');
+      this.answeringNow = true;
+    }, (error: unknown) => {
+      this.markSilent(describe(error));
+    }).finally(() => {
+      if (this.probe === probe) this.probe = undefined;
+    });
+  }
+
+  private markSilent(reason: string): void {
+    if (this.answeringNow) this.logger.warn({ reason }, 'redis is not answering; refusing redis calls until it does');
+    this.answeringNow = false;
+  }
+}
+
+/** The error's first words: a reply's code and text, never the command's arguments. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 120) : 'unknown error';
+}
