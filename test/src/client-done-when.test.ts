@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, Topics, type TradehubClient, type TradeEventInput } from '@tradehub/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MarginCallBot } from '../../client/examples/dist/margin-call-bot.js';
-import { PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { HubProcess } from './support/hub-process.js';
 import { OwnRedisServer } from './support/redis-server.js';
 import { uniqueKeyPrefix } from './support/tradehub-app.js';
@@ -76,16 +77,16 @@ describe('done when: a bot on the public API runs through node kills and a Redis
       return writer.close();
     })();
 
-    await until(() => running.eventCount >= 60, 20_000, 'events before the first kill');
+    await waitUntil(() => running.eventCount >= 60, 'events before the first kill', 20_000);
     await nodeA.kill();
-    await until(() => running.eventCount >= 150 && running.client.node === nodeB.baseUrl, 20_000, 'the bot on node B');
+    await waitUntil(() => running.eventCount >= 150 && running.client.node === nodeB.baseUrl, 'the bot on node B', 20_000);
     await redis.stop();
     await sleep(1_500);
     await redis.start();
-    await until(() => running.eventCount >= 250, 30_000, 'events after the Redis restart');
+    await waitUntil(() => running.eventCount >= 250, 'events after the Redis restart', 30_000);
     await nodeB.kill();
     const stats = await publishing;
-    await until(() => running.eventCount >= EVENTS, 30_000, `all ${EVENTS} events (have ${running.eventCount})`);
+    await waitUntil(() => running.eventCount >= EVENTS, `all ${EVENTS} events (have ${running.eventCount})`, 30_000);
     await sleep(300);
 
     assert.equal(stats.published, EVENTS);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Topics, type TradeEnvelope } from '@tradehub/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { OwnRedisServer } from './support/redis-server.js';
 import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -42,12 +43,12 @@ describe('client: a Redis restart while reading and publishing', function () {
       }
       return feed.close();
     })();
-    await until(() => received.length >= 20, 10_000, '20 events before the outage');
+    await waitUntil(() => received.length >= 20, '20 events before the outage', 10_000);
     await redis.stop();
     await sleep(1_500);
     await redis.start();
     const stats = await publishing;
-    await until(() => received.length >= EVENTS, 20_000, `all ${EVENTS} events (have ${received.length})`);
+    await waitUntil(() => received.length >= EVENTS, `all ${EVENTS} events (have ${received.length})`, 20_000);
     await sleep(200);
     subscription.unsubscribe();
 

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { NodeGroup } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 const TRANSPORTS = [
   { name: 'ServerSentEvents', type: HttpTransportType.ServerSentEvents },
@@ -57,8 +58,7 @@ for (const { name, type } of TRANSPORTS) {
       const seen: number[] = [];
       connection.on('Message', (text: string) => seen.push(Number(text)));
       await Promise.all(Array.from({ length: 100 }, (_, i) => connection.send('InvokeWithString', String(i))));
-      const deadline = Date.now() + 5_000;
-      while (seen.length < 100 && Date.now() < deadline) await sleep(10);
+      await waitUntil(() => seen.length >= 100, '100 messages');
       assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i));
       const items: unknown[] = [];
       await new Promise<void>((resolve, reject) => {
@@ -124,6 +124,7 @@ describe('long polling edges', function () {
     const connection = client(server.hubUrl, HttpTransportType.LongPolling);
     open.push(connection);
     await connection.start();
+    // Time itself is the subject: several 300 ms poll time-outs must pass while the client is idle.
     await sleep(1_000);
     assert.equal(await connection.invoke('Echo', 'after idle polls'), 'after idle polls');
   });
@@ -135,6 +136,8 @@ describe('long polling edges', function () {
     await fetch(url, { method: 'POST', body: '{"protocol":"json","version":1}\u001e' });
     const handshake = await (await fetch(url)).text();
     assert.equal(handshake, '{}\u001e');
+    // Time itself is the subject, and polling to watch would be the activity that keeps it alive:
+    // the 1 s inactivity time-out must pass.
     await sleep(1_800);
     const afterTimeout = await fetch(url);
     assert.ok(afterTimeout.status === 204 || afterTimeout.status === 404, `status ${afterTimeout.status}`);
@@ -171,8 +174,7 @@ describe('the trade hub over Server-Sent Events and long polling', function () {
     for (let i = 0; i < 10; i++) {
       await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'AUDUSD', bid: 0.65 + i / 1000, ask: 0.651 + i / 1000, time: Date.now() } }]);
     }
-    const deadline = Date.now() + 5_000;
-    while (received.some((events) => events.length < 10) && Date.now() < deadline) await sleep(20);
+    await waitUntil(() => received.every((events) => events.length >= 10), 'ten events on each transport');
     for (const events of received) assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 10 }, (_, i) => i + 1));
   });
 

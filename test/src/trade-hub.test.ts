@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SubscribeResult, TopicResult } from '@tradehub/shared';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { ev, range, seqs, snapshotOf, T0, TradeClient, waitUntil } from './support/trade-helpers.js';
+import { ev, range, seqs, snapshotOf, T0, TradeClient } from './support/trade-helpers.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 const HISTORY_LENGTH = 10;

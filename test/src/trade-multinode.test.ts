@@ -4,7 +4,8 @@ import type { ResyncNotice, TopicStreamItem } from '@tradehub/shared';
 import { StreamReader } from './support/streams.js';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { ev, range, resetTopic, seqs, subscribedTopics, TradeClient, waitUntil, withRedis } from './support/trade-helpers.js';
+import { ev, range, resetTopic, seqs, subscribedTopics, TradeClient, withRedis } from './support/trade-helpers.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 /** Three nodes sharing the machine's Redis under a key prefix of their own. */

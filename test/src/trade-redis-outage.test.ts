@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type RedisClientType } from 'redis';
 import { OwnRedisServer } from './support/redis-server.js';
-import { ev, range, seqs, TradeClient, waitUntil, withRedis } from './support/trade-helpers.js';
+import { ev, range, seqs, TradeClient, withRedis } from './support/trade-helpers.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 const OUTAGE_MS = 10_000;

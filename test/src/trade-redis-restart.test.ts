@@ -4,6 +4,7 @@ import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OwnRedisServer } from './support/redis-server.js';
 import { startTradehub, tradeConnection, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 const TOPIC = 'platforms/demo/accounts/7001';
 const EVENTS = 150;
@@ -76,8 +77,7 @@ describe('trade events across a Redis restart, three nodes', function () {
     await sleep(2_000);
     await redis.start();
     await publishing;
-    const deadline = Date.now() + 10_000;
-    while (received.some((events) => events.length < EVENTS) && Date.now() < deadline) await sleep(50);
+    await waitUntil(() => received.every((events) => events.length >= EVENTS), `all ${EVENTS} events on A and B`, 10_000);
     assert.ok(refused > 0, 'the outage should have refused some publishes');
     assert.deepEqual(resyncs, []);
     for (const events of received) {

@@ -5,6 +5,7 @@ import type {
 } from '@tradehub/shared';
 import { createClient, type RedisClientType } from 'redis';
 import { officialClient, type ClientOptions } from './official-client.js';
+import { waitUntil } from './wait.js';
 
 /** Source time of the test events: fixed, so that payloads compare exactly. */
 export const T0 = 1_767_225_600_000;
@@ -123,15 +124,6 @@ export function snapshotOf<K extends TopicSnapshot['kind']>(result: SubscribeRes
   assert.ok(result && result.status === 'snapshot', `expected a snapshot, got ${JSON.stringify(result)}`);
   assert.equal(result.snapshot.kind, kind);
   return result.snapshot as Extract<TopicSnapshot, { kind: K }>;
-}
-
-/** Polls `condition` until it holds; rejects naming `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 export function seqs(envelopes: readonly TradeEnvelope[]): number[] {
