@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { HubConnectionState, type HubConnection } from '@microsoft/signalr';
 import type {
   ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicResult, TopicSnapshot, TradeEnvelope,
@@ -112,6 +113,19 @@ export class TradeClient {
     const list = (): TradeEnvelope[] => (topic === undefined ? this.events : this.eventsOf(topic));
     await waitUntil(() => list().length >= count, `${count} event(s)${topic ? ` of ${topic}` : ''} (have ${list().length})`, timeoutMs);
     return list();
+  }
+
+  /**
+   * Publishes `sentinel` (given an id of its own) through `publisher` and returns the events this
+   * client received before it, once it arrived. A node hands a connection the events of one
+   * publisher in the order they were published, so whatever earlier publishes still had to
+   * deliver (a duplicate, an event that should not come at all) would arrive before the sentinel.
+   */
+  async eventsBeforeSentinel(publisher: TradeClient, sentinel: Record<string, unknown>): Promise<TradeEnvelope[]> {
+    const id = `sentinel-${randomUUID()}`;
+    await publisher.publish([{ ...sentinel, id }]);
+    await waitUntil(() => this.events.some((envelope) => envelope.id === id), `the sentinel event ${id}`);
+    return this.events.slice(0, this.events.findIndex((envelope) => envelope.id === id));
   }
 
   async stop(): Promise<void> {
