@@ -122,15 +122,25 @@ export class TradeClient {
    * deliver (a duplicate, an event that should not come at all) would arrive before the sentinel.
    */
   async eventsBeforeSentinel(publisher: TradeClient, sentinel: Record<string, unknown>): Promise<TradeEnvelope[]> {
-    const id = `sentinel-${randomUUID()}`;
-    await publisher.publish([{ ...sentinel, id }]);
-    await waitUntil(() => this.events.some((envelope) => envelope.id === id), `the sentinel event ${id}`);
+    return this.eventsBefore(await publishSentinel(publisher, sentinel));
+  }
+
+  /** Waits for the sentinel event `id` (see `publishSentinel`) and returns the events received before it. */
+  async eventsBefore(id: string, timeoutMs = 5_000): Promise<TradeEnvelope[]> {
+    await waitUntil(() => this.events.some((envelope) => envelope.id === id), `the sentinel event ${id}`, timeoutMs);
     return this.events.slice(0, this.events.findIndex((envelope) => envelope.id === id));
   }
 
   async stop(): Promise<void> {
     if (this.connection.state !== HubConnectionState.Disconnected) await this.connection.stop();
   }
+}
+
+/** Publishes `sentinel` with an id of its own, for `TradeClient.eventsBefore`; returns the id. */
+export async function publishSentinel(publisher: TradeClient, sentinel: Record<string, unknown>): Promise<string> {
+  const id = `sentinel-${randomUUID()}`;
+  await publisher.publish([{ ...sentinel, id }]);
+  return id;
 }
 
 /** The snapshot of a `snapshot` result, narrowed to a kind. */
