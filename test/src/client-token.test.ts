@@ -25,7 +25,7 @@ describe('client: token renewal mid-stream', function () {
     const publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
     for (let n = 1; n <= count; n++) {
       await publisher.publish([tradeEvents.deal(login, n, `${prefix}-${n}`)]);
-      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      await new Promise((resolve) => setTimeout(resolve, gapMs)); // a pace, so that a token expires mid-stream
     }
   }
 
