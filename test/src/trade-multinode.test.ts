@@ -267,7 +267,7 @@ describe('trade hub across three nodes through Redis', function () {
       const publishing = (async () => {
         for (let n = 1; n <= 100; n++) {
           await pub.publish([ev.account('9501', n)]);
-          await sleep(2);
+          await sleep(2); // a pace, so that the drop falls mid-stream
         }
       })();
       await client.waitForEvents(20, topic);

@@ -56,7 +56,7 @@ describe('a node killed mid-stream', function () {
     const publishing = (async () => {
       for (let n = 1; n <= EVENTS; n++) {
         await publisher.invoke('Publish', [position(n)]);
-        await sleep(5);
+        await sleep(5); // a pace, so that the kill falls mid-stream
       }
     })();
 
