@@ -88,9 +88,16 @@ describe('done when: a bot on the public API runs through node kills and a Redis
     await nodeB.kill();
     const stats = await publishing;
     await waitUntil(() => running.eventCount >= EVENTS, `all ${EVENTS} events`, 30_000);
-    // Kept as a pause, not a sentinel: the events span many topics, each ordered on its own, and a
-    // sentinel per topic would itself change the bot's state and margin calls under test.
-    await sleep(300);
+    // Sentinels, one per topic, once everything arrived: a topic's events reach the bot in order,
+    // so a duplicate would come before its topic's sentinel. They count as published events below.
+    const sentinels = [
+      ...[...LOGINS, LATE_LOGIN].map((login) => tradeEvents.account(login, 20_000, `sentinel-${login}`)),
+      tradeEvents.marginCall(LOGINS[0] as string, 50, 'sentinel-margin'),
+    ];
+    await (publisher as TradehubClient).publish(sentinels);
+    events.push(...sentinels);
+    const receivedIds = (): Set<string | undefined> => new Set([...running.received.values()].flatMap((list) => list.map((e) => e.id)));
+    await waitUntil(() => sentinels.every((sentinel) => receivedIds().has(sentinel.id)), 'the sentinel of every topic', 10_000);
 
     assert.equal(stats.published, EVENTS);
     assert.equal(running.client.node, nodeC.baseUrl, 'the bot ended on the surviving node');
@@ -107,7 +114,7 @@ describe('done when: a bot on the public API runs through node kills and a Redis
       assert.deepEqual(received.map((e) => e.id), ids, `the events of ${topic}`);
       assert.deepEqual(received.map((e) => e.seq), ids.map((_, i) => i + 1), `the seqs of ${topic}`);
     }
-    assert.equal(running.eventCount, EVENTS);
+    assert.equal(running.eventCount, EVENTS + sentinels.length);
     // Every margin call handled once, with the account state known at that point.
     const marginCalls = events.filter((event) => event.type === 'margin');
     assert.deepEqual(running.marginCalls.map((call) => call.event.id), marginCalls.map((event) => event.id));
