@@ -111,7 +111,9 @@ export class TradeClient {
   /** Waits until `count` events of `topic` (of any topic when undefined) arrived. */
   async waitForEvents(count: number, topic?: string, timeoutMs = 5_000): Promise<TradeEnvelope[]> {
     const list = (): TradeEnvelope[] => (topic === undefined ? this.events : this.eventsOf(topic));
-    await waitUntil(() => list().length >= count, `${count} event(s)${topic ? ` of ${topic}` : ''} (have ${list().length})`, timeoutMs);
+    await waitUntil(() => list().length >= count, `${count} event(s)${topic ? ` of ${topic}` : ''}`, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message} (have ${list().length})`);
+    });
     return list();
   }
 
