@@ -10,6 +10,7 @@ export { ClientStreamError, type ClientStream } from './hub/client-stream.js';
 export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
 export { HubError } from './hub/hub-error.js';
 export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';
+export { heartbeatVerdict, type ConnectionTimes, type HeartbeatLimits, type HeartbeatVerdict } from './hub/heartbeat-verdict.js';
 export type { HubLifetimeManager, HubTarget, HubConnectionSink } from './lifetime/hub-lifetime-manager.js';
 export { InMemoryHubLifetimeManager } from './lifetime/in-memory-hub-lifetime-manager.js';
 export type { HubProtocol, TransferFormat } from './protocol/hub-protocol.js';

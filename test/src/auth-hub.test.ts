@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { HubConnectionState, type HubConnection } from '@microsoft/signalr';
 import {
   ACME_READER, api, assertInsufficientScope, assertInvalidToken, basic, Cleanup, closure, connectHub, DEMO_ADMIN, DEMO_PUBLISHER, DEMO_READER,
-  decodeJwt, delay, negotiate, nowSeconds, postForm, refusedStart, signToken, validClaims, withAcme, withTestSecret, within, type MyAccess,
+  decodeJwt, negotiate, nowSeconds, postForm, refusedStart, signToken, validClaims, withAcme, withTestSecret, within, type MyAccess,
 } from './support/auth-helpers.js';
 import { nextCall } from './support/official-client.js';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
@@ -167,7 +167,13 @@ describe('auth: the trade hub with authenticated users', () => {
       // The same for a client of another organization.
       const acme = await postForm(revocationUrl(), { token }, { Authorization: basic(ACME_READER.id, ACME_READER.secret) });
       assert.equal(acme.status, 200, acme.text);
-      await delay(300);
+      // Sentinel: a revocation that must close its connection, by the same path, sent after the
+      // two above were answered; once it took effect, theirs would have too.
+      const own = await readerToken();
+      const sentinel = await connectHub(cleanup, hub.tradeHubUrl, own);
+      const sentinelClosed = closure(sentinel, 2_000);
+      assert.equal((await postForm(revocationUrl(), { token: own }, { Authorization: basic(DEMO_READER.id, DEMO_READER.secret) })).status, 200);
+      assert.equal((await sentinelClosed).error?.message, 'Server returned an error on close: The access token was revoked.');
       assert.equal(closed, false);
       assert.equal(connection.state, HubConnectionState.Connected);
       assert.equal((await connection.invoke<MyAccess>('GetMyAccess')).subject, 'demo-reader');

@@ -138,6 +138,7 @@ describe('auth: two nodes sharing token data through Redis', () => {
         while (!stop) await api(b.baseUrl, '/api/platforms', { token: created.token });
       };
       const users = Array.from({ length: 6 }, use);
+      // Pauses that open the race window on purpose: uses before, during and after the revocation.
       await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal((await api(a.baseUrl, `/api/tokens/${created.id}`, { method: 'DELETE', token: adminOnA })).status, 200);
       await new Promise((resolve) => setTimeout(resolve, 20));

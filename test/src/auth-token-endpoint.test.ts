@@ -101,6 +101,9 @@ describe('auth: POST /connect/token (client credentials)', () => {
     assert.equal(viaBasic.status, 200, viaBasic.text);
     const viaBody = await postForm(tokenUrl, { grant_type: 'client_credentials', client_id: 'odd-client', client_secret: 'se cret:+%/=ü' });
     assert.equal(viaBody.status, 200, viaBody.text);
+    for (const answer of [viaBasic, viaBody]) {
+      assert.equal(decodeJwt((answer.json as TokenResponse).access_token).payload.sub, 'odd-client');
+    }
   });
 
   it('accepts client_id in the body next to matching Basic credentials, and refuses a different one', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RS, type RawHubSocket } from './support/raw-socket.js';
 import {
-  assertClosedWith, assertEchoes, assertServerServes, assertSilent, frame, invocation, SocketTracker,
+  assertClosedWith, assertEchoes, assertServerServes, frame, invocation, SocketTracker,
 } from './support/protocol-helpers.js';
 
 const CLOSED_WITH_ERROR = 'Connection closed with an error.';
@@ -105,8 +105,8 @@ describe('bad input after the handshake', () => {
 
     it('data without a record separator that grows past the maximum size over several frames', async () => {
       socket.send(`{"type":1,"invocationId":"1","target":"Echo","arguments":["${'x'.repeat(20 * 1024)}`);
-      await assertSilent(socket, 100);
       socket.send('y'.repeat(20 * 1024));
+      // Frames come in order: an answer to the first part would arrive before the Close.
       const close = await socket.nextNonPing();
       assert.equal(close.type, 7);
       assert.equal(typeof close.error, 'string');
@@ -138,8 +138,8 @@ describe('bad input after the handshake', () => {
   describe('that is answered while the connection stays up', () => {
     it('a message missing its record separator is held until the separator arrives in the next frame', async () => {
       socket.send(JSON.stringify(invocation('1', 'Echo', ['held'])));
-      await assertSilent(socket, 150);
       socket.send(RS);
+      // Frames come in order: an answer to the message without its separator would arrive first.
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '1', result: 'held' });
       await assertEchoes(socket, '2', 'after');
     });
@@ -148,8 +148,8 @@ describe('bad input after the handshake', () => {
       const text = frame(invocation('1', 'Echo', ['in three parts']));
       socket.send(text.slice(0, 10));
       socket.send(text.slice(10, 30));
-      await assertSilent(socket, 100);
       socket.send(text.slice(30));
+      // Frames come in order: an answer to a part would arrive before the Completion.
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '1', result: 'in three parts' });
     });
 
@@ -207,7 +207,7 @@ describe('bad input after the handshake', () => {
 
     it('an unknown message type is ignored and the connection keeps working', async () => {
       socket.send(frame({ type: 99, invocationId: 'u1', whatever: [1, 2, 3] }));
-      await assertSilent(socket, 100);
+      // The Echo is the sentinel: messages are handled in order, so an answer to the unknown one would come first.
       await assertEchoes(socket, '2', 'still up');
     });
 
@@ -223,7 +223,8 @@ describe('bad input after the handshake', () => {
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '2', result: 5 });
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '3', result: ['a', 'b'] });
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: '4', result: { four: 4 } });
-      await assertSilent(socket, 100);
+      // Sentinel: nothing more was answered before it.
+      await assertEchoes(socket, 'sentinel', 'nothing before me');
     });
 
     it('an invocation without invocationId runs but gets no Completion', async () => {
@@ -232,18 +233,20 @@ describe('bad input after the handshake', () => {
       // The fire-and-forget InvokeWithString ran (its client call arrives), but no Completion precedes the invoked Echo's.
       assert.deepEqual(await socket.nextNonPing(), { type: 1, target: 'Message', arguments: ['ran'] });
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'after', result: 'with id' });
-      await assertSilent(socket, 150);
+      // Sentinel: a late Completion of the calls without id would come before it.
+      await assertEchoes(socket, 'sentinel', 'nothing before me');
     });
 
     it('an empty invocationId counts as none: no Completion', async () => {
       socket.send(frame({ type: 1, invocationId: '', target: 'Echo', arguments: ['empty id'] }));
+      // The Echo is the sentinel: calls are handled in order, so a Completion for the empty id would come first.
       await assertEchoes(socket, 'after', 'with id');
-      await assertSilent(socket, 100);
     });
 
     it('a Ping is accepted and not answered', async () => {
       socket.send(frame({ type: 6 }));
-      await assertSilent(socket, 100);
+      // The Echo is the sentinel: an answer to the Ping would come before it (nextNonPing skips
+      // only Pings, which the server may send for keep-alive anyway).
       await assertEchoes(socket, '1', 'after ping');
     });
 
@@ -312,17 +315,13 @@ describe('client time-out', () => {
     const socket = await sockets.connected(server.hubUrl);
     const pinger = setInterval(() => socket.send(frame({ type: 6 })), 100);
     try {
-      const until = Date.now() + 1_200;
-      for (;;) {
-        const remaining = until - Date.now();
-        if (remaining <= 0) break;
-        const received = await socket.nextMessage(remaining).catch((error: unknown) => {
-          if (error instanceof Error && /no frame within/.test(error.message)) return undefined;
-          throw error;
-        });
-        if (received === undefined) break;
-        assert.deepEqual(received, { type: 6 }, 'only keep-alive Pings are expected');
+      // The server's own Pings, at least 100 ms apart, are the clock: twelve of them span more than
+      // two 400 ms client time-outs, and nothing else may arrive in between.
+      const started = Date.now();
+      for (let pings = 0; pings < 12; pings++) {
+        assert.deepEqual(await socket.nextMessage(), { type: 6 }, 'only keep-alive Pings are expected');
       }
+      assert.ok(Date.now() - started >= 800, `twelve pings within ${Date.now() - started} ms`);
       assert.equal(socket.closed, undefined);
       await assertEchoes(socket, '1', 'still connected');
     } finally {

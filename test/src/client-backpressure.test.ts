@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConsumerTooSlowError, Topics, type TopicItem, type TradehubClient } from '@tradehub/client';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('client: bounded event streams', function () {
@@ -24,10 +25,10 @@ describe('client: bounded event streams', function () {
     const stream = reader.events(symbols.map((symbol) => Topics.ticks('demo', symbol)), { bufferSize: 5 });
     const first = await stream.next();
     assert.equal(first.value?.kind, 'snapshot');
-    await until(() => stream.started, 5_000, 'the subscription');
+    await waitUntil(() => stream.started, 'the subscription');
     // 300 ticks while nobody reads: far more than the buffer holds.
     for (let n = 1; n <= 100; n++) await publisher.publish(symbols.map((symbol, i) => tradeEvents.tick(symbol, i + n / 1000)));
-    await until(() => reader.state.tick('demo', 'USDCAD')?.bid === 2 + 100 / 1000, 5_000, 'the last tick in the state');
+    await waitUntil(() => reader.state.tick('demo', 'USDCAD')?.bid === 2 + 100 / 1000, 'the last tick in the state');
     // Waiting: the two other snapshots, then one tick per symbol, the latest (the buffer holds 5).
     const read: TopicItem[] = [];
     while (read.length < 5) {
@@ -53,7 +54,7 @@ describe('client: bounded event streams', function () {
     assert.equal(first.value?.kind, 'snapshot');
     await publisher.publish(Array.from({ length: 30 }, (_, i) => tradeEvents.deal('6001', i + 1, `slow-${i + 1}`)));
     // The 11th event does not fit: the stream leaves the topic, which the client then forgets.
-    await until(() => reader.state.position(topic) === undefined, 5_000, 'the overflow');
+    await waitUntil(() => reader.state.position(topic) === undefined, 'the overflow');
     const seqs: number[] = [];
     let failure: unknown;
     try {
@@ -76,7 +77,7 @@ describe('client: bounded event streams', function () {
     const stream = reader.events(Topics.ticks('demo', 'XAUUSD'), { bufferSize: 5, conflateTicks: false });
     await stream.next();
     for (let n = 1; n <= 10; n++) await publisher.publish([tradeEvents.tick('XAUUSD', 2000 + n)]);
-    await until(() => reader.state.tick('demo', 'XAUUSD') === undefined, 5_000, 'the stream to end and leave the topic');
+    await waitUntil(() => reader.state.tick('demo', 'XAUUSD') === undefined, 'the stream to end and leave the topic');
     const bids: number[] = [];
     await assert.rejects((async () => {
       for await (const item of stream) if (item.kind === 'event' && item.event.type === 'tick') bids.push(item.event.data.bid);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, Topics, type TradehubClient, type TradeEventInput } from '@tradehub/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MarginCallBot } from '../../client/examples/dist/margin-call-bot.js';
-import { PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { HubProcess } from './support/hub-process.js';
 import { OwnRedisServer } from './support/redis-server.js';
 import { uniqueKeyPrefix } from './support/tradehub-app.js';
@@ -71,22 +72,32 @@ describe('done when: a bot on the public API runs through node kills and a Redis
       const writer = (publisher as TradehubClient).publisher({ maxBatch: 10, timeoutMs: 30_000 });
       for (const event of events) {
         await writer.write(event);
-        await sleep(8);
+        await sleep(8); // a pace, so that the kills and the outage fall mid-stream
       }
       return writer.close();
     })();
 
-    await until(() => running.eventCount >= 60, 20_000, 'events before the first kill');
+    await waitUntil(() => running.eventCount >= 60, 'events before the first kill', 20_000);
     await nodeA.kill();
-    await until(() => running.eventCount >= 150 && running.client.node === nodeB.baseUrl, 20_000, 'the bot on node B');
+    await waitUntil(() => running.eventCount >= 150 && running.client.node === nodeB.baseUrl, 'the bot on node B', 20_000);
     await redis.stop();
+    // Time itself is the subject: the outage lasts 1.5 s whatever the clients do meanwhile.
     await sleep(1_500);
     await redis.start();
-    await until(() => running.eventCount >= 250, 30_000, 'events after the Redis restart');
+    await waitUntil(() => running.eventCount >= 250, 'events after the Redis restart', 30_000);
     await nodeB.kill();
     const stats = await publishing;
-    await until(() => running.eventCount >= EVENTS, 30_000, `all ${EVENTS} events (have ${running.eventCount})`);
-    await sleep(300);
+    await waitUntil(() => running.eventCount >= EVENTS, `all ${EVENTS} events`, 30_000);
+    // Sentinels, one per topic, once everything arrived: a topic's events reach the bot in order,
+    // so a duplicate would come before its topic's sentinel. They count as published events below.
+    const sentinels = [
+      ...[...LOGINS, LATE_LOGIN].map((login) => tradeEvents.account(login, 20_000, `sentinel-${login}`)),
+      tradeEvents.marginCall(LOGINS[0] as string, 50, 'sentinel-margin'),
+    ];
+    await (publisher as TradehubClient).publish(sentinels);
+    events.push(...sentinels);
+    const receivedIds = (): Set<string | undefined> => new Set([...running.received.values()].flatMap((list) => list.map((e) => e.id)));
+    await waitUntil(() => sentinels.every((sentinel) => receivedIds().has(sentinel.id)), 'the sentinel of every topic', 10_000);
 
     assert.equal(stats.published, EVENTS);
     assert.equal(running.client.node, nodeC.baseUrl, 'the bot ended on the surviving node');
@@ -103,7 +114,7 @@ describe('done when: a bot on the public API runs through node kills and a Redis
       assert.deepEqual(received.map((e) => e.id), ids, `the events of ${topic}`);
       assert.deepEqual(received.map((e) => e.seq), ids.map((_, i) => i + 1), `the seqs of ${topic}`);
     }
-    assert.equal(running.eventCount, EVENTS);
+    assert.equal(running.eventCount, EVENTS + sentinels.length);
     // Every margin call handled once, with the account state known at that point.
     const marginCalls = events.filter((event) => event.type === 'margin');
     assert.deepEqual(running.marginCalls.map((call) => call.event.id), marginCalls.map((event) => event.id));

@@ -4,7 +4,8 @@ import {
   ServerUnreachableError, TimeoutError, TokenRefusedError, Topics, connect, type ConnectionStateChange, type TopicItem, type TradehubError,
 } from '@tradehub/client';
 import { nowSeconds, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
-import { ClientPool, READER, until } from './support/client-fixtures.js';
+import { ClientPool, READER } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { accountEnvelope, closedPort, MisbehavingHub, plainHttpServer, silentServer } from './support/misbehaving-hub.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -144,7 +145,7 @@ describe('client: bad input gives clear typed errors, bounded in time', function
       client.on('error', (error) => reported.push(error));
       const items: TopicItem[] = [];
       await client.subscribe(topic, (item) => items.push(item));
-      await until(() => items.length === 3 && reported.length === 4, 5_000, 'two events and four reports');
+      await waitUntil(() => items.length === 3 && reported.length === 4, 'two events and four reports');
       assert.deepEqual(items.map((i) => i.kind === 'event' ? i.event.seq : i.kind), ['snapshot', 1, 2]);
       assert.ok(reported.every((error) => error instanceof MalformedServerMessageError));
       assert.match(reported[0]?.message ?? '', /Dropped a malformed OnEvent envelope/);
@@ -191,7 +192,7 @@ describe('client: bad input gives clear typed errors, bounded in time', function
       },
     });
     await client.subscribe(Topics.status('demo'), () => undefined);
-    await until(() => tokens.length >= 3, 6_000, 'a reconnect after the token expired');
+    await waitUntil(() => tokens.length >= 3, 'a reconnect after the token expired', 6_000);
     const withCredentials = await pool.connect({ url: hub.baseUrl, credentials: READER, logger });
     await withCredentials.serverInfo();
     await failsFast(() => connect({ url: hub.baseUrl, credentials: { clientId: 'demo-reader', clientSecret: 'a-wrong-secret-value' }, logger }), CredentialsRefusedError, 3_000);

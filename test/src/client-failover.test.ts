@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { HubProcess } from './support/hub-process.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { uniqueKeyPrefix } from './support/tradehub-app.js';
@@ -45,17 +46,17 @@ describe('client: failover to another node when one is killed mid-stream', funct
         }
       }
     })();
-    await until(() => stream.started, 5_000, 'the subscription');
+    await waitUntil(() => stream.started, 'the subscription');
     const publishing = (async () => {
       for (let n = 1; n <= EVENTS; n++) {
         await publisher.publish([tradeEvents.position(LOGIN, '900001', 10_000 + n, `kill-${n}`)]);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, 5)); // a pace, so that the kill falls mid-stream
       }
     })();
-    await until(() => received.length >= 40, 10_000, '40 events before the kill');
+    await waitUntil(() => received.length >= 40, '40 events before the kill', 10_000);
     await nodeA.kill();
     await publishing;
-    await until(() => received.length === EVENTS, 15_000, `all ${EVENTS} events (have ${received.length})`);
+    await waitUntil(() => received.length === EVENTS, `all ${EVENTS} events`, 15_000);
     await reading;
 
     assert.deepEqual(received.map((e) => e.seq), Array.from({ length: EVENTS }, (_, i) => i + 1));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Topics, type ConnectionStateChange, type TopicItem } from '@tradehub/client';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -40,9 +41,9 @@ describe('client: a wildcard over many topics across a failover', function () {
 
     await nodeA.close();
     nodes.shift();
-    await until(() => changes.some((change) => change.state === 'connected'), 10_000, 'the reconnect to node B');
+    await waitUntil(() => changes.some((change) => change.state === 'connected'), 'the reconnect to node B', 10_000);
     await publishAll(nodeB, 2);
-    await until(() => reader.state.ticks('demo').every((tick) => tick.bid >= 2), 10_000, 'the new ticks of every symbol');
+    await waitUntil(() => reader.state.ticks('demo').every((tick) => tick.bid >= 2), 'the new ticks of every symbol', 10_000);
     assert.deepEqual(changes.map((change) => change.state), ['reconnecting', 'connected'], 'one reconnect, no loop');
     assert.equal(reader.state.ticks('demo').length, SYMBOLS.length);
     assert.equal(items.filter((item) => item.kind === 'event').length, SYMBOLS.length, 'each new tick once');

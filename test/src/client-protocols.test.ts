@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Topics, type TopicItem, type TradehubClient } from '@tradehub/client';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('client: MessagePack and the HTTP transports', function () {
@@ -36,7 +37,7 @@ describe('client: MessagePack and the HTTP transports', function () {
           if (items.length === 4) break;
         }
       })();
-      await until(() => stream.started, 5_000, 'the subscription');
+      await waitUntil(() => stream.started, 'the subscription');
       await publisher.publish([1, 2, 3].map((n) => tradeEvents.account(login, 100 + n, id(n))));
       await reading;
       assert.deepEqual(items.map((item) => item.kind === 'event' ? item.event.seq : item.kind), ['snapshot', 2, 3, 4]);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Topics, type TradeEnvelope } from '@tradehub/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { OwnRedisServer } from './support/redis-server.js';
 import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -38,18 +39,22 @@ describe('client: a Redis restart while reading and publishing', function () {
     const publishing = (async () => {
       for (let n = 1; n <= EVENTS; n++) {
         await feed.write(tradeEvents.deal(LOGIN, n, `redis-${n}`));
-        await sleep(10);
+        await sleep(10); // a pace, so that the outage falls mid-stream
       }
       return feed.close();
     })();
-    await until(() => received.length >= 20, 10_000, '20 events before the outage');
+    await waitUntil(() => received.length >= 20, '20 events before the outage', 10_000);
     await redis.stop();
+    // Time itself is the subject: the outage lasts 1.5 s whatever the clients do meanwhile.
     await sleep(1_500);
     await redis.start();
     const stats = await publishing;
-    await until(() => received.length >= EVENTS, 20_000, `all ${EVENTS} events (have ${received.length})`);
-    await sleep(200);
+    await waitUntil(() => received.length >= EVENTS, `all ${EVENTS} events`, 20_000);
+    // Sentinel: the topic's events arrive in order, so a duplicate would come before it.
+    await publisher.publish([tradeEvents.deal(LOGIN, EVENTS + 1, 'sentinel')]);
+    await waitUntil(() => received.some((e) => e.id === 'sentinel'), 'the sentinel event');
     subscription.unsubscribe();
+    assert.equal(received.pop()?.id, 'sentinel');
 
     assert.equal(stats.published, EVENTS);
     assert.deepEqual(received.map((e) => e.id), Array.from({ length: EVENTS }, (_, i) => `redis-${i + 1}`));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Topics, type TopicItem } from '@tradehub/client';
 import { createClient } from 'redis';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -40,14 +41,14 @@ describe("client: a topic's history reset (new epoch)", function () {
     const items: Array<TopicItem<typeof TOPIC>> = [];
     await reader.subscribe(TOPIC, (item) => items.push(item));
     await publisher.publish([tradeEvents.position(LOGIN, '62', 20_000, 'e1-2')]);
-    await until(() => items.length === 2, 5_000, 'the first event');
+    await waitUntil(() => items.length === 2, 'the first event');
     const oldEpoch = reader.state.position(TOPIC)?.epoch;
 
     await forgetTopic(TOPIC);
     await publisher.publish([tradeEvents.position(LOGIN, '63', 30_000, 'e2-1'), tradeEvents.account(LOGIN, 900, 'e2-2')]);
-    await until(() => reader.state.position(TOPIC)?.seq === 2 && reader.state.position(TOPIC)?.epoch !== oldEpoch, 5_000, 'the new epoch');
+    await waitUntil(() => reader.state.position(TOPIC)?.seq === 2 && reader.state.position(TOPIC)?.epoch !== oldEpoch, 'the new epoch');
     await publisher.publish([tradeEvents.position(LOGIN, '63', 0, 'e2-3')]);
-    await until(() => reader.state.position(TOPIC)?.seq === 3, 5_000, 'the event after the reset');
+    await waitUntil(() => reader.state.position(TOPIC)?.seq === 3, 'the event after the reset');
 
     const kinds = items.map((item) => item.kind === 'event' ? `event ${item.event.epoch === oldEpoch ? 'old' : 'new'} ${item.event.seq}` : item.kind);
     const reset = kinds.indexOf('reset');

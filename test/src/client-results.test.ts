@@ -31,7 +31,7 @@ describe('client results: the server asks a client for a value', () => {
     const connection = await connect();
     connection.on('GetValue', () => ({ answer: 42 }));
     connection.on('GetLater', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the subject: a handler that answers later
       return 'later';
     });
     assert.deepEqual(await connection.invoke('GetClientResult', 'GetValue'), { answer: 42 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import {
   InvalidTopicError, JsonRpcCallError, JsonRpcErrorCode, SubscriptionRefusedError, Topics, type TopicItem, type TradehubClient, type TradeEnvelope,
 } from '@tradehub/client';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 describe('client: subscriptions, state, hub, REST and JSON-RPC against one node', function () {
@@ -37,7 +38,7 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
         if (items.length === 4) break;
       }
     })();
-    await until(() => stream.started, 5_000, 'the subscription');
+    await waitUntil(() => stream.started, 'the subscription');
     await publisher.publish([
       tradeEvents.position('3001', '12', 20_000, 's-3'),
       tradeEvents.position('3001', '11', 0, 's-4'),
@@ -69,7 +70,7 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
       tradeEvents.order('3002', '32', 'canceled', 'st-7'),
       tradeEvents.account('3002', 7_500, 'st-8'),
     ]);
-    await until(() => reader.state.position(topic)?.seq === 8, 5_000, 'seq 8 applied');
+    await waitUntil(() => reader.state.position(topic)?.seq === 8, 'seq 8 applied');
     const view = reader.state.account('demo', '3002');
     assert.deepEqual(view?.positions.map((p) => [p.position, p.volume]), [['22', 30_000]]);
     assert.deepEqual(view?.orders, []);
@@ -100,7 +101,7 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
       tradeEvents.tick('EURUSD', 1.2),
       { type: 'platform.status', platformId: 'demo', data: { state: 'stale', reason: 'weekend', time: Date.now() } },
     ]);
-    await until(() => items.length === 6, 5_000, 'three more items');
+    await waitUntil(() => items.length === 6, 'three more items');
     assert.deepEqual(items.slice(3).map((i) => i.kind === 'event' ? `${i.event.type} ${i.event.seq}` : i.kind), ['tick 1', 'tick 2', 'platform.status 1']);
     assert.equal(reader.state.tick('demo', 'EURUSD')?.bid, 1.2);
     assert.deepEqual(reader.state.ticks('demo').map((t) => t.symbol).sort(), ['EURUSD', 'GBPUSD', 'USDJPY']);
@@ -116,14 +117,14 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
       if (item.kind === 'event') first.push(item.event);
     });
     await publisher.publish([tradeEvents.deal('3003', 1, 'c-1'), tradeEvents.deal('3003', 2, 'c-2')]);
-    await until(() => first.length === 2, 5_000, 'two deals');
+    await waitUntil(() => first.length === 2, 'two deals');
     const two = await reader.subscribe(topic, (item) => second.push(item));
     assert.deepEqual(second.map((i) => i.kind === 'snapshot' ? i.seq : i.kind), [2]);
     await publisher.publish([tradeEvents.deal('3003', 3, 'c-3')]);
-    await until(() => first.length === 3 && second.length === 2, 5_000, 'the third deal in both');
+    await waitUntil(() => first.length === 3 && second.length === 2, 'the third deal in both');
     one.unsubscribe();
     await publisher.publish([tradeEvents.deal('3003', 4, 'c-4')]);
-    await until(() => second.length === 3, 5_000, 'the fourth deal in the second');
+    await waitUntil(() => second.length === 3, 'the fourth deal in the second');
     assert.deepEqual(first.map((e) => e.seq), [1, 2, 3]);
     assert.deepEqual(second.slice(1).map((i) => i.kind === 'event' ? i.event.seq : i.kind), [3, 4]);
     two.unsubscribe();
@@ -182,7 +183,7 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
     await feed.write(tradeEvents.deal('3005', 1, 'feed-1'));
     const stats = await feed.close();
     assert.deepEqual(stats, { published: 501, duplicates: 1 });
-    await until(() => seqs.length === 500, 5_000, '500 events');
+    await waitUntil(() => seqs.length === 500, '500 events');
     assert.deepEqual(seqs, Array.from({ length: 500 }, (_, i) => i + 1));
     subscription.unsubscribe();
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
 import { basic, nowSeconds, postForm, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
-import { ClientPool, PUBLISHER, READER, tradeEvents, until } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { waitUntil } from './support/wait.js';
 import type { TradehubConfig } from '@tradehub/server';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
@@ -24,7 +25,7 @@ describe('client: token renewal mid-stream', function () {
     const publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
     for (let n = 1; n <= count; n++) {
       await publisher.publish([tradeEvents.deal(login, n, `${prefix}-${n}`)]);
-      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      await new Promise((resolve) => setTimeout(resolve, gapMs)); // a pace, so that a token expires mid-stream
     }
   }
 
@@ -50,7 +51,7 @@ describe('client: token renewal mid-stream', function () {
       if (item.kind === 'event') received.push(item.event);
     });
     await publishDeals('4001', 120, 40, 'exp');
-    await until(() => received.length === 120, 10_000, 'every deal');
+    await waitUntil(() => received.length === 120, 'every deal', 10_000);
     subscription.unsubscribe();
 
     assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 120 }, (_, i) => i + 1));
@@ -73,10 +74,10 @@ describe('client: token renewal mid-stream', function () {
       const changes: ConnectionStateChange[] = [];
       client.on('connection', (change) => changes.push(change));
       assert.equal(obtained(), 1);
-      await until(() => obtained() === 2, 7_000, 'a renewal in the background');
+      await waitUntil(() => obtained() === 2, 'a renewal in the background', 7_000);
       // Renewed before the first token's end: the connection is still the first one.
       assert.deepEqual(changes.filter((c) => c.state === 'reconnecting'), []);
-      await until(() => changes.some((c) => c.state === 'connected'), 8_000, 'the reconnect after the first token expired');
+      await waitUntil(() => changes.some((c) => c.state === 'connected'), 'the reconnect after the first token expired', 8_000);
       const reconnects = changes.filter((c) => c.state === 'reconnecting');
       assert.equal(reconnects.length, 1);
       assert.match(String(reconnects[0]?.reason?.message), /access token expired/);
@@ -137,11 +138,11 @@ describe('client: token renewal mid-stream', function () {
       if (item.kind === 'event') received.push(item.event);
     });
     const publishing = publishDeals('4002', 60, 20, 'rev');
-    await until(() => received.length >= 15, 5_000, '15 deals');
+    await waitUntil(() => received.length >= 15, '15 deals');
     const answer = await postForm(`${hub.baseUrl}/connect/revocation`, { token: tokens[0] as string }, { Authorization: basic(READER.clientId, READER.clientSecret) });
     assert.equal(answer.status, 200);
     await publishing;
-    await until(() => received.length === 60, 10_000, 'every deal');
+    await waitUntil(() => received.length === 60, 'every deal', 10_000);
     subscription.unsubscribe();
     assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 60 }, (_, i) => i + 1));
     assert.equal(tokens.length, 2, 'one new token, after the revocation');

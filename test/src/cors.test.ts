@@ -22,6 +22,11 @@ function send(baseUrl: string, method: string, path: string, headers: Record<str
   });
 }
 
+/** The CORS headers of an answer, by name. */
+function corsHeaders(answer: Answer): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(answer.headers).filter(([name]) => name.startsWith('access-control-')));
+}
+
 const preflight = (origin: string, method = 'POST'): Record<string, string> => ({
   Origin: origin,
   'Access-Control-Request-Method': method,
@@ -72,7 +77,13 @@ describe('CORS for configured browser origins', () => {
 
   it('sends no CORS headers when none are configured', async () => {
     const answer = await send(plain.baseUrl, 'OPTIONS', '/connect/token', preflight(PAGE));
-    assert.equal(answer.headers['access-control-allow-origin'], undefined);
+    assert.deepEqual(corsHeaders(answer), {}, `status ${answer.status}`);
+    // A browser takes any answer but 2xx as a refused preflight.
+    assert.ok(answer.status >= 400, `the preflight was answered ${answer.status}`);
+    // A simple request from a page is served as any other, and its answer is not shared with the page.
+    const simple = await send(plain.baseUrl, 'GET', '/api/platforms', { Origin: PAGE });
+    assert.equal(simple.status, 401);
+    assert.deepEqual(corsHeaders(simple), {});
   });
 
   it('refuses a configuration whose origin is not an origin', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('the live dashboard page in Chromium', function () {
   this.timeout(60_000);
@@ -36,9 +37,7 @@ describe('the live dashboard page in Chromium', function () {
     assert.equal(await page.locator('#quotes tr').count(), 4);
     const bids = (): Promise<Array<string | null>> => page.$$eval('#quotes tr td:nth-child(2)', (cells) => cells.map((cell) => cell.textContent));
     const firstBids = await bids();
-    const deadline = Date.now() + 15_000;
-    while (JSON.stringify(await bids()) === JSON.stringify(firstBids) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.notDeepEqual(await bids(), firstBids, 'quotes should move');
+    await waitUntil(async () => JSON.stringify(await bids()) !== JSON.stringify(firstBids), 'the quotes to move', 15_000);
     assert.match(await page.textContent('#account') ?? '', /balance/);
     await page.locator('#log', { hasText: /deal platforms\/demo\/accounts\/5001/ }).waitFor({ timeout: 15_000 });
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });

@@ -1,15 +1,35 @@
 import assert from 'node:assert/strict';
-import { HttpTransportType, Subject, type HubConnection } from '@microsoft/signalr';
+import { DefaultHttpClient, HttpTransportType, NullLogger, Subject, type HttpRequest, type HttpResponse, type HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { NodeGroup } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 const TRANSPORTS = [
   { name: 'ServerSentEvents', type: HttpTransportType.ServerSentEvents },
   { name: 'LongPolling', type: HttpTransportType.LongPolling },
 ] as const;
+
+/** The official client's own HTTP client, recording how each poll (a GET) was answered and how long it took. */
+class PollRecorder extends DefaultHttpClient {
+  readonly polls: Array<{ status: number; empty: boolean; tookMs: number }> = [];
+
+  constructor() {
+    super(NullLogger.instance);
+  }
+
+  override async send(request: HttpRequest): Promise<HttpResponse> {
+    const sentAt = Date.now();
+    const response = await super.send(request);
+    if (request.method === 'GET') {
+      const content = response.content;
+      const empty = content === undefined || content === '' || (content instanceof ArrayBuffer && content.byteLength === 0);
+      this.polls.push({ status: response.statusCode, empty, tookMs: Date.now() - sentAt });
+    }
+    return response;
+  }
+}
 
 function client(url: string, transport: HttpTransportType, options: { messagePack?: boolean } = {}): HubConnection {
   return officialClient(url, { transport, ...options });
@@ -57,8 +77,7 @@ for (const { name, type } of TRANSPORTS) {
       const seen: number[] = [];
       connection.on('Message', (text: string) => seen.push(Number(text)));
       await Promise.all(Array.from({ length: 100 }, (_, i) => connection.send('InvokeWithString', String(i))));
-      const deadline = Date.now() + 5_000;
-      while (seen.length < 100 && Date.now() < deadline) await sleep(10);
+      await waitUntil(() => seen.length >= 100, '100 messages');
       assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i));
       const items: unknown[] = [];
       await new Promise<void>((resolve, reject) => {
@@ -121,10 +140,18 @@ describe('long polling edges', function () {
   });
 
   it('answers an idle poll empty after the poll time-out, and the client polls again', async () => {
-    const connection = client(server.hubUrl, HttpTransportType.LongPolling);
+    const recorder = new PollRecorder();
+    const connection = officialClient(server.hubUrl, { transport: HttpTransportType.LongPolling, httpClient: recorder });
     open.push(connection);
     await connection.start();
-    await sleep(1_000);
+    // The first poll of a connection answers at once and the second brings the handshake answer;
+    // then come idle polls, each held for the 300 ms poll time-out.
+    await waitUntil(() => recorder.polls.length >= 5, 'three idle polls');
+    for (const poll of recorder.polls.slice(2, 5)) {
+      assert.equal(poll.empty, true, `an idle poll carries nothing: ${JSON.stringify(recorder.polls)}`);
+      assert.ok(poll.status === 200 || poll.status === 204, `poll answered ${poll.status}`);
+      assert.ok(poll.tookMs >= 250, `an idle poll answered after ${poll.tookMs} ms, before the poll time-out`);
+    }
     assert.equal(await connection.invoke('Echo', 'after idle polls'), 'after idle polls');
   });
 
@@ -134,8 +161,12 @@ describe('long polling edges', function () {
     assert.equal((await fetch(url)).status, 200);
     await fetch(url, { method: 'POST', body: '{"protocol":"json","version":1}\u001e' });
     const handshake = await (await fetch(url)).text();
+    const lastPollAt = Date.now();
     assert.equal(handshake, '{}\u001e');
-    await sleep(1_800);
+    // Watched on the server: a poll to watch would be the activity that keeps the connection alive.
+    await waitUntil(() => server.endpoint.connections.get(negotiated.connectionToken) === undefined, 'the idle connection to end', 5_000);
+    const idleMs = Date.now() - lastPollAt;
+    assert.ok(idleMs >= 900, `ended after ${idleMs} ms without a poll, before the 1 s inactivity time-out`);
     const afterTimeout = await fetch(url);
     assert.ok(afterTimeout.status === 204 || afterTimeout.status === 404, `status ${afterTimeout.status}`);
   });
@@ -171,8 +202,7 @@ describe('the trade hub over Server-Sent Events and long polling', function () {
     for (let i = 0; i < 10; i++) {
       await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'AUDUSD', bid: 0.65 + i / 1000, ask: 0.651 + i / 1000, time: Date.now() } }]);
     }
-    const deadline = Date.now() + 5_000;
-    while (received.some((events) => events.length < 10) && Date.now() < deadline) await sleep(20);
+    await waitUntil(() => received.every((events) => events.length >= 10), 'ten events on each transport');
     for (const events of received) assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 10 }, (_, i) => i + 1));
   });
 

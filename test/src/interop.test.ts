@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { HubConnectionState, type HubConnection } from '@microsoft/signalr';
 import { HubHost, interopHub } from '@tradehub/server';
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH, type ServerInfo } from '@tradehub/shared';
-import { officialClient, type ClientOptions } from './support/official-client.js';
+import { officialClient, PingCountingJsonProtocol, type ClientOptions } from './support/official-client.js';
+import { waitUntil } from './support/wait.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { clientToken } from './support/tradehub-app.js';
 import {
@@ -425,8 +426,8 @@ describe('interop hub keep-alive and time-outs', () => {
     return server;
   }
 
-  function client(url: string, serverTimeoutMs: number, keepAliveMs: number): HubConnection {
-    const connection = pool.add(officialClient(url));
+  function client(url: string, serverTimeoutMs: number, keepAliveMs: number, protocol?: PingCountingJsonProtocol): HubConnection {
+    const connection = pool.add(officialClient(url, protocol ? { protocol } : {}));
     connection.serverTimeoutInMilliseconds = serverTimeoutMs;
     connection.keepAliveIntervalInMilliseconds = keepAliveMs;
     return connection;
@@ -437,16 +438,19 @@ describe('interop hub keep-alive and time-outs', () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
   });
 
-  it("stays connected through 2 s of silence because the server's pings arrive", async function () {
-    this.timeout(10_000);
+  it("stays connected through silence longer than its server time-out because the server's pings arrive", async () => {
     const server = await serverWith({ keepAliveIntervalMs: 100 });
-    const connection = client(server.hubUrl, 600, 200);
+    const protocol = new PingCountingJsonProtocol();
+    const connection = client(server.hubUrl, 600, 200, protocol);
     let closedWith: Error | undefined | null = null;
     connection.onclose((error) => {
       closedWith = error;
     });
     await connection.start();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const started = Date.now();
+    // Pings are at least 100 ms apart: twelve of them span more than the client's 600 ms time-out.
+    await waitUntil(() => protocol.pings >= 12 || closedWith !== null, 'twelve pings from the server');
+    assert.ok(Date.now() - started >= 800, `twelve pings within ${Date.now() - started} ms`);
     assert.equal(closedWith, null, 'the client closed the connection');
     assert.equal(connection.state, HubConnectionState.Connected);
     assert.equal(await connection.invoke('Echo', 'alive'), 'alive');
@@ -468,13 +472,17 @@ describe('interop hub keep-alive and time-outs', () => {
 
   it("stays connected when the client's pings keep arriving within the server's client time-out", async () => {
     const server = await serverWith({ keepAliveIntervalMs: 100, clientTimeoutMs: 500 });
-    const connection = client(server.hubUrl, 5_000, 100);
+    const protocol = new PingCountingJsonProtocol();
+    const connection = client(server.hubUrl, 5_000, 100, protocol);
     let closedWith: Error | undefined | null = null;
     connection.onclose((error) => {
       closedWith = error;
     });
     await connection.start();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const started = Date.now();
+    // The server's pings, at least 100 ms apart, are the clock: twelve span more than its 500 ms client time-out.
+    await waitUntil(() => protocol.pings >= 12 || closedWith !== null, 'twelve pings from the server');
+    assert.ok(Date.now() - started >= 800, `twelve pings within ${Date.now() - started} ms`);
     assert.equal(closedWith, null, 'the connection closed');
     assert.equal(await connection.invoke('Echo', 'alive'), 'alive');
   });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { Subject, type HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RawHubSocket, RS } from './support/raw-socket.js';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { NodeGroup } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('MessagePack hub protocol with the official client', () => {
   let server: RunningInteropServer;
@@ -123,8 +123,7 @@ describe('the trade hub over MessagePack', () => {
     assert.equal(result?.status, 'snapshot');
     const tick = { symbol: 'GBPUSD', bid: 1.2701, ask: 1.2703, time: 1_795_443_306_329 };
     await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: tick }]);
-    const deadline = Date.now() + 2_000;
-    while (received.length === 0 && Date.now() < deadline) await sleep(10);
+    await waitUntil(() => received.length > 0, 'the event');
     assert.equal(received.length, 1);
     assert.deepEqual(received[0]?.data, tick);
     assert.equal(received[0]?.seq, 1);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import { tradeEnvelopeSchema, type SubscribeResult, type TradeEnvelope } from '@tradehub/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { officialClient } from './support/official-client.js';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('the demo trade simulator', function () {
   this.timeout(20_000);
@@ -33,8 +33,7 @@ describe('the demo trade simulator', function () {
     assert.ok(status?.status === 'snapshot' && status.snapshot.kind === 'status' && status.snapshot.status?.state === 'connected');
     assert.ok(symbols?.status === 'snapshot' && symbols.snapshot.kind === 'symbols' && symbols.snapshot.symbols.length === 4);
     assert.ok(account?.status === 'snapshot' && account.snapshot.kind === 'accounts' && account.snapshot.accounts[0]?.account?.currency === 'USD');
-    const deadline = Date.now() + 10_000;
-    while (!events.some((e) => e.type === 'deal') && Date.now() < deadline) await sleep(50);
+    await waitUntil(() => events.some((e) => e.type === 'deal'), 'a simulated deal', 10_000);
     const types = new Set(events.map((e) => e.type));
     for (const type of ['tick', 'deal', 'position', 'account']) assert.ok(types.has(type as TradeEnvelope['type']), `no ${type} event`);
     // Per topic, seqs follow each other.

@@ -3,6 +3,7 @@ import type { HubConnection } from '@microsoft/signalr';
 import { officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { RawHubSocket } from './support/raw-socket.js';
+import { waitUntil } from './support/wait.js';
 
 describe('a client that stops reading', function () {
   this.timeout(30_000);
@@ -31,8 +32,7 @@ describe('a client that stops reading', function () {
     const sends = 2_000;
     // One at a time, so that the reading client (in this same process) keeps up.
     for (let i = 0; i < sends; i++) await fast.invoke('SendToAll', text);
-    const deadline = Date.now() + 15_000;
-    while (delivered < sends && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => delivered >= sends, 'every message at the reading client', 15_000);
     assert.equal(delivered, sends, 'the reading client must get every message');
 
     slow.socket.resume();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from '@microsoft/signalr';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { waitUntil } from './support/wait.js';
 
 describe('stateful reconnect with the official client', function () {
   this.timeout(20_000);
@@ -55,8 +55,7 @@ describe('stateful reconnect with the official client', function () {
     // Sent while the client has no transport: kept by the server and sent again.
     for (let i = 50; i < 100; i++) await sender.invoke('SendToGroup', 'kept', `m${i}`);
 
-    const deadline = Date.now() + 8_000;
-    while (received.length < 100 && Date.now() < deadline) await sleep(20);
+    await waitUntil(() => received.length >= 100, '100 group messages', 8_000);
     assert.deepEqual(received, Array.from({ length: 100 }, (_, i) => `m${i}`));
     assert.ok(proxy.accepted > acceptedBeforeCut, 'the client came back on a new transport');
     assert.equal(closed, false);
@@ -82,9 +81,8 @@ describe('stateful reconnect with the official client', function () {
     const connection = [...server.endpoint.connections.all()].find((candidate) => candidate.connectionId === client.connectionId);
     assert.ok(connection, 'the connection is known to the server');
     await client.stop();
-    const deadline = Date.now() + 1_000;
-    while (connection.state !== 'closed' && Date.now() < deadline) await sleep(20);
-    assert.equal(connection.state, 'closed');
+    // Well inside the 3 s reconnect window: the stop ended the connection, not the window.
+    await waitUntil(() => connection.state === 'closed', 'the server to end the connection', 1_000);
   });
 
   it('a connection whose client does not come back within the window ends for good', async () => {
@@ -92,8 +90,10 @@ describe('stateful reconnect with the official client', function () {
     await client.start();
     const token = [...server.endpoint.connections.all()].find((connection) => connection.connectionId === client.connectionId);
     assert.ok(token, 'the connection is known to the server');
+    const droppedAt = Date.now();
     await proxy.close();
-    await sleep(3_500);
-    assert.equal(token.state, 'closed');
+    await waitUntil(() => token.state === 'closed', 'the end of the reconnect window', 10_000);
+    const waited = Date.now() - droppedAt;
+    assert.ok(waited >= 2_500, `ended after ${waited} ms, before the 3 s window was over`);
   });
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HubConnectionState } from '@microsoft/signalr';
 import type { TradeEnvelope } from '@tradehub/shared';
 import { closure } from './support/auth-helpers.js';
@@ -64,12 +63,10 @@ for (const backend of ['in-memory', 'redis'] as const) {
         async assertUntouched(): Promise<void> {
           const snapshot = await (await connect(readerToken)).subscribeOne(topic);
           assert.equal(snapshot.seq, count, 'nothing was stored');
-          await sleep(30);
-          assert.deepEqual(watcher.events, [], 'nothing was broadcast');
+          // The valid marker is the sentinel: anything the bad input broadcast would come before it.
           const marker = valid(count + 1);
           await pub.publish([marker]);
           const delivered = await watcher.waitForEvents(1);
-          await sleep(50);
           // The valid event, with the next seq, and nothing else.
           assert.equal(watcher.events.length, 1, JSON.stringify(watcher.events));
           const [envelope] = delivered as [TradeEnvelope];

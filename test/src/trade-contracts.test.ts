@@ -65,6 +65,8 @@ describe('trade contracts (@tradehub/shared)', () => {
       for (const event of [tick, order, status, symbol, closedDeal, noMarginLevel]) {
         const parsed = tradeEventInputSchema.safeParse(event);
         assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+        // Kept as given: an optional field is neither dropped nor changed.
+        assert.deepEqual(parsed.data, event);
       }
     });
 

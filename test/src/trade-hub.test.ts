@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SubscribeResult, TopicResult } from '@tradehub/shared';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { ev, range, seqs, snapshotOf, T0, TradeClient, waitUntil } from './support/trade-helpers.js';
+import { ev, range, seqs, snapshotOf, T0, TradeClient } from './support/trade-helpers.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 const HISTORY_LENGTH = 10;
@@ -48,7 +48,9 @@ for (const backend of ['in-memory', 'redis'] as const) {
       const before = Date.now();
       const client = await reader();
       const connectionId = await client.connectionId();
-      await sleep(50);
+      // The answer to an invocation is the sentinel: the status is sent on connect, and messages of
+      // one connection arrive in order, so a second status would have come before the answer.
+      await client.subscribe(['platforms/demo/status']);
       assert.equal(client.statuses.length, 1);
       const status = client.statuses[0];
       assert.ok(status && status.serverTime >= before && status.serverTime <= Date.now(), JSON.stringify(status));
@@ -196,8 +198,8 @@ for (const backend of ['in-memory', 'redis'] as const) {
       await pub.publish([ev.tick('W1', 3, {}, 'demo-b'), ev.tick('W3', 7, {}, 'demo-b'), ev.tick('W3', 8, {}, 'demo-b')]);
       await pub.publish([ev.tick('W9', 10), ev.tick('W4', 1, {}, 'demo-b')]);
       const events = await client.waitForEvents(4);
-      await sleep(50);
-      assert.deepEqual(client.events.map((e) => `${e.topic}#${e.seq}`), [
+      const before = await client.eventsBeforeSentinel(pub, ev.tick('W4', 2, {}, 'demo-b'));
+      assert.deepEqual(before.map((e) => `${e.topic}#${e.seq}`), [
         'platforms/demo-b/ticks/W1#3', 'platforms/demo-b/ticks/W3#1', 'platforms/demo-b/ticks/W3#2', 'platforms/demo-b/ticks/W4#1',
       ]);
       assert.equal(events[1]?.type === 'tick' && events[1].data.bid, 7);
@@ -213,7 +215,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.deepEqual(rest.map((t) => [t.topic, t.status, t.seq]), [
         ['platforms/demo-b/ticks/W2', 'snapshot', 1],
         ['platforms/demo-b/ticks/W3', 'snapshot', 2],
-        ['platforms/demo-b/ticks/W4', 'snapshot', 1],
+        ['platforms/demo-b/ticks/W4', 'snapshot', 2], // W4#2 was the sentinel
       ]);
 
       // The accounts wildcard, for a token not restricted to logins.
@@ -221,7 +223,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.ok(accounts?.status === 'wildcard');
       assert.deepEqual(accounts.topics.map((t) => [t.topic, t.seq]), [['platforms/demo-b/accounts/3005', 1]]);
       await pub.publish([ev.account('3006', 2, {}, 'demo-b')]);
-      assert.deepEqual((await client.waitForEvents(5)).slice(4).map((e) => `${e.topic}#${e.seq}`), ['platforms/demo-b/accounts/3006#1']);
+      assert.deepEqual((await client.waitForEvents(6)).slice(5).map((e) => `${e.topic}#${e.seq}`), ['platforms/demo-b/accounts/3006#1']);
     });
 
     it('resumes with exactly the missed events, then live events without gap or duplicate', async () => {
@@ -247,8 +249,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
 
       await pub.publish([ev.account('3007', 700), ev.account('3007', 800)]);
       const live = await client.waitForEvents(2, topic);
-      await sleep(50);
-      assert.deepEqual(seqs(client.events), [7, 8]);
+      assert.deepEqual(seqs(await client.eventsBeforeSentinel(pub, ev.account('3007', 900))), [7, 8]);
       assert.deepEqual(live.map((e) => e.type === 'account' && e.data.balance), [700, 800]);
     });
 
@@ -282,9 +283,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
         });
       }
       await pub.publish([ev.tick('AHEAD', 3)]);
-      await client.waitForEvents(1, topic);
-      await sleep(50);
-      assert.deepEqual(seqs(client.events), [3], 'the next event has the next seq, delivered once');
+      assert.deepEqual(seqs(await client.eventsBeforeSentinel(pub, ev.tick('AHEAD', 4))), [3], 'the next event has the next seq, delivered once');
     });
 
     it(`resume from before the bounded history (${HISTORY_LENGTH} events) answers a snapshot with resetReason history_gone`, async () => {
@@ -324,18 +323,15 @@ for (const backend of ['in-memory', 'redis'] as const) {
       // The later event of b arrives while a's earlier one does not.
       await pub.publish([ev.tick('UNSUB', 2)]);
       await pub.publish([ev.account('3010', 2)]);
-      await client.waitForEvents(3);
-      await sleep(50);
-      assert.deepEqual(client.events.map((e) => `${e.topic}#${e.seq}`), [`${a}#1`, `${b}#1`, `${b}#2`]);
+      assert.deepEqual((await client.eventsBeforeSentinel(pub, ev.account('3010', 2.5))).map((e) => `${e.topic}#${e.seq}`), [`${a}#1`, `${b}#1`, `${b}#2`]);
       // Unsubscribing what is not subscribed, or twice, is harmless; a wildcard unsubscribes the same way.
       await client.unsubscribe([a, 'platforms/demo/ticks/NEVER']);
       await client.subscribe(['platforms/demo/ticks/*']);
       await client.unsubscribe(['platforms/demo/ticks/*']);
       assert.equal(hub.app.trade.fanout.consumerCount('platforms/demo/ticks/*'), 0);
       await pub.publish([ev.tick('UNSUB', 3), ev.account('3010', 3)]);
-      await client.waitForEvents(4);
-      await sleep(50);
-      assert.deepEqual(client.events.map((e) => `${e.topic}#${e.seq}`), [`${a}#1`, `${b}#1`, `${b}#2`, `${b}#3`]);
+      // b#3 was the first sentinel.
+      assert.deepEqual((await client.eventsBeforeSentinel(pub, ev.account('3010', 4))).map((e) => `${e.topic}#${e.seq}`), [`${a}#1`, `${b}#1`, `${b}#2`, `${b}#3`, `${b}#4`]);
     });
 
     it('a topic named twice in one Subscribe is answered and delivered once', async () => {
@@ -347,9 +343,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.equal(hub.app.trade.fanout.consumerCount(topic), 1);
       await pub.publish([ev.tick('TWICE', 1)]);
       await pub.publish([ev.status('connected')]);
-      await client.waitForEvents(2);
-      await sleep(50);
-      assert.deepEqual(client.events.map((e) => e.topic), [topic, 'platforms/demo/status']);
+      assert.deepEqual((await client.eventsBeforeSentinel(pub, ev.tick('TWICE', 2))).map((e) => e.topic), [topic, 'platforms/demo/status']);
     });
 
     it('a connection subscribed to a wildcard and to a topic under it gets each event of that topic once', async () => {
@@ -361,9 +355,8 @@ for (const backend of ['in-memory', 'redis'] as const) {
       await pub.publish([ev.status('connected')]);
       await client.subscribe(['platforms/demo/status']);
       await pub.publish([ev.status('stale')]);
-      await client.waitForEvents(4);
-      await sleep(50);
-      assert.deepEqual(client.events.filter((e) => e.topic === topic).map((e) => e.seq), [1, 2, 3]);
+      const before = await client.eventsBeforeSentinel(pub, ev.tick('BOTHWAYS', 4));
+      assert.deepEqual(before.filter((e) => e.topic === topic).map((e) => e.seq), [1, 2, 3]);
     });
 
     it('subscribing again to a topic already subscribed answers a fresh snapshot and delivers each event once', async () => {
@@ -380,9 +373,7 @@ for (const backend of ['in-memory', 'redis'] as const) {
       assert.deepEqual(seqs(resumed.events), [2]);
       assert.equal(hub.app.trade.fanout.consumerCount(topic), 1);
       await pub.publish([ev.tick('AGAIN', 3)]);
-      await client.waitForEvents(3);
-      await sleep(50);
-      assert.deepEqual(seqs(client.events), [1, 2, 3]);
+      assert.deepEqual(seqs(await client.eventsBeforeSentinel(pub, ev.tick('AGAIN', 4))), [1, 2, 3]);
     });
 
     it('refuses a bad topic in its own result; the other topics of the call are answered', async () => {
@@ -403,10 +394,9 @@ for (const backend of ['in-memory', 'redis'] as const) {
       const client = await reader();
       const result = await client.subscribeOne(topic);
       await publishing;
-      await client.waitForEvents(100 - result.seq, topic);
-      await sleep(50);
-      assert.deepEqual(seqs(client.events), range(result.seq + 1, 100));
-      assert.deepEqual(client.events.map((e) => e.type === 'tick' && e.data.bid), range(result.seq + 1, 100));
+      const before = await client.eventsBeforeSentinel(pub, ev.tick('RACE', 101));
+      assert.deepEqual(seqs(before), range(result.seq + 1, 100));
+      assert.deepEqual(before.map((e) => e.type === 'tick' && e.data.bid), range(result.seq + 1, 100));
     });
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeGroup } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('in-memory broker: topics nobody published to', () => {
   let group: NodeGroup;
@@ -29,10 +29,13 @@ describe('in-memory broker: topics nobody published to', () => {
     const first = results[0];
     assert.ok(first?.status === 'snapshot');
     await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'PROBE0', bid: 1, ask: 1.1, time: Date.now() } }]);
-    const deadline = Date.now() + 2_000;
-    while (received.length === 0 && Date.now() < deadline) await sleep(10);
-    // Delivered once (the wildcard and the topic itself both cover it), in the epoch the reader was told.
-    assert.deepEqual(received.map((e) => [e.topic, e.seq, e.epoch]), [['platforms/demo/ticks/PROBE0', 1, first.epoch]]);
+    await waitUntil(() => received.length > 0, 'the first event');
+    // Sentinel: one more event on the same topic. Events of a topic arrive in order, so a second
+    // copy of the first (the wildcard and the topic itself both cover it) would come before it.
+    await publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'PROBE0', bid: 2, ask: 2.1, time: Date.now() } }]);
+    await waitUntil(() => received.some((e) => e.seq === 2), 'the sentinel event');
+    // Delivered once, in the epoch the reader was told.
+    assert.deepEqual(received.map((e) => [e.topic, e.seq, e.epoch]), [['platforms/demo/ticks/PROBE0', 1, first.epoch], ['platforms/demo/ticks/PROBE0', 2, first.epoch]]);
     assert.deepEqual(resyncs, []);
   });
 });

@@ -4,7 +4,8 @@ import type { ResyncNotice, TopicStreamItem } from '@tradehub/shared';
 import { StreamReader } from './support/streams.js';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { ev, range, resetTopic, seqs, subscribedTopics, TradeClient, waitUntil, withRedis } from './support/trade-helpers.js';
+import { ev, range, resetTopic, seqs, subscribedTopics, TradeClient, withRedis } from './support/trade-helpers.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 
 /** Three nodes sharing the machine's Redis under a key prefix of their own. */
@@ -165,12 +166,11 @@ describe('trade hub across three nodes through Redis', function () {
         results: [{ topic: 'platforms/demo-b/accounts/9101', seq: 1, duplicate: false }],
       });
       await onB.publish([ev.account('9101', 300)]);
-      const events = await watcher.waitForEvents(3, topic);
-      await sleep(50);
-      assert.deepEqual(seqs(watcher.events), [1, 2, 3]);
+      const events = await watcher.eventsBeforeSentinel(onB, ev.account('9101', 400));
+      assert.deepEqual(seqs(events), [1, 2, 3]);
       assert.deepEqual(events.map((e) => e.type === 'account' && e.data.balance), [100, 200, 300]);
       const snapshot = await (await connect(C, readerToken)).subscribeOne(topic);
-      assert.equal(snapshot.seq, 3);
+      assert.equal(snapshot.seq, 4, 'three events and the sentinel');
     });
 
     it('500 events of one login published in rapid batches arrive in source order, with consecutive seqs, on two other nodes', async () => {
@@ -191,18 +191,20 @@ describe('trade hub across three nodes through Redis', function () {
         const events = source(index === 0 ? '9201' : '9202');
         return Promise.all(range(0, 49).map((batch) => publisher.publish(events.slice(batch * 10, batch * 10 + 10))));
       }));
+      // A sentinel per topic, after its 500 events: a topic's events reach a connection in order, so
+      // a duplicate would arrive before the sentinel, which would then not be the 501st.
+      await Promise.all(publishers.map((publisher, index) => publisher.publish([ev.account(index === 0 ? '9201' : '9202', 0, { id: `sentinel-${index}` })])));
       for (const client of [dashboard, bot]) {
         for (const [index, topic] of topics.entries()) {
-          const events = await client.waitForEvents(500, topic, 10_000);
-          assert.equal(events.length, 500);
-          assert.deepEqual(seqs(events), range(1, 500));
+          const events = await client.waitForEvents(501, topic, 10_000);
+          assert.equal(events.at(-1)?.id, `sentinel-${index}`);
+          assert.deepEqual(seqs(events.slice(0, 500)), range(1, 500));
           const login = index === 0 ? '9201' : '9202';
-          assert.deepEqual(events.map((e) => e.id), range(1, 500).map((n) => `${login}-${n}`));
+          assert.deepEqual(events.slice(0, 500).map((e) => e.id), range(1, 500).map((n) => `${login}-${n}`));
         }
       }
-      await sleep(50);
-      assert.equal(dashboard.events.length, 1000);
-      assert.equal(bot.events.length, 1000);
+      assert.equal(dashboard.events.length, 1002);
+      assert.equal(bot.events.length, 1002);
     });
 
     it('StreamTopic on one node streams what a publisher on another node sends', async () => {
@@ -237,9 +239,7 @@ describe('trade hub across three nodes through Redis', function () {
       assert.deepEqual(seqs(resumed.events), range(11, 25));
       assert.deepEqual(resumed.events.map((e) => e.type === 'account' && e.data.balance), range(11, 25));
       await pub.publish(range(26, 30).map((n) => ev.account('9301', n)));
-      await moved.waitForEvents(5, topic);
-      await sleep(50);
-      assert.deepEqual(seqs(moved.events), range(26, 30));
+      assert.deepEqual(seqs(await moved.eventsBeforeSentinel(pub, ev.account('9301', 31))), range(26, 30));
     });
 
     it('the official client\'s automatic reconnect, resubscribing with its position, misses nothing and gets nothing twice', async () => {
@@ -267,7 +267,7 @@ describe('trade hub across three nodes through Redis', function () {
       const publishing = (async () => {
         for (let n = 1; n <= 100; n++) {
           await pub.publish([ev.account('9501', n)]);
-          await sleep(2);
+          await sleep(2); // a pace, so that the drop falls mid-stream
         }
       })();
       await client.waitForEvents(20, topic);
@@ -277,9 +277,8 @@ describe('trade hub across three nodes through Redis', function () {
       await waitUntil(() => resubscribed !== undefined, 'the reconnect');
       await resubscribed;
       await waitUntil(() => new Set([...seqs(client.eventsOf(topic)), ...replayed]).size >= 100, 'all 100 events', 10_000);
-      await sleep(50);
       // Live events before the drop, the replayed ones, then live ones again: each seq once, in order.
-      const live = seqs(client.eventsOf(topic));
+      const live = seqs((await client.eventsBeforeSentinel(pub, ev.account('9501', 101))).filter((e) => e.topic === topic));
       const cut = live.findIndex((seq) => seq > last.seq);
       const all = [...live.slice(0, cut === -1 ? live.length : cut), ...replayed, ...(cut === -1 ? [] : live.slice(cut))];
       assert.deepEqual(all, range(1, 100));
@@ -322,8 +321,8 @@ describe('trade hub across three nodes through Redis', function () {
       const before = onA.events.length;
       await pub.publish([ev.account('9401', 4)]);
       await waitUntil(() => onA.events.length > before, 'the next event');
-      await sleep(50);
-      assert.deepEqual(onA.events.slice(before).map((e) => [e.epoch, e.seq]), [[fresh.epoch, 2]]);
+      const untilSentinel = await onA.eventsBeforeSentinel(pub, ev.account('9401', 5));
+      assert.deepEqual(untilSentinel.slice(before).map((e) => [e.epoch, e.seq]), [[fresh.epoch, 2]]);
     });
   });
 });

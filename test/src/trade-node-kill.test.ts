@@ -6,6 +6,7 @@ import { HubProcess } from './support/hub-process.js';
 import { nextClose, officialClient } from './support/official-client.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { clientToken, uniqueKeyPrefix } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 const TOPIC = 'platforms/demo/accounts/8001';
 const EVENTS = 120;
@@ -55,11 +56,11 @@ describe('a node killed mid-stream', function () {
     const publishing = (async () => {
       for (let n = 1; n <= EVENTS; n++) {
         await publisher.invoke('Publish', [position(n)]);
-        await sleep(5);
+        await sleep(5); // a pace, so that the kill falls mid-stream
       }
     })();
 
-    while (received.length < 30) await sleep(10);
+    await waitUntil(() => received.length >= 30, '30 events before the kill');
     const closed = nextClose(first, 5_000);
     await nodeA.kill();
     await closed;
@@ -77,8 +78,7 @@ describe('a node killed mid-stream', function () {
     assert.equal(resumed?.status, 'resumed');
     if (resumed?.status !== 'resumed') return;
     await publishing;
-    const deadline = Date.now() + 5_000;
-    while (received.length + resumed.events.length + live.length < EVENTS && Date.now() < deadline) await sleep(20);
+    await waitUntil(() => received.length + resumed.events.length + live.length >= EVENTS, `all ${EVENTS} events`);
     // Nothing is de-duplicated here: the hub itself must deliver each event exactly once.
     const all = [...received, ...resumed.events, ...live];
     assert.deepEqual(all.map((e) => e.seq), Array.from({ length: EVENTS }, (_, i) => i + 1));

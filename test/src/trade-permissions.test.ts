@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Subject } from '@microsoft/signalr';
 import { ApiClient, withSecondTenant } from './support/http-api.js';
 import { ev, seqs, TradeClient } from './support/trade-helpers.js';
@@ -55,9 +54,8 @@ describe('trade hub: publishing and reading only within the token\'s rights', ()
       async assertNothingSince(topic: string, valid: Record<string, unknown>): Promise<void> {
         const seq = before.get(topic) as number;
         assert.equal(await seqOf(topic), seq, `nothing was stored in ${topic}`);
-        await (await connect('publisher')).publish([valid]);
-        await watcher.waitForEvents(1);
-        await sleep(50);
+        // The valid event is the sentinel: anything the refused publishes had broadcast would come first.
+        assert.deepEqual(await watcher.eventsBeforeSentinel(await connect('publisher'), valid), []);
         assert.deepEqual(watcher.events.map((e) => `${e.topic}#${e.seq}`), [`${topic}#${seq + 1}`]);
       },
     };
@@ -157,9 +155,8 @@ describe('trade hub: publishing and reading only within the token\'s rights', ()
     // What was refused is not delivered; what was granted is.
     const publisher = await connect('publisher');
     await publisher.publish([ev.account('1002', 1), ev.margin('1001'), ev.status('connected', {}, 'demo-b'), ev.account('1001', 9)]);
-    await terminal.waitForEvents(1);
-    await sleep(50);
-    assert.deepEqual(terminal.events.map((e) => e.topic), ['platforms/demo/accounts/1001']);
+    // The granted event comes last in the batch, and a sentinel after it: refused ones would come before it.
+    assert.deepEqual((await terminal.eventsBeforeSentinel(publisher, ev.account('1001', 10))).map((e) => e.topic), ['platforms/demo/accounts/1001']);
 
     const other = await connect('other');
     assert.deepEqual(await other.subscribe(['platforms/demo/ticks/EURUSD']), [refused('platforms/demo/ticks/EURUSD')]);
@@ -179,7 +176,8 @@ describe('trade hub: publishing and reading only within the token\'s rights', ()
       { topic, status: 'error', error: `Access to topic '${topic}' is not allowed.` },
     ]);
     await publisher.publish([ev.account('1003', 3)]);
-    await sleep(50);
-    assert.deepEqual(seqs(terminal.events), []);
+    // Sentinel on the terminal's own account, published after: an event of 1003 would come before it.
+    await terminal.subscribeOne('platforms/demo/accounts/1001');
+    assert.deepEqual(seqs(await terminal.eventsBeforeSentinel(publisher, ev.account('1001', 11))), []);
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type RedisClientType } from 'redis';
 import { officialClient } from './support/official-client.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('the Redis ingest stream', () => {
   const prefix = uniqueKeyPrefix();
@@ -41,9 +41,12 @@ describe('the Redis ingest stream', () => {
     await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'demo', data: { symbol: 'EURUSD', bid: 'x' } }]) });
     await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'elsewhere', data: { symbol: 'EURUSD', bid: 1, ask: 1, time: 1 } }]) });
     await redis.xAdd(`${prefix}:ingest`, '*', { events: 'not json' });
-    const deadline = Date.now() + 5000;
-    while (received.length < 20 && Date.now() < deadline) await sleep(20);
-    await sleep(300);
+    // Sentinel: one node at a time reads the stream in order, so once this last valid entry is
+    // delivered every entry before it was handled, and a duplicate would have come before it.
+    const sentinel = [{ type: 'tick', platformId: 'demo', data: { symbol: 'USDJPY', bid: 150, ask: 150.01, time: Date.now() } }];
+    await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify(sentinel) });
+    await waitUntil(() => received.some((e) => e.topic.endsWith('USDJPY')), 'the sentinel entry');
+    assert.equal(received.pop()?.topic, 'platforms/demo/ticks/USDJPY');
     assert.equal(received.length, 20);
     const bySymbol = (symbol: string) => received.filter((e) => e.topic.endsWith(symbol)).map((e) => e.seq);
     assert.deepEqual(bySymbol('EURUSD'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -57,6 +60,7 @@ describe('the Redis ingest stream', () => {
       "Unknown platform 'elsewhere'.",
       "The 'events' field is not valid JSON.",
     ]);
-    assert.equal(await redis.xLen(`${prefix}:ingest`), 0);
+    // The sentinel's entry is deleted just after it is published.
+    await waitUntil(async () => (await redis.xLen(`${prefix}:ingest`)) === 0, 'every entry to be deleted from the stream');
   });
 });

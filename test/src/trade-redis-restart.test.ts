@@ -4,6 +4,7 @@ import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OwnRedisServer } from './support/redis-server.js';
 import { startTradehub, tradeConnection, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 const TOPIC = 'platforms/demo/accounts/7001';
 const EVENTS = 150;
@@ -65,19 +66,23 @@ describe('trade events across a Redis restart, three nodes', function () {
           } catch (error) {
             assert.match(String((error as Error).message), /event store is unreachable/);
             refused++;
-            await sleep(100);
+            await sleep(100); // a pause before retrying, as a real publisher would
           }
         }
-        await sleep(5);
+        await sleep(5); // a pace, so that the outage falls mid-stream
       }
     })();
-    await sleep(300);
+    await waitUntil(() => received.every((events) => events.length >= 20), 'the first events on A and B');
     await redis.stop();
+    // Time itself is the subject: the outage lasts 2 s whatever the publisher does meanwhile.
     await sleep(2_000);
     await redis.start();
     await publishing;
-    const deadline = Date.now() + 10_000;
-    while (received.some((events) => events.length < EVENTS) && Date.now() < deadline) await sleep(50);
+    await waitUntil(() => received.every((events) => events.length >= EVENTS), `all ${EVENTS} events on A and B`, 10_000);
+    // Sentinel: the topic's events arrive in order, so a duplicate would come before it.
+    await publisher.invoke('Publish', [{ ...deal(EVENTS + 1), id: 'sentinel' }]);
+    await waitUntil(() => received.every((events) => events.some((e) => e.id === 'sentinel')), 'the sentinel on A and B');
+    for (const events of received) assert.equal(events.pop()?.id, 'sentinel');
     assert.ok(refused > 0, 'the outage should have refused some publishes');
     assert.deepEqual(resyncs, []);
     for (const events of received) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { NodeGroup } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('trade events across two nodes through Redis (smoke)', () => {
   let group: NodeGroup;
@@ -27,8 +28,7 @@ describe('trade events across two nodes through Redis (smoke)', () => {
     if (result?.status !== 'snapshot' || result.snapshot.kind !== 'accounts') throw new Error('expected an account snapshot');
     assert.equal(result.snapshot.accounts[0]?.account?.balance, 100);
     for (let i = 1; i <= 50; i++) await publisher.invoke('Publish', [account(100 + i)]);
-    const deadline = Date.now() + 3000;
-    while (received.length < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => received.length >= 50, '50 events');
     assert.deepEqual(received.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i + 2));
     const [resumed] = await reader.invoke('Subscribe', ['platforms/demo/accounts/5001'], { 'platforms/demo/accounts/5001': { epoch: result.epoch, seq: 40 } }) as SubscribeResult[];
     assert.equal(resumed?.status, 'resumed');

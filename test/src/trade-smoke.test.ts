@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { startTradehub, tradeConnection, type RunningTradehub } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
 
 describe('trade events (smoke)', () => {
   let hub: RunningTradehub;
@@ -31,8 +32,7 @@ describe('trade events (smoke)', () => {
     assert.equal(result?.status, 'snapshot');
     assert.equal(result?.status === 'snapshot' && result.seq, 1);
     await publisher.invoke('Publish', [tick(1.2), tick(1.3)]);
-    const deadline = Date.now() + 2000;
-    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => received.length >= 2, 'two events');
     assert.deepEqual(received.map((e) => e.seq), [2, 3]);
     await assert.rejects(reader.invoke('Publish', [tick(1.4)]), /because user is unauthorized/);
     await assert.rejects(publisher.invoke('Publish', [{ type: 'tick', platformId: 'demo', data: { symbol: 'EURUSD', bid: 'x' } }]), /Invalid events: event 0/);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { Subject, type HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TopicResult, TopicStreamItem, TradeEnvelope } from '@tradehub/shared';
 import { officialClient } from './support/official-client.js';
-import { StreamReader, waitUntil } from './support/streams.js';
+import { StreamReader } from './support/streams.js';
+import { waitUntil } from './support/wait.js';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 
 const tick = (symbol: string, bid: number) => ({

@@ -7,6 +7,7 @@ import { InvalidDataError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
+import { heartbeatVerdict } from './heartbeat-verdict.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 import type { StatefulMessageBuffer } from './stateful-message-buffer.js';
 import { addToIndex, removeFromIndex } from '../collections/set-index.js';
@@ -256,7 +257,7 @@ export class HubConnectionHandler {
 
   private onHeartbeat(): void {
     const now = Date.now();
-    const { keepAliveIntervalMs, clientTimeoutMs, handshakeTimeoutMs } = this.services.options;
+    const { clientTimeoutMs } = this.services.options;
     for (const context of this.connections) {
       if (context.receivedSinceHeartbeat) {
         context.lastReceivedAt = now;
@@ -266,8 +267,15 @@ export class HubConnectionHandler {
         context.lastSentAt = now;
         context.sentSinceHeartbeat = false;
       }
+      const verdict = heartbeatVerdict({
+        handshaking: context.phase === 'handshake',
+        openedAt: context.openedAt,
+        lastReceivedAt: context.lastReceivedAt,
+        lastSentAt: context.lastSentAt,
+        tokenExpiresAt: context.user?.expiresAt,
+      }, now, this.services.options);
       if (context.phase === 'handshake') {
-        if (now - context.openedAt >= handshakeTimeoutMs) this.refuseHandshake(context, ErrorMessages.handshakeCanceled);
+        if (verdict === 'handshake-timed-out') this.refuseHandshake(context, ErrorMessages.handshakeCanceled);
         continue;
       }
       if (context.phase !== 'ready') continue;
@@ -277,20 +285,21 @@ export class HubConnectionHandler {
       if (acknowledgement !== undefined && context.protocol) {
         context.httpConnection.send(context.protocol.writeMessage({ type: MessageType.Ack, sequenceId: acknowledgement }));
       }
-      const expiresAt = context.user?.expiresAt;
-      if (expiresAt !== undefined && now >= expiresAt) {
-        // Clients reconnect through their token factory, with a fresh token.
-        context.close({ error: 'The access token expired.', allowReconnect: true });
-        continue;
-      }
-      if (now - context.lastReceivedAt >= clientTimeoutMs) {
-        context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
-        continue;
-      }
-      if (now - context.lastSentAt >= keepAliveIntervalMs) {
-        context.write(PING);
-        context.lastSentAt = now;
-        context.sentSinceHeartbeat = false;
+      switch (verdict) {
+        case 'token-expired':
+          // Clients reconnect through their token factory, with a fresh token.
+          context.close({ error: 'The access token expired.', allowReconnect: true });
+          break;
+        case 'client-timed-out':
+          context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
+          break;
+        case 'ping':
+          context.write(PING);
+          context.lastSentAt = now;
+          context.sentSinceHeartbeat = false;
+          break;
+        default:
+          break;
       }
     }
   }

@@ -1,5 +1,4 @@
 import { connect, type ConnectOptions, type TradehubClient, type TradeEventInput } from '@tradehub/client';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export const READER = { clientId: 'demo-reader', clientSecret: 'demo-reader-secret' } as const;
 export const PUBLISHER = { clientId: 'demo-publisher', clientSecret: 'demo-publisher-secret' } as const;
@@ -16,15 +15,6 @@ export class ClientPool {
 
   async closeAll(): Promise<void> {
     await Promise.all(this.clients.splice(0).map((client) => client.close()));
-  }
-}
-
-/** Waits until `condition` holds, polling; fails after `timeoutMs` with `what`. */
-export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
   }
 }
 

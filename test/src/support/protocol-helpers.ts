@@ -121,11 +121,6 @@ export async function assertClosedWith(socket: RawHubSocket, error: string): Pro
   assert.equal((await socket.waitClosed(2_000)).code, 1000);
 }
 
-/** Expects no frame at all for `ms` milliseconds (and the socket to stay open). */
-export async function assertSilent(socket: RawHubSocket, ms: number): Promise<void> {
-  await assert.rejects(socket.next(ms), /no frame within/);
-}
-
 /** Expects the server to close the WebSocket without sending anything more. */
 export async function assertClosedWithoutMore(socket: RawHubSocket): Promise<void> {
   await assert.rejects(socket.next(2_000), /socket closed \(1000\) before a frame arrived/);

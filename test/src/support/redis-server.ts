@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
+import { waitUntil } from './wait.js';
 
 /** The machine's shared Redis, for tests that do not stop it. */
 export const SHARED_REDIS_URL = process.env.TRADEHUB_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -36,21 +36,19 @@ export class OwnRedisServer {
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no', ...this.extraArgs,
     ], { stdio: 'ignore' });
     this.process = child;
-    const deadline = Date.now() + 5_000;
-    for (;;) {
+    await waitUntil(async () => {
       const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
       client.on('error', () => undefined);
       try {
         await client.connect();
         await client.ping();
         await client.close();
-        return;
+        return true;
       } catch {
         await client.destroy();
-        if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
-        await sleep(50);
+        return false;
       }
-    }
+    }, `redis-server to answer on port ${this.port}`);
   }
 
   /** Freezes the process (SIGSTOP): its connections stay open, but nothing is answered. */

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { HubConnectionState, type HubConnection } from '@microsoft/signalr';
 import type {
   ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicResult, TopicSnapshot, TradeEnvelope,
 } from '@tradehub/shared';
 import { createClient, type RedisClientType } from 'redis';
 import { officialClient, type ClientOptions } from './official-client.js';
+import { waitUntil } from './wait.js';
 
 /** Source time of the test events: fixed, so that payloads compare exactly. */
 export const T0 = 1_767_225_600_000;
@@ -109,8 +111,26 @@ export class TradeClient {
   /** Waits until `count` events of `topic` (of any topic when undefined) arrived. */
   async waitForEvents(count: number, topic?: string, timeoutMs = 5_000): Promise<TradeEnvelope[]> {
     const list = (): TradeEnvelope[] => (topic === undefined ? this.events : this.eventsOf(topic));
-    await waitUntil(() => list().length >= count, `${count} event(s)${topic ? ` of ${topic}` : ''} (have ${list().length})`, timeoutMs);
+    await waitUntil(() => list().length >= count, `${count} event(s)${topic ? ` of ${topic}` : ''}`, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message} (have ${list().length})`);
+    });
     return list();
+  }
+
+  /**
+   * Publishes `sentinel` (given an id of its own) through `publisher` and returns the events this
+   * client received before it, once it arrived. A node hands a connection the events of one
+   * publisher in the order they were published, so whatever earlier publishes still had to
+   * deliver (a duplicate, an event that should not come at all) would arrive before the sentinel.
+   */
+  async eventsBeforeSentinel(publisher: TradeClient, sentinel: Record<string, unknown>): Promise<TradeEnvelope[]> {
+    return this.eventsBefore(await publishSentinel(publisher, sentinel));
+  }
+
+  /** Waits for the sentinel event `id` (see `publishSentinel`) and returns the events received before it. */
+  async eventsBefore(id: string, timeoutMs = 5_000): Promise<TradeEnvelope[]> {
+    await waitUntil(() => this.events.some((envelope) => envelope.id === id), `the sentinel event ${id}`, timeoutMs);
+    return this.events.slice(0, this.events.findIndex((envelope) => envelope.id === id));
   }
 
   async stop(): Promise<void> {
@@ -118,20 +138,18 @@ export class TradeClient {
   }
 }
 
+/** Publishes `sentinel` with an id of its own, for `TradeClient.eventsBefore`; returns the id. */
+export async function publishSentinel(publisher: TradeClient, sentinel: Record<string, unknown>): Promise<string> {
+  const id = `sentinel-${randomUUID()}`;
+  await publisher.publish([{ ...sentinel, id }]);
+  return id;
+}
+
 /** The snapshot of a `snapshot` result, narrowed to a kind. */
 export function snapshotOf<K extends TopicSnapshot['kind']>(result: SubscribeResult | undefined, kind: K): Extract<TopicSnapshot, { kind: K }> {
   assert.ok(result && result.status === 'snapshot', `expected a snapshot, got ${JSON.stringify(result)}`);
   assert.equal(result.snapshot.kind, kind);
   return result.snapshot as Extract<TopicSnapshot, { kind: K }>;
-}
-
-/** Polls `condition` until it holds; rejects naming `what` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 export function seqs(envelopes: readonly TradeEnvelope[]): number[] {
