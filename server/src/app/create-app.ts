@@ -117,13 +117,13 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
-  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
+  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics);
   const ingest = redis && config.redis
     ? await RedisIngest.start(redis.reader, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
     : undefined;
   const queries = new TradeQueries(directory, broker);
 
-  const host = new HubHost({ logger, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
+  const host = new HubHost({ logger, metrics, ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
   const limits = {
     maxFailuresPerClient: config.auth.maxFailuresPerClient,
     maxFailuresPerAddress: config.auth.maxFailuresPerAddress,

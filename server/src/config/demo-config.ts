@@ -24,6 +24,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
       maxFailuresPerClient: 10, maxFailuresPerAddress: 50, failureWindowSeconds: 60,
     },
     trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400 },
+    limits: { topicsPerConnection: 1000, topicNameLength: 256 },
     interopHub: false,
     organizations: [{
       id: 'demo',
