@@ -5,7 +5,8 @@ export {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
   type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
 } from './hub/hub-definition.js';
-export { ClientStreamError, type ClientStream } from './hub/client-stream.js';
+export { ClientStreamChannel, ClientStreamError, type ClientStream, type PushResult } from './hub/client-stream.js';
+export { ClientStreamTracker } from './hub/client-stream-tracker.js';
 export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
 export { HubError } from './hub/hub-error.js';
 export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';
@@ -18,6 +19,7 @@ export { tradeHub } from './trade/trade-hub.js';
 export { BrokerUnavailableError, type TradeBroker } from './trade/broker/trade-broker.js';
 export { JsonRpcErrorCode } from './json-rpc/json-rpc-error.js';
 export { createLogger, silentLogger } from './observability/logger.js';
+export { detachedMetrics, TradehubMetrics, type LimitName } from './observability/metrics.js';
 export { createTradehubApp, type TradehubApp, type TradehubAppOptions } from './app/create-app.js';
 export { configSchema, type TradehubConfig } from './config/config-schema.js';
 export { loadConfig, parseConfig } from './config/load-config.js';

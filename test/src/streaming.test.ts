@@ -7,7 +7,8 @@ import { startHubServer, type RunningHubServer } from './support/hub-server.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { officialClient } from './support/official-client.js';
 import { RawHubSocket, RS } from './support/raw-socket.js';
-import { delay, StreamReader, waitUntil } from './support/streams.js';
+import { delay, StreamReader } from './support/streams.js';
+import { waitUntil } from './support/wait.js';
 
 /** What a test hub's producer did, by the name the test gave its stream. */
 interface ProducerState {
@@ -17,7 +18,15 @@ interface ProducerState {
 }
 
 /** A hub whose methods let tests watch producers and consumers from the server side. */
-function observableHub(producers: Map<string, ProducerState>, drained: Map<string, string>) {
+/** What the test lets a Gated method read, and what it read. */
+interface Gate {
+  permits: number;
+  read: number[];
+  /** Return without reading further once this many items were read. */
+  stopAt?: number;
+}
+
+function observableHub(producers: Map<string, ProducerState>, drained: Map<string, string>, gates = new Map<string, Gate>()) {
   const track = (name: string): ProducerState => {
     const state = { produced: 0, stopped: false, abortedWhenStopped: false };
     producers.set(name, state);
@@ -68,9 +77,20 @@ function observableHub(producers: Map<string, ProducerState>, drained: Map<strin
           drained.set(name, (error as Error).message);
         }
       }),
-      /** Never reads its client stream. */
-      Ignore: hubMethod([clientStream(z.number())], async (context) => {
-        await sleep(5_000, undefined, { signal: context.connectionAborted }).catch(() => undefined);
+      /** Reads an item of its client stream only when the test gives it a permit, and records it. */
+      Echo: hubMethod([z.unknown()], (_context, value) => value),
+      Gated: hubMethod([z.string(), clientStream(z.number())], async (_context, name, source) => {
+        const gate = gates.get(name);
+        if (!gate) throw new Error(`no gate '${name}'`);
+        const iterator = source[Symbol.asyncIterator]();
+        for (;;) {
+          if (gate.read.length === gate.stopAt) return gate.read.length;
+          await waitUntil(() => gate.permits > 0, `a permit for gate '${name}'`, 20_000);
+          gate.permits--;
+          const next = await iterator.next();
+          if (next.done) return gate.read.length;
+          gate.read.push(next.value);
+        }
       }),
     },
   });
@@ -86,12 +106,13 @@ describe('streaming', () => {
   let detailed: RunningHubServer;
   const producers = new Map<string, ProducerState>();
   const drained = new Map<string, string>();
+  const gates = new Map<string, Gate>();
   const connections: HubConnection[] = [];
   const sockets: RawHubSocket[] = [];
 
   before(async () => {
     interop = await startInteropServer();
-    custom = await startHubServer(observableHub(producers, drained), { maximumStreamsPerClient: 3, clientStreamBufferCapacity: 4 });
+    custom = await startHubServer(observableHub(producers, drained, gates), { maximumStreamsPerClient: 3, clientStreamBufferCapacity: 4 });
     detailed = await startHubServer(observableHub(new Map(), new Map()), { detailedErrors: true });
   });
   afterEach(async () => {
@@ -356,15 +377,51 @@ describe('streaming', () => {
       assert.equal(drained.get('dup'), 'completed');
     });
 
-    it('closes the connection when a method leaves more items unread than the stream buffer holds', async () => {
-      const socket = await rawSocket(custom.hubUrl);
-      sendRaw(socket, { type: 1, invocationId: 'i', target: 'Ignore', arguments: [], streamIds: ['s'] });
-      for (let item = 0; item < 5; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
-      assert.deepEqual(await socket.nextNonPing(), {
-        type: 7,
-        error: "Connection closed with an error. InvalidDataException: Client stream 's' sent more than 4 items the hub method has not read yet.",
+    it('stops reading the connection while a method leaves its stream buffer full, without timing the client out', async () => {
+      // Before: the 5th unread item closed the connection ("sent more than 4 items the hub method has not read yet").
+      // Now, as ASP.NET: the connection is not read until the method reads; its silence meanwhile is not a time-out.
+      const gates = new Map<string, Gate>([['g', { permits: 0, read: [] }]]);
+      const paced = await startHubServer(observableHub(new Map(), new Map(), gates), {
+        clientStreamBufferCapacity: 4, clientTimeoutMs: 300, keepAliveIntervalMs: 100,
       });
-      await socket.waitClosed();
+      try {
+        const socket = await RawHubSocket.open(paced.hubUrl);
+        sockets.push(socket);
+        await socket.handshake();
+        sendRaw(socket, { type: 1, invocationId: 'g', target: 'Gated', arguments: ['g'], streamIds: ['s'] });
+        for (let item = 0; item < 10; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
+        sendRaw(socket, { type: 3, invocationId: 's' });
+        // Behind the stream: answered only once the stream's items were all taken.
+        sendRaw(socket, { type: 1, invocationId: 'echo', target: 'Echo', arguments: ['after'] });
+        const paused = async (): Promise<number> => (await paced.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+        await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+        // Several client time-outs pass while the server does not read (a wait on purpose: nothing must happen).
+        await delay(1_000);
+        assert.equal(socket.closed, undefined, 'the paused connection stayed open');
+        assert.deepEqual(gates.get('g')?.read, []);
+        (gates.get('g') as Gate).permits = 100;
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'g', result: 10 });
+        assert.deepEqual(gates.get('g')?.read, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'after' });
+        assert.equal(await paused(), 0);
+      } finally {
+        await paced.close();
+      }
+    });
+
+    it('frees the buffer of a method that returns without reading, and reads on', async () => {
+      const socket = await rawSocket(custom.hubUrl);
+      gates.set('quitter', { permits: 0, read: [], stopAt: 2 });
+      sendRaw(socket, { type: 1, invocationId: 'g', target: 'Gated', arguments: ['quitter'], streamIds: ['s'] });
+      for (let item = 0; item < 10; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
+      sendRaw(socket, { type: 1, invocationId: 'echo', target: 'Echo', arguments: ['after'] });
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      (gates.get('quitter') as Gate).permits = 2;
+      // It returns with items left unread: they are dropped, the rest of the stream ignored, and reading goes on.
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'g', result: 2 });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'after' });
+      assert.equal(await paused(), 0);
     });
 
     it('ends client streams with an error when the connection closes', async () => {
