@@ -91,11 +91,9 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.invocations = new InvocationQueue(
       services.options.maximumParallelInvocationsPerClient,
       services.options.maximumQueuedInvocationsPerClient,
+      () => this.updateReading(),
     );
-    this.clientStreams = new ClientStreamTracker(
-      services.options.clientStreamBufferCapacity,
-      (blocked) => (blocked ? this.pauseReading() : this.readingResumable()),
-    );
+    this.clientStreams = new ClientStreamTracker(services.options.clientStreamBufferCapacity, () => this.updateReading());
   }
 
   get connectionId(): string {
@@ -160,6 +158,15 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
       this.services.metrics.limitHit('groups_per_connection');
       throw new HubError(`A connection may be in at most ${maximumGroupsPerConnection} groups.`);
     }
+  }
+
+  /**
+   * Pauses reading while a client stream's buffer or the queue of calls waiting to run is full,
+   * and lets it go on when neither is (ASP.NET's reading loop waits on both the same way).
+   */
+  updateReading(): void {
+    if (this.clientStreams.blocked || this.invocations.isFull) this.pauseReading();
+    else this.readingResumable();
   }
 
   private pauseReading(): void {

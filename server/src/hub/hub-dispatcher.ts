@@ -118,11 +118,15 @@ export class HubDispatcher {
       return;
     }
     if (!connection.invocations.enqueue(() => this.runner.invoke(call))) {
+      // Not reached while reading pauses on a full queue (below); kept as the bound's last guard.
       this.metrics.limitHit('queued_invocations');
       connection.close({
         error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Too many hub method calls waiting to run.`,
       });
+      return;
     }
+    // A full queue stops reading the connection until a call ends: the client is slowed down, not cut off.
+    connection.updateReading();
   }
 
   /** Why the invocation's streams cannot be opened, if they cannot. */

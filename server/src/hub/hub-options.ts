@@ -17,8 +17,9 @@ export interface HubOptions {
   /** Hub method calls of one client running at once; 1 keeps a client's calls in order. */
   maximumParallelInvocationsPerClient: number;
   /**
-   * Calls of one client waiting to run; past it the client is disconnected with an error. Each
-   * holds up to `maximumReceiveMessageSize` of arguments: 64 × 32 KB = 2 MB at most per connection.
+   * Calls of one client waiting to run; when this many wait, the connection is not read further
+   * until one ends (as ASP.NET's reading loop waits). Each holds up to `maximumReceiveMessageSize`
+   * of arguments: 64 × 32 KB = 2 MB at most per connection.
    */
   maximumQueuedInvocationsPerClient: number;
   /**
