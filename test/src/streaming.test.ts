@@ -79,6 +79,11 @@ function observableHub(producers: Map<string, ProducerState>, drained: Map<strin
       }),
       /** Reads an item of its client stream only when the test gives it a permit, and records it. */
       Echo: hubMethod([z.unknown()], (_context, value) => value),
+      /** Returns once the test gives gate `name` a permit (and leaves the permit for the next call). */
+      Hold: hubMethod([z.string()], async (_context, name) => {
+        await waitUntil(() => (gates.get(name)?.permits ?? 0) > 0, `a permit for gate '${name}'`, 20_000);
+        return name;
+      }),
       Gated: hubMethod([z.string(), clientStream(z.number())], async (_context, name, source) => {
         const gate = gates.get(name);
         if (!gate) throw new Error(`no gate '${name}'`);
@@ -421,6 +426,62 @@ describe('streaming', () => {
       // It returns with items left unread: they are dropped, the rest of the stream ignored, and reading goes on.
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'g', result: 2 });
       assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'after' });
+      assert.equal(await paused(), 0);
+    });
+
+    it('holds the answer to a long-polling POST while the stream buffer is full, and refuses another POST meanwhile', async () => {
+      gates.set('lp', { permits: 0, read: [] });
+      const negotiated = await (await fetch(`${custom.hubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' })).json() as { connectionToken: string };
+      const url = `${custom.hubUrl}?id=${encodeURIComponent(negotiated.connectionToken)}`;
+      const post = (body: string): Promise<Response> => fetch(url, { method: 'POST', body });
+      let received = '';
+      const poll = async (): Promise<boolean> => {
+        received += await (await fetch(url)).text();
+        return true;
+      };
+      try {
+        assert.equal((await fetch(url)).status, 200, 'the first GET opens long polling');
+        assert.equal((await post(`{"protocol":"json","version":1}${RS}`)).status, 200);
+        await waitUntil(async () => (await poll()) && received.includes(`{}${RS}`), 'the handshake answer');
+        const messages = [
+          { type: 1, invocationId: 'g', target: 'Gated', arguments: ['lp'], streamIds: ['s'] },
+          ...Array.from({ length: 10 }, (_, item) => ({ type: 2, invocationId: 's', item })),
+          { type: 3, invocationId: 's' },
+        ];
+        let answered = false;
+        const held = post(messages.map((message) => JSON.stringify(message) + RS).join('')).then((response) => {
+          answered = true;
+          return response;
+        });
+        const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+        await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+        const other = await post(`{"type":6}${RS}`);
+        assert.equal(other.status, 409);
+        assert.equal(await other.text(), 'The server is not reading this connection now; wait for the previous send to be answered.');
+        assert.equal(answered, false, 'the POST that filled the buffer waits');
+        (gates.get('lp') as Gate).permits = 100;
+        assert.equal((await held).status, 200);
+        await waitUntil(async () => (await poll()) && received.includes(`{"type":3,"invocationId":"g","result":10}${RS}`), 'the method to have read all 10 items');
+        assert.deepEqual(gates.get('lp')?.read, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      } finally {
+        await fetch(url, { method: 'DELETE' });
+      }
+    });
+
+    it('stops reading while the queue of calls waiting to run is full, instead of closing the connection', async () => {
+      // Before: the 65th waiting call closed the connection ("Too many hub method calls waiting to run.").
+      gates.set('queue', { permits: 0, read: [] });
+      const socket = await rawSocket(custom.hubUrl);
+      socket.send(Array.from({ length: 100 }, (_, index) =>
+        JSON.stringify({ type: 1, invocationId: String(index), target: 'Hold', arguments: ['queue'] }) + RS).join('')
+        + JSON.stringify({ type: 1, invocationId: 'echo', target: 'Echo', arguments: ['last'] }) + RS);
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      (gates.get('queue') as Gate).permits = 1;
+      for (let index = 0; index < 100; index++) {
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: String(index), result: 'queue' });
+      }
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'last' });
       assert.equal(await paused(), 0);
     });
 
