@@ -485,6 +485,19 @@ describe('streaming', () => {
       assert.equal(await paused(), 0);
     });
 
+    it('no longer counts a connection as paused once it closed', async () => {
+      gates.set('closing', { permits: 0, read: [] });
+      const socket = await rawSocket(custom.hubUrl);
+      socket.send(Array.from({ length: 100 }, (_, index) =>
+        JSON.stringify({ type: 1, invocationId: String(index), target: 'Hold', arguments: ['closing'] }) + RS).join(''));
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      socket.close();
+      await waitUntil(async () => (await paused()) === 0, 'the closed connection to be no longer counted');
+      // Lets the call that was running end.
+      (gates.get('closing') as Gate).permits = 1;
+    });
+
     it('ends client streams with an error when the connection closes', async () => {
       const connection = await connect(custom.hubUrl);
       const subject = new Subject<number>();

@@ -246,6 +246,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     // Stop producers, and wake methods waiting for client items that will never come.
     for (const stream of [...this.serverStreams.values()]) stream.abort();
     this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
+    // No longer counted as paused, whatever paused it.
+    this.updateReading();
     this.clientResults.failAll(new Error(`Connection '${this.connectionId}' disconnected.`));
   }
 }

@@ -21,9 +21,12 @@ export class WebSocketTransport implements Transport {
     // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair, unless
     // ws closed it itself because the client broke the protocol: such a client is not waited for.
     socket.on('close', (code) => connection.transportClosed(this, code === 1006 && !this.protocolError));
-    // An 'error' is always followed by 'close'; listening keeps it from being thrown.
+    // ws reports the client's protocol errors (a frame too large: 1009, bad framing: 1002) after
+    // sending its Close frame; the socket closes later (when the client answers, or after ws's
+    // 30 s close timeout), but the connection ends now. Listening also keeps the error from being thrown.
     socket.on('error', () => {
       this.protocolError = true;
+      connection.transportClosed(this, false);
     });
   }
 
