@@ -44,15 +44,16 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Bytes of a message that has not fully arrived yet, or, while reading is paused, received and not yet parsed. */
   inbound: Buffer = EMPTY;
   /**
-   * Messages parsed from the same read as one that filled a client stream's buffer, waiting for
-   * reading to resume (one read's worth at most: nothing more is parsed meanwhile).
+   * Messages parsed from the same read as the one that paused reading (it filled a client stream's
+   * buffer or the queue of waiting calls), waiting for reading to resume: one read's worth at most
+   * (a WebSocket frame or a POST body), since nothing more is parsed meanwhile.
    */
   heldMessages: ParsedMessage[] = [];
   /** An unreadable message found after the held ones: it closes the connection once they are dispatched. */
   heldError: Error | undefined;
-  /** Whether a full client stream buffer paused reading; the transport resumes only once the held messages are dispatched. */
+  /** Whether a full client stream buffer or call queue paused reading; the transport resumes only once the held messages are dispatched. */
   readingPaused = false;
-  /** Set by the handler: dispatches what waited, then reads on, once the hub method made room. */
+  /** Set by the handler: dispatches what waited, then reads on, once a hub method made room. */
   onReadingResumable: (() => void) | undefined;
   readonly openedAt = Date.now();
   lastSentAt = Date.now();
@@ -180,7 +181,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     if (!this.readingPaused) return;
     this.readingPaused = false;
     this.services.metrics.pausedConnections.dec();
-    // Not from inside the hub method's read that made room: its caller should not run other messages' code.
+    // Not from inside the hub method's read (or call's end) that made room: other messages' code runs later.
     queueMicrotask(() => this.onReadingResumable?.());
   }
 

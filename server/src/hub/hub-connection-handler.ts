@@ -196,8 +196,8 @@ export class HubConnectionHandler {
 
   /**
    * Dispatches messages in order; messages before an unreadable one are still dispatched, as
-   * ASP.NET reads them one by one. When one fills a client stream's buffer, the rest wait, and
-   * the transport stops reading, until the hub method reads (`readOn`).
+   * ASP.NET reads them one by one. When one fills a client stream's buffer or the queue of
+   * waiting calls, the rest wait, and the transport stops reading, until there is room (`readOn`).
    */
   private dispatchAll(context: HubConnectionContext, messages: readonly ParsedMessage[], error: Error | undefined): void {
     for (let index = 0; index < messages.length; index++) {
@@ -214,7 +214,7 @@ export class HubConnectionHandler {
     if (error) throw error;
   }
 
-  /** A hub method made room in a full client stream: dispatch what waited, then read the transport again. */
+  /** A hub method made room (read a stream item, or a call ended): dispatch what waited, then read the transport again. */
   private readOn(context: HubConnectionContext): void {
     if (context.phase !== 'ready' || context.readingPaused) return;
     try {
@@ -332,7 +332,7 @@ export class HubConnectionHandler {
         context.close({ error: 'The access token expired.', allowReconnect: true });
         continue;
       }
-      // While the server itself does not read (a hub method leaves a client stream full), the
+      // While the server itself does not read (a full client stream or call queue), the
       // client's pings cannot be heard: its silence does not count until reading resumes.
       if (context.httpConnection.readingPaused) context.lastReceivedAt = now;
       if (now - context.lastReceivedAt >= clientTimeoutMs) {
