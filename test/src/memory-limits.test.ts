@@ -64,9 +64,21 @@ describe('memory per connection (a tradehub process under attack)', function () 
   }
 
   it('closes with 1009 a WebSocket whose frame is larger than a message may be, before holding it', async () => {
-    // Worst case now: a frame is at most maximumReceiveMessageSize + 64 KiB = 96 KiB, held until
-    // complete: 100 sockets × 96 KiB = 9.4 MiB. Before: 100 × 4 MiB frames, one byte short, held 400 MiB.
+    // Worst case now: a frame is at most maximumReceiveMessageSize + webSocketFrameAllowanceBytes =
+    // 32 KiB + 224 KiB = 256 KiB, held until complete (or the client time-out): 100 sockets × 256 KiB
+    // = 25 MiB. Before: 100 × 4 MiB frames, one byte short, held 400 MiB.
     const before = residentBytes();
+    // The largest frames still taken, one byte short, on 100 sockets: held, within the bound.
+    const largest = 256 * 1024;
+    const almost = Buffer.alloc(largest - 1, 0x61);
+    const holders = await Promise.all(Array.from({ length: 100 }, () => RawWebSocket.open(`${node.baseUrl}${INTEROP_HUB_PATH}`)));
+    sockets.push(...holders);
+    for (const socket of holders) assert.equal(await socket.write(Buffer.concat([RawWebSocket.frameHeader(largest), almost])), true);
+    // The server shows nothing for frames it waits on: its memory shows that it holds them (≥ half of 25 MiB).
+    await waitUntil(() => residentBytes() - before > 100 * largest / 2, 'the server to hold the 100 unfinished frames');
+    assertGrowth(before, '100 sockets holding 256 KiB frames one byte short');
+    assert.ok(holders.every((socket) => socket.closeCode === undefined && !socket.ended), 'frames within the limit are waited for');
+    for (const socket of holders) socket.destroy();
     const frameLength = 4 * MiB - 1;
     const payload = Buffer.alloc(frameLength - 1, 0x61);
     const attackers = await Promise.all(Array.from({ length: 100 }, () => RawWebSocket.open(`${node.baseUrl}${INTEROP_HUB_PATH}`)));

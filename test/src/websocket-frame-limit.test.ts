@@ -6,7 +6,7 @@ import { waitUntil } from './support/wait.js';
 
 const RS = '\x1e';
 
-/** WebSocket frames are bounded per hub: each hub's message limit plus 64 KiB. */
+/** WebSocket frames are bounded per hub: each hub's message limit plus 224 KiB (webSocketFrameAllowanceBytes). */
 describe('WebSocket frame limit', () => {
   let host: HubHost;
   let baseUrl: string;
@@ -47,8 +47,8 @@ describe('WebSocket frame limit', () => {
   it('closes a socket with 1009 for a frame over its hub\'s limit, ends the hub connection at once, and counts it', async () => {
     const socket = await open('/small');
     const before = disconnected.length;
-    // 32 KB + 64 KiB = 96 KiB is the largest frame of a hub with the default message limit.
-    await socket.write(RawWebSocket.frameHeader(96 * 1024 + 1));
+    // 32 KiB + 224 KiB = 256 KiB is the largest frame of a hub with the default limits.
+    await socket.write(RawWebSocket.frameHeader(256 * 1024 + 1));
     await waitUntil(() => socket.closeCode === 1009, 'a Close frame with 1009 (Message Too Big)');
     // Without waiting for the client's Close frame, which this client never sends (ws would wait 30 s).
     await waitUntil(() => disconnected.length === before + 1, 'the hub\'s disconnect hook');
@@ -56,12 +56,12 @@ describe('WebSocket frame limit', () => {
     assert.equal(counted?.value, 1);
   });
 
-  it('bounds each hub by its own limit: a 200 KB message passes on a hub that allows 1 MB', async () => {
+  it('bounds each hub by its own limit: a 300 KB message passes on a hub that allows 1 MB', async () => {
     const socket = await open('/big');
-    await socket.write(echo(200_000));
-    await waitUntil(() => socket.texts.includes(`{"type":3,"invocationId":"1","result":200000}${RS}`), 'the echo of 200 KB');
+    await socket.write(echo(300_000));
+    await waitUntil(() => socket.texts.includes(`{"type":3,"invocationId":"1","result":300000}${RS}`), 'the echo of 300 KB');
     const small = await open('/small');
-    await small.write(echo(200_000));
+    await small.write(echo(300_000));
     await waitUntil(() => small.closeCode === 1009, 'the small hub to refuse the same frame with 1009');
   });
 });

@@ -49,15 +49,6 @@ export interface TokenAuthenticator {
 }
 
 /**
- * Bytes a WebSocket frame may carry beyond the hub's `maximumReceiveMessageSize`. ws holds a whole
- * frame in memory before handing it over, so its size is what one socket can make the server hold.
- * The official clients put every message queued in the same tick into one frame (TransportSendQueue):
- * the allowance lets a largest message travel with others, pings and acks, and keeps the worst case
- * at (32 KB + 64 KB) per socket with the default limit instead of 4 MiB.
- */
-export const WEBSOCKET_FRAME_ALLOWANCE_BYTES = 64 * 1024;
-
-/**
  * The largest HTTP POST body the long-polling and Server-Sent Events transports accept: 1 MiB, or
  * four messages of the hub's largest size if that is more. Larger than a WebSocket frame because
  * the official clients send everything queued while the previous POST was under way in the next
@@ -110,7 +101,7 @@ export class HubEndpoint {
       (connection) => this.opened(connection),
     );
     this.webSockets = new WebSocketServer({
-      noServer: true, maxPayload: this.options.maximumReceiveMessageSize + WEBSOCKET_FRAME_ALLOWANCE_BYTES,
+      noServer: true, maxPayload: this.options.maximumReceiveMessageSize + this.options.webSocketFrameAllowanceBytes,
     });
     const dispatcher = new HubDispatcher(options.hub, this.options, logger, metrics);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {

@@ -12,6 +12,14 @@ export interface HubOptions {
   handshakeTimeoutMs: number;
   /** Largest single incoming message, in bytes. */
   maximumReceiveMessageSize: number;
+  /**
+   * Bytes a WebSocket frame may carry beyond `maximumReceiveMessageSize`. ws holds a whole frame in
+   * memory until it is complete, so the sum is what one socket can make the server hold (a frame
+   * over it closes the socket with 1009). The allowance is there because the official clients send
+   * every message queued in the same tick in one frame (TransportSendQueue): 224 KiB lets a client
+   * send a burst of up to 256 KiB (with the default message size) without awaiting each call.
+   */
+  webSocketFrameAllowanceBytes: number;
   /** Send the type and message of any error thrown by hub code to the caller, not only of HubError. */
   detailedErrors: boolean;
   /** Hub method calls of one client running at once; 1 keeps a client's calls in order. */
@@ -69,6 +77,7 @@ export const defaultHubOptions: HubOptions = {
   clientTimeoutMs: 30_000,
   handshakeTimeoutMs: 15_000,
   maximumReceiveMessageSize: 32 * 1024,
+  webSocketFrameAllowanceBytes: 224 * 1024,
   detailedErrors: false,
   maximumParallelInvocationsPerClient: 1,
   maximumQueuedInvocationsPerClient: 64,
