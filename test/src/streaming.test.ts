@@ -498,6 +498,23 @@ describe('streaming', () => {
       (gates.get('closing') as Gate).permits = 1;
     });
 
+    it('refuses more client streams than maximumClientStreamsPerClient (10)', async () => {
+      const socket = await rawSocket(detailed.hubUrl);
+      for (let index = 0; index < 11; index++) {
+        sendRaw(socket, { type: 1, invocationId: `d${index}`, target: 'Drain', arguments: [`d${index}`], streamIds: [`s${index}`] });
+      }
+      assert.deepEqual(await socket.nextNonPing(), {
+        type: 3, invocationId: 'd10',
+        error: "An unexpected error occurred invoking 'Drain' on the server. HubException: Too many client streams are open on this connection (at most 10).",
+      });
+      // Once one ends, another may open.
+      sendRaw(socket, { type: 3, invocationId: 's0' });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'd0' });
+      sendRaw(socket, { type: 1, invocationId: 'd11', target: 'Drain', arguments: ['d11'], streamIds: ['s11'] });
+      sendRaw(socket, { type: 3, invocationId: 's11' });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'd11' });
+    });
+
     it('ends client streams with an error when the connection closes', async () => {
       const connection = await connect(custom.hubUrl);
       const subject = new Subject<number>();

@@ -80,8 +80,8 @@ export class HubEndpoint {
   private readonly httpTransports: HttpTransportRequests;
   /**
    * One WebSocket server per hub, not one per host: each hub's frames are bounded by its own
-   * message size limit, so that a hub with a large limit does not widen every other hub's.
-   * A frame over the bound closes the socket with 1009 (Message Too Big).
+   * message size limit plus `webSocketFrameAllowanceBytes`, so that a hub with a large limit does
+   * not widen every other hub's. A frame over the bound closes the socket with 1009 (Message Too Big).
    */
   private readonly webSockets: WebSocketServer;
 
