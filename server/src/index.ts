@@ -6,7 +6,8 @@ export {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
   type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
 } from './hub/hub-definition.js';
-export { ClientStreamError, type ClientStream } from './hub/client-stream.js';
+export { ClientStreamChannel, ClientStreamError, type ClientStream, type PushResult } from './hub/client-stream.js';
+export { ClientStreamTracker } from './hub/client-stream-tracker.js';
 export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
 export { HubError } from './hub/hub-error.js';
 export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';
@@ -23,6 +24,7 @@ export { RedisGuard, type RedisGuardOptions } from './redis/redis-guard.js';
 export { isRedisUnavailability, RedisUnavailableError } from './redis/redis-unavailable-error.js';
 export { JsonRpcErrorCode } from './json-rpc/json-rpc-error.js';
 export { createLogger, silentLogger } from './observability/logger.js';
+export { detachedMetrics, TradehubMetrics, type LimitName } from './observability/metrics.js';
 export { createTradehubApp, type TradehubApp, type TradehubAppOptions } from './app/create-app.js';
 export { configSchema, type TradehubConfig } from './config/config-schema.js';
 export { loadConfig, parseConfig } from './config/load-config.js';
@@ -35,7 +37,6 @@ export { LoginThrottle, LoginReservation, type Admission, type LoginStanding, ty
 export { HashGate, HashQueueFullError } from './auth/hash-gate.js';
 export { sourceOf } from './auth/source-address.js';
 export { CappedMap } from './collections/capped-map.js';
-export type { LimitName } from './observability/metrics.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';
 export { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 export type { TerminalTokenView } from './auth/terminal-token-service.js';

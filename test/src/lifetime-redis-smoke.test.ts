@@ -33,4 +33,14 @@ describe('SignalR targets across two nodes through Redis (smoke)', () => {
     await group.interopEndpoint(1).clients.client(idOfA).send('Message', 'direct');
     assert.deepEqual(await direct, ['direct']);
   });
+
+  it('applies the group limits of the node that has the connection, to adds from another node too', async () => {
+    const a = await group.interop(0);
+    const idOfA = await a.invoke('GetConnectionId') as string;
+    const fromB = group.interopEndpoint(1).groups;
+    await assert.rejects(fromB.add(idOfA, 'n'.repeat(257)), { name: 'HubException', message: 'Group names are at most 256 characters long.' });
+    for (let index = 0; index < 100; index++) await fromB.add(idOfA, `limit-${index}`);
+    await assert.rejects(fromB.add(idOfA, 'limit-100'), { name: 'HubException', message: 'A connection may be in at most 100 groups.' });
+    await assert.rejects(a.invoke('JoinGroup', 'limit-101'), /HubException: A connection may be in at most 100 groups\.$/);
+  });
 });

@@ -18,7 +18,15 @@ interface ProducerState {
 }
 
 /** A hub whose methods let tests watch producers and consumers from the server side. */
-function observableHub(producers: Map<string, ProducerState>, drained: Map<string, string>) {
+/** What the test lets a Gated method read, and what it read. */
+interface Gate {
+  permits: number;
+  read: number[];
+  /** Return without reading further once this many items were read. */
+  stopAt?: number;
+}
+
+function observableHub(producers: Map<string, ProducerState>, drained: Map<string, string>, gates = new Map<string, Gate>()) {
   const track = (name: string): ProducerState => {
     const state = { produced: 0, stopped: false, abortedWhenStopped: false };
     producers.set(name, state);
@@ -70,9 +78,25 @@ function observableHub(producers: Map<string, ProducerState>, drained: Map<strin
           drained.set(name, (error as Error).message);
         }
       }),
-      /** Never reads its client stream. */
-      Ignore: hubMethod([clientStream(z.number())], async (context) => {
-        await sleep(5_000, undefined, { signal: context.connectionAborted }).catch(() => undefined);
+      /** Reads an item of its client stream only when the test gives it a permit, and records it. */
+      Echo: hubMethod([z.unknown()], (_context, value) => value),
+      /** Returns once the test gives gate `name` a permit (and leaves the permit for the next call). */
+      Hold: hubMethod([z.string()], async (_context, name) => {
+        await waitUntil(() => (gates.get(name)?.permits ?? 0) > 0, `a permit for gate '${name}'`, 20_000);
+        return name;
+      }),
+      Gated: hubMethod([z.string(), clientStream(z.number())], async (_context, name, source) => {
+        const gate = gates.get(name);
+        if (!gate) throw new Error(`no gate '${name}'`);
+        const iterator = source[Symbol.asyncIterator]();
+        for (;;) {
+          if (gate.read.length === gate.stopAt) return gate.read.length;
+          await waitUntil(() => gate.permits > 0, `a permit for gate '${name}'`, 20_000);
+          gate.permits--;
+          const next = await iterator.next();
+          if (next.done) return gate.read.length;
+          gate.read.push(next.value);
+        }
       }),
     },
   });
@@ -88,12 +112,13 @@ describe('streaming', () => {
   let detailed: RunningHubServer;
   const producers = new Map<string, ProducerState>();
   const drained = new Map<string, string>();
+  const gates = new Map<string, Gate>();
   const connections: HubConnection[] = [];
   const sockets: RawHubSocket[] = [];
 
   before(async () => {
     interop = await startInteropServer();
-    custom = await startHubServer(observableHub(producers, drained), { maximumStreamsPerClient: 3, clientStreamBufferCapacity: 4 });
+    custom = await startHubServer(observableHub(producers, drained, gates), { maximumStreamsPerClient: 3, clientStreamBufferCapacity: 4 });
     detailed = await startHubServer(observableHub(new Map(), new Map()), { detailedErrors: true });
   });
   afterEach(async () => {
@@ -366,15 +391,137 @@ describe('streaming', () => {
       assert.equal(drained.get('dup'), 'completed');
     });
 
-    it('closes the connection when a method leaves more items unread than the stream buffer holds', async () => {
-      const socket = await rawSocket(custom.hubUrl);
-      sendRaw(socket, { type: 1, invocationId: 'i', target: 'Ignore', arguments: [], streamIds: ['s'] });
-      for (let item = 0; item < 5; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
-      assert.deepEqual(await socket.nextNonPing(), {
-        type: 7,
-        error: "Connection closed with an error. InvalidDataException: Client stream 's' sent more than 4 items the hub method has not read yet.",
+    it('stops reading the connection while a method leaves its stream buffer full, without timing the client out', async () => {
+      // Before: the 5th unread item closed the connection ("sent more than 4 items the hub method has not read yet").
+      // Now, as ASP.NET: the connection is not read until the method reads; its silence meanwhile is not a time-out.
+      const gates = new Map<string, Gate>([['g', { permits: 0, read: [] }]]);
+      const paced = await startHubServer(observableHub(new Map(), new Map(), gates), {
+        clientStreamBufferCapacity: 4, clientTimeoutMs: 300, keepAliveIntervalMs: 100,
       });
-      await socket.waitClosed();
+      try {
+        const socket = await RawHubSocket.open(paced.hubUrl);
+        sockets.push(socket);
+        await socket.handshake();
+        sendRaw(socket, { type: 1, invocationId: 'g', target: 'Gated', arguments: ['g'], streamIds: ['s'] });
+        for (let item = 0; item < 10; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
+        sendRaw(socket, { type: 3, invocationId: 's' });
+        // Behind the stream: answered only once the stream's items were all taken.
+        sendRaw(socket, { type: 1, invocationId: 'echo', target: 'Echo', arguments: ['after'] });
+        const paused = async (): Promise<number> => (await paced.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+        await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+        // Several client time-outs pass while the server does not read (a wait on purpose: nothing must happen).
+        await sleep(1_000);
+        assert.equal(socket.closed, undefined, 'the paused connection stayed open');
+        assert.deepEqual(gates.get('g')?.read, []);
+        (gates.get('g') as Gate).permits = 100;
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'g', result: 10 });
+        assert.deepEqual(gates.get('g')?.read, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'after' });
+        assert.equal(await paused(), 0);
+      } finally {
+        await paced.close();
+      }
+    });
+
+    it('frees the buffer of a method that returns without reading, and reads on', async () => {
+      const socket = await rawSocket(custom.hubUrl);
+      gates.set('quitter', { permits: 0, read: [], stopAt: 2 });
+      sendRaw(socket, { type: 1, invocationId: 'g', target: 'Gated', arguments: ['quitter'], streamIds: ['s'] });
+      for (let item = 0; item < 10; item++) sendRaw(socket, { type: 2, invocationId: 's', item });
+      sendRaw(socket, { type: 1, invocationId: 'echo', target: 'Echo', arguments: ['after'] });
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      (gates.get('quitter') as Gate).permits = 2;
+      // It returns with items left unread: they are dropped, the rest of the stream ignored, and reading goes on.
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'g', result: 2 });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'after' });
+      assert.equal(await paused(), 0);
+    });
+
+    it('holds the answer to a long-polling POST while the stream buffer is full, and refuses another POST meanwhile', async () => {
+      gates.set('lp', { permits: 0, read: [] });
+      const negotiated = await (await fetch(`${custom.hubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' })).json() as { connectionToken: string };
+      const url = `${custom.hubUrl}?id=${encodeURIComponent(negotiated.connectionToken)}`;
+      const post = (body: string): Promise<Response> => fetch(url, { method: 'POST', body });
+      let received = '';
+      const poll = async (): Promise<boolean> => {
+        received += await (await fetch(url)).text();
+        return true;
+      };
+      try {
+        assert.equal((await fetch(url)).status, 200, 'the first GET opens long polling');
+        assert.equal((await post(`{"protocol":"json","version":1}${RS}`)).status, 200);
+        await waitUntil(async () => (await poll()) && received.includes(`{}${RS}`), 'the handshake answer');
+        const messages = [
+          { type: 1, invocationId: 'g', target: 'Gated', arguments: ['lp'], streamIds: ['s'] },
+          ...Array.from({ length: 10 }, (_, item) => ({ type: 2, invocationId: 's', item })),
+          { type: 3, invocationId: 's' },
+        ];
+        let answered = false;
+        const held = post(messages.map((message) => JSON.stringify(message) + RS).join('')).then((response) => {
+          answered = true;
+          return response;
+        });
+        const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+        await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+        const other = await post(`{"type":6}${RS}`);
+        assert.equal(other.status, 409);
+        assert.equal(await other.text(), 'The server is not reading this connection now; wait for the previous send to be answered.');
+        assert.equal(answered, false, 'the POST that filled the buffer waits');
+        (gates.get('lp') as Gate).permits = 100;
+        assert.equal((await held).status, 200);
+        await waitUntil(async () => (await poll()) && received.includes(`{"type":3,"invocationId":"g","result":10}${RS}`), 'the method to have read all 10 items');
+        assert.deepEqual(gates.get('lp')?.read, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      } finally {
+        await fetch(url, { method: 'DELETE' });
+      }
+    });
+
+    it('stops reading while the queue of calls waiting to run is full, instead of closing the connection', async () => {
+      // Before: the 65th waiting call closed the connection ("Too many hub method calls waiting to run.").
+      gates.set('queue', { permits: 0, read: [] });
+      const socket = await rawSocket(custom.hubUrl);
+      socket.send(Array.from({ length: 100 }, (_, index) =>
+        JSON.stringify({ type: 1, invocationId: String(index), target: 'Hold', arguments: ['queue'] }) + RS).join('')
+        + JSON.stringify({ type: 1, invocationId: 'echo', target: 'Echo', arguments: ['last'] }) + RS);
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      (gates.get('queue') as Gate).permits = 1;
+      for (let index = 0; index < 100; index++) {
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: String(index), result: 'queue' });
+      }
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'echo', result: 'last' });
+      assert.equal(await paused(), 0);
+    });
+
+    it('no longer counts a connection as paused once it closed', async () => {
+      gates.set('closing', { permits: 0, read: [] });
+      const socket = await rawSocket(custom.hubUrl);
+      socket.send(Array.from({ length: 100 }, (_, index) =>
+        JSON.stringify({ type: 1, invocationId: String(index), target: 'Hold', arguments: ['closing'] }) + RS).join(''));
+      const paused = async (): Promise<number> => (await custom.metrics.pausedConnections.get()).values[0]?.value ?? 0;
+      await waitUntil(async () => (await paused()) === 1, 'the connection to be paused');
+      socket.close();
+      await waitUntil(async () => (await paused()) === 0, 'the closed connection to be no longer counted');
+      // Lets the call that was running end.
+      (gates.get('closing') as Gate).permits = 1;
+    });
+
+    it('refuses more client streams than maximumClientStreamsPerClient (10)', async () => {
+      const socket = await rawSocket(detailed.hubUrl);
+      for (let index = 0; index < 11; index++) {
+        sendRaw(socket, { type: 1, invocationId: `d${index}`, target: 'Drain', arguments: [`d${index}`], streamIds: [`s${index}`] });
+      }
+      assert.deepEqual(await socket.nextNonPing(), {
+        type: 3, invocationId: 'd10',
+        error: "An unexpected error occurred invoking 'Drain' on the server. HubException: Too many client streams are open on this connection (at most 10).",
+      });
+      // Once one ends, another may open.
+      sendRaw(socket, { type: 3, invocationId: 's0' });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'd0' });
+      sendRaw(socket, { type: 1, invocationId: 'd11', target: 'Drain', arguments: ['d11'], streamIds: ['s11'] });
+      sendRaw(socket, { type: 3, invocationId: 's11' });
+      assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'd11' });
     });
 
     it('ends client streams with an error when the connection closes', async () => {

@@ -120,7 +120,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
-  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger);
+  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics);
   const ingest = redis && config.redis
     ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
     : undefined;
@@ -128,6 +128,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
 
   const host = new HubHost({
     logger,
+    metrics,
     securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });

@@ -113,6 +113,16 @@ export const configSchema = z.object({
     dedupeWindowSeconds: z.number().int().min(1).max(7 * 86_400).default(86_400),
   }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400 }),
   /**
+   * Per-connection limits of the trade hub, so that no client can make a node hold unbounded
+   * memory. A Subscribe past them answers an error for each topic it could not take.
+   */
+  limits: z.object({
+    /** Topics and wildcards one connection may be subscribed to at once. */
+    topicsPerConnection: z.number().int().min(1).max(1_000_000).default(1000),
+    /** Longest topic name (Subscribe, StreamTopic), in characters. */
+    topicNameLength: z.number().int().min(32).max(4096).default(256),
+  }).default({ topicsPerConnection: 1000, topicNameLength: 256 }),
+  /**
    * Browser pages of these origins may call the API and the hubs' HTTP endpoints (negotiate)
    * across origins (CORS). Exact origins, `scheme://host[:port]`; none when omitted.
    */
@@ -151,6 +161,7 @@ export const configSchema = z.object({
 
 export type TradehubConfig = z.output<typeof configSchema>;
 export type CorsConfig = NonNullable<TradehubConfig['cors']>;
+export type LimitsConfig = TradehubConfig['limits'];
 
 function isOrigin(value: string): boolean {
   try {

@@ -25,6 +25,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
     },
     trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400 },
     hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },
+    limits: { topicsPerConnection: 1000, topicNameLength: 256 },
     interopHub: false,
     organizations: [{
       id: 'demo',

@@ -20,6 +20,8 @@ export class HttpConnection {
   private application: ConnectionApplication | undefined;
   private readonly closeListeners: Array<() => void> = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private readonly resumeListeners: Array<() => void> = [];
 
   constructor(
     /** Public id that hub code and other clients see. */
@@ -55,6 +57,7 @@ export class HttpConnection {
     clearTimeout(this.reconnectTimer);
     this.transport = transport;
     this.state = 'connected';
+    if (this.paused) transport.pauseReading?.();
     if (restoring) this.application?.onTransportRestored?.();
   }
 
@@ -69,6 +72,34 @@ export class HttpConnection {
 
   receive(data: Buffer, isBinary: boolean): void {
     if (this.state === 'connected') this.application?.onData(data, isBinary);
+  }
+
+  /** Whether the application asked to be given no more data for now (backpressure). */
+  get readingPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Stops reading from the client until `resumeReading`: a WebSocket stops reading its socket;
+   * HTTP sends (POST) are held by the transport requests until reading resumes.
+   */
+  pauseReading(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport?.pauseReading?.();
+  }
+
+  resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport?.resumeReading?.();
+    for (const listener of this.resumeListeners.splice(0)) listener();
+  }
+
+  /** Resolves once reading resumes, or the connection ended. */
+  whenReadingResumed(): Promise<void> {
+    if (!this.paused || this.state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.resumeListeners.push(resolve));
   }
 
   send(payload: string | Uint8Array): void {
@@ -109,6 +140,7 @@ export class HttpConnection {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
     this.state = 'closed';
+    for (const listener of this.resumeListeners.splice(0)) listener();
     this.application?.onTransportClosed();
     for (const listener of this.closeListeners.splice(0)) listener();
   }

@@ -78,9 +78,21 @@ export class HttpTransportRequests {
       res.status(connection.state === 'negotiated' ? 400 : 404).type('text/plain').send('No active transport for this connection.');
       return;
     }
+    if (connection.readingPaused) {
+      // The official clients wait for one send's answer before the next: only others get here.
+      res.status(409).type('text/plain').send('The server is not reading this connection now; wait for the previous send to be answered.');
+      return;
+    }
     // HTTP has no text or binary frames: the hub protocol reads the bytes as they are.
     connection.receive(body ?? Buffer.alloc(0), false);
-    res.status(200).end();
+    if (!connection.readingPaused) {
+      res.status(200).end();
+      return;
+    }
+    // Backpressure: the answer waits until the hub reads again, and the client sends nothing more meanwhile.
+    void connection.whenReadingResumed().then(() => {
+      if (!res.writableEnded) res.status(200).end();
+    });
   }
 
   private delete(res: Response, connection: HttpConnection): void {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { readBearerCredentials } from '../auth/bearer-token.js';
 import { authFailureAnswer, requestUrl, sendAuthFailure, type AuthFailureAnswer } from '../auth/http-auth.js';
 import type { Principal } from '../auth/principal.js';
-import type { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { HubConnectionHandler } from '../hub/hub-connection-handler.js';
 import type { HubDefinition } from '../hub/hub-definition.js';
 import { HubDispatcher } from '../hub/hub-dispatcher.js';
@@ -16,6 +16,7 @@ import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-m
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { JsonHubProtocol } from '../protocol/json-hub-protocol.js';
 import { MessagePackHubProtocol } from '../protocol/messagepack-hub-protocol.js';
+import type { TradehubMetrics } from '../observability/metrics.js';
 import { WebSocketTransport } from '../transports/websocket-transport.js';
 import { ConnectionManager } from './connection-manager.js';
 import type { HttpConnection } from './http-connection.js';
@@ -47,6 +48,17 @@ export interface TokenAuthenticator {
   authenticate(token: string, deviceId: string | undefined): Promise<Principal>;
 }
 
+/**
+ * The largest HTTP POST body the long-polling and Server-Sent Events transports accept: 1 MiB, or
+ * four messages of the hub's largest size if that is more. Larger than a WebSocket frame because
+ * the official clients send everything queued while the previous POST was under way in the next
+ * one. A POST is held (not read further) while its connection is paused, and a paused connection
+ * refuses other POSTs, so this is also the most one connection's sends can make the server hold.
+ */
+export function httpSendBodyLimit(maximumReceiveMessageSize: number): number {
+  return Math.max(1024 * 1024, 4 * maximumReceiveMessageSize);
+}
+
 /** The transports this build serves, in the order clients should try them. */
 const ENABLED_TRANSPORTS: readonly TransportType[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
 
@@ -66,8 +78,14 @@ export class HubEndpoint {
 
   private readonly authenticator: TokenAuthenticator | undefined;
   private readonly httpTransports: HttpTransportRequests;
+  /**
+   * One WebSocket server per hub, not one per host: each hub's frames are bounded by its own
+   * message size limit plus `webSocketFrameAllowanceBytes`, so that a hub with a large limit does
+   * not widen every other hub's. A frame over the bound closes the socket with 1009 (Message Too Big).
+   */
+  private readonly webSockets: WebSocketServer;
 
-  constructor(options: HubEndpointOptions, private readonly logger: Logger) {
+  constructor(options: HubEndpointOptions, private readonly logger: Logger, private readonly metrics: TradehubMetrics) {
     this.authenticator = options.authenticator;
     this.path = options.path.replace(/\/+$/, '');
     this.options = { ...defaultHubOptions, ...options.hubOptions };
@@ -82,13 +100,17 @@ export class HubEndpoint {
       { pollTimeoutMs: options.longPollTimeoutMs ?? 90_000, inactivityTimeoutMs: options.longPollInactivityTimeoutMs ?? 15_000 },
       (connection) => this.opened(connection),
     );
-    const dispatcher = new HubDispatcher(options.hub, this.options, logger);
+    this.webSockets = new WebSocketServer({
+      noServer: true, maxPayload: this.options.maximumReceiveMessageSize + this.options.webSocketFrameAllowanceBytes,
+    });
+    const dispatcher = new HubDispatcher(options.hub, this.options, logger, metrics);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {
       lifetimeManager: this.lifetimeManager,
       clients: this.clients,
       groups: this.groups,
       options: this.options,
       logger,
+      metrics,
     });
   }
 
@@ -105,7 +127,7 @@ export class HubEndpoint {
       res.status(405).type('text/plain').send('Method Not Allowed: negotiate accepts POST only.');
     });
     // Bytes as they are: the hub protocol reads them, whatever the content type says.
-    const body = express.raw({ type: () => true, limit: Math.max(1024 * 1024, 4 * this.options.maximumReceiveMessageSize) });
+    const body = express.raw({ type: () => true, limit: httpSendBodyLimit(this.options.maximumReceiveMessageSize) });
     router.all(this.path, body, (req, res) => {
       this.authenticate(req.headers, requestUrl(req)).then(
         (user) => this.connectionRequest(req, res, user),
@@ -116,9 +138,9 @@ export class HubEndpoint {
   }
 
   /** Takes a WebSocket upgrade for this hub's path (TransportProtocols.md, "WebSockets"). */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sockets: WebSocketServer, url: URL): void {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     this.authenticate(request.headers, url).then(
-      (user) => this.upgrade(request, socket, head, sockets, url, user),
+      (user) => this.upgrade(request, socket, head, url, user),
       (error: unknown) => {
         const answer = this.authFailure(error);
         if (answer) rejectUpgrade(socket, answer.status, answer.body.error_description, answer.headers);
@@ -127,7 +149,7 @@ export class HubEndpoint {
     );
   }
 
-  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, sockets: WebSocketServer, url: URL, user: Principal | undefined): void {
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL, user: Principal | undefined): void {
     const id = url.searchParams.get('id');
     let connection: HttpConnection | undefined;
     if (id === null) {
@@ -143,7 +165,13 @@ export class HubEndpoint {
     }
     const accepted = connection;
     const restoring = accepted.state === 'disconnected';
-    sockets.handleUpgrade(request, socket, head, (webSocket) => {
+    this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
+      webSocket.on('error', (error: Error & { code?: string }) => {
+        if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          this.metrics.limitHit('message_size');
+          this.logger.info({ connectionId: accepted.connectionId }, 'closing WebSocket: frame larger than the hub accepts');
+        }
+      });
       accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
       // A stateful connection coming back keeps its hub state: no second handshake.
       if (!restoring) this.opened(accepted);
@@ -162,6 +190,11 @@ export class HubEndpoint {
     this.handler.dispose();
     this.connections.dispose();
     await this.lifetimeManager.dispose();
+  }
+
+  /** Cuts off the WebSockets still open after the shutdown grace period. */
+  terminateWebSockets(): void {
+    for (const client of this.webSockets.clients) client.terminate();
   }
 
   /** Closes this hub's connections that use a token that was just revoked. */

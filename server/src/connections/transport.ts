@@ -12,6 +12,12 @@ export interface Transport {
   readonly bufferedBytes: number;
   /** Sends what is queued, then ends the transport. */
   close(): void;
+  /**
+   * Stops reading from the client (backpressure) until `resumeReading`. Transports that receive
+   * through separate requests (HTTP POST) have none: the connection holds those requests instead.
+   */
+  pauseReading?(): void;
+  resumeReading?(): void;
 }
 
 /** What the application behind a connection (the hub) is told by the transport. */

@@ -3,14 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
 import { silentLogger } from '../observability/logger.js';
 import { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
+import { detachedMetrics, type TradehubMetrics } from '../observability/metrics.js';
 
 export interface HubHostOptions {
   logger?: Logger;
+  /** Where limit hits and paused connections are counted; a private registry when omitted. */
+  metrics?: TradehubMetrics;
   /** How long shutdown waits for clients to leave after being told to, before cutting them off. */
   shutdownGraceMs?: number;
   /** Security headers every answer carries (see `securityHeaders`); HSTS for a year by default. */
@@ -25,13 +27,13 @@ export class HubHost {
   readonly app: Express = express();
   readonly server: Server = createServer(this.app);
   readonly logger: Logger;
+  readonly metrics: TradehubMetrics;
   private readonly endpoints = new Map<string, HubEndpoint>();
-  // Frames may hold several messages; each message is checked against its hub's limit later.
-  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   private readonly shutdownGraceMs: number;
 
   constructor(options: HubHostOptions = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? detachedMetrics();
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
     this.app.disable('x-powered-by');
     // First, so that every answer gets them: routes, hubs, and the errors of both.
@@ -40,7 +42,7 @@ export class HubHost {
   }
 
   mapHub(options: HubEndpointOptions): HubEndpoint {
-    const endpoint = new HubEndpoint(options, this.logger);
+    const endpoint = new HubEndpoint(options, this.logger, this.metrics);
     if (this.endpoints.has(endpoint.path)) throw new Error(`A hub is already mapped at '${endpoint.path}'.`);
     this.endpoints.set(endpoint.path, endpoint);
     this.app.use(endpoint.router());
@@ -66,7 +68,7 @@ export class HubHost {
     await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.shutdown()));
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const grace = setTimeout(() => {
-      for (const client of this.sockets.clients) client.terminate();
+      for (const endpoint of this.endpoints.values()) endpoint.terminateWebSockets();
       this.server.closeAllConnections();
     }, this.shutdownGraceMs);
     this.server.closeIdleConnections();
@@ -82,6 +84,6 @@ export class HubHost {
       rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    endpoint.handleUpgrade(request, socket, head, this.sockets, url);
+    endpoint.handleUpgrade(request, socket, head, url);
   }
 }

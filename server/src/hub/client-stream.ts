@@ -25,11 +25,14 @@ export class ClientStreamError extends Error {
   override readonly name = 'ClientStreamException';
 }
 
-export type PushResult = 'accepted' | 'ignored' | 'overflow';
+/** `full`: the item was taken and the buffer is now full: read nothing more for it until `onSpace`. */
+export type PushResult = 'accepted' | 'full' | 'ignored';
 
 /**
- * The server side of one client stream: validates items as they arrive and holds them, up to a
- * bound, until the hub method reads them.
+ * The server side of one client stream: validates items as they arrive and holds them, up to
+ * `capacity`, until the hub method reads them. It does not refuse items: whoever feeds it stops
+ * when it says `full`, and goes on when it calls `onSpace` (ASP.NET's bounded channel, whose full
+ * buffer stops the connection's reading loop).
  */
 export class ClientStreamChannel<T> implements ClientStream<T> {
   private readonly buffer: T[] = [];
@@ -45,9 +48,16 @@ export class ClientStreamChannel<T> implements ClientStream<T> {
     readonly streamId: string,
     private readonly schema: ZodType<T>,
     private readonly capacity: number,
+    /** Called when a full buffer got room again (an item was read, or the buffer was freed). */
+    private readonly onSpace: () => void = () => undefined,
   ) {}
 
-  /** Takes one item from the client; 'overflow' when the method has left too many unread. */
+  /** Whether the buffer holds `capacity` unread items (or more, if its feeder did not stop). */
+  get isFull(): boolean {
+    return this.buffer.length >= this.capacity;
+  }
+
+  /** Takes one item from the client; 'full' when the buffer has no room for another. */
   push(value: unknown): PushResult {
     if (this.ended || this.abandoned) return 'ignored';
     this.received++;
@@ -58,10 +68,9 @@ export class ClientStreamChannel<T> implements ClientStream<T> {
       this.end(new HubError(`Item ${this.received} of stream '${this.streamId}' is invalid: ${issue}.`));
       return 'ignored';
     }
-    if (this.buffer.length >= this.capacity) return 'overflow';
     this.buffer.push(parsed.data);
     this.notify();
-    return 'accepted';
+    return this.isFull ? 'full' : 'accepted';
   }
 
   /** The client completed the stream, with an error or not; items already received are still read first. */
@@ -74,7 +83,7 @@ export class ClientStreamChannel<T> implements ClientStream<T> {
 
   async next(): Promise<IteratorResult<T, undefined>> {
     for (;;) {
-      if (this.buffer.length > 0) return { done: false, value: this.buffer.shift() as T };
+      if (this.buffer.length > 0) return { done: false, value: this.take() };
       if (this.ended || this.abandoned) {
         const failure = this.failure;
         this.failure = undefined;
@@ -95,8 +104,21 @@ export class ClientStreamChannel<T> implements ClientStream<T> {
     const first = await this.next();
     if (first.done) return undefined;
     const batch = [first.value];
-    while (batch.length < max && this.buffer.length > 0) batch.push(this.buffer.shift() as T);
+    while (batch.length < max && this.buffer.length > 0) batch.push(this.take());
     return batch;
+  }
+
+  /** The method is done with the stream (it returned or threw): free what it left unread. */
+  dispose(): void {
+    this.ended = true;
+    this.abandon();
+  }
+
+  private take(): T {
+    const wasFull = this.isFull;
+    const item = this.buffer.shift() as T;
+    if (wasFull && !this.isFull) this.onSpace();
+    return item;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
@@ -111,10 +133,12 @@ export class ClientStreamChannel<T> implements ClientStream<T> {
 
   /** The reader is gone: free what is buffered and drop what still comes. */
   private abandon(): void {
+    const wasFull = this.isFull;
     this.abandoned = true;
     this.buffer.length = 0;
     this.failure = undefined;
     this.notify();
+    if (wasFull) this.onSpace();
   }
 
   private notify(): void {

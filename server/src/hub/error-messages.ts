@@ -19,9 +19,8 @@ export const ErrorMessages = {
   streamIdInUse: (streamId: string) => `Stream ID '${streamId}' is already in use.`,
   /** tradehub's own limit (`maximumStreamsPerClient`). Sent as a HubError's message. */
   tooManyStreams: (limit: number) => `Too many streams are open on this connection (at most ${limit}).`,
-  /** tradehub's own limit (`clientStreamBufferCapacity`), after `connectionClosedWithError`. */
-  clientStreamOverflow: (streamId: string, capacity: number) =>
-    `InvalidDataException: Client stream '${streamId}' sent more than ${capacity} items the hub method has not read yet.`,
+  /** tradehub's own limit (`maximumClientStreamsPerClient`). Sent as a HubError's message. */
+  tooManyClientStreams: (limit: number) => `Too many client streams are open on this connection (at most ${limit}).`,
   connectionClosedWithError: 'Connection closed with an error.',
   handshakeFailed: 'An unexpected error occurred during connection handshake.',
   handshakeCanceled: 'Handshake was canceled.',

@@ -4,7 +4,9 @@ import type { TransportType } from '../connections/transport.js';
 import type { HubConnectionSink, HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
-import { MessageType, type HubMessage } from '../protocol/messages.js';
+import { MessageType, type HubMessage, type ParsedMessage } from '../protocol/messages.js';
+import type { TradehubMetrics } from '../observability/metrics.js';
+import { HubError } from './hub-error.js';
 import type { HubConnectionHookContext, HubUser } from './hub-definition.js';
 import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
 import { ClientStreamError } from './client-stream.js';
@@ -30,6 +32,7 @@ export interface HubServices {
   readonly groups: GroupManager;
   readonly options: HubOptions;
   readonly logger: Logger;
+  readonly metrics: TradehubMetrics;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -38,8 +41,20 @@ const EMPTY = Buffer.alloc(0);
 export class HubConnectionContext implements HubConnectionSink, HubConnectionHookContext, StreamOutlet {
   phase: HubConnectionPhase = 'handshake';
   protocol: HubProtocol | undefined;
-  /** Bytes of a message that has not fully arrived yet. */
+  /** Bytes of a message that has not fully arrived yet, or, while reading is paused, received and not yet parsed. */
   inbound: Buffer = EMPTY;
+  /**
+   * Messages parsed from the same read as the one that paused reading (it filled a client stream's
+   * buffer or the queue of waiting calls), waiting for reading to resume: one read's worth at most
+   * (a WebSocket frame or a POST body), since nothing more is parsed meanwhile.
+   */
+  heldMessages: ParsedMessage[] = [];
+  /** An unreadable message found after the held ones: it closes the connection once they are dispatched. */
+  heldError: Error | undefined;
+  /** Whether a full client stream buffer or call queue paused reading; the transport resumes only once the held messages are dispatched. */
+  readingPaused = false;
+  /** Set by the handler: dispatches what waited, then reads on, once a hub method made room. */
+  onReadingResumable: (() => void) | undefined;
   readonly openedAt = Date.now();
   lastSentAt = Date.now();
   lastReceivedAt = Date.now();
@@ -77,8 +92,9 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.invocations = new InvocationQueue(
       services.options.maximumParallelInvocationsPerClient,
       services.options.maximumQueuedInvocationsPerClient,
+      () => this.updateReading(),
     );
-    this.clientStreams = new ClientStreamTracker(services.options.clientStreamBufferCapacity);
+    this.clientStreams = new ClientStreamTracker(services.options.clientStreamBufferCapacity, () => this.updateReading());
   }
 
   get connectionId(): string {
@@ -128,9 +144,51 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.close({});
   }
 
+  /**
+   * Refuses, with an error meant for the caller, a group this connection may not join: a name
+   * too long, or one group too many (`groupCount` it is in already). ASP.NET has no such limits.
+   * @throws HubError
+   */
+  checkGroupJoin(group: string, groupCount: number): void {
+    const { maximumGroupNameLength, maximumGroupsPerConnection } = this.services.options;
+    if (group.length > maximumGroupNameLength) {
+      this.services.metrics.limitHit('group_name_length');
+      throw new HubError(`Group names are at most ${maximumGroupNameLength} characters long.`);
+    }
+    if (groupCount >= maximumGroupsPerConnection) {
+      this.services.metrics.limitHit('groups_per_connection');
+      throw new HubError(`A connection may be in at most ${maximumGroupsPerConnection} groups.`);
+    }
+  }
+
+  /**
+   * Pauses reading while a client stream's buffer or the queue of calls waiting to run is full,
+   * and lets it go on when neither is (ASP.NET's reading loop waits on both the same way).
+   */
+  updateReading(): void {
+    if (this.clientStreams.blocked || this.invocations.isFull) this.pauseReading();
+    else this.readingResumable();
+  }
+
+  private pauseReading(): void {
+    if (this.readingPaused || this.phase === 'closed') return;
+    this.readingPaused = true;
+    this.services.metrics.pausedConnections.inc();
+    this.httpConnection.pauseReading();
+  }
+
+  private readingResumable(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.services.metrics.pausedConnections.dec();
+    // Not from inside the hub method's read (or call's end) that made room: other messages' code runs later.
+    queueMicrotask(() => this.onReadingResumable?.());
+  }
+
   write(message: SerializedHubMessage): void {
     if (!this.protocol || this.phase === 'handshake' || this.phase === 'closed') return;
     if (this.httpConnection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
+      this.services.metrics.limitHit('outbound_buffer');
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
     }
@@ -182,11 +240,15 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Marks the context closed after the transport went away by itself. */
   markClosed(): void {
     this.phase = 'closed';
+    this.heldMessages = [];
+    this.heldError = undefined;
     this.invocations.clear();
     this.abortController.abort();
     // Stop producers, and wake methods waiting for client items that will never come.
     for (const stream of [...this.serverStreams.values()]) stream.abort();
     this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
+    // No longer counted as paused, whatever paused it.
+    this.updateReading();
     this.clientResults.failAll(new Error(`Connection '${this.connectionId}' disconnected.`));
   }
 }

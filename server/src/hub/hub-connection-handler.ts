@@ -3,7 +3,7 @@ import type { HttpConnection } from '../connections/http-connection.js';
 import { readHandshakeRequest, writeHandshakeResponse } from '../protocol/handshake.js';
 import { isVersionSupported, type HubProtocol } from '../protocol/hub-protocol.js';
 import { MessageType, type ParsedMessage } from '../protocol/messages.js';
-import { InvalidDataError } from '../protocol/protocol-error.js';
+import { InvalidDataError, MessageTooLargeError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
@@ -44,6 +44,7 @@ export class HubConnectionHandler {
 
   onConnected(connection: HttpConnection): void {
     const context = new HubConnectionContext(connection, this.services);
+    context.onReadingResumable = () => this.readOn(context);
     this.connections.add(context);
     this.indexByToken(context);
     connection.attachApplication({
@@ -51,8 +52,11 @@ export class HubConnectionHandler {
       onTransportClosed: () => void this.onTransportClosed(context),
       ...(context.statefulBuffer ? {
         onTransportLost: () => {
-          // A message cut off with the old transport will be sent again whole.
+          // A message cut off with the old transport will be sent again whole, and so will the
+          // ones held unread: they were not acknowledged.
           context.inbound = Buffer.alloc(0);
+          context.heldMessages = [];
+          context.heldError = undefined;
         },
         onTransportRestored: () => this.resume(context),
       } : {}),
@@ -97,6 +101,7 @@ export class HubConnectionHandler {
           this.checkTransferFormat(context, isBinary);
           context.inbound = concat(context.inbound, data);
           if (context.inbound.length > 4 * this.services.options.maximumReceiveMessageSize) {
+            this.services.metrics.limitHit('handshake_size');
             throw new InvalidDataError('Too much data received before the connection was ready.');
           }
           return;
@@ -118,6 +123,7 @@ export class HubConnectionHandler {
     try {
       result = readHandshakeRequest(input, maximumReceiveMessageSize);
     } catch (error) {
+      if (input.length > maximumReceiveMessageSize) this.services.metrics.limitHit('handshake_size');
       this.refuseHandshake(context, withErrorDetail(ErrorMessages.handshakeFailed, error, true));
       return;
     }
@@ -174,16 +180,58 @@ export class HubConnectionHandler {
     const protocol = context.protocol;
     if (!protocol) return;
     this.checkTransferFormat(context, isBinary);
-    const { messages, remaining, error } = protocol.parseMessages(concat(context.inbound, data), this.services.options.maximumReceiveMessageSize);
+    if (context.httpConnection.readingPaused) {
+      // Frames the WebSocket had read before it was paused: kept as bytes, parsed once reading resumes.
+      context.inbound = concat(context.inbound, data);
+      return;
+    }
+    this.parseAndDispatch(context, protocol, concat(context.inbound, data));
+  }
+
+  private parseAndDispatch(context: HubConnectionContext, protocol: HubProtocol, input: Buffer): void {
+    const { messages, remaining, error } = protocol.parseMessages(input, this.services.options.maximumReceiveMessageSize);
     // Copy, so that a small unfinished tail does not keep a large read buffer alive.
     context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
-    // Messages before an unreadable one are still dispatched, as ASP.NET reads them one by one.
-    for (const message of messages) {
+    this.dispatchAll(context, messages, error);
+  }
+
+  /**
+   * Dispatches messages in order; messages before an unreadable one are still dispatched, as
+   * ASP.NET reads them one by one. When one fills a client stream's buffer or the queue of
+   * waiting calls, the rest wait, and the transport stops reading, until there is room (`readOn`).
+   */
+  private dispatchAll(context: HubConnectionContext, messages: readonly ParsedMessage[], error: Error | undefined): void {
+    for (let index = 0; index < messages.length; index++) {
       if (context.phase !== 'ready') return;
+      const message = messages[index] as ParsedMessage;
       if (context.statefulBuffer && !this.acceptStateful(context, context.statefulBuffer, message)) continue;
       this.dispatcher.dispatch(context, message);
+      if (context.readingPaused) {
+        context.heldMessages = messages.slice(index + 1);
+        context.heldError = error;
+        return;
+      }
     }
     if (error) throw error;
+  }
+
+  /** A hub method made room (read a stream item, or a call ended): dispatch what waited, then read the transport again. */
+  private readOn(context: HubConnectionContext): void {
+    if (context.phase !== 'ready' || context.readingPaused) return;
+    try {
+      const held = context.heldMessages;
+      const heldError = context.heldError;
+      context.heldMessages = [];
+      context.heldError = undefined;
+      this.dispatchAll(context, held, heldError);
+      // Then what arrived while paused, then new data from the transport.
+      if (!context.readingPaused && context.phase === 'ready' && context.inbound.length > 0 && context.protocol) {
+        this.parseAndDispatch(context, context.protocol, context.inbound);
+      }
+      if (!context.readingPaused && context.phase === 'ready') context.httpConnection.resumeReading();
+    } catch (error) {
+      this.closeWithError(context, error);
+    }
   }
 
   /** Stateful reconnect bookkeeping of an incoming message; false when it is not to be dispatched. */
@@ -223,6 +271,7 @@ export class HubConnectionHandler {
 
   private closeWithError(context: HubConnectionContext, error: unknown): void {
     if (error instanceof InvalidDataError) {
+      if (error instanceof MessageTooLargeError) this.services.metrics.limitHit('message_size');
       this.services.logger.debug({ connectionId: context.connectionId, reason: error.message }, 'closing connection after invalid data');
       const close = (): void => context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
       if (context.phase !== 'ready') return close();
@@ -267,6 +316,9 @@ export class HubConnectionHandler {
         context.lastSentAt = now;
         context.sentSinceHeartbeat = false;
       }
+      // While the server itself does not read (a full client stream or call queue), the
+      // client's pings cannot be heard: its silence does not count until reading resumes.
+      if (context.httpConnection.readingPaused) context.lastReceivedAt = now;
       const verdict = heartbeatVerdict({
         handshaking: context.phase === 'handshake',
         openedAt: context.openedAt,

@@ -11,6 +11,7 @@ import { HubError } from './hub-error.js';
 import { HubMethodRegistry, type RegisteredMethod } from './hub-method-registry.js';
 import type { HubOptions } from './hub-options.js';
 import { InvocationRunner, type BoundInvocation } from './invocation-runner.js';
+import type { TradehubMetrics } from '../observability/metrics.js';
 
 /** Binds incoming hub messages to hub methods and to the streams they feed (DefaultHubDispatcher). */
 export class HubDispatcher {
@@ -19,8 +20,9 @@ export class HubDispatcher {
 
   constructor(
     readonly hub: HubDefinition,
-    private readonly options: Pick<HubOptions, 'detailedErrors' | 'streamBackpressureBytes' | 'maximumStreamsPerClient'>,
+    private readonly options: Pick<HubOptions, 'detailedErrors' | 'streamBackpressureBytes' | 'maximumStreamsPerClient' | 'maximumClientStreamsPerClient'>,
     private readonly logger: Logger,
+    private readonly metrics: TradehubMetrics,
   ) {
     this.registry = new HubMethodRegistry(hub);
     this.runner = new InvocationRunner(options.detailedErrors, options.streamBackpressureBytes, logger);
@@ -116,10 +118,15 @@ export class HubDispatcher {
       return;
     }
     if (!connection.invocations.enqueue(() => this.runner.invoke(call))) {
+      // Not reached while reading pauses on a full queue (below); kept as the bound's last guard.
+      this.metrics.limitHit('queued_invocations');
       connection.close({
         error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Too many hub method calls waiting to run.`,
       });
+      return;
     }
+    // A full queue stops reading the connection until a call ends: the client is slowed down, not cut off.
+    connection.updateReading();
   }
 
   /** Why the invocation's streams cannot be opened, if they cannot. */
@@ -135,20 +142,23 @@ export class HubDispatcher {
     }
     const opening = streamIds.length + (streamResponse ? 1 : 0);
     const limit = this.options.maximumStreamsPerClient;
-    if (opening > 0 && connection.openStreamCount + opening > limit) return ErrorMessages.tooManyStreams(limit);
+    if (opening > 0 && connection.openStreamCount + opening > limit) {
+      this.metrics.limitHit('streams_per_connection');
+      return ErrorMessages.tooManyStreams(limit);
+    }
+    const clientLimit = this.options.maximumClientStreamsPerClient;
+    if (streamIds.length > 0 && connection.clientStreams.size + streamIds.length > clientLimit) {
+      this.metrics.limitHit('streams_per_connection');
+      return ErrorMessages.tooManyClientStreams(clientLimit);
+    }
     return undefined;
   }
 
   private receiveStreamItem(connection: HubConnectionContext, message: StreamItemMessage): void {
-    const result = connection.clientStreams.push(message.invocationId, message.item);
-    if (result === 'overflow') {
-      this.logger.info({ connectionId: connection.connectionId, streamId: message.invocationId }, 'closing connection: client stream not read fast enough');
-      connection.close({
-        error: `${ErrorMessages.connectionClosedWithError} ${ErrorMessages.clientStreamOverflow(message.invocationId, connection.clientStreams.capacity)}`,
-      });
-    }
-    // 'ignored': an item of a stream that ended or never opened (its invocation was refused),
-    // which the official server ignores too.
+    // 'full' pauses reading the connection (the tracker tells the connection). 'ignored': an item
+    // of a stream that ended or never opened (its invocation was refused), which the official
+    // server ignores too.
+    connection.clientStreams.push(message.invocationId, message.item);
   }
 
   /** A client's Completion answers a server-to-client invocation (a client result) or ends a client stream. */

@@ -7,7 +7,17 @@ export class InvocationQueue {
   private readonly waiting: Array<() => Promise<void>> = [];
   private readonly idleListeners: Array<() => void> = [];
 
-  constructor(private readonly maxParallel: number, private readonly maxWaiting: number) {}
+  constructor(
+    private readonly maxParallel: number,
+    private readonly maxWaiting: number,
+    /** Told each time a call ended, so that a connection paused on a full queue can read on. */
+    private readonly onCallEnded: () => void = () => undefined,
+  ) {}
+
+  /** Whether one more call would be refused: the connection should stop reading until one ends. */
+  get isFull(): boolean {
+    return this.waiting.length >= this.maxWaiting;
+  }
 
   /** Returns false when the queue is full and the call was not accepted. */
   enqueue(task: () => Promise<void>): boolean {
@@ -37,6 +47,7 @@ export class InvocationQueue {
       const next = this.waiting.shift();
       if (next) this.start(next);
       else if (this.running === 0) for (const listener of this.idleListeners.splice(0)) listener();
+      this.onCallEnded();
     });
   }
 }

@@ -16,6 +16,11 @@ export interface HubConnectionSink {
   write(message: SerializedHubMessage): void;
   /** Invokes a client handler and resolves with what the client answers (client results). */
   invokeClient(method: string, args: unknown[]): Promise<unknown>;
+  /**
+   * Throws (a HubError, for the caller of `groups.add`) when the connection may not join `group`
+   * while it is in `groupCount` groups already. Connections without limits leave it out.
+   */
+  checkGroupJoin?(group: string, groupCount: number): void;
 }
 
 /**

@@ -38,8 +38,11 @@ export class InMemoryHubLifetimeManager implements HubLifetimeManager {
   async addToGroup(connectionId: string, group: string): Promise<void> {
     const connection = this.connections.get(connectionId);
     if (!connection) return;
-    addToIndex(this.groups, group, connection);
     let memberships = this.groupsOfConnection.get(connectionId);
+    if (memberships?.has(group)) return;
+    // The connection's own limits: a client must not make the server keep unbounded groups for it.
+    connection.checkGroupJoin?.(group, memberships?.size ?? 0);
+    addToIndex(this.groups, group, connection);
     if (!memberships) this.groupsOfConnection.set(connectionId, (memberships = new Set()));
     memberships.add(group);
   }

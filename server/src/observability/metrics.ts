@@ -23,7 +23,7 @@ export class TradehubMetrics {
   readonly registry = new Registry();
   /** Every time a limit refused something or closed a connection. */
   readonly limitRejections: Counter<'limit'>;
-  /** Connections whose reading is paused because a client stream's buffer is full. */
+  /** Connections whose reading is paused because a client stream's buffer or their queue of calls is full. */
   readonly pausedConnections: Gauge;
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -36,7 +36,7 @@ export class TradehubMetrics {
     });
     this.pausedConnections = new Gauge({
       name: 'tradehub_paused_connections',
-      help: 'Connections not being read because a client stream buffer is full (backpressure).',
+      help: 'Connections not being read because a client stream buffer or the queue of calls waiting to run is full (backpressure).',
       registers: [this.registry],
     });
   }

@@ -5,3 +5,6 @@
 export class InvalidDataError extends Error {
   override readonly name = 'InvalidDataException';
 }
+
+/** A message longer than the hub's `maximumReceiveMessageSize`: a limit, counted as such. */
+export class MessageTooLargeError extends InvalidDataError {}

@@ -1,11 +1,11 @@
-import { InvalidDataError } from './protocol-error.js';
+import { MessageTooLargeError, type InvalidDataError } from './protocol-error.js';
 
 /** Terminates every JSON message and the handshake (HubProtocol.md, "JSON Encoding"). */
 export const RECORD_SEPARATOR = '\x1e';
 export const RECORD_SEPARATOR_CODE = 0x1e;
 
 export function tooLargeError(maxMessageSize: number): InvalidDataError {
-  return new InvalidDataError(`The maximum message size of ${maxMessageSize}B was exceeded.`);
+  return new MessageTooLargeError(`The maximum message size of ${maxMessageSize}B was exceeded.`);
 }
 
 export interface SplitRecords {

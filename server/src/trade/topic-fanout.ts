@@ -38,6 +38,8 @@ interface Subscription {
 export class TopicFanout {
   /** Subscriptions by topic or wildcard, then by consumer. */
   private readonly subscriptions = new Map<string, Map<TopicConsumer, Subscription>>();
+  /** Topics and wildcards of each consumer, for its limit and to remove them all. */
+  private readonly subscriptionsOf = new Map<TopicConsumer, Set<string>>();
   private readonly listeners = new Map<string, EnvelopeListener>();
   /** The broker subscription of each topic or wildcard this node listens to, settled or under way. */
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
@@ -57,6 +59,9 @@ export class TopicFanout {
       this.subscriptions.set(subscription, byConsumer);
     }
     byConsumer.set(consumer, { consumer, positions: new Map(), held: [] });
+    let own = this.subscriptionsOf.get(consumer);
+    if (!own) this.subscriptionsOf.set(consumer, (own = new Set()));
+    own.add(subscription);
     let subscribed = this.brokerSubscriptions.get(subscription);
     if (!subscribed) {
       const listener: EnvelopeListener = (envelope) => this.onEnvelope(subscription, envelope);
@@ -88,7 +93,11 @@ export class TopicFanout {
 
   async remove(consumer: TopicConsumer, subscription: string): Promise<void> {
     const byConsumer = this.subscriptions.get(subscription);
-    if (!byConsumer?.delete(consumer) || byConsumer.size > 0) return;
+    if (!byConsumer?.delete(consumer)) return;
+    const own = this.subscriptionsOf.get(consumer);
+    own?.delete(subscription);
+    if (own?.size === 0) this.subscriptionsOf.delete(consumer);
+    if (byConsumer.size > 0) return;
     this.subscriptions.delete(subscription);
     this.brokerSubscriptions.delete(subscription);
     const listener = this.listeners.get(subscription);
@@ -100,8 +109,13 @@ export class TopicFanout {
   }
 
   async removeAll(consumer: TopicConsumer): Promise<void> {
-    const subscribed = [...this.subscriptions].filter(([, byConsumer]) => byConsumer.has(consumer)).map(([subscription]) => subscription);
+    const subscribed = [...(this.subscriptionsOf.get(consumer) ?? [])];
     await Promise.all(subscribed.map((subscription) => this.remove(consumer, subscription)));
+  }
+
+  /** How many topics and wildcards the consumer is subscribed to, those still being answered included. */
+  subscriptionCount(consumer: TopicConsumer): number {
+    return this.subscriptionsOf.get(consumer)?.size ?? 0;
   }
 
   isSubscribed(consumer: TopicConsumer, subscription: string): boolean {

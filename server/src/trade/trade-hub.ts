@@ -9,7 +9,8 @@ import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
 import { TradeRequestError, type TradeService } from './trade-service.js';
 
-const topicName = z.string().max(256);
+/** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
+const topicName = z.string();
 const topicPosition = z.object({
   epoch: z.string().max(64),
   seq: z.number().int().nonnegative(),

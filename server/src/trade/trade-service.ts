@@ -4,6 +4,8 @@ import {
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
+import type { LimitsConfig } from '../config/config-schema.js';
+import type { TradehubMetrics } from '../observability/metrics.js';
 import type { HubContext } from '../hub/hub-definition.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.js';
@@ -49,6 +51,8 @@ export class TradeService {
     /** Readable for observability: how many consumers follow a topic on this node. */
     readonly fanout: TopicFanout,
     private readonly logger: Logger,
+    private readonly limits: LimitsConfig,
+    private readonly metrics: TradehubMetrics,
   ) {}
 
   /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
@@ -56,6 +60,11 @@ export class TradeService {
     const consumer = connectionConsumer(context.connection);
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
+      const refusal = this.checkTopicName(topic);
+      if (refusal !== undefined) {
+        results.push({ topic, status: 'error', error: refusal });
+        continue;
+      }
       const access = checkReadAccess(context.user, topic);
       if (!access.ok) {
         results.push({ topic, status: 'error', error: access.error });
@@ -64,6 +73,15 @@ export class TradeService {
       try {
         // A connection that closed while earlier topics were answered must not be registered again.
         if (context.connectionAborted.aborted) break;
+        // Counted and registered with no await in between, so that concurrent calls cannot both pass.
+        if (!this.fanout.isSubscribed(consumer, topic) && this.fanout.subscriptionCount(consumer) >= this.limits.topicsPerConnection) {
+          this.metrics.limitHit('topics_per_connection');
+          results.push({
+            topic, status: 'error',
+            error: `A connection may be subscribed to at most ${this.limits.topicsPerConnection} topics; unsubscribe from some first.`,
+          });
+          continue;
+        }
         await this.fanout.hold(consumer, topic);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
@@ -97,6 +115,8 @@ export class TradeService {
    * @throws TradeRequestError when the topic may not be read, is a wildcard, or cannot be read now
    */
   async streamTopic(principal: Principal | undefined, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
+    const refusal = this.checkTopicName(topic);
+    if (refusal !== undefined) throw new TradeRequestError(400, refusal);
     const access = checkReadAccess(principal, topic);
     if (!access.ok) throw new TradeRequestError(403, access.error);
     if (access.topic.wildcard) {
@@ -146,6 +166,13 @@ export class TradeService {
       }
       taken += batch.length;
     }
+  }
+
+  /** Why a topic name is refused before anything else is looked at, if it is. */
+  private checkTopicName(topic: string): string | undefined {
+    if (topic.length <= this.limits.topicNameLength) return undefined;
+    this.metrics.limitHit('topic_name_length');
+    return `Topic names are at most ${this.limits.topicNameLength} characters long.`;
   }
 
   /** Checks the caller's right to publish each event, then stores them all, or none. `firstIndex` numbers them in errors. */

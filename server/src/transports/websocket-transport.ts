@@ -12,14 +12,31 @@ function toBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly type = 'WebSockets' as const;
   readonly supportsBinary = true;
+  /** ws found the client breaking the WebSocket protocol (e.g. a frame over maxPayload: 1009). */
+  private protocolError = false;
 
   constructor(private readonly socket: WebSocket, connection: HttpConnection) {
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
     // Any close frame ends a WebSocket on purpose (the official client sends one without a code:
-    // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair.
-    socket.on('close', (code) => connection.transportClosed(this, code === 1006));
-    // An 'error' is always followed by 'close'; listening keeps it from being thrown.
-    socket.on('error', () => undefined);
+    // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair, unless
+    // ws closed it itself because the client broke the protocol: such a client is not waited for.
+    socket.on('close', (code) => connection.transportClosed(this, code === 1006 && !this.protocolError));
+    // ws reports the client's protocol errors (a frame too large: 1009, bad framing: 1002) after
+    // sending its Close frame; the socket closes later (when the client answers, or after ws's
+    // 30 s close timeout), but the connection ends now. Listening also keeps the error from being thrown.
+    socket.on('error', () => {
+      this.protocolError = true;
+      connection.transportClosed(this, false);
+    });
+  }
+
+  pauseReading(): void {
+    // Frames ws has already read may still be emitted; the connection holds them.
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
   }
 
   get bufferedBytes(): number {

@@ -1,7 +1,9 @@
-import { HubHost, type HubDefinition, type HubOptions } from '@tradehub/server';
+import { HubHost, type HubDefinition, type HubOptions, type TradehubMetrics } from '@tradehub/server';
 
 export interface RunningHubServer {
   hubUrl: string;
+  /** The host's counters (limit hits, paused connections). */
+  metrics: TradehubMetrics;
   close(): Promise<void>;
 }
 
@@ -10,5 +12,5 @@ export async function startHubServer(hub: HubDefinition, hubOptions: Partial<Hub
   const host = new HubHost({ shutdownGraceMs: 500 });
   host.mapHub({ path: '/hub', hub, hubOptions });
   const { port } = await host.listen(0, '127.0.0.1');
-  return { hubUrl: `http://127.0.0.1:${port}/hub`, close: () => host.close() };
+  return { hubUrl: `http://127.0.0.1:${port}/hub`, metrics: host.metrics, close: () => host.close() };
 }
