@@ -17,12 +17,18 @@ export const SHARED_REDIS_URL = process.env.TRADEHUB_TEST_REDIS_URL ?? 'redis://
 export class OwnRedisServer {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number, private readonly dir: string) {}
+  private constructor(readonly port: number, private readonly dir: string, private readonly extraArgs: readonly string[]) {}
 
-  static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tradehub-redis-')));
+  /** `extraArgs` are more redis-server options, such as `['--maxmemory', '8mb']`. */
+  static async start(extraArgs: readonly string[] = []): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tradehub-redis-')), extraArgs);
     await server.start();
     return server;
+  }
+
+  /** The redis-server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.process?.pid;
   }
 
   get url(): string {
@@ -33,6 +39,7 @@ export class OwnRedisServer {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no',
+      ...this.extraArgs,
     ], { stdio: 'ignore' });
     this.process = child;
     const deadline = Date.now() + 5_000;
@@ -61,7 +68,30 @@ export class OwnRedisServer {
     this.process = undefined;
   }
 
+  /** Ends redis-server at once, as a crash would (what `--appendfsync always` wrote survives). */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+    this.process = undefined;
+  }
+
+  /** Stops redis-server without closing anything (SIGSTOP): connections stay open, nothing answers. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen redis-server go on (SIGCONT); harmless when it is not frozen. */
+  thaw(): void {
+    const child = this.process;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.thaw();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
