@@ -92,6 +92,8 @@ export const configSchema = z.object({
   redis: z.object({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),
+    /** Longest wait for one Redis command before the node answers 503 (fail-fast; implemented on the Redis time-outs branch). */
+    commandTimeoutMs: z.number().int().positive().optional(),
   }).optional(),
   organizations: z.array(organization).min(1),
   clients: z.array(client).default([]),

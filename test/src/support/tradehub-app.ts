@@ -21,6 +21,8 @@ export interface StartOptions {
   config?: (base: TradehubConfig) => TradehubConfig;
   /** Share token data through this Redis; keys live under a prefix unique to the test. */
   redis?: { url: string; keyPrefix: string };
+  /** `redis.commandTimeoutMs` of the configuration (with `redis`). */
+  redisCommandTimeoutMs?: number;
   /** Reuse a data directory (to test restarts); a fresh one otherwise. */
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -41,7 +43,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tradehub-test-'));
   let config = demoConfig(dataDir);
   if (options.config) config = options.config(structuredClone(config));
-  if (options.redis) config.redis = options.redis;
+  if (options.redis) config.redis = { ...options.redis, ...(options.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: options.redisCommandTimeoutMs } : {}) };
   if (options.interopHub) config.interopHub = true;
   config = parseConfig(config, 'the test configuration');
   const app = await createTradehubApp(config, {

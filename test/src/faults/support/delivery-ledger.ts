@@ -15,6 +15,8 @@ export interface DeliveryCounts {
   lost: number;
   duplicated: number;
   reordered: number;
+  /** Seqs missing between 1 and a topic's head in the hub's answers: a store that burnt a seq (not printed). */
+  seqGaps: number;
 }
 
 /**
@@ -73,7 +75,8 @@ export class DeliveryLedger {
   }
 
   counts(): DeliveryCounts {
-    const counts: DeliveryCounts = { published: this.storedCount(), delivered: 0, replayed: 0, lost: 0, duplicated: 0, reordered: 0 };
+    const counts: DeliveryCounts = { published: this.storedCount(), delivered: 0, replayed: 0, lost: 0, duplicated: 0, reordered: 0, seqGaps: 0 };
+    for (const [topic, seqs] of this.stored) counts.seqGaps += this.head(topic) - seqs.size;
     for (const reader of this.readers) {
       counts.replayed += reader.replayed;
       for (const topic of reader.topics) {

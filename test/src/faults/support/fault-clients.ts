@@ -75,20 +75,31 @@ export async function publishFeed(
   for (let start = from; start <= to; start += options.batch) {
     const events: TradeEventInput[] = [];
     for (let n = start; n <= Math.min(to, start + options.batch - 1); n++) events.push(feedEvent(runId, n));
-    const started = Date.now();
-    const deadline = started + (options.batchDeadlineMs ?? 60_000);
-    for (;;) {
-      try {
-        const answer = await publisher.publish(events, { timeoutMs: 10_000 });
-        answer.results.forEach((result, index) => ledger.recordStored(result.topic, result.seq, events[index]?.id as string));
-        if (options.stats) options.stats.slowestBatchMs = Math.max(options.stats.slowestBatchMs, Date.now() - started);
-        break;
-      } catch (error) {
-        options.errors?.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-        if (Date.now() > deadline) throw new Error(`batch ${start} not published within ${options.batchDeadlineMs ?? 60_000} ms: ${String(error)}`);
-        await sleep(100);
-      }
-    }
+    await publishUntilStored(publisher, ledger, events, options);
     if (options.pauseMs > 0) await sleep(options.pauseMs);
   }
+}
+
+/** Publishes `events` (with ids), sending them again after any failure until stored; records the hub's answer. */
+export async function publishUntilStored(
+  publisher: TradehubClient, ledger: DeliveryLedger, events: TradeEventInput[], options: Omit<FeedOptions, 'batch' | 'pauseMs'> = {},
+): Promise<void> {
+  const started = Date.now();
+  const deadline = started + (options.batchDeadlineMs ?? 60_000);
+  for (;;) {
+    try {
+      const answer = await publisher.publish(events, { timeoutMs: 10_000 });
+      answer.results.forEach((result, index) => ledger.recordStored(result.topic, result.seq, events[index]?.id as string));
+      if (options.stats) options.stats.slowestBatchMs = Math.max(options.stats.slowestBatchMs, Date.now() - started);
+      return;
+    } catch (error) {
+      options.errors?.push(describeError(error));
+      if (Date.now() > deadline) throw new Error(`events not published within ${options.batchDeadlineMs ?? 60_000} ms: ${describeError(error)}`);
+      await sleep(100);
+    }
+  }
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

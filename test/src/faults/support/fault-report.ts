@@ -26,6 +26,7 @@ export function reportAndCheck(scenario: string, counts: DeliveryCounts, memory:
   assert.equal(counts.lost, 0, 'events lost');
   assert.equal(counts.duplicated, 0, 'events duplicated');
   assert.equal(counts.reordered, 0, 'events reordered');
+  assert.equal(counts.seqGaps, 0, 'seqs skipped by the hub (a write that half happened)');
   const growth = memory.afterMiB - memory.beforeMiB;
   assert.ok(growth <= memory.boundMiB,
     `${memory.what} grew by ${growth.toFixed(1)} MiB (bound ${memory.boundMiB} MiB): ${memory.beforeMiB.toFixed(1)} -> ${memory.afterMiB.toFixed(1)}`);
