@@ -17,16 +17,24 @@ export interface TypedReader {
   resets: string[];
 }
 
+export interface ReaderOptions {
+  topics?: readonly string[];
+  /** Spread readers over the nodes (reader i starts on node i mod n); false: all start on the first. */
+  spread?: boolean;
+}
+
 /**
- * `count` typed-client readers of `topics`, spread over `nodes` (reader i starts on node i mod n,
- * the others listed for failover), each counted in the ledger.
+ * `count` typed-client readers of `topics`, on `nodes` (the others listed for failover), each
+ * counted in the ledger.
  */
 export async function startReaders(
-  pool: ClientPool, ledger: DeliveryLedger, nodes: readonly string[], count: number, topics: readonly string[] = FAULT_TOPICS,
+  pool: ClientPool, ledger: DeliveryLedger, nodes: readonly string[], count: number, options: ReaderOptions = {},
 ): Promise<TypedReader[]> {
+  const topics = options.topics ?? FAULT_TOPICS;
   const readers: TypedReader[] = [];
   for (let i = 0; i < count; i++) {
-    const url = nodes.map((_, k) => nodes[(i + k) % nodes.length] as string);
+    const first = options.spread === false ? 0 : i;
+    const url = nodes.map((_, k) => nodes[(first + k) % nodes.length] as string);
     const client = await pool.connect({ url, credentials: READER, reconnect: RECONNECT });
     const log = ledger.reader(`reader-${i}`, topics);
     const resets: string[] = [];
