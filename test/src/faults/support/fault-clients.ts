@@ -21,6 +21,8 @@ export interface ReaderOptions {
   topics?: readonly string[];
   /** Spread readers over the nodes (reader i starts on node i mod n); false: all start on the first. */
   spread?: boolean;
+  /** SignalR stateful reconnect (the typed client's default, true): a dropped socket resumes the same connection. */
+  statefulReconnect?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function startReaders(
   for (let i = 0; i < count; i++) {
     const first = options.spread === false ? 0 : i;
     const url = nodes.map((_, k) => nodes[(first + k) % nodes.length] as string);
-    const client = await pool.connect({ url, credentials: READER, reconnect: RECONNECT });
+    const client = await pool.connect({ url, credentials: READER, reconnect: RECONNECT, statefulReconnect: options.statefulReconnect ?? true });
     const log = ledger.reader(`reader-${i}`, topics);
     const resets: string[] = [];
     client.on('connection', (change) => {
