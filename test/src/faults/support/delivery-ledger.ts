@@ -29,6 +29,7 @@ export interface DeliveryCounts {
 export class DeliveryLedger {
   /** topic -> seq -> event id, as the hub answered the publisher. */
   private readonly stored = new Map<string, Map<number, string>>();
+  private readonly heads = new Map<string, number>();
   readonly readers: ReaderLog[] = [];
 
   recordStored(topic: string, seq: number, id: string): void {
@@ -37,13 +38,12 @@ export class DeliveryLedger {
     const known = seqs.get(seq);
     if (known !== undefined && known !== id) throw new Error(`the hub answered seq ${seq} of ${topic} for both ${known} and ${id}`);
     seqs.set(seq, id);
+    this.heads.set(topic, Math.max(this.heads.get(topic) ?? 0, seq));
   }
 
   /** The highest seq stored so far in `topic` (0 before any). */
   head(topic: string): number {
-    let head = 0;
-    for (const seq of this.stored.get(topic)?.keys() ?? []) head = Math.max(head, seq);
-    return head;
+    return this.heads.get(topic) ?? 0;
   }
 
   storedCount(topic?: string): number {
