@@ -20,10 +20,11 @@ export class MinuteStats {
   readonly total = latencyHistogram();
   private readonly minutes: Array<{ histogram: Histogram; rss: number[]; published: number; delivered: number }> = [];
 
-  constructor(private readonly startedAt: number) {}
+  /** Samples after the last minute of the run (the drain) count in the last minute. */
+  constructor(private readonly startedAt: number, private readonly minuteCount: number) {}
 
   private current(now = Date.now()): { histogram: Histogram; rss: number[]; published: number; delivered: number } {
-    const index = Math.max(0, Math.floor((now - this.startedAt) / 60_000));
+    const index = Math.min(this.minuteCount - 1, Math.max(0, Math.floor((now - this.startedAt) / 60_000)));
     while (this.minutes.length <= index) this.minutes.push({ histogram: latencyHistogram(), rss: [], published: 0, delivered: 0 });
     return this.minutes[index] as { histogram: Histogram; rss: number[]; published: number; delivered: number };
   }

@@ -14,7 +14,7 @@ export interface SoakResult {
   finishedAt: string;
   machine: { cpuModel: string; cores: number; node: string; os: string; memoryGiB: number };
   options: SoakOptions;
-  totals: DeliveryCounts & { resets: number; readerReconnects: number; publisherRetries: number; drained: boolean };
+  totals: DeliveryCounts & { resets: number; readersCut: number; readerReconnects: number; publisherRetries: number; drained: boolean };
   memory: MemoryGrowth;
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; count: number };
   minutes: MinuteSummary[];
@@ -83,9 +83,9 @@ export function markdown(result: SoakResult): string {
     `| delivered | ${t.delivered} (replayed after a reconnect: ${t.replayed}) |`,
     `| lost / duplicated / reordered | ${t.lost} / ${t.duplicated} / ${t.reordered} |`,
     `| topics started over (reset) | ${t.resets} |`,
-    `| reader reconnects | ${t.readerReconnects} |`,
+    `| readers cut off / new connections | ${t.readersCut} / ${t.readerReconnects} (a stateful reconnect resumes the same connection and is not counted) |`,
     `| every reader caught up at the end | ${t.drained ? 'yes' : 'no'} |`,
-    `| node RSS, first ${m.windowSeconds} s -> last ${m.windowSeconds} s | ${m.firstWindowMiB} -> ${m.lastWindowMiB} MiB (${m.growthMiB >= 0 ? '+' : ''}${m.growthMiB} MiB, ${m.growthMiBPerHour} MiB/h; max ${m.maxMiB} MiB) |`,
+    `| node RSS, first ${m.windowSeconds} s -> last ${m.windowSeconds} s | ${m.firstWindowMiB} -> ${m.lastWindowMiB} MiB (${m.growthMiB >= 0 ? '+' : ''}${m.growthMiB} MiB, ${m.growthMiBPerHour} MiB/h${o.minutes < 4 ? ', too short a run for a rate' : ''}; max ${m.maxMiB} MiB) |`,
     `| latency p50 / p90 / p99 / p99.9 / max | ${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms (${l.count} events) |`,
     `| latency drift, first -> last minute | p50 ${first?.latencyMs.p50 ?? '-'} -> ${last?.latencyMs.p50 ?? '-'} ms, p99 ${first?.latencyMs.p99 ?? '-'} -> ${last?.latencyMs.p99 ?? '-'} ms |`,
     '',
@@ -96,7 +96,9 @@ export function markdown(result: SoakResult): string {
     ...result.minutes.map((minute) => `| ${minute.minute} | ${minute.published} | ${minute.delivered} | ${minute.rssMiB.mean} (${minute.rssMiB.max}) | `
       + `${minute.latencyMs.p50} | ${minute.latencyMs.p99} | ${minute.latencyMs.max} |`),
     '',
-    'The last row may include the drain after publishing stopped. Raw numbers: `bench/soak.json`.',
+    'The last minute includes the drain after publishing stopped (readers catching up). Memory growth compares the mean RSS of the node '
+      + 'in the first and the last window of the run (a minute; a quarter of runs under 4 minutes), so short runs mostly show warm-up noise. '
+      + 'Raw numbers: `bench/soak.json`.',
     '',
   ];
   return lines.join('\n');

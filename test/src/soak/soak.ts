@@ -67,14 +67,16 @@ async function soak(options: SoakOptions, hub: HubProcess, proxies: TcpProxy[], 
   };
 
   console.log(`soak: ${options.readers} readers, ${options.rate} events/s, ${options.minutes} min, node ${hub.baseUrl} (pid ${hub.child.pid})`);
-  let stats = new MinuteStats(Date.now());
+  const minuteCount = Math.max(1, Math.ceil(options.minutes));
+  let stats = new MinuteStats(Date.now(), minuteCount);
   const readers: SoakReader[] = [];
   for (let start = 0; start < options.readers; start += 25) {
     const batch = Array.from({ length: Math.min(25, options.readers - start) }, (_, k) => start + k);
     readers.push(...await Promise.all(batch.map(async (i) => {
+      // Reader i sits behind proxy i mod 10; every proxy holds readers with and without stateful reconnect.
       const proxy = proxies[i % proxies.length] as TcpProxy;
       const client = await connect({
-        url: `http://127.0.0.1:${proxy.port}`, tokenFactory, statefulReconnect: i % 2 === 0,
+        url: `http://127.0.0.1:${proxy.port}`, tokenFactory, statefulReconnect: Math.floor(i / proxies.length) % 2 === 0,
         reconnect: { initialDelayMs: 100, maxDelayMs: 2_000 }, timeouts: { connectMs: 10_000, requestMs: 30_000 },
       });
       clients.push(client);
@@ -97,7 +99,7 @@ async function soak(options: SoakOptions, hub: HubProcess, proxies: TcpProxy[], 
   console.log(`soak: ${readers.length} readers subscribed; publishing`);
 
   const began = Date.now();
-  stats = new MinuteStats(began);
+  stats = new MinuteStats(began, minuteCount);
   const rssSamples: RssSample[] = [];
   const pid = hub.child.pid as number;
   const sampler = setInterval(() => {
@@ -107,8 +109,13 @@ async function soak(options: SoakOptions, hub: HubProcess, proxies: TcpProxy[], 
   }, 1_000);
   let cutRound = 0;
   const cutsPerRound = Math.round(options.reconnectFraction * proxies.length);
+  let readersCut = 0;
   const cutter = setInterval(() => {
-    for (let k = 0; k < cutsPerRound; k++) proxies[(cutRound * cutsPerRound + k) % proxies.length]?.cut();
+    for (let k = 0; k < cutsPerRound; k++) {
+      const index = (cutRound * cutsPerRound + k) % proxies.length;
+      proxies[index]?.cut();
+      readersCut += readers.filter((_, i) => i % proxies.length === index).length;
+    }
     cutRound++;
   }, options.reconnectEverySeconds * 1_000);
   let lastMinute = 0;
@@ -156,7 +163,7 @@ async function soak(options: SoakOptions, hub: HubProcess, proxies: TcpProxy[], 
     options,
     totals: {
       ...counts, resets: readers.reduce((sum, reader) => sum + reader.resets, 0),
-      readerReconnects: readers.reduce((sum, reader) => sum + reader.log.reconnects, 0), publisherRetries: errors.length, drained,
+      readersCut, readerReconnects: readers.reduce((sum, reader) => sum + reader.log.reconnects, 0), publisherRetries: errors.length, drained,
     },
     memory: memoryGrowth(rssSamples, runSeconds),
     latencyMs: {
