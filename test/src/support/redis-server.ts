@@ -79,6 +79,11 @@ export class OwnRedisServer {
     this.process = undefined;
   }
 
+  /** Starts redis-server again if it was stopped or killed (for clean-up after a test that failed mid-outage). */
+  async ensureRunning(): Promise<void> {
+    if (this.process === undefined) await this.start();
+  }
+
   /** Stops redis-server without closing anything (SIGSTOP): connections stay open, nothing answers. */
   freeze(): void {
     this.process?.kill('SIGSTOP');

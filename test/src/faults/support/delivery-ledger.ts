@@ -101,8 +101,9 @@ export class DeliveryLedger {
 /** One reader's log, fed from its subscription handler. */
 export class ReaderLog {
   private readonly logs = new Map<string, TopicLog>();
-  /** Events handed over more than once or out of order would show in `counts()`; ids are checked too. */
+  /** Events that came through resume/replay (see `reconnected`). */
   replayed = 0;
+  /** New connections after the first (a SignalR stateful reconnect keeps the connection and is not one). */
   reconnects = 0;
 
   constructor(readonly name: string, readonly topics: readonly string[], private readonly ledger: DeliveryLedger) {
