@@ -8,7 +8,7 @@ import { waitUntil } from '../support/wait.js';
 import { DeliveryLedger } from './support/delivery-ledger.js';
 import { publishFeed, startPublisher, startReaders } from './support/fault-clients.js';
 import { reportAndCheck } from './support/fault-report.js';
-import { IN_PROCESS_BOUND_MIB, ownRssMiB } from './support/memory.js';
+import { inProcessReading, ownMemory } from './support/memory.js';
 
 const EVENTS = 300;
 /** Invocations sent at once: more than `maximumQueuedInvocationsPerClient` (1,024) can wait. */
@@ -52,7 +52,7 @@ describe('fault: a publisher flooding past the limits', function () {
     // The well-behaved publisher uses the node the flood hits.
     const publisher = await startPublisher(pool, [node.baseUrl]);
     await publishFeed(publisher, ledger, 'warm', 1, 30, { batch: 5, pauseMs: 0 });
-    const rssBefore = ownRssMiB();
+    const memoryBefore = ownMemory();
     const token = await clientToken(node.baseUrl, PUBLISHER.clientId, PUBLISHER.clientSecret);
     const errors: string[] = [];
     const publishing = publishFeed(publisher, ledger, 'flood', 31, EVENTS, { batch: 5, pauseMs: 15, errors });
@@ -93,10 +93,10 @@ describe('fault: a publisher flooding past the limits', function () {
     await publishing;
     await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
     await sleep(300); // a late duplicate would show up here
-    const rssAfter = ownRssMiB();
+    const memoryAfter = ownMemory();
 
     console.log(`[fault] publisher flood: closed ${JSON.stringify(bigClose.error)}, ${JSON.stringify(fastClose.error)}; REST ${tooMany.status} ${JSON.stringify(tooManyBody.error_description)}, ${tooLarge.status}`);
-    reportAndCheck('publisher flood', ledger.counts(), { beforeMiB: rssBefore, afterMiB: rssAfter, boundMiB: IN_PROCESS_BOUND_MIB, what: 'the test process (2 nodes, 10 readers)' });
+    reportAndCheck('publisher flood', ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.deepEqual(errors, [], 'the well-behaved publisher on the same node was never refused');
     assert.ok(readers.every((reader) => reader.client.connectionState === 'connected' && reader.log.reconnects === 0), 'no reader lost its connection');
   });

@@ -8,7 +8,7 @@ import { waitUntil } from '../support/wait.js';
 import { DeliveryLedger } from './support/delivery-ledger.js';
 import { describeError, feedEvent, publishFeed, publishUntilStored, startPublisher, startReaders } from './support/fault-clients.js';
 import { reportAndCheck } from './support/fault-report.js';
-import { IN_PROCESS_BOUND_MIB, ownRssMiB } from './support/memory.js';
+import { inProcessReading, ownMemory } from './support/memory.js';
 import { REDIS_FAIL_FAST_MERGED } from './support/pending-features.js';
 
 const EVENTS = 240;
@@ -48,7 +48,7 @@ describe('fault: Redis frozen (SIGSTOP) past the command time-outs, then SIGCONT
     const publisher = await startPublisher(pool, urls);
     const single = await pool.connect({ url: urls[0] as string, credentials: PUBLISHER, timeouts: { connectMs: 5_000, requestMs: FREEZE_MS * 3 } });
     await publishFeed(publisher, ledger, 'warm', 1, 30, { batch: 5, pauseMs: 0 });
-    const rssBefore = ownRssMiB();
+    const memoryBefore = ownMemory();
 
     const errors: string[] = [];
     const stats = { slowestBatchMs: 0 };
@@ -69,11 +69,11 @@ describe('fault: Redis frozen (SIGSTOP) past the command time-outs, then SIGCONT
     await publishing;
     await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
     await sleep(300); // a late duplicate would show up here
-    const rssAfter = ownRssMiB();
+    const memoryAfter = ownMemory();
 
     console.log(`[fault] redis SIGSTOP: a Publish while frozen ${probe.error ? `failed after ${probe.elapsedMs} ms: ${describeError(probe.error)}` : `succeeded after ${probe.elapsedMs} ms`}; `
       + `/health/ready answered ${probe.readyStatus} after ${probe.readyElapsedMs} ms; publisher retries ${errors.length}`);
-    reportAndCheck('redis SIGSTOP + SIGCONT', ledger.counts(), { beforeMiB: rssBefore, afterMiB: rssAfter, boundMiB: IN_PROCESS_BOUND_MIB, what: 'the test process (2 nodes, 10 readers)' });
+    reportAndCheck('redis SIGSTOP + SIGCONT', ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.equal(ledger.storedCount(), EVENTS + 1, 'every event, the probe included, was stored once in the end');
     assert.ok(stats.slowestBatchMs >= COMMAND_TIMEOUT_MS, `a batch was held up by the freeze (slowest ${stats.slowestBatchMs} ms)`);
     assert.deepEqual(readers.flatMap((reader) => reader.resets), [], 'no topic had to start over');

@@ -7,7 +7,7 @@ import { waitUntil } from '../support/wait.js';
 import { DeliveryLedger } from './support/delivery-ledger.js';
 import { publishFeed, startPublisher, startReaders } from './support/fault-clients.js';
 import { reportAndCheck } from './support/fault-report.js';
-import { IN_PROCESS_BOUND_MIB, ownRssMiB } from './support/memory.js';
+import { inProcessReading, ownMemory } from './support/memory.js';
 
 const EVENTS = 240;
 
@@ -34,7 +34,7 @@ describe('fault: Redis killed (SIGKILL) mid-stream and restarted', function () {
     const publisher = await startPublisher(pool, urls);
     const stats = { slowestBatchMs: 0 };
     await publishFeed(publisher, ledger, 'warm', 1, 30, { batch: 5, pauseMs: 0 });
-    const rssBefore = ownRssMiB();
+    const memoryBefore = ownMemory();
 
     const publishing = publishFeed(publisher, ledger, 'kill', 31, EVENTS, { batch: 5, pauseMs: 15, stats });
     await waitUntil(() => ledger.storedCount() >= 90, 'events stored before the kill', 15_000);
@@ -45,9 +45,9 @@ describe('fault: Redis killed (SIGKILL) mid-stream and restarted', function () {
     await publishing;
     await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
     await sleep(300); // a late duplicate would show up here
-    const rssAfter = ownRssMiB();
+    const memoryAfter = ownMemory();
 
-    reportAndCheck('redis SIGKILL + restart', ledger.counts(), { beforeMiB: rssBefore, afterMiB: rssAfter, boundMiB: IN_PROCESS_BOUND_MIB, what: 'the test process (2 nodes, 10 readers)' });
+    reportAndCheck('redis SIGKILL + restart', ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.equal(ledger.storedCount(), EVENTS, 'every event was stored once in the end');
     assert.ok(storedAtKill < EVENTS, 'the kill landed mid-stream');
     assert.ok(stats.slowestBatchMs >= 1_000, `a batch waited out the outage (slowest ${stats.slowestBatchMs} ms): the kill hit the stream`);

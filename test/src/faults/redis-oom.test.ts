@@ -9,7 +9,7 @@ import { waitUntil } from '../support/wait.js';
 import { DeliveryLedger } from './support/delivery-ledger.js';
 import { describeError, feedEvent, publishFeed, publishUntilStored, startPublisher, startReaders } from './support/fault-clients.js';
 import { reportAndCheck } from './support/fault-report.js';
-import { IN_PROCESS_BOUND_MIB, ownRssMiB } from './support/memory.js';
+import { inProcessReading, ownMemory } from './support/memory.js';
 import { REDIS_FAIL_FAST_MERGED } from './support/pending-features.js';
 
 const EVENTS = 240;
@@ -46,7 +46,7 @@ describe('fault: Redis refusing writes (maxmemory + noeviction, filled until OOM
     const publisher = await startPublisher(pool, urls);
     const single = await pool.connect({ url: urls[0] as string, credentials: PUBLISHER, timeouts: { connectMs: 5_000, requestMs: 15_000 } });
     await publishFeed(publisher, ledger, 'warm', 1, 30, { batch: 5, pauseMs: 0 });
-    const rssBefore = ownRssMiB();
+    const memoryBefore = ownMemory();
 
     const errors: string[] = [];
     const publishing = publishFeed(publisher, ledger, 'oom', 31, EVENTS, { batch: 5, pauseMs: 15, errors });
@@ -77,12 +77,12 @@ describe('fault: Redis refusing writes (maxmemory + noeviction, filled until OOM
     await publishing;
     await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
     await sleep(300); // a late duplicate would show up here
-    const rssAfter = ownRssMiB();
+    const memoryAfter = ownMemory();
 
     console.log(`[fault] redis OOM: a Publish while full ${probe.error ? `failed after ${probe.elapsedMs} ms: ${describeError(probe.error)}` : `succeeded after ${probe.elapsedMs} ms`}; `
       + `events stored while full ${storedWhileFull}; publisher errors ${errors.length}${errors[0] ? ` (first: ${errors[0]})` : ''}`);
     feedErrors = errors;
-    reportAndCheck('redis OOM (noeviction) + freed', ledger.counts(), { beforeMiB: rssBefore, afterMiB: rssAfter, boundMiB: IN_PROCESS_BOUND_MIB, what: 'the test process (2 nodes, 10 readers)' });
+    reportAndCheck('redis OOM (noeviction) + freed', ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.equal(ledger.storedCount(), EVENTS + 1, 'every event, the probe included, was stored once in the end');
     assert.deepEqual(readers.flatMap((reader) => reader.resets), [], 'no topic had to start over');
   });

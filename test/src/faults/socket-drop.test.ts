@@ -8,7 +8,7 @@ import { waitUntil } from '../support/wait.js';
 import { DeliveryLedger } from './support/delivery-ledger.js';
 import { publishFeed, startPublisher, startReaders } from './support/fault-clients.js';
 import { reportAndCheck } from './support/fault-report.js';
-import { IN_PROCESS_BOUND_MIB, ownRssMiB } from './support/memory.js';
+import { inProcessReading, ownMemory } from './support/memory.js';
 
 const EVENTS = 300;
 const READERS = 10;
@@ -38,7 +38,7 @@ describe('fault: client sockets dropped (TCP connections cut) while streaming', 
     const readers = [...stateful, ...resuming];
     const publisher = await startPublisher(pool, urls);
     await publishFeed(publisher, ledger, 'warm', 1, 30, { batch: 5, pauseMs: 0 });
-    const rssBefore = ownRssMiB();
+    const memoryBefore = ownMemory();
 
     const publishing = publishFeed(publisher, ledger, 'drop', 31, EVENTS, { batch: 5, pauseMs: 15 });
     const accepted = (): number => proxies.reduce((sum, proxy) => sum + proxy.accepted, 0);
@@ -53,9 +53,9 @@ describe('fault: client sockets dropped (TCP connections cut) while streaming', 
     await publishing;
     await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
     await sleep(300); // a late duplicate would show up here
-    const rssAfter = ownRssMiB();
+    const memoryAfter = ownMemory();
 
-    reportAndCheck(`client sockets cut ${CUTS}x`, ledger.counts(), { beforeMiB: rssBefore, afterMiB: rssAfter, boundMiB: IN_PROCESS_BOUND_MIB, what: 'the test process (2 nodes, 10 readers)' });
+    reportAndCheck(`client sockets cut ${CUTS}x`, ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.equal(ledger.storedCount(), EVENTS);
     assert.ok(resuming.every((reader) => reader.log.reconnects >= CUTS), 'every reader without stateful reconnect got a new connection after each cut');
     assert.ok(ledger.counts().replayed > 0, 'events missed while cut off came by resume');

@@ -7,13 +7,16 @@ export interface MemoryReading {
   /** Largest growth accepted, in MiB, and what was measured (for the message). */
   boundMiB: number;
   what: string;
+  /** Live heap after a full gc (in-process nodes under `--expose-gc`), checked against its own bound. */
+  heap?: { beforeMiB: number; afterMiB: number; boundMiB: number };
 }
 
 /** The report line every fault scenario prints. */
 export function reportLine(scenario: string, counts: DeliveryCounts, memory: MemoryReading): string {
   return `[fault] ${scenario}: published ${counts.published} delivered ${counts.delivered} replayed ${counts.replayed} `
     + `lost ${counts.lost} duplicated ${counts.duplicated} reordered ${counts.reordered} `
-    + `rss_before ${memory.beforeMiB.toFixed(1)} MiB rss_after ${memory.afterMiB.toFixed(1)} MiB`;
+    + `rss_before ${memory.beforeMiB.toFixed(1)} MiB rss_after ${memory.afterMiB.toFixed(1)} MiB`
+    + (memory.heap ? ` (heap after gc ${memory.heap.beforeMiB.toFixed(1)} -> ${memory.heap.afterMiB.toFixed(1)} MiB)` : '');
 }
 
 /**
@@ -30,4 +33,9 @@ export function reportAndCheck(scenario: string, counts: DeliveryCounts, memory:
   const growth = memory.afterMiB - memory.beforeMiB;
   assert.ok(growth <= memory.boundMiB,
     `${memory.what} grew by ${growth.toFixed(1)} MiB (bound ${memory.boundMiB} MiB): ${memory.beforeMiB.toFixed(1)} -> ${memory.afterMiB.toFixed(1)}`);
+  if (memory.heap) {
+    const heapGrowth = memory.heap.afterMiB - memory.heap.beforeMiB;
+    assert.ok(heapGrowth <= memory.heap.boundMiB,
+      `the live heap after gc grew by ${heapGrowth.toFixed(1)} MiB (bound ${memory.heap.boundMiB} MiB): ${memory.heap.beforeMiB.toFixed(1)} -> ${memory.heap.afterMiB.toFixed(1)}`);
+  }
 }
