@@ -10,7 +10,10 @@ import { waitUntil } from './support/wait.js';
 const COMMAND_TIMEOUT_MS = 1_000;
 const FAIL_FAST_MS = 2 * COMMAND_TIMEOUT_MS;
 const UNAVAILABLE = -32005;
-const UNREACHABLE = /HubException: The event store is unreachable: 0 of 1 event\(s\) were confirmed stored; /;
+/** The retryable refusal of a publish, naming why Redis could not take it. */
+const unreachable = (reason: string): RegExp =>
+  new RegExp(`HubException: The event store is unreachable \\(${reason}\\): 0 of 1 event\\(s\\) were confirmed stored; `);
+const UNREACHABLE = unreachable('Redis is not answering');
 
 async function readiness(node: RunningTradehub): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${node.baseUrl}/health/ready`);
@@ -198,8 +201,8 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
       const before = await tradeKeys(admin, keyPrefix);
 
       // Hub publish: the retryable refusal, for an event with an id and one without (whose first write differs).
-      await assert.rejects(publisher.publish([ev.account('8201', 4, { id: 'm-4' })]), UNREACHABLE);
-      await assert.rejects(publisher.publish([ev.account('8201', 4)]), UNREACHABLE);
+      await assert.rejects(publisher.publish([ev.account('8201', 4, { id: 'm-4' })]), unreachable('Redis is out of memory'));
+      await assert.rejects(publisher.publish([ev.account('8201', 4)]), unreachable('Redis is out of memory'));
       assertServiceUnavailable(await restPublish(A, publisherToken, [ev.account('8201', 4, { id: 'm-4' })]), 'REST publish');
       // Reads that would have to create a topic's epoch: 503 and the JSON-RPC unavailability code, never 500 / -32603.
       assertServiceUnavailable(await api(A.baseUrl, '/api/platforms/demo/accounts/8299', { token: readerToken }), 'REST read');
@@ -252,10 +255,10 @@ describe('Redis that is frozen or refuses writes: calls fail fast with 503, noth
       // The node's Redis becomes a replica of another (empty) one, and refuses writes.
       await admin.sendCommand(['REPLICAOF', '127.0.0.1', String(primary.port)]);
       await waitUntil(async () => /master_link_status:up/.test(await admin.info('replication')), 'the replica to be in sync', 10_000);
-      await assert.rejects(publisher.publish([ev.account('8301', 2, { id: 'r-2' })]), UNREACHABLE);
+      await assert.rejects(publisher.publish([ev.account('8301', 2, { id: 'r-2' })]), unreachable('Redis is a read-only replica'));
       const rest = await restPublish(A, publisherToken, [ev.account('8301', 2, { id: 'r-2' })]);
       assertServiceUnavailable(rest, 'REST publish');
-      assert.match((rest.json as { error_description: string }).error_description, /^The event store is unreachable: /);
+      assert.match((rest.json as { error_description: string }).error_description, /^The event store is unreachable \(Redis is a read-only replica\): /);
       await admin.sendCommand(['REPLICAOF', 'NO', 'ONE']);
     });
     // The replica took the (empty) data of its primary: the topic starts again in a new epoch.

@@ -98,7 +98,7 @@ describe('trade hub: Redis unreachable for 10 s', function () {
     while (Date.now() - outageStarted < OUTAGE_MS - 1_000) {
       await assert.rejects(publishOne(), (error: Error) => {
         assert.match(error.message,
-          /^An unexpected error occurred invoking 'Publish' on the server\. HubException: The event store is unreachable: 0 of 1 event\(s\) were confirmed stored; /);
+          /^An unexpected error occurred invoking 'Publish' on the server\. HubException: The event store is unreachable \(Redis [^)]*\): 0 of 1 event\(s\) were confirmed stored; /);
         return true;
       });
       refused++;

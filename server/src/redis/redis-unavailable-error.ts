@@ -34,3 +34,29 @@ export function isRedisUnavailability(error: unknown): boolean {
   if (CONNECTION_ERRORS.some((type) => error instanceof type)) return true;
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 }
+
+/** What a refusal code means, in words a client can show. */
+const REFUSAL_REASONS: Readonly<Record<string, string>> = {
+  OOM: 'Redis is out of memory',
+  READONLY: 'Redis is a read-only replica',
+  CLUSTERDOWN: 'the Redis cluster is down',
+  MISCONF: 'Redis refuses writes after a failed snapshot',
+  LOADING: 'Redis is loading its data',
+  MASTERDOWN: 'the Redis master is down',
+  NOREPLICAS: 'Redis has too few replicas',
+  TRYAGAIN: 'Redis is moving the keys',
+  BUSY: 'Redis is busy running a script',
+};
+
+/**
+ * Why Redis could not serve a call, in a few words for the caller: the refusal code of its reply
+ * (found through `cause`) or "not answering". Never the command, its keys or the server address.
+ */
+export function unavailabilityReason(error: unknown): string {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof ErrorReply) {
+      return REFUSAL_REASONS[current.message.split(' ', 1)[0] ?? ''] ?? 'Redis refused the command';
+    }
+  }
+  return error instanceof RedisUnavailableError ? 'Redis is not answering' : 'Redis cannot be reached';
+}

@@ -26,6 +26,11 @@ export class OwnRedisServer {
     return server;
   }
 
+  /** The redis-server's process id while it runs. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -63,7 +68,7 @@ export class OwnRedisServer {
 
   private signal(signal: NodeJS.Signals): void {
     const child = this.process;
-    if (child && child.exitCode === null) child.kill(signal);
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
   }
 
   async stop(): Promise<void> {
@@ -77,7 +82,24 @@ export class OwnRedisServer {
     this.process = undefined;
   }
 
+  /** Ends redis-server at once, as a crash would (what `--appendfsync always` wrote survives). */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+    this.process = undefined;
+  }
+
+  /** Starts redis-server again if it was stopped or killed (for clean-up after a test that failed mid-outage). */
+  async ensureRunning(): Promise<void> {
+    if (this.process === undefined) await this.start();
+  }
+
   async dispose(): Promise<void> {
+    this.resume();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -21,6 +21,8 @@ export interface StartOptions {
   config?: (base: TradehubConfig) => TradehubConfig;
   /** Share token data through this Redis; keys live under a prefix unique to the test. */
   redis?: { url: string; keyPrefix: string; commandTimeoutMs?: number };
+  /** `redis.commandTimeoutMs` of the configuration (with `redis`). */
+  redisCommandTimeoutMs?: number;
   /** Reuse a data directory (to test restarts); a fresh one otherwise. */
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -41,7 +43,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tradehub-test-'));
   let config = demoConfig(dataDir);
   if (options.config) config = options.config(structuredClone(config));
-  if (options.redis) config.redis = { commandTimeoutMs: config.redis?.commandTimeoutMs ?? 2_000, ...options.redis };
+  if (options.redis) config.redis = { commandTimeoutMs: options.redisCommandTimeoutMs ?? config.redis?.commandTimeoutMs ?? 2_000, ...options.redis };
   if (options.interopHub) config.interopHub = true;
   config = parseConfig(config, 'the test configuration');
   const app = await createTradehubApp(config, {

@@ -6,7 +6,7 @@ import {
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../../redis/redis-guard.js';
-import { RedisUnavailableError } from '../../redis/redis-unavailable-error.js';
+import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf } from '../state/state-change.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
@@ -67,7 +67,7 @@ export class RedisTradeBroker implements TradeBroker {
         this.logger.warn({ reason: (error as Error).message, stored: outcomes.length }, 'publish to redis failed');
         // The wording is a contract: clients recognize "event store is unreachable" as retryable.
         throw new BrokerUnavailableError(
-          `The event store is unreachable: ${outcomes.length} of ${events.length} event(s) were confirmed stored; `
+          `The event store is unreachable (${unavailabilityReason(error)}): ${outcomes.length} of ${events.length} event(s) were confirmed stored; `
           + 'the rest may or may not have been. Retry them with the same ids: an event with an id is stored once.',
         );
       }
