@@ -10,7 +10,7 @@ import { reportAndCheck } from './support/fault-report.js';
 import { inProcessReading, ownMemory } from './support/memory.js';
 
 const EVENTS = 300;
-/** Invocations sent at once: more than `maximumQueuedInvocationsPerClient` (1,024) can wait. */
+/** Invocations sent at once: far more than `maximumQueuedInvocationsPerClient` (64) can wait. */
 const FLOOD_CALLS = 2_000;
 
 /** A Publish invocation of `events` as the JSON protocol frames it. */
@@ -43,7 +43,7 @@ describe('fault: a publisher flooding past the limits', function () {
     await group?.close();
   });
 
-  it('is refused with clear errors (too big, too many calls, too many events, too large a body) while other traffic is unharmed', async () => {
+  it('is refused with clear errors (too big a message or frame, too many events, too large a body) or slowed down (too many calls), while other traffic is unharmed', async () => {
     const urls = group.nodes.map((node) => node.baseUrl);
     const node = group.node(0);
     const ledger = new DeliveryLedger();
@@ -66,15 +66,38 @@ describe('fault: a publisher flooding past the limits', function () {
     const bigClose = await closeMessage(big);
     assert.match(String(bigClose.error), /^Connection closed with an error\. .*The maximum message size of 32768B was exceeded\.$/);
 
-    // Faster than allowed: more calls at once than may wait to run closes that connection.
+    // More calls in one WebSocket frame than the frame limit (message size + 224 KiB) allows:
+    // the socket is closed with 1009 (message too big) at the frame header, nothing of it is run.
+    const burst = await RawHubSocket.open(node.tradeHubUrl, { Authorization: `Bearer ${token}` });
+    sockets.push(burst);
+    await burst.handshake();
+    let frames = '';
+    for (let i = 1; i <= FLOOD_CALLS; i++) frames += publishFrame(`b${i}`, [tradeEvents.tick('FLOODB', 1 + i / 1e5)]);
+    assert.ok(frames.length > 256 * 1024, `the burst (${frames.length} bytes) is over the frame limit`);
+    burst.send(frames);
+    const burstClose = await burst.waitClosed(20_000);
+    assert.equal(burstClose.code, 1009);
+
+    // Faster than the hub runs them: calls sent one frame each, far more than may wait to run
+    // (`maximumQueuedInvocationsPerClient`, 64). The hub stops reading that connection while its
+    // queue is full (backpressure, as ASP.NET), so the flood is slowed down, not buffered: every
+    // call is answered, in order, and the flooder never holds more than the queue.
     const fast = await RawHubSocket.open(node.tradeHubUrl, { Authorization: `Bearer ${token}` });
     sockets.push(fast);
     await fast.handshake();
-    let frames = '';
-    for (let i = 1; i <= FLOOD_CALLS; i++) frames += publishFrame(String(i), [tradeEvents.tick('FLOODB', 1 + i / 1e5)]);
-    fast.send(frames);
-    const fastClose = await closeMessage(fast);
-    assert.deepEqual(fastClose, { type: 7, error: 'Connection closed with an error. InvalidDataException: Too many hub method calls waiting to run.' });
+    for (let i = 1; i <= FLOOD_CALLS; i++) fast.send(publishFrame(`f${i}`, [tradeEvents.tick('FLOODE', 1 + i / 1e5)]));
+    const answered: string[] = [];
+    while (answered.length < FLOOD_CALLS) {
+      const text = await fast.nextText(20_000);
+      for (const part of text.split(RS).filter((p) => p !== '')) {
+        const message = JSON.parse(part) as Record<string, unknown>;
+        if (message.type === 3) {
+          assert.equal(message.error, undefined, `call ${String(message.invocationId)} was refused: ${String(message.error)}`);
+          answered.push(String(message.invocationId));
+        }
+      }
+    }
+    assert.deepEqual(answered, Array.from({ length: FLOOD_CALLS }, (_, i) => `f${i + 1}`), 'every call answered, in order');
 
     // Over REST: more events than a batch may hold, and a body over 1 MB.
     const rest = (body: string): Promise<Response> => fetch(`${node.baseUrl}/api/platforms/demo/events`, {
@@ -94,7 +117,7 @@ describe('fault: a publisher flooding past the limits', function () {
     await confirmWithSentinels(publisher, ledger, 'publisher-flood');
     const memoryAfter = ownMemory();
 
-    console.log(`[fault] publisher flood: closed ${JSON.stringify(bigClose.error)}, ${JSON.stringify(fastClose.error)}; REST ${tooMany.status} ${JSON.stringify(tooManyBody.error_description)}, ${tooLarge.status}`);
+    console.log(`[fault] publisher flood: closed ${JSON.stringify(bigClose.error)}; a ${FLOOD_CALLS}-call frame closed ${burstClose.code}; ${FLOOD_CALLS} paced calls all answered; REST ${tooMany.status} ${JSON.stringify(tooManyBody.error_description)}, ${tooLarge.status}`);
     reportAndCheck('publisher flood', ledger.counts(), inProcessReading(memoryBefore, memoryAfter, 'the test process (2 nodes, 10 readers)'));
     assert.deepEqual(errors, [], 'the well-behaved publisher on the same node was never refused');
     assert.ok(readers.every((reader) => reader.client.connectionState === 'connected' && reader.log.reconnects === 0), 'no reader lost its connection');
