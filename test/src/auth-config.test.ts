@@ -152,6 +152,16 @@ describe('auth: configuration', () => {
         message: /- auth\.login\.hashConcurrency: /,
       },
       {
+        name: 'an unknown key (a typo)',
+        change: (raw) => { raw.trade = { historyLenght: 100 }; },
+        message: /- trade: Unrecognized key: "historyLenght"/,
+      },
+      {
+        name: 'a retired setting (the login limits moved to auth.login)',
+        change: (raw) => { raw.auth = { maxFailuresPerClient: 10 }; },
+        message: /- auth: Unrecognized key: "maxFailuresPerClient"/,
+      },
+      {
         name: 'ES256 without keys',
         change: (raw) => { raw.auth = { signing: { algorithm: 'ES256', keys: [] } }; },
         message: /- auth\.signing\.keys: /,

@@ -10,12 +10,12 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 l
  */
 const secretRef = z.string().min(1);
 
-const managerAccount = z.object({
+const managerAccount = z.strictObject({
   login: z.string().regex(/^\d{1,20}$/, 'must be a numeric MetaTrader login'),
   password: secretRef,
 });
 
-const platform = z.object({
+const platform = z.strictObject({
   id,
   name: z.string().optional(),
   kind: z.enum(['mt4', 'mt5']).default('mt5'),
@@ -24,13 +24,13 @@ const platform = z.object({
   managers: z.array(managerAccount).default([]),
 });
 
-const organization = z.object({
+const organization = z.strictObject({
   id,
   name: z.string().optional(),
   platforms: z.array(platform).default([]),
 });
 
-const client = z.object({
+const client = z.strictObject({
   id,
   secret: secretRef,
   organization: id,
@@ -40,15 +40,15 @@ const client = z.object({
 });
 
 const signing = z.discriminatedUnion('algorithm', [
-  z.object({
+  z.strictObject({
     algorithm: z.literal('HS256'),
     /** At least 32 bytes; when omitted, one is generated and kept in the data directory. */
     secret: secretRef.optional(),
   }),
-  z.object({
+  z.strictObject({
     algorithm: z.enum(['RS256', 'ES256']),
     /** Newest first: the first signs, all verify (key rotation), all are published as JWKS. */
-    keys: z.array(z.object({ kid: id, privateKey: secretRef })).min(1),
+    keys: z.array(z.strictObject({ kid: id, privateKey: secretRef })).min(1),
   }),
 ]);
 
@@ -66,7 +66,7 @@ export const LOGIN_LIMIT_DEFAULTS = {
   hashQueueLength: 64,
 } as const;
 
-const loginLimits = z.object({
+const loginLimits = z.strictObject({
   /** How long a failed login counts against its address and its account (client id, manager login) and address pair. */
   failureWindowSeconds: z.number().int().min(1).max(86_400).default(LOGIN_LIMIT_DEFAULTS.failureWindowSeconds),
   /** Failed logins allowed per source address within the window. */
@@ -93,10 +93,14 @@ const loginLimits = z.object({
   message: 'must not be below accountDelayBaseSeconds',
 });
 
-export const configSchema = z.object({
+/**
+ * Every object is strict: an unknown key (a typo, or a setting that was renamed) is an error
+ * that names it, instead of a setting silently not taking effect.
+ */
+export const configSchema = z.strictObject({
   nodeId: id.optional(),
   dataDir: z.string().default('./data'),
-  auth: z.object({
+  auth: z.strictObject({
     issuer: z.string().default('tradehub'),
     audience: z.string().default('tradehub'),
     accessTokenLifetimeSeconds: z.number().int().min(5).max(86_400).default(3600),
@@ -106,7 +110,7 @@ export const configSchema = z.object({
     issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' as const },
     login: { ...LOGIN_LIMIT_DEFAULTS },
   })),
-  trade: z.object({
+  trade: z.strictObject({
     /** Events kept per topic for replay after a reconnect. */
     historyLength: z.number().int().min(10).max(1_000_000).default(10_000),
     /** How long an event id is remembered, so that a republished event is stored once. */
@@ -116,7 +120,7 @@ export const configSchema = z.object({
    * Per-connection limits of the trade hub, so that no client can make a node hold unbounded
    * memory. A Subscribe past them answers an error for each topic it could not take.
    */
-  limits: z.object({
+  limits: z.strictObject({
     /** Topics and wildcards one connection may be subscribed to at once. */
     topicsPerConnection: z.number().int().min(1).max(1_000_000).default(1000),
     /** Longest topic name (Subscribe, StreamTopic), in characters. */
@@ -126,7 +130,7 @@ export const configSchema = z.object({
    * Browser pages of these origins may call the API and the hubs' HTTP endpoints (negotiate)
    * across origins (CORS). Exact origins, `scheme://host[:port]`; none when omitted.
    */
-  cors: z.object({
+  cors: z.strictObject({
     origins: z.array(z.string().refine(isOrigin, 'must be an origin: scheme://host[:port], without a path')).min(1),
     /** How long browsers may cache a preflight answer. */
     maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
@@ -136,7 +140,7 @@ export const configSchema = z.object({
    * proxy). Browsers ignore it on plain HTTP; `maxAgeSeconds: 0` sends none (a node served over
    * HTTPS on a host name that must stay reachable over plain HTTP, such as localhost in development).
    */
-  hsts: z.object({
+  hsts: z.strictObject({
     maxAgeSeconds: z.number().int().min(0).max(63_072_000).default(31_536_000),
     includeSubDomains: z.boolean().default(false),
   }).default({ maxAgeSeconds: 31_536_000, includeSubDomains: false }),
@@ -146,7 +150,7 @@ export const configSchema = z.object({
    * anyone may connect to it without a token.
    */
   interopHub: z.boolean().default(false),
-  redis: z.object({
+  redis: z.strictObject({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),
     /**
