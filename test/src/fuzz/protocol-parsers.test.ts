@@ -5,7 +5,7 @@ import {
   InvalidDataError, JsonHubProtocol, MessagePackHubProtocol, MessageType, RECORD_SEPARATOR, readHandshakeRequest, splitFrames,
   splitRecords, writeFrame, type HubMessage, type HubProtocol, type ParsedMessage,
 } from '@tradehub/server';
-import { fuzzRuns } from '../support/fuzz.js';
+import { byteEdits, fuzzRuns, mutate } from '../support/fuzz.js';
 
 /** Properties of the pure parsers: bytes in, messages or the protocol's own error out, never anything else. */
 
@@ -105,33 +105,6 @@ function normalized(message: ParsedMessage, protocol: HubProtocol): unknown {
 function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
-
-/** Mutations of a valid stream: a flipped byte, inserted bytes, a dropped range. */
-function mutate(bytes: Buffer, edits: Array<{ at: number; kind: 'flip' | 'insert' | 'drop'; byte: number; length: number }>): Buffer {
-  let out = Buffer.from(bytes);
-  for (const edit of edits) {
-    const at = out.length === 0 ? 0 : edit.at % out.length;
-    switch (edit.kind) {
-      case 'flip':
-        if (out.length > 0) out[at] = (out[at] as number) ^ (edit.byte || 1);
-        break;
-      case 'insert':
-        out = Buffer.concat([out.subarray(0, at), Buffer.alloc(edit.length, edit.byte), out.subarray(at)]);
-        break;
-      case 'drop':
-        out = Buffer.concat([out.subarray(0, at), out.subarray(at + edit.length)]);
-        break;
-    }
-  }
-  return out;
-}
-
-const edits = fc.array(fc.record({
-  at: fc.nat(),
-  kind: fc.constantFrom('flip' as const, 'insert' as const, 'drop' as const),
-  byte: fc.integer({ min: 0, max: 255 }),
-  length: fc.integer({ min: 1, max: 9 }),
-}), { minLength: 1, maxLength: 4 });
 
 /** Arbitrary decoded MessagePack values a hostile peer could frame (wrong types at every position). */
 const anyPackable = fc.oneof(
@@ -233,7 +206,7 @@ describe('fuzz: protocol parsers', () => {
       });
 
       it('answers a mutated valid stream with well-formed messages or InvalidDataError', () => {
-        fc.assert(fc.property(fc.array(hubMessage, { minLength: 1, maxLength: 4 }), edits, (messages, changes) => {
+        fc.assert(fc.property(fc.array(hubMessage, { minLength: 1, maxLength: 4 }), byteEdits, (messages, changes) => {
           const stream = Buffer.concat(messages.map((message) => bytesOf(protocol.writeMessage(message))));
           parseAll(protocol, mutate(stream, changes));
         }), fuzzRuns(0x5004, 1500));
