@@ -23,9 +23,7 @@ export async function send(baseUrl: string, request: FuzzRequest): Promise<FuzzA
     headers: request.headers ?? {},
     ...(withBody ? { body: request.body } : {}),
   });
-  const answer = { status: response.status, headers: response.headers, text: await response.text() };
-  if (process.env.FUZZ_DEBUG) console.log('STATUS', request.path.split('?')[0]?.slice(0, 20), answer.status, answer.text.slice(0, 100));
-  return answer;
+  return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
 /** Everything an answer shows the caller: its text and every header. */
