@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
+import { parseRequestTarget, refuseUnreadableTarget, UNREADABLE_TARGET_DESCRIPTION } from './request-target.js';
 import { silentLogger } from '../observability/logger.js';
 
 export interface HubHostOptions {
@@ -31,6 +32,7 @@ export class HubHost {
     this.logger = options.logger ?? silentLogger;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
     this.app.disable('x-powered-by');
+    this.app.use(refuseUnreadableTarget);
     this.server.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
   }
 
@@ -71,7 +73,11 @@ export class HubHost {
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(request.url);
+    if (!url) {
+      rejectUpgrade(socket, 400, UNREADABLE_TARGET_DESCRIPTION);
+      return;
+    }
     const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, ''));
     if (!endpoint) {
       rejectUpgrade(socket, 404, 'Not Found');
