@@ -177,6 +177,25 @@ describe('fuzz: HTTP API bodies and queries', function () {
     }), fuzzRuns(0x8005, 120));
   });
 
+  it('POST /connect/revocation with arbitrary tokens: 200 (RFC 7009 ignores unknown tokens) or an RFC 6749 error', async () => {
+    const token = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.tuple(fc.constantFrom('reader', 'publisher'), byteEdits).map(([which, edits]) => mutate(Buffer.from(tokens[which as 'reader' | 'publisher']), edits).toString('latin1')),
+      fc.tuple(fc.jsonValue({ maxDepth: 1 }), fc.jsonValue({ maxDepth: 1 })).map(([h, p]) => `${Buffer.from(JSON.stringify(h) ?? '').toString('base64url')}.${Buffer.from(JSON.stringify(p) ?? '').toString('base64url')}.x`),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(token, { maxLength: 2 }), fc.boolean(), async (sent, viaBasic) => {
+      const params = new URLSearchParams();
+      for (const value of sent) params.append('token', value);
+      if (!viaBasic) params.append('client_id', DEMO_ADMIN.id);
+      if (!viaBasic) params.append('client_secret', DEMO_ADMIN.secret);
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (viaBasic) headers.authorization = `Basic ${Buffer.from(`${DEMO_ADMIN.id}:${DEMO_ADMIN.secret}`).toString('base64')}`;
+      const request: FuzzRequest = { method: 'POST', path: '/connect/revocation', headers, body: params.toString() };
+      // Revoking arbitrary tokens must not revoke the ones this file acts with: they belong to other clients.
+      assertWellFormedAnswer(await send(node.baseUrl, request), [...CLIENT_SECRETS, ...sent.filter((t) => t.length >= 16)], request);
+    }), fuzzRuns(0x8007, 80));
+  });
+
   it('GET /v1/init with arbitrary queries: a token or a well-formed error', async () => {
     const value = fc.oneof(fc.constantFrom('demo', '1000', 'wrong', '60', '3600', '-1', '1e3', '%', '%zz', '%E0%A4%A'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
     const mostly = (right: string): fc.Arbitrary<string> => fc.oneof({ weight: 3, arbitrary: fc.constant(right) }, { weight: 2, arbitrary: value });

@@ -136,6 +136,32 @@ describe('fuzz: JWTs', function () {
     }), fuzzRuns(0x9003, 100));
   });
 
+  it('refuses made-up and mutated terminal tokens with 401 and the RFC 6750 answer', async () => {
+    const terminal = fc.oneof(
+      fc.string({ unit: tokenChar, maxLength: 60 }).map((rest) => `thub_${rest}`),
+      fc.tuple(fc.constant(`thub_${'A'.repeat(43)}`), byteEdits).map(([token, edits]) => mutate(Buffer.from(token), edits).toString('latin1')),
+    );
+    await fc.assert(fc.asyncProperty(terminal.filter((t) => printableNoSpace.test(t)), fc.constantFrom(...doors), async (token, door) => {
+      assertRefused(await knock(door, token), token);
+    }), fuzzRuns(0x9004, 150));
+  });
+
+  it('answers any Authorization header with 400 invalid_request or 401 invalid_token, never a 5xx', async () => {
+    const scheme = fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Bearer', 'Basic ', 'Token ', '', 'Bearer\t');
+    const value = fc.tuple(scheme, fc.string({ unit: fc.constantFrom(...'Ab9-_.~+/= \t,"\\'.split('')), maxLength: 40 }))
+      .map(([prefix, rest]) => prefix + rest)
+      .filter((header) => /^[\x21-\x7e][\x20-\x7e\t]*$/.test(header) && !/[ \t]$/.test(header));
+    await fc.assert(fc.asyncProperty(value, fc.constantFrom('api', 'rpc', 'negotiate'), async (header, door) => {
+      const path = door === 'api' ? '/api/platforms' : door === 'rpc' ? '/rpc' : '/hubs/trade/negotiate';
+      const answer = await send(node.baseUrl, { method: door === 'api' ? 'GET' : 'POST', path, headers: { authorization: header } });
+      const what = `${answer.status} ${answer.text} for ${JSON.stringify(header)}`;
+      assert.ok(answer.status === 400 || answer.status === 401, what);
+      const body = JSON.parse(answer.text) as Record<string, unknown>;
+      assert.equal(body.error, answer.status === 400 ? 'invalid_request' : 'invalid_token', what);
+      assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer realm="tradehub"/, what);
+    }), fuzzRuns(0x9005, 200));
+  });
+
   describe('regressions found by these properties', () => {
     /** `typ: JWT` in the header and a payload that is not JSON: jsonwebtoken's decode threw on it. */
     const notJsonPayload = (): string => signed(validHeader, 'not json');
