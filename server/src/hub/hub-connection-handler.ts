@@ -231,7 +231,7 @@ export class HubConnectionHandler {
       if (context.phase !== 'ready') return close();
       // As ASP.NET, which handles messages one after another: calls that arrived before the bad
       // input still answer, then the connection closes (bounded, in case a call never ends).
-      context.phase = 'draining';
+      context.stopReading();
       void Promise.race([context.invocations.idle(), sleep(DRAIN_TIMEOUT_MS)]).then(close);
       return;
     }

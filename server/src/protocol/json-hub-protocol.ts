@@ -49,10 +49,10 @@ function parseRecord(record: Buffer): ParsedMessage | undefined {
     case MessageType.StreamInvocation:
       return parseInvocation(json, json.type);
     case MessageType.StreamItem:
-      return withInvocationId(json, 'StreamItem', (invocationId) =>
-        'item' in json
-          ? { type: MessageType.StreamItem, ...headersOf(json), invocationId, item: json.item }
-          : invalid(invocationId, undefined, "Missing required property 'item'."));
+      return withInvocationId(json, 'StreamItem', (invocationId) => {
+        if (!('item' in json)) throw new InvalidDataError("Missing required property 'item'.");
+        return { type: MessageType.StreamItem, ...headersOf(json), invocationId, item: json.item };
+      });
     case MessageType.Completion:
       return withInvocationId(json, 'Completion', (invocationId) => parseCompletion(json, invocationId));
     case MessageType.CancelInvocation:
@@ -111,11 +111,16 @@ function parseInvocation(json: JsonObject, type: 1 | 4): ParsedMessage {
     : { type, invocationId: invocationId as string, ...common };
 }
 
+/**
+ * A Completion the client sends (a client result, the end of a client stream) answers the
+ * server's own id: an unreadable one cannot be answered with a Completion error, so it closes
+ * the connection, as in ASP.NET.
+ */
 function parseCompletion(json: JsonObject, invocationId: string): ParsedMessage {
   if (json.error !== undefined && json.error !== null) {
-    if (typeof json.error !== 'string') return invalid(invocationId, undefined, "Expected 'error' to be of type String.");
+    if (typeof json.error !== 'string') throw new InvalidDataError("Expected 'error' to be of type String.");
     if ('result' in json && json.result !== null && json.result !== undefined) {
-      return invalid(invocationId, undefined, "The 'error' and 'result' properties are mutually exclusive.");
+      throw new InvalidDataError("The 'error' and 'result' properties are mutually exclusive.");
     }
     return { type: MessageType.Completion, ...headersOf(json), invocationId, error: json.error };
   }

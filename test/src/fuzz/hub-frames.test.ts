@@ -196,6 +196,36 @@ describe('fuzz: hub frames over WebSocket', function () {
     await assertServerServes(interopUrl());
   });
 
+  for (const protocol of ['json', 'messagepack'] as const) {
+    it(`interop hub, ${protocol}: any client result for a server-to-client call is answered`, async () => {
+      // Right and wrong fields of the client's Completion; the id is always the server's, so that the call settles.
+      const completion = fc.record({
+        result: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined)),
+        error: fc.oneof(fc.constant(undefined), fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })),
+        headers: fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 1 })),
+        extra: fc.oneof(fc.constant(undefined), fc.constantFrom(0, 9, 'x')),
+      });
+      await fc.assert(fc.asyncProperty(completion, async ({ result, error, headers, extra }) => {
+        const session = await HubFuzzSession.open(interopUrl(), protocol, echoProbe);
+        sessions.add(session);
+        try {
+          session.send({ type: 1, invocationId: 'call', target: 'GetClientResult', arguments: ['Method'] });
+          const { invocationId } = await session.nextInvocation();
+          assert.ok(invocationId !== undefined, 'a client-result call without an id');
+          const fields = { type: 3, invocationId, result, error, headers };
+          const payload = protocol === 'json'
+            ? `${JSON.stringify(fields)}${RS}`
+            : writeFrame(packer.encode([3, headers ?? {}, invocationId, extra ?? (error !== undefined ? 1 : result !== undefined ? 3 : 2), ...(error !== undefined ? [error] : result !== undefined ? [result] : [])]));
+          await session.exchange(payload, [token]);
+        } finally {
+          session.close();
+          sessions.delete(session);
+        }
+      }), fuzzRuns(protocol === 'json' ? 0x7007 : 0x7008, 100));
+      problems.assertNone();
+    });
+  }
+
   it('handshakes of arbitrary text are answered with {} or an error, and the node keeps serving', async () => {
     const handshake = fc.oneof(
       fc.record({ protocol: fc.oneof(fc.constantFrom('json', 'messagepack', 'JSON', ''), fc.jsonValue({ maxDepth: 1 })), version: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] })
@@ -231,6 +261,21 @@ describe('fuzz: hub frames over WebSocket', function () {
         await socket.handshake('json', 1);
         socket.send(`{"type":9,"sequenceId":0}${RS}{"type":1,"invocationId":"1","target":"Echo","arguments":["x"]}${RS}`);
         await assertClosedWith(socket, 'Connection closed with an error. InvalidDataException: Sequence ID must be at least 1.');
+      } finally {
+        socket.close();
+      }
+    });
+
+    it('closes a connection whose client result is unreadable, and fails the waiting call at once (the hub answered the client with its own call id)', async () => {
+      const socket = await RawHubSocket.open(interopUrl());
+      try {
+        await socket.handshake('json', 1);
+        socket.send(`{"type":1,"invocationId":"call","target":"GetClientResult","arguments":["Method"]}${RS}`);
+        const request = await socket.nextNonPing();
+        assert.equal(request.type, 1);
+        socket.send(`{"type":3,"invocationId":${JSON.stringify(request.invocationId)},"error":false}${RS}`);
+        assert.deepEqual(await socket.nextNonPing(), { type: 3, invocationId: 'call', error: "An unexpected error occurred invoking 'GetClientResult' on the server." });
+        await assertClosedWith(socket, "Connection closed with an error. InvalidDataException: Expected 'error' to be of type String.");
       } finally {
         socket.close();
       }

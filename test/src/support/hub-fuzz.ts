@@ -47,6 +47,26 @@ export class HubFuzzSession {
     this.socket.close();
   }
 
+  /** Sends one message as the protocol frames it. */
+  send(message: HubMessage): void {
+    const written = this.protocol.writeMessage(message);
+    if (typeof written === 'string') this.socket.send(written);
+    else this.socket.sendBinary(written);
+  }
+
+  /** The hub's next message other than Ping, which must be an Invocation (a server-to-client call). */
+  async nextInvocation(): Promise<{ invocationId?: string; target: string }> {
+    for (;;) {
+      const frame = await this.socket.next(ANSWER_TIMEOUT_MS);
+      const { messages } = this.reader.parseMessages(frame.data, ANY_SIZE);
+      const message = messages.find((m) => m.type !== MessageType.Ping);
+      if (!message) continue;
+      assert.equal(messages.length, 1, 'more than the invocation in one frame');
+      assert.equal(message.type, MessageType.Invocation, `expected an invocation: ${JSON.stringify(message)}`);
+      return message;
+    }
+  }
+
   /** Sends `payload` (as text or binary), then the probe, and checks every answer. */
   async exchange(payload: string | Uint8Array, secrets: readonly string[] = []): Promise<FuzzOutcome> {
     if (typeof payload === 'string') this.socket.send(payload);
