@@ -226,6 +226,26 @@ describe('fuzz: hub frames over WebSocket', function () {
     });
   }
 
+  it('interop hub, JSON: client streams fed any items, completions and cancellations are answered', async () => {
+    const streamMessage = fc.oneof(
+      fc.record({ type: fc.constant(2), invocationId: fc.constantFrom('a', 'b'), item: fc.jsonValue({ maxDepth: 2 }) }),
+      fc.record({ type: fc.constant(3), invocationId: fc.constantFrom('a', 'b'), error: fc.oneof(fc.string({ maxLength: 8 }), fc.constant(undefined)), result: fc.oneof(fc.constant(undefined), fc.integer()) }),
+      fc.record({ type: fc.constant(5), invocationId: fc.constantFrom('a', 'b', 'sum', 'echo') }),
+    );
+    const opening = fc.constantFrom(
+      [{ type: 1, invocationId: 'sum', target: 'SumStream', arguments: [], streamIds: ['a'] }],
+      [{ type: 4, invocationId: 'echo', target: 'StreamEcho', arguments: [], streamIds: ['a'] }],
+      [{ type: 1, invocationId: 'sum', target: 'SumStream', arguments: [], streamIds: ['a'] }, { type: 4, invocationId: 'echo', target: 'StreamEcho', arguments: [], streamIds: ['b'] }],
+      [{ type: 1, invocationId: 'sum', target: 'SumStream', arguments: [], streamIds: ['a', 'a'] }],
+    );
+    await fc.assert(fc.asyncProperty(opening, fc.array(streamMessage, { maxLength: 8 }), async (open, rest) => {
+      const payload = [...open, ...rest].map((message) => JSON.stringify(message) + RS).join('');
+      await exchange(interopUrl(), 'json', echoProbe, payload);
+    }), fuzzRuns(0x7009, 200));
+    problems.assertNone();
+    await assertServerServes(interopUrl());
+  });
+
   it('handshakes of arbitrary text are answered with {} or an error, and the node keeps serving', async () => {
     const handshake = fc.oneof(
       fc.record({ protocol: fc.oneof(fc.constantFrom('json', 'messagepack', 'JSON', ''), fc.jsonValue({ maxDepth: 1 })), version: fc.oneof(fc.integer({ min: -2, max: 3 }), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] })
