@@ -234,6 +234,14 @@ describe('fuzz: protocol parsers', () => {
   });
 
   describe('regressions found by these properties', () => {
+    it('json refuses an unreadable Completion or StreamItem as a whole (it made an "invalid" message answered under the peer\'s id)', () => {
+      for (const record of ['{"type":3,"invocationId":"s1","error":false}', '{"type":3,"invocationId":"s1","error":"e","result":1}', '{"type":2,"invocationId":"s1"}']) {
+        const { messages, error } = json.parseMessages(Buffer.from(record + RECORD_SEPARATOR), MAX_SIZE);
+        assert.deepEqual(messages, [], record);
+        assert.ok(error instanceof InvalidDataError, record);
+      }
+    });
+
     it('json keeps the headers of Completion, StreamItem and CancelInvocation, as MessagePack does', () => {
       const input = Buffer.from([
         { type: 3, headers: { '': '' }, invocationId: ' ', error: '' },
