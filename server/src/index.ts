@@ -40,3 +40,9 @@ export { CappedMap } from './collections/capped-map.js';
 export { TERMINAL_TOKEN_PREFIX } from './auth/terminal-token-service.js';
 export { MessagePackHubProtocol } from './protocol/messagepack-hub-protocol.js';
 export type { TerminalTokenView } from './auth/terminal-token-service.js';
+// The protocol's building blocks, for tests that drive them directly.
+export { readHandshakeRequest, writeHandshakeResponse, type HandshakeRequest } from './protocol/handshake.js';
+export { InvalidDataError } from './protocol/protocol-error.js';
+export { splitFrames, writeFrame } from './protocol/binary-message-format.js';
+export { splitRecords, RECORD_SEPARATOR } from './protocol/text-message-format.js';
+export { MessageType, type HubMessage, type ParsedMessage } from './protocol/messages.js';

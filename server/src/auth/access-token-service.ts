@@ -71,7 +71,7 @@ export class AccessTokenService {
    */
   verify(token: string, options: { ignoreExpiration?: boolean } = {}): Principal {
     if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token', 'The token is too large.');
-    const decoded = jwt.decode(token, { complete: true });
+    const decoded = decodeUnverified(token);
     if (!decoded || typeof decoded.payload === 'string') throw new AuthError('invalid_token', 'The token is malformed.');
     if (decoded.header.alg !== this.keys.algorithm) {
       throw new AuthError('invalid_token', 'The token is signed with an algorithm this server does not accept.');
@@ -98,6 +98,19 @@ export class AccessTokenService {
       throw new AuthError('invalid_token', 'The token expired.');
     }
     return principalFromClaims(payload);
+  }
+}
+
+/**
+ * The header and payload, unverified, to pick the key. jsonwebtoken's decode throws (a
+ * SyntaxError from jws) instead of answering null when the header says `typ: JWT` and the
+ * payload is not JSON: that is a malformed token too, not a failure of the server.
+ */
+function decodeUnverified(token: string): jwt.Jwt | null {
+  try {
+    return jwt.decode(token, { complete: true });
+  } catch {
+    return null;
   }
 }
 

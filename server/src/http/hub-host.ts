@@ -5,6 +5,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
+import { parseRequestTarget, refuseUnreadableTarget, UNREADABLE_TARGET_DESCRIPTION } from './request-target.js';
 import { silentLogger } from '../observability/logger.js';
 import { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 import { detachedMetrics, type TradehubMetrics } from '../observability/metrics.js';
@@ -38,6 +39,8 @@ export class HubHost {
     this.app.disable('x-powered-by');
     // First, so that every answer gets them: routes, hubs, and the errors of both.
     this.app.use(securityHeaders(options.securityHeaders));
+    // Before any route: a target no URL parser can read is refused with 400, not a 500.
+    this.app.use(refuseUnreadableTarget);
     this.server.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
   }
 
@@ -78,7 +81,11 @@ export class HubHost {
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(request.url);
+    if (!url) {
+      rejectUpgrade(socket, 400, UNREADABLE_TARGET_DESCRIPTION);
+      return;
+    }
     const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, ''));
     if (!endpoint) {
       rejectUpgrade(socket, 404, 'Not Found');

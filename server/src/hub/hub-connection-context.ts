@@ -237,6 +237,16 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.httpConnection.close();
   }
 
+  /**
+   * Nothing more will be read from the client (its input was unreadable): calls waiting for its
+   * results or stream items would only wait out their time-out, so they fail now.
+   */
+  stopReading(): void {
+    this.phase = 'draining';
+    this.clientStreams.failAll(new ClientStreamError('The connection is closing after invalid data.'));
+    this.clientResults.failAll(new Error(`Connection '${this.connectionId}' is closing after invalid data.`));
+  }
+
   /** Marks the context closed after the transport went away by itself. */
   markClosed(): void {
     this.phase = 'closed';

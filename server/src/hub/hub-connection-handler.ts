@@ -241,7 +241,11 @@ export class HubConnectionHandler {
         buffer.acknowledged(message.sequenceId);
         return false;
       case MessageType.Sequence:
-        if (!buffer.resumeReceivingAt(message.sequenceId)) {
+        // Messages are numbered from 1: a lower id would make the hub drop the client's next
+        // messages as repeats, without a word.
+        if (message.sequenceId < 1) {
+          context.close({ error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Sequence ID must be at least 1.` });
+        } else if (!buffer.resumeReceivingAt(message.sequenceId)) {
           context.close({ error: `${ErrorMessages.connectionClosedWithError} InvalidDataException: Sequence ID greater than amount of messages we've received.` });
         }
         return false;
@@ -277,7 +281,7 @@ export class HubConnectionHandler {
       if (context.phase !== 'ready') return close();
       // As ASP.NET, which handles messages one after another: calls that arrived before the bad
       // input still answer, then the connection closes (bounded, in case a call never ends).
-      context.phase = 'draining';
+      context.stopReading();
       void Promise.race([context.invocations.idle(), sleep(DRAIN_TIMEOUT_MS)]).then(close);
       return;
     }

@@ -49,14 +49,14 @@ function parseRecord(record: Buffer): ParsedMessage | undefined {
     case MessageType.StreamInvocation:
       return parseInvocation(json, json.type);
     case MessageType.StreamItem:
-      return withInvocationId(json, 'StreamItem', (invocationId) =>
-        'item' in json
-          ? { type: MessageType.StreamItem, invocationId, item: json.item }
-          : invalid(invocationId, undefined, "Missing required property 'item'."));
+      return withInvocationId(json, 'StreamItem', (invocationId) => {
+        if (!('item' in json)) throw new InvalidDataError("Missing required property 'item'.");
+        return { type: MessageType.StreamItem, ...headersOf(json), invocationId, item: json.item };
+      });
     case MessageType.Completion:
       return withInvocationId(json, 'Completion', (invocationId) => parseCompletion(json, invocationId));
     case MessageType.CancelInvocation:
-      return withInvocationId(json, 'CancelInvocation', (invocationId) => ({ type: MessageType.CancelInvocation, invocationId }));
+      return withInvocationId(json, 'CancelInvocation', (invocationId) => ({ type: MessageType.CancelInvocation, ...headersOf(json), invocationId }));
     case MessageType.Ping:
       return { type: MessageType.Ping };
     case MessageType.Close:
@@ -100,9 +100,8 @@ function parseInvocation(json: JsonObject, type: 1 | 4): ParsedMessage {
     && (!Array.isArray(streamIds) || !streamIds.every((id) => typeof id === 'string'))) {
     return invalid(invocationId, target, "Expected 'streamIds' to be an Array of String.");
   }
-  const headers = parseHeaders(json.headers);
   const common = {
-    ...(headers ? { headers } : {}),
+    ...headersOf(json),
     target,
     arguments: json.arguments as unknown[],
     ...(Array.isArray(streamIds) && streamIds.length > 0 ? { streamIds: streamIds as string[] } : {}),
@@ -112,15 +111,20 @@ function parseInvocation(json: JsonObject, type: 1 | 4): ParsedMessage {
     : { type, invocationId: invocationId as string, ...common };
 }
 
+/**
+ * A Completion the client sends (a client result, the end of a client stream) answers the
+ * server's own id: an unreadable one cannot be answered with a Completion error, so it closes
+ * the connection, as in ASP.NET.
+ */
 function parseCompletion(json: JsonObject, invocationId: string): ParsedMessage {
   if (json.error !== undefined && json.error !== null) {
-    if (typeof json.error !== 'string') return invalid(invocationId, undefined, "Expected 'error' to be of type String.");
+    if (typeof json.error !== 'string') throw new InvalidDataError("Expected 'error' to be of type String.");
     if ('result' in json && json.result !== null && json.result !== undefined) {
-      return invalid(invocationId, undefined, "The 'error' and 'result' properties are mutually exclusive.");
+      throw new InvalidDataError("The 'error' and 'result' properties are mutually exclusive.");
     }
-    return { type: MessageType.Completion, invocationId, error: json.error };
+    return { type: MessageType.Completion, ...headersOf(json), invocationId, error: json.error };
   }
-  return { type: MessageType.Completion, invocationId, ...('result' in json ? { result: json.result } : {}) };
+  return { type: MessageType.Completion, ...headersOf(json), invocationId, ...('result' in json ? { result: json.result } : {}) };
 }
 
 function withInvocationId(json: JsonObject, kind: string, build: (invocationId: string) => ParsedMessage): ParsedMessage {
@@ -131,13 +135,15 @@ function withInvocationId(json: JsonObject, kind: string, build: (invocationId: 
   return build(invocationId);
 }
 
-function parseHeaders(raw: unknown): Record<string, string> | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+/** The string headers of any message that carries them (HubProtocol.md, "Headers"), as `{ headers }` to spread in. */
+function headersOf(json: JsonObject): { headers?: Record<string, string> } {
+  const raw = json.headers;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string') headers[key] = value;
   }
-  return headers;
+  return { headers };
 }
 
 function invalid(invocationId: string | undefined, target: string | undefined, reason: string): ParsedMessage {
