@@ -56,7 +56,10 @@ describe('fuzz: HTTP API bodies and queries', function () {
   before(async () => {
     problems.start();
     // Failure limits out of the way: the fuzzer fails logins on purpose, and must reach the code behind the limiter.
-    node = await startTradehub({ config: (config) => ({ ...config, auth: { ...config.auth, maxFailuresPerClient: 1_000_000, maxFailuresPerAddress: 1_000_000 } }) });
+    node = await startTradehub({ config: (config) => ({ ...config, auth: {
+      ...config.auth,
+      login: { ...config.auth.login, maxFailuresPerAddress: 1_000_000, maxFailuresPerAccountAddress: 1_000_000, accountFreeFailures: 1_000_000, hashQueueLength: 100_000 },
+    } }) });
     const [reader, publisher, admin] = await Promise.all([
       clientToken(node.baseUrl, DEMO_READER.id, DEMO_READER.secret),
       clientToken(node.baseUrl, DEMO_PUBLISHER.id, DEMO_PUBLISHER.secret),
