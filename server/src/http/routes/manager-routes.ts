@@ -1,3 +1,4 @@
+import { sendLoginLimited } from '../login-limit-answer.js';
 import { Router, type Request, type Response } from 'express';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import type { Authenticator } from '../../auth/authenticator.js';
@@ -63,13 +64,7 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
     secret: password,
   });
   if (check.outcome === 'limited') {
-    const { limit, retryAfterSeconds } = check;
-    res.set('Retry-After', String(retryAfterSeconds));
-    if (limit === 'hash_queue') {
-      res.status(503).json({ error: 'temporarily_unavailable', error_description: `The server is busy checking logins; retry in ${retryAfterSeconds} s.` });
-    } else {
-      res.status(429).json({ error: 'too_many_attempts', error_description: `Too many failed logins; retry in ${retryAfterSeconds} s.` });
-    }
+    sendLoginLimited(res, check, { limitedError: 'too_many_attempts', limited: 'Too many failed logins', busy: 'The server is busy checking logins' });
     return;
   }
   const organization = platform ? options.directory.organizationOfPlatform(platform.id) : undefined;

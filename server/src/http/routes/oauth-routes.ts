@@ -1,3 +1,4 @@
+import { sendLoginLimited } from '../login-limit-answer.js';
 import express, { Router, type Request, type Response } from 'express';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import { AuthError } from '../../auth/auth-error.js';
@@ -187,13 +188,7 @@ function single(body: Record<string, unknown>, name: string): string | undefined
 function sendOAuthError(res: Response, error: unknown): void {
   res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
   if (error instanceof LoginLimitedError) {
-    const { limit, retryAfterSeconds } = error.check;
-    res.set('Retry-After', String(retryAfterSeconds));
-    if (limit === 'hash_queue') {
-      res.status(503).json({ error: 'temporarily_unavailable', error_description: `The server is busy checking credentials; retry in ${retryAfterSeconds} s.` });
-    } else {
-      res.status(429).json({ error: 'invalid_client', error_description: `Too many failed attempts; retry in ${retryAfterSeconds} s.` });
-    }
+    sendLoginLimited(res, error.check, { limitedError: 'invalid_client', limited: 'Too many failed attempts', busy: 'The server is busy checking credentials' });
     return;
   }
   if (error instanceof ServiceUnavailableError) {
