@@ -42,7 +42,7 @@ describe('fault: a hub node killed (SIGKILL) while readers are on it', function 
     await waitUntil(() => ledger.storedCount() >= 90, 'events stored before the kill', 15_000);
     await nodeA.kill();
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'node-kill');
     const rssAfter = processRssMiB(pidB);
 

@@ -113,7 +113,7 @@ describe('fault: a publisher flooding past the limits', function () {
     assert.match(await tooLarge.text(), /The request body is too large\./);
 
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'publisher-flood');
     const memoryAfter = ownMemory();
 

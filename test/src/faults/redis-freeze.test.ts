@@ -66,7 +66,7 @@ describe('fault: Redis frozen (SIGSTOP) past the command time-outs, then SIGCONT
     // Refused or not, its outcome is unknown to the publisher (Redis may run the script after SIGCONT): the same id again.
     await publishUntilStored(publisher, ledger, [probeEvent]);
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'redis-freeze');
     const memoryAfter = ownMemory();
 

@@ -43,7 +43,7 @@ describe('fault: Redis killed (SIGKILL) mid-stream and restarted', function () {
     await sleep(1_500); // the outage lasts this long
     await redis.start();
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'redis-kill');
     const memoryAfter = ownMemory();
 

@@ -73,7 +73,7 @@ describe('fault: Redis refusing writes (maxmemory + noeviction, filled until OOM
     }
     await publishUntilStored(publisher, ledger, [probeEvent]);
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'redis-oom');
     const memoryAfter = ownMemory();
 

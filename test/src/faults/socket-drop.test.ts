@@ -50,7 +50,7 @@ describe('fault: client sockets dropped (TCP connections cut) while streaming', 
         `every client back after cut ${cut}`, 15_000);
     }
     await publishing;
-    await waitUntil(() => ledger.allDelivered(), `every reader has every event (${ledger.missing()})`, 30_000);
+    await waitUntil(() => ledger.allDelivered(), () => `every reader has every event (${ledger.missing()})`, 30_000);
     await confirmWithSentinels(publisher, ledger, 'socket-drop');
     const memoryAfter = ownMemory();
 

@@ -126,5 +126,5 @@ export async function confirmWithSentinels(
 ): Promise<void> {
   const sentinels = FAULT_LOGINS.map((login, index) => tradeEvents.deal(login, 900_000 + index, `${runId}-sentinel-${login}`));
   await publishUntilStored(publisher, ledger, [...sentinels, ...extra]);
-  await waitUntil(() => ledger.allDelivered(), `every reader has the sentinels (${ledger.missing()})`, 30_000);
+  await waitUntil(() => ledger.allDelivered(), () => `every reader has the sentinels (${ledger.missing()})`, 30_000);
 }

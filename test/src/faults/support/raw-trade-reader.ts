@@ -47,7 +47,11 @@ export class RawTradeReader {
     return this.nextOf((message) => message.type === 7, timeoutMs);
   }
 
-  /** Reads messages (recording events) until `seqs` holds for the reader's log. */
+  /**
+   * Reads messages (recording events) while `condition` holds. Returns at once, reading nothing,
+   * when it does not hold to begin with: a condition about events still to be published must not
+   * be true before they are.
+   */
   async readWhile(condition: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (condition()) {
