@@ -14,6 +14,7 @@ import { TerminalTokenService } from '../auth/terminal-token-service.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { LoginLimitsConfig, TradehubConfig } from '../config/config-schema.js';
 import { Directory } from '../config/directory.js';
+import { hubLimitsOf } from '../config/hub-limits.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
 import type { HubOptions } from '../hub/hub-options.js';
 import { cors } from '../http/cors.js';
@@ -154,7 +155,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
       : {};
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
-  const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...options.hubOptions } };
+  const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...hubLimitsOf(config.limits), ...options.hubOptions } };
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
   const tradeEndpoint = host.mapHub({

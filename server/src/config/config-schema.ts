@@ -125,6 +125,23 @@ export const configSchema = z.strictObject({
     topicsPerConnection: z.number().int().min(1).max(1_000_000).default(1000),
     /** Longest topic name (Subscribe, StreamTopic), in characters. */
     topicNameLength: z.number().int().min(32).max(4096).default(256),
+    // The hubs' own per-connection limits (HubOptions); each defaults to `defaultHubOptions`.
+    /** Largest hub message, in bytes (`maximumReceiveMessageSize`). */
+    messageSizeBytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
+    /** Bytes a WebSocket frame may carry beyond one message (`webSocketFrameAllowanceBytes`). */
+    webSocketFrameAllowanceBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
+    /** Calls waiting to run before the connection is no longer read (`maximumQueuedInvocationsPerClient`). */
+    queuedInvocationsPerConnection: z.number().int().min(1).max(100_000).optional(),
+    /** Bytes waiting to be sent before a client that does not read is disconnected (`maximumBufferedBytesPerClient`). */
+    outboundBufferBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).optional(),
+    /** Client-to-server streams open at once (`maximumClientStreamsPerClient`). */
+    clientStreamsPerConnection: z.number().int().min(0).max(10_000).optional(),
+    /** Unread items per client stream before the connection is no longer read (`clientStreamBufferCapacity`). */
+    clientStreamBufferItems: z.number().int().min(1).max(100_000).optional(),
+    /** Groups one connection may be in (`maximumGroupsPerConnection`). */
+    groupsPerConnection: z.number().int().min(0).max(1_000_000).optional(),
+    /** Longest group name, in characters (`maximumGroupNameLength`). */
+    groupNameLength: z.number().int().min(1).max(65_536).optional(),
   }).default({ topicsPerConnection: 1000, topicNameLength: 256 }),
   /**
    * Browser pages of these origins may call the API and the hubs' HTTP endpoints (negotiate)
