@@ -46,3 +46,4 @@ export { InvalidDataError } from './protocol/protocol-error.js';
 export { splitFrames, writeFrame } from './protocol/binary-message-format.js';
 export { splitRecords, RECORD_SEPARATOR } from './protocol/text-message-format.js';
 export { MessageType, type HubMessage, type ParsedMessage } from './protocol/messages.js';
+export { OutboundBudget } from './hub/outbound-budget.js';

@@ -12,6 +12,7 @@ import { hubCallerClients, type GroupManager, type HubCallerClients, type HubCli
 import { ClientStreamError } from './client-stream.js';
 import { ClientStreamTracker } from './client-stream-tracker.js';
 import { ClientResults } from './client-results.js';
+import { OutboundBudget } from './outbound-budget.js';
 import { StatefulMessageBuffer } from './stateful-message-buffer.js';
 import { InvocationQueue } from './invocation-queue.js';
 import type { HubOptions } from './hub-options.js';
@@ -64,6 +65,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly items = new Map<string, unknown>();
   readonly pendingInvocationIds = new Set<string>();
   readonly clientResults: ClientResults;
+  /** When a client that does not read has too much waiting for it. */
+  private readonly outbound: OutboundBudget;
   /** Set for connections that negotiated stateful reconnect. */
   readonly statefulBuffer: StatefulMessageBuffer | undefined;
   /** Settles when the connect hooks have run; disconnect hooks wait for it. Unset until the handshake succeeds. */
@@ -85,6 +88,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     private readonly services: HubServices,
   ) {
     this.clientResults = new ClientResults(services.options.clientResultTimeoutMs);
+    this.outbound = new OutboundBudget(services.options.maximumBufferedBytesPerClient);
     // The official clients use stateful reconnect on WebSockets only.
     this.statefulBuffer = httpConnection.statefulReconnect && httpConnection.transportType === 'WebSockets'
       ? new StatefulMessageBuffer(services.options.statefulReconnectBufferBytes)
@@ -187,12 +191,12 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   write(message: SerializedHubMessage): void {
     if (!this.protocol || this.phase === 'handshake' || this.phase === 'closed') return;
-    if (this.httpConnection.bufferedBytes > this.services.options.maximumBufferedBytesPerClient) {
+    const payload = message.for(this.protocol);
+    if (!this.outbound.admit(this.httpConnection.bufferedBytes, payload.length)) {
       this.services.metrics.limitHit('outbound_buffer');
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
     }
-    const payload = message.for(this.protocol);
     // While a stateful connection waits for its client, messages are only kept, to be sent again.
     if (this.statefulBuffer && !this.statefulBuffer.sent(message.message.type, payload)) {
       this.close({ error: 'The client did not acknowledge its messages fast enough.', allowReconnect: true });
