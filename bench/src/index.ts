@@ -1,0 +1,2 @@
+/** The benchmark harness lives here (npm run bench); see bench/RESULTS.md. */
+export {};
