@@ -47,3 +47,4 @@ export { splitFrames, writeFrame } from './protocol/binary-message-format.js';
 export { splitRecords, RECORD_SEPARATOR } from './protocol/text-message-format.js';
 export { MessageType, type HubMessage, type ParsedMessage } from './protocol/messages.js';
 export { OutboundBudget } from './hub/outbound-budget.js';
+export { DEFAULT_TICK_CONFLATION_BYTES, TickConflation, TickGate, type BufferedSink } from './trade/tick-conflation.js';

@@ -186,6 +186,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     close: async () => {
       simulator?.stop();
       await host.close();
+      trade.close();
       await ingest?.close();
       await broker.close();
       await revocations.close();

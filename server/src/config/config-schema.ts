@@ -134,6 +134,11 @@ export const configSchema = z.strictObject({
     queuedInvocationsPerConnection: z.number().int().min(1).max(100_000).optional(),
     /** Bytes waiting to be sent before a client that does not read is disconnected (`maximumBufferedBytesPerClient`). */
     outboundBufferBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).optional(),
+    /**
+     * Bytes waiting to be sent above which a connection's ticks wait too, only the latest per
+     * topic (default 64 KiB); `false`: every tick is queued like any event.
+     */
+    tickConflationBytes: z.union([z.number().int().min(0).max(1024 * 1024 * 1024), z.literal(false)]).optional(),
     /** Client-to-server streams open at once (`maximumClientStreamsPerClient`). */
     clientStreamsPerConnection: z.number().int().min(0).max(10_000).optional(),
     /** Unread items per client stream before the connection is no longer read (`clientStreamBufferCapacity`). */
@@ -142,6 +147,10 @@ export const configSchema = z.strictObject({
     groupsPerConnection: z.number().int().min(0).max(1_000_000).optional(),
     /** Longest group name, in characters (`maximumGroupNameLength`). */
     groupNameLength: z.number().int().min(1).max(65_536).optional(),
+  }).refine((limits) => typeof limits.tickConflationBytes !== 'number' || limits.outboundBufferBytes === undefined
+    || limits.tickConflationBytes < limits.outboundBufferBytes, {
+    path: ['tickConflationBytes'],
+    message: 'must be below outboundBufferBytes: past that, a connection is closed before its ticks would wait',
   }).default({ topicsPerConnection: 1000, topicNameLength: 256 }),
   /**
    * Browser pages of these origins may call the API and the hubs' HTTP endpoints (negotiate)

@@ -14,6 +14,11 @@ export interface HubConnectionSink {
   /** User id for user-targeted sends; undefined for anonymous connections. */
   readonly userId: string | undefined;
   write(message: SerializedHubMessage): void;
+  /**
+   * Bytes queued for this client, not yet written to its socket (the trade hub conflates ticks
+   * for a connection that falls behind). Connections that cannot tell leave it out.
+   */
+  readonly bufferedBytes?: number;
   /** Invokes a client handler and resolves with what the client answers (client results). */
   invokeClient(method: string, args: unknown[]): Promise<unknown>;
   /**

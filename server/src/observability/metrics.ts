@@ -25,6 +25,8 @@ export class TradehubMetrics {
   readonly limitRejections: Counter<'limit'>;
   /** Connections whose reading is paused because a client stream's buffer or their queue of calls is full. */
   readonly pausedConnections: Gauge;
+  /** Ticks never sent to a connection that fell behind: a newer tick of the topic replaced them. */
+  readonly ticksConflated: Counter;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -37,6 +39,11 @@ export class TradehubMetrics {
     this.pausedConnections = new Gauge({
       name: 'tradehub_paused_connections',
       help: 'Connections not being read because a client stream buffer or the queue of calls waiting to run is full (backpressure).',
+      registers: [this.registry],
+    });
+    this.ticksConflated = new Counter({
+      name: 'tradehub_ticks_conflated_total',
+      help: 'Ticks not sent to a connection that fell behind because a newer tick of the same topic replaced them (tick conflation).',
       registers: [this.registry],
     });
   }

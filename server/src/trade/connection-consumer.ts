@@ -1,31 +1,45 @@
-import { TradeClientMethod, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
+import { TradeClientMethod, topicMatches, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { MessageType } from '../protocol/messages.js';
+import type { TickConflation } from './tick-conflation.js';
 import type { TopicConsumer } from './topic-fanout.js';
 
+/** A connection's consumer; `close` when the connection is gone. */
+export interface ConnectionConsumer extends TopicConsumer {
+  close(): void;
+}
+
 /** One per connection, so that the fan-out finds a connection's subscriptions again by identity. */
-const consumers = new WeakMap<HubConnectionSink, TopicConsumer>();
+const consumers = new WeakMap<HubConnectionSink, ConnectionConsumer>();
 /** Each envelope is framed once for all the connections (of a protocol) it goes to. */
 const framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
 
-/** The consumer that delivers a connection's subscriptions as `OnEvent` and `OnResync` invocations. */
-export function connectionConsumer(sink: HubConnectionSink): TopicConsumer {
+/**
+ * The consumer that delivers a connection's subscriptions as `OnEvent` and `OnResync`
+ * invocations. Ticks pass through the node's conflation (only the latest per topic waits for a
+ * congested connection); every other event is written.
+ */
+export function connectionConsumer(sink: HubConnectionSink, conflation: TickConflation): ConnectionConsumer {
   let consumer = consumers.get(sink);
   if (!consumer) {
     // A connection subscribed to a wildcard and to a topic under it hears the topic twice: the
     // last position delivered per topic lets each event through once.
     const delivered = new Map<string, { epoch: string; seq: number }>();
+    const ticks = conflation.gate(sink, (tick) => sink.write(frame(tick)));
     consumer = {
       event: (envelope) => {
         const last = delivered.get(envelope.topic);
         if (last && last.epoch === envelope.epoch && envelope.seq <= last.seq) return;
         delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
-        sink.write(frame(envelope));
+        if (envelope.type === 'tick') ticks.offer(envelope);
+        else sink.write(frame(envelope));
       },
-      resync: (notice: ResyncNotice) => sink.write(new SerializedHubMessage({
-        type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice],
-      })),
+      resync: (notice: ResyncNotice) => {
+        ticks.writeHeld((topic) => topicMatches(notice.topic, topic));
+        sink.write(new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice] }));
+      },
+      close: () => ticks.forget(),
     };
     consumers.set(sink, consumer);
   }

@@ -10,6 +10,7 @@ import type { HubContext } from '../hub/hub-definition.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.js';
 import { connectionConsumer } from './connection-consumer.js';
+import { DEFAULT_TICK_CONFLATION_BYTES, TickConflation } from './tick-conflation.js';
 import { checkPublishAccess, checkReadAccess } from './topic-access.js';
 import type { TopicFanout } from './topic-fanout.js';
 import { TopicStream } from './topic-stream.js';
@@ -46,6 +47,9 @@ export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
 
 /** Subscriptions, replay and publishing: the trade logic shared by the hub, REST and ingest channels. */
 export class TradeService {
+  /** Ticks waiting, the latest per topic, for connections that fall behind (`limits.tickConflationBytes`). */
+  readonly conflation: TickConflation;
+
   constructor(
     readonly broker: TradeBroker,
     /** Readable for observability: how many consumers follow a topic on this node. */
@@ -53,11 +57,17 @@ export class TradeService {
     private readonly logger: Logger,
     private readonly limits: LimitsConfig,
     private readonly metrics: TradehubMetrics,
-  ) {}
+  ) {
+    const threshold = limits.tickConflationBytes ?? DEFAULT_TICK_CONFLATION_BYTES;
+    this.conflation = new TickConflation({
+      thresholdBytes: threshold === false ? undefined : threshold,
+      onConflated: () => metrics.ticksConflated.inc(),
+    });
+  }
 
   /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
   async subscribe(context: HubContext, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
-    const consumer = connectionConsumer(context.connection);
+    const consumer = connectionConsumer(context.connection, this.conflation);
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
       const refusal = this.checkTopicName(topic);
@@ -98,13 +108,20 @@ export class TradeService {
   }
 
   async unsubscribe(sink: HubConnectionSink, topics: readonly string[]): Promise<void> {
-    const consumer = connectionConsumer(sink);
+    const consumer = connectionConsumer(sink, this.conflation);
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
   /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
   async disconnect(sink: HubConnectionSink): Promise<void> {
-    await this.fanout.removeAll(connectionConsumer(sink));
+    const consumer = connectionConsumer(sink, this.conflation);
+    consumer.close();
+    await this.fanout.removeAll(consumer);
+  }
+
+  /** Stops what runs on its own (the conflation's timer). */
+  close(): void {
+    this.conflation.close();
   }
 
   /**

@@ -1,0 +1,168 @@
+import type { TradeEnvelope } from '@tradehub/shared';
+
+/** Bytes waiting for a connection above which its ticks wait too, by default: 1/16 of the default outbound budget. */
+export const DEFAULT_TICK_CONFLATION_BYTES = 64 * 1024;
+/** How often held ticks are offered again to connections that have some. */
+const DEFAULT_FLUSH_INTERVAL_MS = 25;
+
+/** What conflation reads of a connection. */
+export interface BufferedSink {
+  /** Bytes queued for the client, not yet written to its socket; undefined: not known, so never conflated. */
+  readonly bufferedBytes?: number | undefined;
+}
+
+export interface TickConflationOptions {
+  /** Above this many waiting bytes, a connection's ticks wait too, only the latest per topic; undefined: never. */
+  readonly thresholdBytes: number | undefined;
+  readonly flushIntervalMs?: number;
+  /** Told of every tick dropped because a newer one of its topic replaced it before it could be written. */
+  readonly onConflated?: () => void;
+}
+
+/**
+ * Keeps a congested connection from queueing every tick: while more than `thresholdBytes` wait
+ * to be sent to it, a tick is held instead of written, one per topic, a newer one replacing it.
+ * A briefly slow client so falls behind on ticks (each topic's latest still reaches it) instead
+ * of being disconnected; every other event is written as always, and counts toward the outbound
+ * budget that disconnects a client that does not read.
+ *
+ * One per node: a single timer offers held ticks again, only while some connection holds any.
+ */
+export class TickConflation {
+  private readonly holding = new Set<TickGate>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly flushIntervalMs: number;
+
+  constructor(private readonly options: TickConflationOptions) {
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  }
+
+  /** Connections holding ticks now. */
+  get holdingConnections(): number {
+    return this.holding.size;
+  }
+
+  /** The gate of one connection: `write` sends a tick to it. */
+  gate(sink: BufferedSink, write: (tick: TradeEnvelope) => void): TickGate {
+    return new TickGate(this, sink, write);
+  }
+
+  /** Offers held ticks to every connection holding some (what the timer runs). */
+  flush(): void {
+    for (const gate of this.holding) gate.drain();
+  }
+
+  /** Stops the timer and forgets what is held (the node is closing). */
+  close(): void {
+    for (const gate of this.holding) gate.forget();
+  }
+
+  /** @internal */
+  congested(sink: BufferedSink): boolean {
+    const threshold = this.options.thresholdBytes;
+    if (threshold === undefined) return false;
+    const buffered = sink.bufferedBytes;
+    return buffered !== undefined && buffered > threshold;
+  }
+
+  /** @internal */
+  conflated(): void {
+    this.options.onConflated?.();
+  }
+
+  /** @internal */
+  holds(gate: TickGate): void {
+    this.holding.add(gate);
+    if (this.timer) return;
+    this.timer = setInterval(() => this.flush(), this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** @internal */
+  released(gate: TickGate): void {
+    this.holding.delete(gate);
+    if (this.holding.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/**
+ * One connection's ticks on their way: written at once while the connection keeps up, else held
+ * as the latest of their topic. A held tick is always written before a later one of its topic,
+ * so that each topic stays in seq order (with gaps, for ticks that were replaced).
+ */
+export class TickGate {
+  /** Latest tick per topic, in the order the topics first waited (the oldest wait goes first). */
+  private held: Map<string, TradeEnvelope> | undefined;
+
+  constructor(private readonly node: TickConflation, private readonly sink: BufferedSink, private readonly write: (tick: TradeEnvelope) => void) {}
+
+  /** Ticks waiting now (one per topic at most). */
+  get heldCount(): number {
+    return this.held?.size ?? 0;
+  }
+
+  /** The next tick of its topic, in seq order: written, or held while the connection is congested. */
+  offer(tick: TradeEnvelope): void {
+    // The next write opportunity: what waits goes first, so that nothing overtakes it.
+    if (this.held && !this.drain()) {
+      this.hold(tick);
+      return;
+    }
+    if (this.node.congested(this.sink)) this.hold(tick);
+    else this.write(tick);
+  }
+
+  /**
+   * Writes held ticks, oldest wait first, while the connection is not congested. Returns whether
+   * none is held any more.
+   */
+  drain(): boolean {
+    const held = this.held;
+    if (held) {
+      for (const [topic, tick] of held) {
+        if (this.node.congested(this.sink)) return false;
+        held.delete(topic);
+        this.write(tick);
+      }
+    }
+    this.release();
+    return true;
+  }
+
+  /**
+   * Something else is about to be written about these topics (a resync notice): what is held
+   * of them goes first, congested or not, so that their order holds. One tick per topic at most.
+   */
+  writeHeld(matches: (topic: string) => boolean): void {
+    const held = this.held;
+    if (!held) return;
+    for (const [topic, tick] of held) {
+      if (!matches(topic)) continue;
+      held.delete(topic);
+      this.write(tick);
+    }
+    if (held.size === 0) this.release();
+  }
+
+  /** The connection is gone: nothing it held will be written. */
+  forget(): void {
+    this.release();
+  }
+
+  private hold(tick: TradeEnvelope): void {
+    if (!this.held) {
+      this.held = new Map();
+      this.node.holds(this);
+    }
+    if (this.held.has(tick.topic)) this.node.conflated();
+    this.held.set(tick.topic, tick);
+  }
+
+  private release(): void {
+    if (!this.held) return;
+    this.held = undefined;
+    this.node.released(this);
+  }
+}
