@@ -48,3 +48,4 @@ export { splitRecords, RECORD_SEPARATOR } from './protocol/text-message-format.j
 export { MessageType, type HubMessage, type ParsedMessage } from './protocol/messages.js';
 export { OutboundBudget } from './hub/outbound-budget.js';
 export { DEFAULT_TICK_CONFLATION_BYTES, TickConflation, TickGate, type BufferedSink } from './trade/tick-conflation.js';
+export { connectionConsumer, type ConnectionConsumer } from './trade/connection-consumer.js';
