@@ -56,7 +56,8 @@ const subscribeAnswerSchema = z.array(subscribeResultSchema);
  * in seq order, each once: duplicates (overlapping subscriptions, replays) are dropped, and an
  * event that does not follow (a gap, a new epoch) waits while the topic is subscribed again,
  * with resume (gap) or for a fresh snapshot (new epoch, OnResync), which consumers see as a
- * `reset` item and a `snapshot` item. Events of a topic also wait while a Subscribe covering it
+ * `reset` item and a `snapshot` item. Ticks topics are the exception: their gaps are accepted,
+ * since the server conflates ticks (latest per symbol) for a connection that falls behind. Events of a topic also wait while a Subscribe covering it
  * is on its way, since the official client may hand them over before the answer.
  */
 export class SubscriptionEngine {
@@ -219,7 +220,9 @@ export class SubscriptionEngine {
     } else if (envelope.seq <= position.seq) {
       tracker.duplicates++;
       return;
-    } else if (envelope.seq > position.seq + 1) {
+    } else if (envelope.seq > position.seq + 1 && tracker.state.topic.kind !== 'ticks') {
+      // Ticks are the one kind the server may skip: for a connection that falls behind it sends
+      // only the latest tick of a symbol, so a gap in a ticks topic is no loss to repair.
       this.log.info(`gap in '${tracker.topic}' after seq ${position.seq} (received ${envelope.seq}); asking the server for the missed events`);
       this.holdForRefresh(tracker, envelope);
       return;
