@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Topics, type TopicItem, type TradeEventInput, type TradehubClient } from '@tradehub/client';
 import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 import { DeliveryLedger, type ReaderLog } from './faults/support/delivery-ledger.js';
@@ -37,6 +38,7 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
   const pool = new ClientPool();
   let publisher: TradehubClient;
   const raw: RawTradeReader[] = [];
+  const proxies: TcpProxy[] = [];
   /** Seqs the hub answered the publisher with, per topic, in publish order. */
   let stored: Map<string, number[]>;
   let fill: number;
@@ -44,15 +46,17 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
   beforeEach(async () => {
     hub = await startTradehub({
       config: (config) => ({ ...config, limits: { ...config.limits, tickConflationBytes: CONFLATION_BYTES } }),
-      hubOptions: { maximumBufferedBytesPerClient: BUDGET_BYTES },
+      hubOptions: { maximumBufferedBytesPerClient: BUDGET_BYTES, statefulReconnectBufferBytes: BUDGET_BYTES },
     });
-    publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
+    // Without stateful reconnect: the only stateful connection of a test is its reader's.
+    publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER, statefulReconnect: false });
     stored = new Map(TOPICS.map((topic) => [topic, []]));
     fill = 0;
   });
   afterEach(async () => {
     for (const reader of raw.splice(0)) reader.close();
     await pool.closeAll();
+    for (const proxy of proxies.splice(0)) await proxy.close();
     await hub.close();
   });
 
@@ -84,6 +88,21 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
     }
   }
 
+  /**
+   * 1,000 ticks per symbol and 100 deals, 10 ticks per symbol and a deal per call (under the hub's
+   * message size, and small bursts for readers that keep up). `check` runs after each call.
+   */
+  async function publishTicksAndDeals(check: () => void): Promise<number> {
+    let deals = 0;
+    for (let round = 0; round < TICKS_PER_SYMBOL; round += 10) {
+      const ticks = Array.from({ length: 10 }, (_, i) => SYMBOLS.map((symbol) => tickEvent(symbol, round + i + 1))).flat();
+      deals++;
+      await publish([...ticks, tradeEvents.deal('5001', deals, idOf('conflation-deal', deals))]);
+      check();
+    }
+    return deals;
+  }
+
   async function conflatedTotal(): Promise<number> {
     return (await hub.app.metrics.ticksConflated.get()).values[0]?.value ?? 0;
   }
@@ -94,24 +113,20 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
     const slow = await openSlowReader(slowLog);
     await slow.subscribe(TOPICS);
     // An honest reader beside it: it must get every tick.
-    const honest = await pool.connect({ url: hub.baseUrl, credentials: READER });
+    // Without stateful reconnect, which acknowledges once a second: judged by what waits on its socket only.
+    const honest = await pool.connect({ url: hub.baseUrl, credentials: READER, statefulReconnect: false });
     const honestItems: TopicItem[] = [];
     await honest.subscribe(TOPICS, (item) => honestItems.push(item));
 
     slow.raw.socket.pause();
     const bufferedBefore = await congest(slow);
     let maxBuffered = bufferedBefore;
-    let deals = 0;
-    // 10 ticks per symbol and a deal per call: under the hub's message size, and small bursts for the honest reader.
-    for (let round = 0; round < TICKS_PER_SYMBOL; round += 10) {
-      const ticks = Array.from({ length: 10 }, (_, i) => SYMBOLS.map((symbol) => tickEvent(symbol, round + i + 1))).flat();
-      deals++;
-      await publish([...ticks, tradeEvents.deal('5001', deals, idOf('conflation-deal', deals))]);
+    const deals = await publishTicksAndDeals(() => {
       const connection = connectionOf(slow);
-      assert.ok(connection, `the paused reader is still connected after ${round + 10} ticks per symbol`);
+      assert.ok(connection, 'the paused reader is still connected');
       maxBuffered = Math.max(maxBuffered, connection.bufferedBytes);
       assert.ok(hub.app.trade.conflation.holdingConnections <= 1, 'only the paused reader holds ticks');
-    }
+    });
     const conflatedWhilePaused = await conflatedTotal();
 
     // The honest reader got everything, each tick included.
@@ -189,5 +204,42 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
       assert.ok(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number)), `${topic} in seq order`);
       assert.equal(seqs.at(-1), head(topic));
     }
+  });
+
+  it('a typed client (stateful reconnect) that receives nothing is held ticks by what it has not acknowledged, instead of being disconnected', async () => {
+    const proxy = await TcpProxy.start(Number(new URL(hub.baseUrl).port));
+    proxies.push(proxy);
+    const reader = await pool.connect({ url: `http://127.0.0.1:${proxy.port}`, credentials: READER });
+    const items: TopicItem[] = [];
+    const topics = [...TICK_TOPICS, DEALS];
+    await reader.subscribe(topics, (item) => items.push(item));
+    const connections = (): string[] => [...hub.app.tradeHub.connections.all()].map((connection) => connection.connectionId).sort();
+    const connectedBefore = connections();
+    assert.equal(connectedBefore.length, 2, 'the publisher and the reader');
+    const transports = proxy.accepted;
+
+    // Its socket takes everything (the proxy reads it), but nothing reaches the client, which acknowledges nothing.
+    proxy.stall();
+    // Without conflation, 3,000 ticks (~250 bytes each) would overflow its 256 KiB stateful buffer and close it.
+    await publishTicksAndDeals(() => assert.deepEqual(connections(), connectedBefore, 'the stalled reader is still connected'));
+    const conflatedWhileStalled = await conflatedTotal();
+    assert.ok(conflatedWhileStalled > SYMBOLS.length * TICKS_PER_SYMBOL / 2, `${conflatedWhileStalled} ticks conflated while stalled`);
+
+    proxy.unstall();
+    const head = (topic: string): number => stored.get(topic)?.at(-1) ?? 0;
+    const seqsOf = (topic: string): number[] => items.flatMap((item) => (item.kind === 'event' && item.topic === topic ? [item.event.seq] : []));
+    // Once it acknowledges (about once a second), the held ticks follow.
+    await waitUntil(() => topics.every((topic) => seqsOf(topic).at(-1) === head(topic)),
+      () => `the reader at the head of every topic (${topics.map((topic) => `${seqsOf(topic).at(-1)}/${head(topic)}`).join(', ')})`, 20_000);
+    assert.deepEqual(seqsOf(DEALS), stored.get(DEALS), 'every deal, once, in order');
+    for (const topic of TICK_TOPICS) {
+      const seqs = seqsOf(topic);
+      assert.ok(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number)), `${topic} in seq order`);
+      assert.ok(seqs.length < TICKS_PER_SYMBOL, `${topic}: conflated (${seqs.length} ticks)`);
+    }
+    assert.deepEqual(items.filter((item) => item.kind === 'reset'), [], 'no topic started over: tick gaps are not loss');
+    assert.equal(reader.state.tick('demo', 'USDJPY')?.bid, 1 + TICKS_PER_SYMBOL / 100_000, 'the latest tick is the state');
+    assert.equal(proxy.accepted, transports, 'the same transport all along: never disconnected');
+    await waitUntil(() => hub.app.trade.conflation.holdingConnections === 0, 'nothing held once the reader caught up', 5_000);
   });
 });

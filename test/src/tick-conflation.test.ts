@@ -130,6 +130,30 @@ describe('tick conflation (per connection, at the trade layer)', () => {
     assert.equal(off.holdingConnections + node.holdingConnections, 0);
   });
 
+  it('also holds ticks while a stateful-reconnect client has more than its threshold unacknowledged', () => {
+    const stateful = new TickConflation({ thresholdBytes: THRESHOLD, unacknowledgedThresholdBytes: 10 * THRESHOLD, flushIntervalMs: 60_000 });
+    try {
+      const sink = new (class extends FakeSink {
+        unacknowledgedBytes = 0;
+      })();
+      const gate = stateful.gate(sink, (envelope) => sink.write(envelope));
+      sink.unacknowledgedBytes = 10 * THRESHOLD;
+      gate.offer(tick('EURUSD', 1));
+      // Its socket has nothing waiting (a proxy or the kernel took it all), but the client acknowledged nothing.
+      sink.bufferedBytes = 0;
+      sink.unacknowledgedBytes = 10 * THRESHOLD + 1;
+      gate.offer(tick('EURUSD', 2));
+      gate.offer(tick('EURUSD', 3));
+      assert.deepEqual(written(sink), ['EURUSD:1']);
+      assert.equal(gate.heldCount, 1);
+      sink.unacknowledgedBytes = 0;
+      stateful.flush();
+      assert.deepEqual(written(sink), ['EURUSD:1', 'EURUSD:3']);
+    } finally {
+      stateful.close();
+    }
+  });
+
   it('forgets what a closed connection held', () => {
     const sink = new FakeSink();
     sink.bufferedBytes = THRESHOLD + 1;

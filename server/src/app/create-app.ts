@@ -16,7 +16,7 @@ import type { LoginLimitsConfig, TradehubConfig } from '../config/config-schema.
 import { Directory } from '../config/directory.js';
 import { hubLimitsOf } from '../config/hub-limits.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
-import type { HubOptions } from '../hub/hub-options.js';
+import { defaultHubOptions, type HubOptions } from '../hub/hub-options.js';
 import { cors } from '../http/cors.js';
 import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
@@ -121,7 +121,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
-  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics);
+  const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
+  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics, statefulBufferBytes);
   const ingest = redis && config.redis
     ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
     : undefined;

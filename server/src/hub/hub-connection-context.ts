@@ -139,6 +139,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     return this.httpConnection.bufferedBytes;
   }
 
+  /** Bytes a stateful-reconnect client has not acknowledged yet; undefined without stateful reconnect. */
+  get unacknowledgedBytes(): number | undefined {
+    return this.statefulBuffer?.pendingBytes;
+  }
+
   /** Streams in either direction open now, for `maximumStreamsPerClient`. */
   get openStreamCount(): number {
     return this.serverStreams.size + this.clientStreams.size;

@@ -26,6 +26,11 @@ export class StatefulMessageBuffer {
 
   constructor(private readonly maximumBytes: number) {}
 
+  /** Bytes sent and not yet acknowledged by the client. */
+  get pendingBytes(): number {
+    return this.unacknowledgedBytes;
+  }
+
   /** Keeps a numbered copy of an outgoing message; false when the client left too much unacknowledged. */
   sent(type: number, payload: string | Uint8Array): boolean {
     if (!needsDelivery(type)) return true;

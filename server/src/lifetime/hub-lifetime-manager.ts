@@ -19,6 +19,11 @@ export interface HubConnectionSink {
    * for a connection that falls behind). Connections that cannot tell leave it out.
    */
   readonly bufferedBytes?: number;
+  /**
+   * Bytes a stateful-reconnect client has not acknowledged yet (sent or waiting, kept to be sent
+   * again); undefined for connections without stateful reconnect.
+   */
+  readonly unacknowledgedBytes?: number | undefined;
   /** Invokes a client handler and resolves with what the client answers (client results). */
   invokeClient(method: string, args: unknown[]): Promise<unknown>;
   /**

@@ -7,13 +7,21 @@ const DEFAULT_FLUSH_INTERVAL_MS = 25;
 
 /** What conflation reads of a connection. */
 export interface BufferedSink {
-  /** Bytes queued for the client, not yet written to its socket; undefined: not known, so never conflated. */
+  /** Bytes queued for the client, not yet written to its socket; undefined: not known. */
   readonly bufferedBytes?: number | undefined;
+  /** Bytes a stateful-reconnect client has not acknowledged yet; undefined without stateful reconnect. */
+  readonly unacknowledgedBytes?: number | undefined;
 }
 
 export interface TickConflationOptions {
   /** Above this many waiting bytes, a connection's ticks wait too, only the latest per topic; undefined: never. */
   readonly thresholdBytes: number | undefined;
+  /**
+   * The same for the bytes a stateful-reconnect client has not acknowledged: it acknowledges about
+   * once a second, and is disconnected past its stateful buffer, so this is set to part of that
+   * buffer (about a second's traffic of an honest client stays below it). Undefined: not judged.
+   */
+  readonly unacknowledgedThresholdBytes?: number | undefined;
   readonly flushIntervalMs?: number;
   /** Told of every tick dropped because a newer one of its topic replaced it before it could be written. */
   readonly onConflated?: () => void;
@@ -62,7 +70,10 @@ export class TickConflation {
     const threshold = this.options.thresholdBytes;
     if (threshold === undefined) return false;
     const buffered = sink.bufferedBytes;
-    return buffered !== undefined && buffered > threshold;
+    if (buffered !== undefined && buffered > threshold) return true;
+    const unacknowledgedThreshold = this.options.unacknowledgedThresholdBytes;
+    const unacknowledged = sink.unacknowledgedBytes;
+    return unacknowledgedThreshold !== undefined && unacknowledged !== undefined && unacknowledged > unacknowledgedThreshold;
   }
 
   /** @internal */

@@ -57,10 +57,13 @@ export class TradeService {
     private readonly logger: Logger,
     private readonly limits: LimitsConfig,
     private readonly metrics: TradehubMetrics,
+    /** The trade hub's `statefulReconnectBufferBytes`: past half of it unacknowledged, a connection's ticks wait too. */
+    statefulReconnectBufferBytes?: number,
   ) {
     const threshold = limits.tickConflationBytes ?? DEFAULT_TICK_CONFLATION_BYTES;
     this.conflation = new TickConflation({
       thresholdBytes: threshold === false ? undefined : threshold,
+      unacknowledgedThresholdBytes: statefulReconnectBufferBytes === undefined ? undefined : Math.floor(statefulReconnectBufferBytes / 2),
       onConflated: () => metrics.ticksConflated.inc(),
     });
   }

@@ -6,6 +6,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  /** Each connection's server side, by its client side. */
+  private readonly pairs = new Map<Socket, Socket>();
+  /** What the server sent while stalled, per client side, in order. */
+  private readonly stalled = new Map<Socket, { chunks: Buffer[]; collect: (chunk: Buffer) => void }>();
   private readonly server: Server;
   port = 0;
   /** Connections accepted so far: a reconnect shows as one more. */
@@ -28,6 +32,35 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Stops passing on what the server sends on the open connections, keeping it here: a client
+   * that receives (and so acknowledges) nothing, while the server's writes still leave its socket.
+   */
+  stall(): void {
+    for (const [client, upstream] of this.pairs) {
+      if (this.stalled.has(client)) continue;
+      const chunks: Buffer[] = [];
+      const collect = (chunk: Buffer): void => {
+        chunks.push(chunk);
+      };
+      upstream.unpipe(client);
+      upstream.on('data', collect);
+      this.stalled.set(client, { chunks, collect });
+    }
+  }
+
+  /** Passes on what was kept, then everything again. */
+  unstall(): void {
+    for (const [client, { chunks, collect }] of this.stalled) {
+      const upstream = this.pairs.get(client);
+      if (!upstream) continue;
+      upstream.off('data', collect);
+      for (const chunk of chunks) client.write(chunk);
+      upstream.pipe(client);
+    }
+    this.stalled.clear();
+  }
+
   async close(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -43,7 +76,12 @@ export class TcpProxy {
     }
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
+    this.pairs.set(client, upstream);
+    client.on('close', () => {
+      this.pairs.delete(client);
+      this.stalled.delete(client);
+      upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
   }
 }
