@@ -45,6 +45,11 @@ export class TickConflation {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   }
 
+  /** Bytes waiting above which ticks wait; undefined: conflation is off. */
+  get thresholdBytes(): number | undefined {
+    return this.options.thresholdBytes;
+  }
+
   /** Connections holding ticks now. */
   get holdingConnections(): number {
     return this.holding.size;
