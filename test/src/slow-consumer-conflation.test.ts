@@ -152,6 +152,8 @@ describe('slow consumers: ticks conflated to the latest per symbol, other events
     }
     // Every tick the paused reader did not get was conflated (counted), none lost otherwise; the honest reader none.
     assert.equal(await conflatedTotal(), SYMBOLS.length * TICKS_PER_SYMBOL - ticksReceived);
+    const exposed = await (await fetch(`${hub.baseUrl}/metrics`)).text();
+    assert.match(exposed, new RegExp(`^tradehub_ticks_conflated_total ${SYMBOLS.length * TICKS_PER_SYMBOL - ticksReceived}$`, 'm'));
     assert.ok(conflatedWhilePaused >= SYMBOLS.length * (TICKS_PER_SYMBOL - 1), `${conflatedWhilePaused} ticks conflated while paused`);
     // While paused, what waited grew by the deals only (~450 bytes each), not by 3,000 ticks (~250 bytes each).
     assert.ok(maxBuffered - bufferedBefore < deals * 1024 + 4 * KiB, `${maxBuffered - bufferedBefore} bytes more waited while ticks were published`);
