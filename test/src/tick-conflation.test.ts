@@ -215,5 +215,19 @@ describe('tick conflation (per connection, at the trade layer)', () => {
       assert.equal(conflated, 0);
       consumer.close();
     });
+
+    it('writes the held ticks of a topic being subscribed again before its answer, and only those', () => {
+      const connection = fakeConnection();
+      const consumer = connectionConsumer(connection.sink, node);
+      connection.setBuffered(THRESHOLD + 1);
+      consumer.event(tick('EURUSD', 1));
+      consumer.event(tick('GBPUSD', 1));
+      consumer.writeHeld(Topics.ticks('demo', 'EURUSD'));
+      assert.deepEqual(connection.sent, ['OnEvent:tick:EURUSD:1']);
+      connection.setBuffered(0);
+      node.flush();
+      assert.deepEqual(connection.sent, ['OnEvent:tick:EURUSD:1', 'OnEvent:tick:GBPUSD:1']);
+      consumer.close();
+    });
   });
 });

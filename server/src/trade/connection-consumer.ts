@@ -7,6 +7,8 @@ import type { TopicConsumer } from './topic-fanout.js';
 
 /** A connection's consumer; `close` when the connection is gone. */
 export interface ConnectionConsumer extends TopicConsumer {
+  /** Writes now the ticks held of the topics a subscription covers: an answer about them follows. */
+  writeHeld(subscription: string): void;
   close(): void;
 }
 
@@ -35,6 +37,7 @@ export function connectionConsumer(sink: HubConnectionSink, conflation: TickConf
         if (envelope.type === 'tick') ticks.offer(envelope);
         else sink.write(frame(envelope));
       },
+      writeHeld: (subscription) => ticks.writeHeld((topic) => topicMatches(subscription, topic)),
       resync: (notice: ResyncNotice) => {
         ticks.writeHeld((topic) => topicMatches(notice.topic, topic));
         sink.write(new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice] }));

@@ -107,6 +107,8 @@ export class TradeService {
         results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.', retryable: true });
       }
     }
+    // Ticks held for a congested connection go before the answer, which may be past them.
+    for (const result of results) if (result.status !== 'error') consumer.writeHeld(result.topic);
     return results;
   }
 
