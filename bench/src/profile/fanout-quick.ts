@@ -1,0 +1,203 @@
+/**
+ * Quick fan-out measurement for optimising the delivery hot path (not part of npm test, not
+ * the full benchmark): a server pinned to core 0 (tradehub's interop hub, or a naive `ws`
+ * loop that writes one frame per subscriber), N raw JSON WebSocket subscribers and one
+ * publisher calling `SendToAll` with a bounded number of calls in flight, in this process
+ * (run it pinned to core 1). Prints deliveries/s over the measured window.
+ *
+ *   taskset -c 1 node bench/dist/profile/fanout-quick.js [tradehub|naive|both] [subscribers=1000] [seconds=10] [--cpu-prof]
+ *
+ * Loopback only; bounded in connections and time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+
+const RS = '\x1e';
+const RS_CODE = 0x1e;
+const PAYLOAD = JSON.stringify({ symbol: 'EURUSD', bid: 1.08512, ask: 1.08519, seq: 123456, at: 1764748800000 });
+const IN_FLIGHT = 16;
+const WARMUP_MS = 2000;
+
+type ServerKind = 'tradehub' | 'naive';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--naive-server') return runNaiveServer(Number(args[1]));
+  const kinds: ServerKind[] = args[0] === 'both' || args[0] === undefined ? ['naive', 'tradehub'] : [args[0] as ServerKind];
+  const subscribers = Math.min(Number(args[1] ?? 1000), 5000);
+  const seconds = Math.min(Number(args[2] ?? 10), 60);
+  const cpuProf = args.includes('--cpu-prof');
+  const results: Record<string, number> = {};
+  for (const kind of kinds) results[kind] = await measure(kind, subscribers, seconds, cpuProf);
+  if (results.naive && results.tradehub) {
+    console.log(`ratio tradehub/naive: ${(results.tradehub / results.naive).toFixed(2)}`);
+  }
+}
+
+/** The naive peer: one `ws.send` (one frame, one socket write) per subscriber per message. */
+function runNaiveServer(port: number): void {
+  const server = new WebSocketServer({ port, host: '127.0.0.1' });
+  server.on('connection', (socket) => {
+    let handshakeDone = false;
+    socket.on('message', (data) => {
+      const text = data.toString();
+      for (const record of text.split(RS)) {
+        if (record === '') continue;
+        if (!handshakeDone) {
+          handshakeDone = true;
+          socket.send(`{}${RS}`);
+          continue;
+        }
+        const message = JSON.parse(record) as { type: number; invocationId?: string; target?: string; arguments?: unknown[] };
+        if (message.type !== 1 || message.target !== 'SendToAll') continue;
+        const frame = JSON.stringify({ type: 1, target: 'Message', arguments: message.arguments }) + RS;
+        for (const client of server.clients) if (client.readyState === WebSocket.OPEN) client.send(frame);
+        if (message.invocationId) socket.send(JSON.stringify({ type: 3, invocationId: message.invocationId, result: null }) + RS);
+      }
+    });
+  });
+}
+
+async function measure(kind: ServerKind, subscribers: number, seconds: number, cpuProf: boolean): Promise<number> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'fanout-quick-'));
+  const here = fileURLToPath(import.meta.url);
+  const mainJs = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+  const nodeArgs = kind === 'tradehub'
+    ? [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'profiles')] : []), mainJs]
+    : [here, '--naive-server', String(port)];
+  const server = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs], {
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', TRADEHUB_SIMULATOR: 'off', TRADEHUB_INTEROP_HUB: 'on',
+      LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, REDIS_URL: '',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const sockets: WebSocket[] = [];
+  try {
+    await waitForPort(port, server);
+    const url = `ws://127.0.0.1:${port}${kind === 'tradehub' ? '/testhub' : '/'}`;
+    let delivered = 0;
+    for (let index = 0; index < subscribers; index += 50) {
+      const batch = Array.from({ length: Math.min(50, subscribers - index) }, () => openSubscriber(url, () => { delivered++; }));
+      sockets.push(...await Promise.all(batch));
+    }
+    const publisher = await openPublisher(url);
+    sockets.push(publisher.socket);
+    const deadline = Date.now() + WARMUP_MS + seconds * 1000;
+    const publishing = publisher.run(deadline);
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+    const startCount = delivered;
+    const startTime = process.hrtime.bigint();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const elapsed = Number(process.hrtime.bigint() - startTime) / 1e9;
+    const rate = (delivered - startCount) / elapsed;
+    await publishing;
+    console.log(`${kind}: ${subscribers} subscribers, ${Math.round(rate)} deliveries/s, ${publisher.completed()} publishes`);
+    return rate;
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function countRecords(data: Buffer): number {
+  let count = 0;
+  for (let at = data.indexOf(RS_CODE); at !== -1; at = data.indexOf(RS_CODE, at + 1)) count++;
+  return count;
+}
+
+function openSubscriber(url: string, onDelivery: () => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    let handshaken = false;
+    socket.on('open', () => socket.send(`{"protocol":"json","version":1}${RS}`));
+    socket.on('message', (data: Buffer) => {
+      if (!handshaken) {
+        handshaken = true;
+        resolve(socket);
+        return;
+      }
+      const records = countRecords(data);
+      for (let index = 0; index < records; index++) onDelivery();
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function openPublisher(url: string): Promise<{ socket: WebSocket; run: (deadline: number) => Promise<void>; completed: () => number }> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => { socket.on('open', resolve); socket.on('error', reject); });
+  socket.send(`{"protocol":"json","version":1}${RS}`);
+  let handshaken = false;
+  let inFlight = 0;
+  let completed = 0;
+  let nextId = 0;
+  let deadline = 0;
+  let finish: () => void = () => undefined;
+  const publish = (): void => {
+    while (inFlight < IN_FLIGHT && Date.now() < deadline) {
+      inFlight++;
+      socket.send(`{"type":1,"invocationId":"${nextId++}","target":"SendToAll","arguments":[${JSON.stringify(PAYLOAD)}]}${RS}`);
+    }
+    if (inFlight === 0 && Date.now() >= deadline) finish();
+  };
+  socket.on('message', (data: Buffer) => {
+    if (!handshaken) { handshaken = true; return; }
+    const text = data.toString();
+    let at = text.indexOf('"type":3');
+    while (at !== -1) {
+      inFlight--;
+      completed++;
+      at = text.indexOf('"type":3', at + 1);
+    }
+    publish();
+  });
+  return {
+    socket,
+    completed: () => completed,
+    run: (until) => new Promise<void>((resolve) => {
+      deadline = until;
+      finish = resolve;
+      publish();
+      // Bounded: the deadline ends it even when completions stop coming.
+      setTimeout(resolve, until - Date.now() + 3000).unref();
+    }),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, server: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const probe = new WebSocket(`ws://127.0.0.1:${port}/`);
+      probe.on('open', () => { probe.terminate(); resolve(true); });
+      probe.on('unexpected-response', () => { probe.terminate(); resolve(true); });
+      probe.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('server did not start');
+}
+
+await main();
