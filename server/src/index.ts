@@ -47,3 +47,5 @@ export { splitFrames, writeFrame } from './protocol/binary-message-format.js';
 export { splitRecords, RECORD_SEPARATOR } from './protocol/text-message-format.js';
 export { MessageType, type HubMessage, type ParsedMessage } from './protocol/messages.js';
 export { OutboundBudget } from './hub/outbound-budget.js';
+export { CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, type FrameSink, type FlushScheduler } from './transports/coalescing-writer.js';
+export { SerializedHubMessage } from './lifetime/serialized-hub-message.js';

@@ -202,7 +202,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
       this.close({ error: 'The client did not acknowledge its messages fast enough.', allowReconnect: true });
       return;
     }
-    this.httpConnection.send(payload);
+    this.httpConnection.send(payload, this.protocol.transferFormat === 'Text');
     this.sentSinceHeartbeat = true;
   }
 

@@ -31,10 +31,11 @@ export class ServerSentEventsTransport implements Transport {
     return this.response.writableLength;
   }
 
-  send(payload: string | Uint8Array): void {
-    if (this.ended || typeof payload !== 'string') return;
+  send(payload: string | Uint8Array, text: boolean = typeof payload === 'string'): void {
+    if (this.ended || !text) return;
+    const message = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8');
     // Each line of a message is one `data:` field; an empty line ends the event.
-    this.response.write(`${payload.split('\n').map((line) => `data: ${line}\r\n`).join('')}\r\n`);
+    this.response.write(`${message.split('\n').map((line) => `data: ${line}\r\n`).join('')}\r\n`);
   }
 
   close(): void {
