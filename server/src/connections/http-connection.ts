@@ -21,7 +21,11 @@ export class HttpConnection {
   private readonly closeListeners: Array<() => void> = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private paused = false;
-  private readonly resumeListeners: Array<() => void> = [];
+  // Created on first use: most connections never need it.
+  private resumeListenersLazy: Array<() => void> | undefined;
+  private get resumeListeners(): Array<() => void> {
+    return (this.resumeListenersLazy ??= []);
+  }
 
   constructor(
     /** Public id that hub code and other clients see. */
