@@ -23,12 +23,14 @@ const PAYLOAD = JSON.stringify({ symbol: 'EURUSD', bid: 1.08512, ask: 1.08519, s
 const IN_FLIGHT = 16;
 const WARMUP_MS = 2000;
 
-type ServerKind = 'tradehub' | 'naive';
+/** `baseline`: another build of tradehub, at FANOUT_BASELINE_MAIN (e.g. the commit before an optimisation). */
+type ServerKind = 'tradehub' | 'naive' | 'baseline';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--naive-server') return runNaiveServer(Number(args[1]));
-  const kinds: ServerKind[] = args[0] === 'both' || args[0] === undefined ? ['naive', 'tradehub'] : [args[0] as ServerKind];
+  const all: ServerKind[] = process.env.FANOUT_BASELINE_MAIN ? ['naive', 'baseline', 'tradehub'] : ['naive', 'tradehub'];
+  const kinds: ServerKind[] = args[0] === 'both' || args[0] === undefined ? all : [args[0] as ServerKind];
   const subscribers = Math.min(Number(args[1] ?? 1000), 5000);
   const seconds = Math.min(Number(args[2] ?? 10), 60);
   const cpuProf = args.includes('--cpu-prof');
@@ -36,6 +38,9 @@ async function main(): Promise<void> {
   for (const kind of kinds) results[kind] = await measure(kind, subscribers, seconds, cpuProf);
   if (results.naive && results.tradehub) {
     console.log(`ratio tradehub/naive: ${(results.tradehub / results.naive).toFixed(2)}`);
+  }
+  if (results.baseline && results.tradehub) {
+    console.log(`ratio tradehub/baseline: ${(results.tradehub / results.baseline).toFixed(2)}`);
   }
 }
 
@@ -67,8 +72,10 @@ async function measure(kind: ServerKind, subscribers: number, seconds: number, c
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-quick-'));
   const here = fileURLToPath(import.meta.url);
-  const mainJs = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
-  const nodeArgs = kind === 'tradehub'
+  const mainJs = kind === 'baseline'
+    ? process.env.FANOUT_BASELINE_MAIN as string
+    : fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+  const nodeArgs = kind !== 'naive'
     ? [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'profiles')] : []), mainJs]
     : [here, '--naive-server', String(port)];
   const server = spawn('taskset', ['-c', '0', process.execPath, ...nodeArgs], {
@@ -81,7 +88,7 @@ async function measure(kind: ServerKind, subscribers: number, seconds: number, c
   const sockets: WebSocket[] = [];
   try {
     await waitForPort(port, server);
-    const url = `ws://127.0.0.1:${port}${kind === 'tradehub' ? '/testhub' : '/'}`;
+    const url = `ws://127.0.0.1:${port}${kind === 'naive' ? '/' : '/testhub'}`;
     let delivered = 0;
     for (let index = 0; index < subscribers; index += 50) {
       const batch = Array.from({ length: Math.min(50, subscribers - index) }, () => openSubscriber(url, () => { delivered++; }));
