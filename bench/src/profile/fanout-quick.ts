@@ -6,6 +6,11 @@
  * (run it pinned to core 1). Prints deliveries/s over the measured window.
  *
  *   taskset -c 1 node bench/dist/profile/fanout-quick.js [tradehub|naive|both] [subscribers=1000] [seconds=10] [--cpu-prof]
+ *   taskset -c 1 node bench/dist/profile/fanout-quick.js [tradehub|naive|both] [subscribers] [seconds] --rate=50000
+ *
+ * With `--rate`, the publisher offers that many deliveries/s in total (rate / subscribers
+ * SendToAll calls per second, not waiting for answers) and publish-to-receive latency is
+ * reported (p50/p99/p99.9/max, HDR histogram).
  *
  * Loopback only; bounded in connections and time.
  */
@@ -15,6 +20,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const RS = '\x1e';
@@ -34,8 +40,10 @@ async function main(): Promise<void> {
   const subscribers = Math.min(Number(args[1] ?? 1000), 5000);
   const seconds = Math.min(Number(args[2] ?? 10), 60);
   const cpuProf = args.includes('--cpu-prof');
+  const rateArgument = args.find((arg) => arg.startsWith('--rate='));
+  const offered = rateArgument ? Math.min(Number(rateArgument.slice('--rate='.length)), 500_000) : undefined;
   const results: Record<string, number> = {};
-  for (const kind of kinds) results[kind] = await measure(kind, subscribers, seconds, cpuProf);
+  for (const kind of kinds) results[kind] = await measure(kind, subscribers, seconds, cpuProf, offered);
   if (results.naive && results.tradehub) {
     console.log(`ratio tradehub/naive: ${(results.tradehub / results.naive).toFixed(2)}`);
   }
@@ -68,7 +76,7 @@ function runNaiveServer(port: number): void {
   });
 }
 
-async function measure(kind: ServerKind, subscribers: number, seconds: number, cpuProf: boolean): Promise<number> {
+async function measure(kind: ServerKind, subscribers: number, seconds: number, cpuProf: boolean, offered: number | undefined): Promise<number> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'fanout-quick-'));
   const here = fileURLToPath(import.meta.url);
@@ -90,9 +98,22 @@ async function measure(kind: ServerKind, subscribers: number, seconds: number, c
     await waitForPort(port, server);
     const url = `ws://127.0.0.1:${port}${kind === 'naive' ? '/' : '/testhub'}`;
     let delivered = 0;
+    let measuring = false;
+    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    const onDelivery = (sentAtMs: number | undefined): void => {
+      delivered++;
+      if (measuring && sentAtMs !== undefined) histogram.recordValue(Math.max(1, Math.round((performance.timeOrigin + performance.now() - sentAtMs) * 1000)));
+    };
     for (let index = 0; index < subscribers; index += 50) {
-      const batch = Array.from({ length: Math.min(50, subscribers - index) }, () => openSubscriber(url, () => { delivered++; }));
+      const batch = Array.from({ length: Math.min(50, subscribers - index) }, () => openSubscriber(url, onDelivery, offered !== undefined));
       sockets.push(...await Promise.all(batch));
+    }
+    if (offered !== undefined) {
+      const rate = await measureLatency(url, sockets, subscribers, seconds, offered, histogram, (on) => { measuring = on; }, () => delivered);
+      console.log(`${kind}: ${subscribers} subscribers, offered ${offered}/s, delivered ${Math.round(rate)}/s, latency ms `
+        + `p50 ${(histogram.getValueAtPercentile(50) / 1000).toFixed(1)} p99 ${(histogram.getValueAtPercentile(99) / 1000).toFixed(1)} `
+        + `p99.9 ${(histogram.getValueAtPercentile(99.9) / 1000).toFixed(1)} max ${(histogram.maxValue / 1000).toFixed(1)}`);
+      return rate;
     }
     const publisher = await openPublisher(url);
     sockets.push(publisher.socket);
@@ -121,7 +142,43 @@ function countRecords(data: Buffer): number {
   return count;
 }
 
-function openSubscriber(url: string, onDelivery: () => void): Promise<WebSocket> {
+/** Offers `offered` deliveries/s in total for `seconds` (after a warm-up) and returns what was delivered per second. */
+async function measureLatency(
+  url: string, sockets: WebSocket[], subscribers: number, seconds: number, offered: number,
+  histogram: hdr.Histogram, setMeasuring: (on: boolean) => void, delivered: () => number,
+): Promise<number> {
+  const socket = new WebSocket(url);
+  sockets.push(socket);
+  await new Promise((resolve, reject) => { socket.on('open', resolve); socket.on('error', reject); });
+  socket.send(`{"protocol":"json","version":1}${RS}`);
+  await new Promise((resolve) => socket.once('message', resolve));
+  const publishesPerSecond = offered / subscribers;
+  const started = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    // Catch up to the schedule: timers are coarse, the offered rate is not.
+    const due = Math.floor(((performance.now() - started) / 1000) * publishesPerSecond);
+    for (; sent < due; sent++) {
+      const payload = JSON.stringify({ symbol: 'EURUSD', bid: 1.08512, ask: 1.08519, t: performance.timeOrigin + performance.now() });
+      socket.send(`{"type":1,"target":"SendToAll","arguments":[${JSON.stringify(payload)}]}${RS}`);
+    }
+  }, 5);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+    const startCount = delivered();
+    const startTime = performance.now();
+    setMeasuring(true);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    setMeasuring(false);
+    return (delivered() - startCount) / ((performance.now() - startTime) / 1000);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const SENT_AT = /\\"t\\":([0-9.]+)/g;
+
+function openSubscriber(url: string, onDelivery: (sentAtMs: number | undefined) => void, timed = false): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
     let handshaken = false;
@@ -132,8 +189,12 @@ function openSubscriber(url: string, onDelivery: () => void): Promise<WebSocket>
         resolve(socket);
         return;
       }
+      if (timed) {
+        for (const match of data.toString().matchAll(SENT_AT)) onDelivery(Number(match[1]));
+        return;
+      }
       const records = countRecords(data);
-      for (let index = 0; index < records; index++) onDelivery();
+      for (let index = 0; index < records; index++) onDelivery(undefined);
     });
     socket.on('error', reject);
   });

@@ -4,7 +4,7 @@
  * handshake, spread over source addresses 127.0.0.2, 127.0.0.3, ...) and reports the growth of
  * the server's RSS (from /proc) divided by N.
  *
- *   taskset -c 1 node bench/dist/profile/idle-memory.js [connections=10000] [--heap-snapshot]
+ *   taskset -c 1 node bench/dist/profile/idle-memory.js [connections=10000]
  *
  * Loopback only; bounded in connections (20,000) and time (2 minutes).
  */
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'idle-memory-'));
-  const mainJs = fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+  // IDLE_MEMORY_MAIN: another build to measure (e.g. the commit before an optimisation).
+  const mainJs = process.env.IDLE_MEMORY_MAIN ?? fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
   const server = spawn('taskset', ['-c', '0', process.execPath, mainJs], {
     env: {
       ...process.env, PORT: String(port), HOST: '127.0.0.1', TRADEHUB_SIMULATOR: 'off', LOG_LEVEL: 'warn',
