@@ -15,7 +15,7 @@
  * Loopback only; bounded in connections and time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,11 +122,15 @@ async function measure(kind: ServerKind, subscribers: number, seconds: number, c
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
     const startCount = delivered;
     const startTime = process.hrtime.bigint();
+    const startCpu = cpuSeconds(server.pid as number);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const elapsed = Number(process.hrtime.bigint() - startTime) / 1e9;
-    const rate = (delivered - startCount) / elapsed;
+    const serverCpu = cpuSeconds(server.pid as number) - startCpu;
+    const count = delivered - startCount;
+    const rate = count / elapsed;
     await publishing;
-    console.log(`${kind}: ${subscribers} subscribers, ${Math.round(rate)} deliveries/s, ${publisher.completed()} publishes`);
+    console.log(`${kind}: ${subscribers} subscribers, ${Math.round(rate)} deliveries/s, ${publisher.completed()} publishes, `
+      + `server CPU ${Math.round((100 * serverCpu) / elapsed)}%, ${((serverCpu * 1e6) / Math.max(1, count)).toFixed(2)} CPU µs per delivery`);
     return rate;
   } finally {
     for (const socket of sockets) socket.terminate();
@@ -134,6 +138,12 @@ async function measure(kind: ServerKind, subscribers: number, seconds: number, c
     await new Promise((resolve) => server.once('exit', resolve));
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** User + system CPU seconds of a process, from /proc (clock ticks of 100 Hz). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function countRecords(data: Buffer): number {
