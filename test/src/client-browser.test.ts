@@ -105,7 +105,12 @@ describe('client: the browser bundle in headless Chromium', function () {
       const state = (globalThis as unknown as PageGlobals).dashboard;
       return state?.connection === 'connected' && state.items.filter((item) => item.kind === 'snapshot').length >= 2;
     }, undefined, { timeout: 15_000 });
-    await publisher.publish([tradeEvents.tick('EURUSD', 1.2), tradeEvents.tick('GBPUSD', 1.3), tradeEvents.tick('EURUSD', 1.25)]);
+    // The server writes the events of one turn in one frame, and the client conflates a tick still
+    // waiting to be read when a newer one of its symbol arrives: the second EURUSD tick is
+    // published once the page has read the first, so that nothing is conflated here.
+    await publisher.publish([tradeEvents.tick('EURUSD', 1.2), tradeEvents.tick('GBPUSD', 1.3)]);
+    await tab.waitForFunction(() => ((globalThis as unknown as PageGlobals).dashboard?.items ?? []).filter((item) => item.kind === 'event').length >= 2, undefined, { timeout: 10_000 });
+    await publisher.publish([tradeEvents.tick('EURUSD', 1.25)]);
     await tab.waitForFunction(() => ((globalThis as unknown as PageGlobals).dashboard?.items ?? []).filter((item) => item.kind === 'event').length >= 3, undefined, { timeout: 10_000 });
     await tab.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('tr[data-symbol="EURUSD"] .bid')?.textContent === '1.25', undefined, { timeout: 5_000 });
 

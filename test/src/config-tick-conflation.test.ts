@@ -45,6 +45,6 @@ describe('configuration: limits.tickConflationBytes', () => {
         await hub.close();
       }
     }
-    assert.equal(DEFAULT_TICK_CONFLATION_BYTES, 64 * 1024);
+    assert.equal(DEFAULT_TICK_CONFLATION_BYTES, 256 * 1024);
   });
 });

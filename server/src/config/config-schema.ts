@@ -136,7 +136,7 @@ export const configSchema = z.strictObject({
     outboundBufferBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).optional(),
     /**
      * Bytes waiting to be sent above which a connection's ticks wait too, only the latest per
-     * topic (default 64 KiB); `false`: every tick is queued like any event.
+     * topic (default 256 KiB); `false`: every tick is queued like any event.
      */
     tickConflationBytes: z.union([z.number().int().min(0).max(1024 * 1024 * 1024), z.literal(false)]).optional(),
     /** Client-to-server streams open at once (`maximumClientStreamsPerClient`). */

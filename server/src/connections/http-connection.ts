@@ -21,7 +21,11 @@ export class HttpConnection {
   private readonly closeListeners: Array<() => void> = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private paused = false;
-  private readonly resumeListeners: Array<() => void> = [];
+  // Created on first use: most connections never need it.
+  private resumeListenersLazy: Array<() => void> | undefined;
+  private get resumeListeners(): Array<() => void> {
+    return (this.resumeListenersLazy ??= []);
+  }
 
   constructor(
     /** Public id that hub code and other clients see. */
@@ -102,8 +106,14 @@ export class HttpConnection {
     return new Promise((resolve) => this.resumeListeners.push(resolve));
   }
 
-  send(payload: string | Uint8Array): void {
-    if (this.state === 'connected') this.transport?.send(payload);
+  /** `text`: the bytes are UTF-8 text of a text protocol (a string always is). */
+  send(payload: string | Uint8Array, text: boolean = typeof payload === 'string'): void {
+    if (this.state === 'connected') this.transport?.send(payload, text);
+  }
+
+  /** Writes what was sent in this turn now, in a frame of its own. */
+  flush(): void {
+    if (this.state === 'connected') this.transport?.flush?.();
   }
 
   /** Ends the connection from the server side: queued payloads are still sent first. */

@@ -6,10 +6,15 @@ export interface Transport {
   readonly type: TransportType;
   /** Whether binary payloads can be carried (false for Server-Sent Events). */
   readonly supportsBinary: boolean;
-  /** Queues one payload for the client; never throws, even when the peer is gone. */
-  send(payload: string | Uint8Array): void;
-  /** Bytes accepted by `send` but not yet handed to the kernel. */
+  /**
+   * Queues one message for the client; never throws, even when the peer is gone. `text`: the
+   * bytes are UTF-8 text of a text protocol (a string always is).
+   */
+  send(payload: string | Uint8Array, text?: boolean): void;
+  /** Bytes accepted by `send` but not yet handed to the kernel (bytes, not characters). */
   readonly bufferedBytes: number;
+  /** Writes what `send` queued now instead of at the end of the turn. */
+  flush?(): void;
   /** Sends what is queued, then ends the transport. */
   close(): void;
   /**

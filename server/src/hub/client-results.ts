@@ -13,7 +13,11 @@ interface PendingResult {
  */
 export class ClientResults {
   private next = 0;
-  private readonly pending = new Map<string, PendingResult>();
+  // Created on first use: most connections never need it.
+  private pendingLazy: Map<string, PendingResult> | undefined;
+  private get pending(): Map<string, PendingResult> {
+    return (this.pendingLazy ??= new Map());
+  }
 
   constructor(private readonly timeoutMs: number) {}
 

@@ -8,7 +8,11 @@ import { ClientStreamChannel, ClientStreamError, type PushResult } from './clien
  * loop waits on a full stream channel.
  */
 export class ClientStreamTracker {
-  private readonly streams = new Map<string, ClientStreamChannel<unknown>>();
+  // Created on first use: most connections never need it.
+  private streamsLazy: Map<string, ClientStreamChannel<unknown>> | undefined;
+  private get streams(): Map<string, ClientStreamChannel<unknown>> {
+    return (this.streamsLazy ??= new Map());
+  }
   private blockedNow = false;
 
   /**

@@ -62,8 +62,10 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Set on each send and receive; the heartbeat turns them into timestamps, so the hot path reads no clock. */
   sentSinceHeartbeat = false;
   receivedSinceHeartbeat = false;
-  readonly items = new Map<string, unknown>();
-  readonly pendingInvocationIds = new Set<string>();
+  // Created on first use, like the other per-call collections below: an idle connection is
+  // most connections, and its memory is what a node's capacity is counted in.
+  private itemsMap: Map<string, unknown> | undefined;
+  private pendingIds: Set<string> | undefined;
   readonly clientResults: ClientResults;
   /** When a client that does not read has too much waiting for it. */
   private readonly outbound: OutboundBudget;
@@ -76,9 +78,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly invocations: InvocationQueue;
   /** Client-to-server streams being received. */
   readonly clientStreams: ClientStreamTracker;
-  /** Server-to-client streams running, by invocation id; aborting one stops its producer. */
-  readonly serverStreams = new Map<string, AbortController>();
-  private readonly abortController = new AbortController();
+  private serverStreamsMap: Map<string, AbortController> | undefined;
+  private abortController: AbortController | undefined;
   private callerClients: HubCallerClients | undefined;
   /** The token id the handler indexed this connection under, for revocation. */
   indexedTokenId: string | undefined;
@@ -119,7 +120,25 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   }
 
   get connectionAborted(): AbortSignal {
+    if (!this.abortController) {
+      this.abortController = new AbortController();
+      if (this.phase === 'closed') this.abortController.abort();
+    }
     return this.abortController.signal;
+  }
+
+  get items(): Map<string, unknown> {
+    return (this.itemsMap ??= new Map());
+  }
+
+  /** Ids of the client's calls still running: a second call with the same id is refused. */
+  get pendingInvocationIds(): Set<string> {
+    return (this.pendingIds ??= new Set());
+  }
+
+  /** Server-to-client streams running, by invocation id; aborting one stops its producer. */
+  get serverStreams(): Map<string, AbortController> {
+    return (this.serverStreamsMap ??= new Map());
   }
 
   get clients(): HubCallerClients {
@@ -146,7 +165,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   /** Streams in either direction open now, for `maximumStreamsPerClient`. */
   get openStreamCount(): number {
-    return this.serverStreams.size + this.clientStreams.size;
+    return (this.serverStreamsMap?.size ?? 0) + this.clientStreams.size;
   }
 
   abort(): void {
@@ -207,7 +226,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
       this.close({ error: 'The client did not acknowledge its messages fast enough.', allowReconnect: true });
       return;
     }
-    this.httpConnection.send(payload);
+    this.httpConnection.send(payload, this.protocol.transferFormat === 'Text');
     this.sentSinceHeartbeat = true;
   }
 
@@ -262,9 +281,9 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.heldMessages = [];
     this.heldError = undefined;
     this.invocations.clear();
-    this.abortController.abort();
+    this.abortController?.abort();
     // Stop producers, and wake methods waiting for client items that will never come.
-    for (const stream of [...this.serverStreams.values()]) stream.abort();
+    for (const stream of [...(this.serverStreamsMap?.values() ?? [])]) stream.abort();
     this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
     // No longer counted as paused, whatever paused it.
     this.updateReading();

@@ -142,6 +142,9 @@ export class HubConnectionHandler {
     context.phase = 'starting';
     context.inbound = Buffer.from(result.remaining);
     context.httpConnection.send(writeHandshakeResponse());
+    // In a frame of its own, as ASP.NET sends it: clients that read the handshake answer as the
+    // whole first frame keep working; what follows may share frames.
+    context.httpConnection.flush();
     context.sentSinceHeartbeat = true;
     context.startup = this.start(context);
   }
@@ -149,6 +152,7 @@ export class HubConnectionHandler {
   private refuseHandshake(context: HubConnectionContext, error: string): void {
     this.services.logger.debug({ connectionId: context.connectionId, error }, 'handshake refused');
     context.httpConnection.send(writeHandshakeResponse(error));
+    context.httpConnection.flush();
     context.close({});
   }
 
@@ -268,7 +272,8 @@ export class HubConnectionHandler {
     context.lastReceivedAt = Date.now();
     const { sequenceId, payloads } = statefulBuffer.resend();
     context.httpConnection.send(protocol.writeMessage({ type: MessageType.Sequence, sequenceId }));
-    for (const payload of payloads) context.httpConnection.send(payload);
+    const text = protocol.transferFormat === 'Text';
+    for (const payload of payloads) context.httpConnection.send(payload, text);
     context.sentSinceHeartbeat = true;
     this.services.logger.debug({ connectionId: context.connectionId, resent: payloads.length }, 'stateful connection resumed');
   }

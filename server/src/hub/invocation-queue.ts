@@ -4,8 +4,16 @@
  */
 export class InvocationQueue {
   private running = 0;
-  private readonly waiting: Array<() => Promise<void>> = [];
-  private readonly idleListeners: Array<() => void> = [];
+  // Created on first use: most connections never need it.
+  private waitingLazy: Array<() => Promise<void>> | undefined;
+  private get waiting(): Array<() => Promise<void>> {
+    return (this.waitingLazy ??= []);
+  }
+  // Created on first use: most connections never need it.
+  private idleListenersLazy: Array<() => void> | undefined;
+  private get idleListeners(): Array<() => void> {
+    return (this.idleListenersLazy ??= []);
+  }
 
   constructor(
     private readonly maxParallel: number,

@@ -141,11 +141,17 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
       case 'all':
         await this.publish(this.channels.all, wire(target.except));
         return;
-      case 'connections':
-        await Promise.all(target.connectionIds.map((id) => this.local.has(id)
-          ? this.local.send({ kind: 'connections', connectionIds: [id] }, message)
-          : this.publish(this.channels.connection(id), wire())));
+      case 'connections': {
+        // Local connections share one framing; remote ones share one packed message.
+        const localIds = target.connectionIds.filter((id) => this.local.has(id));
+        const remoteIds = target.connectionIds.filter((id) => !this.local.has(id));
+        const packed = remoteIds.length > 0 ? wire() : undefined;
+        await Promise.all([
+          ...(localIds.length > 0 ? [this.local.send({ kind: 'connections', connectionIds: localIds }, message)] : []),
+          ...remoteIds.map((id) => this.publish(this.channels.connection(id), packed as Buffer)),
+        ]);
         return;
+      }
       case 'groups':
         await Promise.all(target.groups.map((group) => this.publish(this.channels.group(group), wire(target.except))));
         return;

@@ -1,7 +1,11 @@
 import type { TradeEnvelope } from '@tradehub/shared';
 
-/** Bytes waiting for a connection above which its ticks wait too, by default: 1/16 of the default outbound budget. */
-export const DEFAULT_TICK_CONFLATION_BYTES = 64 * 1024;
+/**
+ * Bytes waiting for a connection above which its ticks wait too, by default: a quarter of the
+ * default outbound budget, and four coalesced frames (the writer queues at most 64 KiB before it writes a frame): an honest
+ * client that receives a burst within one event-loop turn is never taken for a slow one.
+ */
+export const DEFAULT_TICK_CONFLATION_BYTES = 256 * 1024;
 /** How often held ticks are offered again to connections that have some. */
 const DEFAULT_FLUSH_INTERVAL_MS = 25;
 

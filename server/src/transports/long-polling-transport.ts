@@ -17,6 +17,8 @@ export class LongPollingTransport implements Transport {
   readonly type = 'LongPolling' as const;
   readonly supportsBinary = true;
   private readonly queue: Array<string | Uint8Array> = [];
+  /** Whether a binary message is queued: the answer is then binary. */
+  private queuedBinary = false;
   private queuedBytes = 0;
   private poll: { response: Response; timer: NodeJS.Timeout } | undefined;
   private inactivityTimer: NodeJS.Timeout | undefined;
@@ -44,7 +46,7 @@ export class LongPollingTransport implements Transport {
     }
     clearTimeout(this.inactivityTimer);
     // A newer poll replaces an older one, which is answered empty.
-    if (this.poll) this.answer(this.poll, []);
+    if (this.poll) this.answer(this.poll, [], false);
     const timer = setTimeout(() => this.answerPoll(), this.options.pollTimeoutMs);
     this.poll = { response, timer };
     response.on('close', () => {
@@ -57,10 +59,11 @@ export class LongPollingTransport implements Transport {
     if (this.queue.length > 0) this.answerPoll();
   }
 
-  send(payload: string | Uint8Array): void {
+  send(payload: string | Uint8Array, text: boolean = typeof payload === 'string'): void {
     if (this.ended) return;
     this.queue.push(payload);
-    this.queuedBytes += payload.length;
+    this.queuedBytes += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (!text) this.queuedBinary = true;
     // Messages queued in the same tick leave together.
     if (this.poll && this.queue.length === 1) setImmediate(() => this.answerPoll());
   }
@@ -83,18 +86,17 @@ export class LongPollingTransport implements Transport {
     const poll = this.poll;
     if (!poll) return;
     const payloads = this.queue.splice(0);
+    const binary = this.queuedBinary;
     this.queuedBytes = 0;
-    this.answer(poll, payloads);
+    this.queuedBinary = false;
+    this.answer(poll, payloads, binary);
     this.poll = undefined;
     this.armInactivityTimer();
   }
 
-  private answer(poll: { response: Response; timer: NodeJS.Timeout }, payloads: Array<string | Uint8Array>): void {
+  private answer(poll: { response: Response; timer: NodeJS.Timeout }, payloads: Array<string | Uint8Array>, binary: boolean): void {
     clearTimeout(poll.timer);
-    const binary = payloads.some((payload) => typeof payload !== 'string');
-    const body = binary
-      ? Buffer.concat(payloads.map((payload) => (typeof payload === 'string' ? Buffer.from(payload) : payload)))
-      : payloads.join('');
+    const body = Buffer.concat(payloads.map((payload) => (typeof payload === 'string' ? Buffer.from(payload) : payload)));
     poll.response.status(200).type(binary ? 'application/octet-stream' : 'text/plain').send(body);
   }
 

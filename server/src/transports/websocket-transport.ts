@@ -1,6 +1,7 @@
 import { WebSocket, type RawData } from 'ws';
 import type { HttpConnection } from '../connections/http-connection.js';
 import type { Transport } from '../connections/transport.js';
+import { CoalescingWriter, MAX_COALESCED_FRAME_BYTES, socketFlushScheduler } from './coalescing-writer.js';
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -8,14 +9,19 @@ function toBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
-/** Carries a connection over one WebSocket: text frames for text protocols, binary for binary ones. */
+/**
+ * Carries a connection over one WebSocket: text frames for text protocols, binary for binary
+ * ones. Messages sent in the same turn leave together in one frame (see CoalescingWriter).
+ */
 export class WebSocketTransport implements Transport {
   readonly type = 'WebSockets' as const;
   readonly supportsBinary = true;
   /** ws found the client breaking the WebSocket protocol (e.g. a frame over maxPayload: 1009). */
   private protocolError = false;
+  private readonly writer: CoalescingWriter;
 
   constructor(private readonly socket: WebSocket, connection: HttpConnection) {
+    this.writer = new CoalescingWriter((frame, text) => this.writeFrame(frame, text), socketFlushScheduler, MAX_COALESCED_FRAME_BYTES);
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
     // Any close frame ends a WebSocket on purpose (the official client sends one without a code:
     // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair, unless
@@ -39,18 +45,31 @@ export class WebSocketTransport implements Transport {
     this.socket.resume();
   }
 
+  /** Bytes queued here for the next frame, plus those ws has not yet handed to the kernel. */
   get bufferedBytes(): number {
-    return this.socket.bufferedAmount;
+    return this.writer.bufferedBytes + this.socket.bufferedAmount;
   }
 
-  send(payload: string | Uint8Array): void {
+  send(payload: string | Uint8Array, text: boolean = typeof payload === 'string'): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(payload, { binary: typeof payload !== 'string' });
+    this.writer.write(typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, text);
+  }
+
+  flush(): void {
+    this.writer.flush();
   }
 
   close(): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      // What is queued (the Close message) goes out before the closing handshake.
+      this.writer.flush();
       this.socket.close(1000);
     }
+    this.writer.discard();
+  }
+
+  private writeFrame(frame: Uint8Array, text: boolean): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(frame, { binary: !text });
   }
 }

@@ -4,7 +4,9 @@ export const RS = '\x1e';
 
 /**
  * A bare WebSocket to a hub, for sending what the official client never would. Every
- * received frame is queued; `next` waits for one.
+ * received binary frame is queued; a text frame is queued as one entry per JSON record (the
+ * server writes the messages of one turn in one frame, as the SignalR framing allows); `next`
+ * waits for one.
  */
 export class RawHubSocket {
   private readonly frames: Array<{ data: Buffer; isBinary: boolean }> = [];
@@ -13,7 +15,8 @@ export class RawHubSocket {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      this.frames.push({ data, isBinary });
+      if (isBinary) this.frames.push({ data, isBinary });
+      else for (const record of splitAfterSeparators(data)) this.frames.push({ data: record, isBinary });
       this.waiter?.();
     });
     socket.on('close', (code, reason) => {
@@ -106,4 +109,16 @@ export class RawHubSocket {
   close(): void {
     this.socket.terminate();
   }
+}
+
+/** A text frame's records, each with its separator; text after the last separator (not SignalR framing) stays one entry. */
+function splitAfterSeparators(data: Buffer): Buffer[] {
+  const records: Buffer[] = [];
+  let start = 0;
+  for (let end = data.indexOf(0x1e); end !== -1; end = data.indexOf(0x1e, start)) {
+    records.push(data.subarray(start, end + 1));
+    start = end + 1;
+  }
+  if (start < data.length || records.length === 0) records.push(data.subarray(start));
+  return records;
 }

@@ -25,6 +25,13 @@ export interface RedisTradeBrokerOptions {
  */
 export class RedisTradeBroker implements TradeBroker {
   private readonly listeners = new Map<string, Set<EnvelopeListener>>();
+  /**
+   * The last envelope text read and what it parsed to: an event on a topic that is also under a
+   * subscribed wildcard arrives twice in a row (message and pmessage). Parsing it once also
+   * gives both deliveries the same object, which the connections' framing cache is keyed by.
+   */
+  private lastText: string | undefined;
+  private lastEnvelope: TradeEnvelope | undefined;
   private readonly reconnectListeners: Array<() => void> = [];
 
   constructor(
@@ -187,10 +194,16 @@ export class RedisTradeBroker implements TradeBroker {
     // Topic channels carry only what PUBLISH_SCRIPT wrote from validated events: a shape check
     // suffices here (external feeds use the validated ingest channel instead).
     let envelope: TradeEnvelope;
-    try {
-      envelope = JSON.parse(message) as TradeEnvelope;
-    } catch {
-      envelope = {} as TradeEnvelope;
+    if (message === this.lastText && this.lastEnvelope) {
+      envelope = this.lastEnvelope;
+    } else {
+      try {
+        envelope = JSON.parse(message) as TradeEnvelope;
+      } catch {
+        envelope = {} as TradeEnvelope;
+      }
+      this.lastText = message;
+      this.lastEnvelope = envelope;
     }
     if (typeof envelope.topic !== 'string' || typeof envelope.seq !== 'number' || typeof envelope.epoch !== 'string') {
       this.logger.error({ subscription }, 'ignored a malformed envelope on a topic channel');
