@@ -79,7 +79,7 @@ Target and connections:
   --url URL                 the node (http://127.0.0.1:PORT); only 127.0.0.0/8 and localhost are accepted
   --connections N           subscribers (1-${MAX_CONNECTIONS}; default 100); must fit under ulimit -n
   --ramp N                  new connections per second (default 0: as fast as --concurrency allows)
-  --concurrency N           connection attempts in flight (default 200)
+  --concurrency N           connection attempts in flight (default 50)
   --source-addresses LIST   source addresses, e.g. 127.0.0.2-127.0.0.40 or 127.0.0.2,127.0.0.3
                             (default: one 127.0.0.x per ${CONNECTIONS_PER_SOURCE_ADDRESS} connections from 127.0.0.2)
   --mode raw|official       raw: lean SignalR over ws (default); official: @microsoft/signalr (JSON only)
@@ -217,7 +217,7 @@ export function parseLoadOptions(argv: readonly string[], openFiles?: number): L
   return {
     scenario, url, connections, sourceAddresses, mode, protocol, topics, topicCount, topicsPerConnection, publishVia, redisUrl, duration, warmup, drain, maxTotal, platform,
     ramp: number(values.ramp?.replace(/\/s$/, ''), '--ramp', 0, 0, 1_000_000),
-    concurrency: integer(values.concurrency, '--concurrency', 200, 1, 10_000),
+    concurrency: integer(values.concurrency, '--concurrency', 50, 1, 10_000),
     clientId: values['client-id'] ?? 'demo-reader',
     clientSecret: values['client-secret'] ?? 'demo-reader-secret',
     publisherId: values['publisher-id'] ?? 'demo-publisher',

@@ -46,7 +46,8 @@ export class Swarm {
   /** Events received by all subscribers; sampled at window edges for delivered msgs/s. */
   delivered = 0;
   window: MeasureWindow = {};
-  private sharedToken?: string;
+  /** One token request shared by every connection (unless --token-per-connection): a promise, so that concurrent workers wait for the same one. */
+  private sharedToken?: Promise<string>;
   resumedEvents = 0;
 
   constructor(private readonly options: LoadOptions, private readonly hubUrl: URL, count = options.connections) {
@@ -56,7 +57,7 @@ export class Swarm {
   private async tokenFor(): Promise<string> {
     if (this.options.token !== undefined) return this.options.token;
     if (this.options.tokenPerConnection) return fetchToken(this.options.url, this.options.clientId, this.options.clientSecret);
-    this.sharedToken ??= await fetchToken(this.options.url, this.options.clientId, this.options.clientSecret);
+    this.sharedToken ??= fetchToken(this.options.url, this.options.clientId, this.options.clientSecret);
     return this.sharedToken;
   }
 
