@@ -5,8 +5,8 @@ describe('tradehub-load: seq accounting', () => {
   it('counts nothing wrong for an in-order stream, and what is owed up to the head as missing', () => {
     const tracker = new TopicSeqTracker('e1', 10);
     for (let seq = 11; seq <= 20; seq++) tracker.record(seq, 'e1');
-    assert.deepEqual(tracker.countsUpTo(20), { received: 10, missing: 0, duplicated: 0, reordered: 0, epochChanges: 0 });
-    assert.equal(tracker.countsUpTo(23).missing, 3, 'events after the last one received are missing');
+    assert.deepEqual(tracker.countsUpTo(20), { received: 10, missing: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 });
+    assert.deepEqual([tracker.countsUpTo(23).missing, tracker.countsUpTo(23).undelivered], [0, 3], 'events after the last one received are undelivered, not gaps');
     assert.equal(tracker.expectedUpTo(20), 10);
   });
 
@@ -14,7 +14,7 @@ describe('tradehub-load: seq accounting', () => {
     const tracker = new TopicSeqTracker('e1', 0);
     for (const seq of [1, 2, 4, 5, 3, 5, 2, 8]) tracker.record(seq, 'e1');
     // 3 came late (reordered); 5 and 2 came twice; 6 and 7 never came.
-    assert.deepEqual(tracker.countsUpTo(8), { received: 8, missing: 2, duplicated: 2, reordered: 1, epochChanges: 0 });
+    assert.deepEqual(tracker.countsUpTo(8), { received: 8, missing: 2, undelivered: 0, duplicated: 2, reordered: 1, epochChanges: 0 });
     assert.deepEqual(tracker.position, { epoch: 'e1', seq: 8 });
   });
 
@@ -30,7 +30,7 @@ describe('tradehub-load: seq accounting', () => {
     tracker.record(1, 'e1');
     tracker.record(3, 'e1');
     tracker.record(1, 'e2');
-    assert.deepEqual(tracker.countsUpTo(1), { received: 3, missing: 1, duplicated: 0, reordered: 0, epochChanges: 1 });
+    assert.deepEqual(tracker.countsUpTo(1), { received: 3, missing: 1, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 1 });
   });
 
   it('keeps per-topic accounting per subscriber, resumes from the last seq, and starts topics seen first live at 0', () => {
@@ -42,7 +42,7 @@ describe('tradehub-load: seq accounting', () => {
     assert.deepEqual(ledger.resumePositions(), { 't/a': { epoch: 'e', seq: 4 }, 't/b': { epoch: 'e', seq: 2 } });
     const heads = new Map([['t/a', 5], ['t/b', 2]]);
     assert.equal(ledger.caughtUp(heads), false);
-    assert.equal(ledger.countsUpTo(heads).missing, 1);
+    assert.equal(ledger.countsUpTo(heads).undelivered, 1);
     assert.equal(ledger.expectedUpTo(heads), 4);
     ledger.record('t/a', 5, 'e');
     assert.equal(ledger.caughtUp(heads), true);
@@ -85,7 +85,7 @@ describe('tradehub-load: topics, latency and reports', () => {
       settings: { connections: 5000, protocol: 'json' },
       connect: { target: 5000, opened: 4990, failed: 10, failures: { 'HTTP 503 on the WebSocket upgrade': 10 }, seconds: 2, connectsPerSecond: 2495, connectTime: latency },
       publish: { via: 'hub', targetRate: 10, published: 100, failedEvents: 0, errors: {}, seconds: 10, achievedRate: 10 },
-      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false },
+      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false },
       latency,
       reconnect: { dropped: 4990, resumed: 4990, failed: 0, failures: {}, secondsUntilAllResumed: 3.25, resumedEvents: 12_000 },
       server: { pid: 1, samples: 10, cpuSeconds: 5, cpuCores: 0.5, rssStartBytes: 100 * 1024 * 1024, rssEndBytes: 150 * 1024 * 1024, rssMaxBytes: 160 * 1024 * 1024, rssPerConnectionBytes: 10_240 },
@@ -98,7 +98,7 @@ describe('tradehub-load: topics, latency and reports', () => {
     assert.match(markdown, /\| connections opened \/ failed \| 4,990 \/ 10 of 5,000 \|/);
     assert.match(markdown, /\| delivered msgs\/s \(steady window, all subscribers\) \| \*\*50,000\*\* \|/);
     assert.match(markdown, /\| latency p50 \/ p99 \/ p99\.9 \/ max \| \*\*1\.5 \/ 9\.25 \/ 12 \/ 13 ms\*\* \|/);
-    assert.match(markdown, /\| missing \/ duplicated \/ reordered \| 10 \/ 0 \/ 0 \|/);
+    assert.match(markdown, /\| missing \/ undelivered \/ duplicated \/ reordered \| 10 \/ 0 \/ 0 \/ 0 \|/);
     assert.match(markdown, /\| reconnect: time until all resumed \| \*\*3\.25 s\*\* \|/);
     assert.match(markdown, /\| server RSS per connection \| 10 KB \|/);
     assert.match(markdown, /- 10 × HTTP 503 on the WebSocket upgrade/);

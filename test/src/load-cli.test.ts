@@ -51,7 +51,7 @@ describe('tradehub-load: end to end against a tradehub node', function () {
     assert.ok(report.delivery);
     assert.equal(report.delivery.received, report.publish.published * 50, 'delivered = published × subscribers');
     assert.equal(report.delivery.expected, report.publish.published * 50);
-    assert.deepEqual([report.delivery.missing, report.delivery.duplicated, report.delivery.reordered], [0, 0, 0]);
+    assert.deepEqual([report.delivery.missing, report.delivery.undelivered, report.delivery.duplicated, report.delivery.reordered], [0, 0, 0, 0]);
     assert.ok(report.delivery.deliveredPerSecond > 0);
     assert.ok(report.latency && report.latency.count > 0 && report.latency.p99 > 0, 'latency was measured');
     assert.ok(report.server && report.server.rssMaxBytes > 0, 'the server was sampled from /proc');
@@ -69,7 +69,7 @@ describe('tradehub-load: end to end against a tradehub node', function () {
     assert.equal(report.reconnect.resumed, 50);
     assert.equal(report.reconnect.failed, 0);
     assert.equal(report.delivery.received, report.publish.published * 50, 'every event reached every subscriber exactly once, live or by resume');
-    assert.deepEqual([report.delivery.missing, report.delivery.duplicated, report.delivery.reordered], [0, 0, 0]);
+    assert.deepEqual([report.delivery.missing, report.delivery.undelivered, report.delivery.duplicated, report.delivery.reordered], [0, 0, 0, 0]);
   });
 
   it('refuses a non-loopback target before connecting anywhere', async () => {

@@ -13,6 +13,8 @@ const PROTOCOLS: Record<WireProtocol, HubProtocol> = { json: new JsonHubProtocol
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 30_000;
 const INVOCATION_TIMEOUT_MS = 60_000;
+/** How often a client that stopped reading still pings (the official client's keep-alive interval). */
+const KEEP_ALIVE_MS = 15_000;
 
 export interface RawClientOptions {
   hubUrl: URL;
@@ -44,6 +46,7 @@ export class RawLoadClient implements LoadClient {
   private nextInvocationId = 0;
   private closure: ClientClosure = {};
   private ended = false;
+  private keepAlive?: NodeJS.Timeout;
 
   constructor(readonly index: number, private readonly options: RawClientOptions) {
     this.protocol = PROTOCOLS[options.protocol];
@@ -128,11 +131,19 @@ export class RawLoadClient implements LoadClient {
     });
   }
 
+  /**
+   * Stops reading, but keeps pinging: a consumer that is alive yet too slow, which the hub must
+   * judge by its byte budget, not by its client time-out.
+   */
   pauseReading(): void {
     this.socket?.pause();
+    clearInterval(this.keepAlive);
+    this.keepAlive = setInterval(() => this.send({ type: MessageType.Ping }), KEEP_ALIVE_MS);
+    this.keepAlive.unref();
   }
 
   resumeReading(): void {
+    clearInterval(this.keepAlive);
     this.socket?.resume();
   }
 
@@ -194,6 +205,7 @@ export class RawLoadClient implements LoadClient {
   private end(closure: ClientClosure): void {
     if (this.ended) return;
     this.ended = true;
+    clearInterval(this.keepAlive);
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(new Error('connection closed'));

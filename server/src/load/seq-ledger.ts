@@ -7,8 +7,10 @@ const MAX_REMEMBERED_HOLES = 100_000;
 export interface SeqCounts {
   /** Events received live or through a resume (duplicates included). */
   received: number;
-  /** Seqs between the start and the head that never arrived. */
+  /** Seqs skipped: a later seq arrived but this one never did (a gap, lost for good). */
   missing: number;
+  /** Seqs after the last one received, up to the topic's head: still owed when the run ended (behind, or lost at the tail). */
+  undelivered: number;
   /** Seqs that arrived more than once, or again although the start position already covered them. */
   duplicated: number;
   /** Seqs that arrived after a higher one (a gap that was later filled). */
@@ -18,12 +20,13 @@ export interface SeqCounts {
 }
 
 export function emptyCounts(): SeqCounts {
-  return { received: 0, missing: 0, duplicated: 0, reordered: 0, epochChanges: 0 };
+  return { received: 0, missing: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 };
 }
 
 export function addCounts(total: SeqCounts, counts: SeqCounts): SeqCounts {
   total.received += counts.received;
   total.missing += counts.missing;
+  total.undelivered += counts.undelivered;
   total.duplicated += counts.duplicated;
   total.reordered += counts.reordered;
   total.epochChanges += counts.epochChanges;
@@ -82,9 +85,9 @@ export class TopicSeqTracker {
     }
   }
 
-  /** The counts, with everything up to `head` (the topic's last seq) expected. */
+  /** The counts, with everything up to `head` (the topic's last seq) expected: gaps are missing, the tail undelivered. */
   countsUpTo(head: number): SeqCounts {
-    return { ...this.counts, missing: this.counts.missing + this.holes.size + this.forgotten + Math.max(0, head - this.highest) };
+    return { ...this.counts, missing: this.counts.missing + this.holes.size + this.forgotten, undelivered: Math.max(0, head - this.highest) };
   }
 
   /** Events this subscriber should have received up to `head` since it started. */

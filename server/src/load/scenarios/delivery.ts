@@ -116,8 +116,8 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
       expected += subscriber.ledger.expectedUpTo(heads);
     }
     if (!drained) problems.push(`not every subscriber received every event within --drain ${options.drain} s`);
-    if (counts.missing > 0 || counts.duplicated > 0 || counts.reordered > 0) {
-      problems.push(`delivery: ${counts.missing} missing, ${counts.duplicated} duplicated, ${counts.reordered} reordered (must all be 0)`);
+    if (counts.missing > 0 || counts.undelivered > 0 || counts.duplicated > 0 || counts.reordered > 0) {
+      problems.push(`delivery: ${counts.missing} missing (gaps), ${counts.undelivered} undelivered at the end, ${counts.duplicated} duplicated, ${counts.reordered} reordered (must all be 0)`);
     }
     if (stats.failedEvents > 0) problems.push(`${stats.failedEvents} events could not be published`);
     if (reconnect && reconnect.failed > 0) problems.push(`${reconnect.failed} of ${reconnect.dropped} subscribers did not resume`);
