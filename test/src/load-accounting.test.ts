@@ -85,7 +85,7 @@ describe('tradehub-load: topics, latency and reports', () => {
       settings: { connections: 5000, protocol: 'json' },
       connect: { target: 5000, opened: 4990, failed: 10, failures: { 'HTTP 503 on the WebSocket upgrade': 10 }, seconds: 2, connectsPerSecond: 2495, connectTime: latency },
       publish: { via: 'hub', targetRate: 10, published: 100, failedEvents: 0, errors: {}, seconds: 10, achievedRate: 10 },
-      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false },
+      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false, closedByHub: 0, closeReasons: {} },
       latency,
       reconnect: { dropped: 4990, resumed: 4990, failed: 0, failures: {}, secondsUntilAllResumed: 3.25, resumedEvents: 12_000 },
       server: { pid: 1, samples: 10, cpuSeconds: 5, cpuCores: 0.5, rssStartBytes: 100 * 1024 * 1024, rssEndBytes: 150 * 1024 * 1024, rssMaxBytes: 160 * 1024 * 1024, rssPerConnectionBytes: 10_240 },

@@ -29,6 +29,7 @@ export function renderMarkdown(report: LoadReport): string {
     const d = report.delivery;
     row('delivered msgs/s (steady window, all subscribers)', `**${number(d.deliveredPerSecond)}**`);
     row('received / expected', `${number(d.received)} / ${number(d.expected)}`);
+    if (d.closedByHub > 0) for (const [reason, count] of Object.entries(d.closeReasons)) row('honest subscribers closed', `${count} × "${reason}"`);
     row('missing / undelivered / duplicated / reordered', `${number(d.missing)} / ${number(d.undelivered)} / ${number(d.duplicated)} / ${number(d.reordered)}`);
   }
   if (report.latency) row('latency p50 / p99 / p99.9 / max', `**${latencyCells(report.latency)}**`);

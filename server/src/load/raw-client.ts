@@ -13,8 +13,37 @@ const PROTOCOLS: Record<WireProtocol, HubProtocol> = { json: new JsonHubProtocol
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 30_000;
 const INVOCATION_TIMEOUT_MS = 60_000;
-/** How often a client that stopped reading still pings (the official client's keep-alive interval). */
+/** The official client's keep-alive interval. */
 const KEEP_ALIVE_MS = 15_000;
+
+/**
+ * One timer pings every connected raw client each 15 s, as the official client does on its own:
+ * the hub sends its pings only while idle, so a client that only answered them would be closed
+ * by the client time-out while events stream. One timer, not one per connection, for 50k clients.
+ */
+class KeepAlive {
+  private readonly clients = new Set<RawLoadClient>();
+  private timer?: NodeJS.Timeout;
+
+  add(client: RawLoadClient): void {
+    this.clients.add(client);
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        for (const each of this.clients) each.ping();
+      }, KEEP_ALIVE_MS);
+      this.timer.unref();
+    }
+  }
+
+  delete(client: RawLoadClient): void {
+    this.clients.delete(client);
+    if (this.clients.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+const keepAlive = new KeepAlive();
 
 export interface RawClientOptions {
   hubUrl: URL;
@@ -46,7 +75,6 @@ export class RawLoadClient implements LoadClient {
   private nextInvocationId = 0;
   private closure: ClientClosure = {};
   private ended = false;
-  private keepAlive?: NodeJS.Timeout;
 
   constructor(readonly index: number, private readonly options: RawClientOptions) {
     this.protocol = PROTOCOLS[options.protocol];
@@ -74,6 +102,7 @@ export class RawLoadClient implements LoadClient {
         reject(error);
       };
       this.greeted = () => {
+        keepAlive.add(this);
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -132,19 +161,20 @@ export class RawLoadClient implements LoadClient {
   }
 
   /**
-   * Stops reading, but keeps pinging: a consumer that is alive yet too slow, which the hub must
-   * judge by its byte budget, not by its client time-out.
+   * Stops reading, but keeps pinging (see `KeepAlive`): a consumer that is alive yet too slow,
+   * which the hub must judge by its byte budget, not by its client time-out.
    */
   pauseReading(): void {
     this.socket?.pause();
-    clearInterval(this.keepAlive);
-    this.keepAlive = setInterval(() => this.send({ type: MessageType.Ping }), KEEP_ALIVE_MS);
-    this.keepAlive.unref();
   }
 
   resumeReading(): void {
-    clearInterval(this.keepAlive);
     this.socket?.resume();
+  }
+
+  /** Sends the keep-alive Ping every SignalR client sends (the hub closes clients silent for 30 s). */
+  ping(): void {
+    this.send({ type: MessageType.Ping });
   }
 
   private read(data: Buffer): void {
@@ -188,7 +218,7 @@ export class RawLoadClient implements LoadClient {
         return;
       }
       case MessageType.Ping:
-        this.send({ type: MessageType.Ping });
+        // The hub's keep-alive; clients do not answer it (they send their own, see KeepAlive).
         return;
       case MessageType.Close:
         this.closure = { closeError: message.error ?? '', ...(message.allowReconnect !== undefined ? { allowReconnect: message.allowReconnect } : {}) };
@@ -205,7 +235,7 @@ export class RawLoadClient implements LoadClient {
   private end(closure: ClientClosure): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.keepAlive);
+    keepAlive.delete(this);
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(new Error('connection closed'));

@@ -35,6 +35,9 @@ export interface DeliveryFigures extends SeqCounts {
   deliveredPerSecond: number;
   /** Whether every honest subscriber reached every head within the drain time. */
   drained: boolean;
+  /** Honest subscribers whose connection the hub (or the network) ended during the run, by reason. */
+  closedByHub: number;
+  closeReasons: Record<string, number>;
 }
 
 export interface ReconnectFigures {

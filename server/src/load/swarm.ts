@@ -67,7 +67,10 @@ export class Swarm {
       ? new OfficialLoadClient(subscriber.index, { hubUrl: this.hubUrl, token, localAddress })
       : new RawLoadClient(subscriber.index, { hubUrl: this.hubUrl, token, protocol: this.options.protocol, localAddress });
     client.onEvent = (envelope, receivedAt) => this.onEvent(subscriber, envelope, receivedAt);
-    client.onClosed = (closure) => subscriber.closures.push(closure);
+    // Only closes the tool did not cause: a dropped client has been replaced (or unset) before its socket reports.
+    client.onClosed = (closure) => {
+      if (subscriber.client === client) subscriber.closures.push(closure);
+    };
     return client;
   }
 

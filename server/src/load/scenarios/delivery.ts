@@ -5,6 +5,7 @@ import { RawLoadClient } from '../raw-client.js';
 import { mapToRecord, reportSettings, slope, type LoadReport, type ReconnectFigures, type SlowConsumerFigures, type SoakMinute } from '../report.js';
 import { addCounts, emptyCounts } from '../seq-ledger.js';
 import { Swarm, type ConnectOutcome, type Subscriber } from '../swarm.js';
+import type { ClientClosure } from '../load-client.js';
 import { planTopics } from '../topic-layout.js';
 import { fetchToken } from '../tokens.js';
 import { sleep, type RunContext } from '../run-context.js';
@@ -115,6 +116,13 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
       addCounts(counts, subscriber.ledger.countsUpTo(heads));
       expected += subscriber.ledger.expectedUpTo(heads);
     }
+    const closeReasons = new Map<string, number>();
+    const closedHonest = honest.filter((subscriber) => subscriber.closures.length > 0);
+    for (const subscriber of closedHonest) {
+      const reason = describeClosure(subscriber.closures[0] as ClientClosure);
+      closeReasons.set(reason, (closeReasons.get(reason) ?? 0) + 1);
+    }
+    if (closedHonest.length > 0) problems.push(`${closedHonest.length} honest subscribers were closed during the run`);
     if (!drained) problems.push(`not every subscriber received every event within --drain ${options.drain} s`);
     if (counts.missing > 0 || counts.undelivered > 0 || counts.duplicated > 0 || counts.reordered > 0) {
       problems.push(`delivery: ${counts.missing} missing (gaps), ${counts.undelivered} undelivered at the end, ${counts.duplicated} duplicated, ${counts.reordered} reordered (must all be 0)`);
@@ -138,6 +146,7 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
       },
       delivery: {
         ...counts, subscribers: honest.length, topics: plan.topics.length, expected, drained, steadySeconds,
+        closedByHub: closedHonest.length, closeReasons: mapToRecord(closeReasons),
         steadyDelivered: steadyEndDelivered - steadyStartDelivered,
         deliveredPerSecond: (steadyEndDelivered - steadyStartDelivered) / steadySeconds,
       },
@@ -220,7 +229,7 @@ async function slowOutcome(swarm: Swarm, honestBaseline: LatencySummary, honestW
     const closure = subscriber.closures[0];
     if (!closure) continue;
     closed++;
-    const text = closure.closeError !== undefined ? `${closure.closeError}${closure.allowReconnect ? ' (reconnect allowed)' : ''}` : `socket closed ${closure.code ?? ''}`.trim();
+    const text = describeClosure(closure);
     closeErrors.set(text, (closeErrors.get(text) ?? 0) + 1);
   }
   return { slowSubscribers: slow.length, closeErrors: mapToRecord(closeErrors), closed, stillOpen: slow.length - closed, honestBaseline, honestWithSlow };
@@ -231,4 +240,8 @@ function serverFigures(context: RunContext, from: ProcReading | undefined, to: P
   const summary = context.sampler.summarise(from, to);
   const perConnection = before && connected && outcome.opened > 0 ? (connected.rssBytes - before.rssBytes) / outcome.opened : undefined;
   return { server: { ...summary, ...(perConnection !== undefined ? { rssPerConnectionBytes: Math.round(perConnection) } : {}) } };
+}
+
+function describeClosure(closure: ClientClosure): string {
+  return closure.closeError !== undefined ? `${closure.closeError}${closure.allowReconnect ? ' (reconnect allowed)' : ''}` : `socket closed ${closure.code ?? ''}`.trim();
 }
