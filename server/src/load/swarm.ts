@@ -8,6 +8,9 @@ import { RawLoadClient } from './raw-client.js';
 import { SubscriberLedger } from './seq-ledger.js';
 import { fetchToken } from './tokens.js';
 
+/** Events held per subscriber while its Subscribe answer is awaited; past this they are counted as they come. */
+const MAX_HELD_EVENTS = 50_000;
+
 /** One simulated subscriber: its current connection and what it received, across reconnects. */
 export class Subscriber {
   readonly ledger = new SubscriberLedger();
@@ -17,6 +20,12 @@ export class Subscriber {
   closures: ClientClosure[] = [];
   /** Events received (live and resumed). */
   received = 0;
+  /**
+   * Live events read while a Subscribe answer is on its way: applied after the answer, as the
+   * typed client does, since the events that follow the answer in one read are handled before
+   * the promise continuation that absorbs the answer runs.
+   */
+  held?: Array<{ envelope: TradeEnvelope; receivedAt: number }>;
 
   constructor(readonly index: number) {}
 }
@@ -75,6 +84,10 @@ export class Swarm {
   }
 
   private onEvent(subscriber: Subscriber, envelope: TradeEnvelope, receivedAt: number): void {
+    if (subscriber.held && subscriber.held.length < MAX_HELD_EVENTS) {
+      subscriber.held.push({ envelope, receivedAt });
+      return;
+    }
     subscriber.received++;
     this.delivered++;
     subscriber.ledger.record(envelope.topic, envelope.seq, envelope.epoch);
@@ -107,7 +120,14 @@ export class Swarm {
           if (topicsOf) {
             subscriber.topics = topicsOf(subscriber);
             const positions: ResumePositions | undefined = resume ? subscriber.ledger.resumePositions() : undefined;
-            this.absorb(subscriber, await client.subscribe(subscriber.topics, positions), resume);
+            subscriber.held = [];
+            try {
+              this.absorb(subscriber, await client.subscribe(subscriber.topics, positions), resume);
+            } finally {
+              const held = subscriber.held;
+              subscriber.held = undefined;
+              for (const event of held) this.onEvent(subscriber, event.envelope, event.receivedAt);
+            }
           }
           outcome.opened++;
           outcome.connectTime.recordMs(nowMs() - attemptAt);
