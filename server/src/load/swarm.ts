@@ -42,6 +42,8 @@ export interface ConnectOutcome {
 /** The latency recorder events are counted into now, or none (outside the measured window). */
 export interface MeasureWindow {
   latency?: LatencyRecorder;
+  /** A second recorder (the soak's whole run, beside its current minute). */
+  also?: LatencyRecorder;
   /** Only honest (not slow) subscribers count when set. */
   honestOnly?: boolean;
 }
@@ -92,7 +94,10 @@ export class Swarm {
     this.delivered++;
     subscriber.ledger.record(envelope.topic, envelope.seq, envelope.epoch);
     const latency = this.window.latency;
-    if (latency && !(this.window.honestOnly && subscriber.slow)) latency.recordMs(receivedAt - envelope.time);
+    if (latency && !(this.window.honestOnly && subscriber.slow)) {
+      latency.recordMs(receivedAt - envelope.time);
+      this.window.also?.recordMs(receivedAt - envelope.time);
+    }
   }
 
   /**

@@ -76,7 +76,7 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
       let nextReconnect = Date.now() + options.reconnectEvery * 1000;
       let nextMinute = Date.now() + 60_000;
       const endAt = publishStartedAt + durationMs;
-      swarm.window = { latency: minuteRecorder };
+      swarm.window = { latency: minuteRecorder, also: steady };
       while (Date.now() < endAt && context.timeLeftMs() > 0) {
         await sleep(Math.min(1_000, endAt - Date.now()));
         if (Date.now() >= nextMinute || Date.now() >= endAt) {
@@ -86,7 +86,7 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
             ...(reading ? { rssBytes: reading.rssBytes, cpuSeconds: reading.cpuSeconds } : {}),
           });
           minuteRecorder = new LatencyRecorder();
-          swarm.window = { latency: minuteRecorder };
+          swarm.window = { latency: minuteRecorder, also: steady };
           minuteStart = swarm.delivered;
           nextMinute += 60_000;
         }
