@@ -55,6 +55,8 @@ export function renderMarkdown(report: LoadReport): string {
     const s = report.server;
     row('server CPU', `${number(s.cpuSeconds, 2)} s (${number(s.cpuCores * 100)} % of a core)`);
     row('server RSS start / end / max', `${mb(s.rssStartBytes)} / ${mb(s.rssEndBytes)} / ${mb(s.rssMaxBytes)}`);
+    // Deliveries per CPU-second of the server: comparable across runs on a shared, noisy machine.
+    if (report.delivery && s.cpuCores > 0) row('deliveries per server CPU-second', number(report.delivery.deliveredPerSecond / s.cpuCores));
     if (s.rssPerConnectionBytes !== undefined) row('server RSS per connection', `${number(s.rssPerConnectionBytes / 1024, 1)} KB`);
   }
   if (report.soak && report.soak.minutes.length > 0) {
