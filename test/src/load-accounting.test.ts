@@ -5,16 +5,28 @@ describe('tradehub-load: seq accounting', () => {
   it('counts nothing wrong for an in-order stream, and what is owed up to the head as missing', () => {
     const tracker = new TopicSeqTracker('e1', 10);
     for (let seq = 11; seq <= 20; seq++) tracker.record(seq, 'e1');
-    assert.deepEqual(tracker.countsUpTo(20), { received: 10, missing: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 });
+    assert.deepEqual(tracker.countsUpTo(20), { received: 10, missing: 0, conflated: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 });
     assert.deepEqual([tracker.countsUpTo(23).missing, tracker.countsUpTo(23).undelivered], [0, 3], 'events after the last one received are undelivered, not gaps');
     assert.equal(tracker.expectedUpTo(20), 10);
+  });
+
+  it('counts gaps on a ticks topic as conflated (the hub keeps only the latest tick for a lagging connection), elsewhere as missing', () => {
+    const ticks = new SubscriberLedger();
+    ticks.start('platforms/demo/ticks/EURUSD', 'e1', 0);
+    ticks.start('platforms/demo/accounts/1001', 'e1', 0);
+    for (const seq of [1, 2, 6, 9]) ticks.record('platforms/demo/ticks/EURUSD', seq, 'e1');
+    for (const seq of [1, 3]) ticks.record('platforms/demo/accounts/1001', seq, 'e1');
+    const tickCounts = ticks.topics.get('platforms/demo/ticks/EURUSD')?.countsUpTo(9);
+    const dealCounts = ticks.topics.get('platforms/demo/accounts/1001')?.countsUpTo(3);
+    assert.deepEqual([tickCounts?.missing, tickCounts?.conflated], [0, 5]);
+    assert.deepEqual([dealCounts?.missing, dealCounts?.conflated], [1, 0]);
   });
 
   it('tells missing, duplicated and out-of-order events apart', () => {
     const tracker = new TopicSeqTracker('e1', 0);
     for (const seq of [1, 2, 4, 5, 3, 5, 2, 8]) tracker.record(seq, 'e1');
     // 3 came late (reordered); 5 and 2 came twice; 6 and 7 never came.
-    assert.deepEqual(tracker.countsUpTo(8), { received: 8, missing: 2, undelivered: 0, duplicated: 2, reordered: 1, epochChanges: 0 });
+    assert.deepEqual(tracker.countsUpTo(8), { received: 8, missing: 2, conflated: 0, undelivered: 0, duplicated: 2, reordered: 1, epochChanges: 0 });
     assert.deepEqual(tracker.position, { epoch: 'e1', seq: 8 });
   });
 
@@ -30,7 +42,7 @@ describe('tradehub-load: seq accounting', () => {
     tracker.record(1, 'e1');
     tracker.record(3, 'e1');
     tracker.record(1, 'e2');
-    assert.deepEqual(tracker.countsUpTo(1), { received: 3, missing: 1, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 1 });
+    assert.deepEqual(tracker.countsUpTo(1), { received: 3, missing: 1, conflated: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 1 });
   });
 
   it('keeps per-topic accounting per subscriber, resumes from the last seq, and starts topics seen first live at 0', () => {
@@ -85,7 +97,7 @@ describe('tradehub-load: topics, latency and reports', () => {
       settings: { connections: 5000, protocol: 'json' },
       connect: { target: 5000, opened: 4990, failed: 10, failures: { 'HTTP 503 on the WebSocket upgrade': 10 }, seconds: 2, connectsPerSecond: 2495, connectTime: latency },
       publish: { via: 'hub', targetRate: 10, published: 100, failedEvents: 0, errors: {}, seconds: 10, achievedRate: 10 },
-      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false, closedByHub: 0, closeReasons: {} },
+      delivery: { subscribers: 4990, topics: 1, expected: 499_000, received: 498_990, missing: 10, conflated: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0, steadySeconds: 9, steadyDelivered: 450_000, deliveredPerSecond: 50_000, drained: false, closedByHub: 0, closeReasons: {} },
       latency,
       reconnect: { dropped: 4990, resumed: 4990, failed: 0, failures: {}, secondsUntilAllResumed: 3.25, resumedEvents: 12_000 },
       server: { pid: 1, samples: 10, cpuSeconds: 5, cpuCores: 0.5, rssStartBytes: 100 * 1024 * 1024, rssEndBytes: 150 * 1024 * 1024, rssMaxBytes: 160 * 1024 * 1024, rssPerConnectionBytes: 10_240 },

@@ -31,6 +31,7 @@ export function renderMarkdown(report: LoadReport): string {
     row('received / expected', `${number(d.received)} / ${number(d.expected)}`);
     if (d.closedByHub > 0) for (const [reason, count] of Object.entries(d.closeReasons)) row('honest subscribers closed', `${count} × "${reason}"`);
     row('missing / undelivered / duplicated / reordered', `${number(d.missing)} / ${number(d.undelivered)} / ${number(d.duplicated)} / ${number(d.reordered)}`);
+    row('ticks conflated for subscribers that fell behind', number(d.conflated));
   }
   if (report.latency) row('latency p50 / p99 / p99.9 / max', `**${latencyCells(report.latency)}**`);
   if (report.reconnect) {

@@ -1,4 +1,4 @@
-import type { TopicPosition } from '@tradehub/shared';
+import { parseTopic, type TopicPosition } from '@tradehub/shared';
 
 /** Seqs a subscriber may skip at once before the gap is counted as missing without remembering each seq. */
 const MAX_REMEMBERED_HOLES = 100_000;
@@ -9,6 +9,11 @@ export interface SeqCounts {
   received: number;
   /** Seqs skipped: a later seq arrived but this one never did (a gap, lost for good). */
   missing: number;
+  /**
+   * Seqs skipped on a ticks topic: the hub conflates ticks for a connection that falls behind
+   * (only the latest per symbol waits), so these are policy, not loss.
+   */
+  conflated: number;
   /** Seqs after the last one received, up to the topic's head: still owed when the run ended (behind, or lost at the tail). */
   undelivered: number;
   /** Seqs that arrived more than once, or again although the start position already covered them. */
@@ -20,12 +25,13 @@ export interface SeqCounts {
 }
 
 export function emptyCounts(): SeqCounts {
-  return { received: 0, missing: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 };
+  return { received: 0, missing: 0, conflated: 0, undelivered: 0, duplicated: 0, reordered: 0, epochChanges: 0 };
 }
 
 export function addCounts(total: SeqCounts, counts: SeqCounts): SeqCounts {
   total.received += counts.received;
   total.missing += counts.missing;
+  total.conflated += counts.conflated;
   total.undelivered += counts.undelivered;
   total.duplicated += counts.duplicated;
   total.reordered += counts.reordered;
@@ -45,8 +51,11 @@ export class TopicSeqTracker {
   private forgotten = 0;
   private counts = emptyCounts();
 
-  /** `start`: the position the subscriber starts from (a snapshot's seq: events after it are expected). */
-  constructor(private epoch: string, private readonly start: number) {
+  /**
+   * `start`: the position the subscriber starts from (a snapshot's seq: events after it are expected).
+   * `conflatable`: a ticks topic, whose gaps count as conflated instead of missing.
+   */
+  constructor(private epoch: string, private readonly start: number, private readonly conflatable = false) {
     this.highest = start;
   }
 
@@ -87,7 +96,13 @@ export class TopicSeqTracker {
 
   /** The counts, with everything up to `head` (the topic's last seq) expected: gaps are missing, the tail undelivered. */
   countsUpTo(head: number): SeqCounts {
-    return { ...this.counts, missing: this.counts.missing + this.holes.size + this.forgotten, undelivered: Math.max(0, head - this.highest) };
+    const skipped = this.counts.missing + this.holes.size + this.forgotten;
+    return {
+      ...this.counts,
+      missing: this.conflatable ? 0 : skipped,
+      conflated: this.conflatable ? skipped : 0,
+      undelivered: Math.max(0, head - this.highest),
+    };
   }
 
   /** Events this subscriber should have received up to `head` since it started. */
@@ -101,12 +116,12 @@ export class SubscriberLedger {
   readonly topics = new Map<string, TopicSeqTracker>();
 
   start(topic: string, epoch: string, seq: number): void {
-    this.topics.set(topic, new TopicSeqTracker(epoch, seq));
+    this.topics.set(topic, new TopicSeqTracker(epoch, seq, isTicksTopic(topic)));
   }
 
   record(topic: string, seq: number, epoch: string): void {
     let tracker = this.topics.get(topic);
-    if (!tracker) this.topics.set(topic, (tracker = new TopicSeqTracker(epoch, 0)));
+    if (!tracker) this.topics.set(topic, (tracker = new TopicSeqTracker(epoch, 0, isTicksTopic(topic))));
     tracker.record(seq, epoch);
   }
 
@@ -132,4 +147,8 @@ export class SubscriberLedger {
     for (const [topic, tracker] of this.topics) expected += tracker.expectedUpTo(heads.get(topic) ?? tracker.lastSeq);
     return expected;
   }
+}
+
+function isTicksTopic(topic: string): boolean {
+  return parseTopic(topic)?.kind === 'ticks';
 }
