@@ -19,6 +19,13 @@ import { killAllChildren, newClusterSettings, REDIS_URL, startServer, track, typ
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAX_IN_FLIGHT = 16;
 const CONNECT_CONCURRENCY = 200;
+/** The whole run stays under 15 minutes: workloads that would start past this are reported as skipped. */
+const RUN_BUDGET_SECONDS = 14 * 60;
+
+/** A generous guess of one workload's wall time: servers, connecting, warm-up, window, teardown. */
+function estimatedSeconds(plan: WorkloadPlan): number {
+  return plan.warmupSeconds + plan.windowSeconds + plan.connections / 1000 + 5 * plan.nodes;
+}
 
 process.once('exit', killAllChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -137,7 +144,11 @@ async function main(): Promise<void> {
   console.log(`tradehub benchmark: ${plan.length} workloads on ${machine.cpuModel} (${machine.cores} cores), Node ${machine.node}, Redis ${machine.redis}`);
   const results: WorkloadResult[] = [];
   for (const [index, workload] of plan.entries()) {
-    const result = await runWorkload(workload, index, runId);
+    const elapsed = (performance.now() - started) / 1000;
+    const result: WorkloadResult = elapsed + estimatedSeconds(workload) > RUN_BUDGET_SECONDS
+      ? { id: workload.id, scenario: workload.scenario, system: workload.system, nodes: workload.nodes, status: 'failed',
+        error: `skipped: the run's ${RUN_BUDGET_SECONDS / 60}-minute budget is spent`, durationSeconds: 0 }
+      : await runWorkload(workload, index, runId);
     results.push(result);
     console.log(progressLine(result, `[${index + 1}/${plan.length}]`));
   }
