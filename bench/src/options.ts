@@ -6,6 +6,8 @@ export interface BenchOptions {
   only: string[];
   /** Where RESULTS.md and results.json go. */
   outDir: string;
+  /** Rewrite RESULTS.md from the results.json in outDir without measuring anything. */
+  renderOnly: boolean;
   help: boolean;
 }
 
@@ -15,12 +17,13 @@ export const BENCH_USAGE = `Usage: npm run bench -- [--quick] [--only <workload>
   --only <filter>    run only workloads whose id contains the filter (repeatable, comma separated),
                      e.g. --only saturation-1k or --only idle-memory
   --out <dir>        where RESULTS.md and results.json are written (default: bench)
+  --render-only      rewrite RESULTS.md from the results.json already in --out, measuring nothing
   --help             this text`;
 
 export class BenchOptionsError extends Error {}
 
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { quick: false, only: [], outDir: 'bench', help: false };
+  const options: BenchOptions = { quick: false, only: [], outDir: 'bench', renderOnly: false, help: false };
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
     const [name, inlineValue] = argument.startsWith('--') && argument.includes('=')
@@ -35,6 +38,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     };
     switch (name) {
       case '--quick': options.quick = true; break;
+      case '--render-only': options.renderOnly = true; break;
       case '--help': case '-h': options.help = true; break;
       case '--only': options.only.push(...value().split(',').map((part) => part.trim()).filter((part) => part !== '')); break;
       case '--out': options.outDir = value(); break;

@@ -1,5 +1,5 @@
 import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
-import { compareScenarios, isFanout, type ScenarioComparison } from './stats.js';
+import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
   if (value === undefined || value === null || !Number.isFinite(value)) return 'n/a';
@@ -19,18 +19,22 @@ function headlineCell(row: ScenarioComparison['rows'][number], comparison: Scena
 /** The console table: every scenario, each system's headline figure and tradehub's ratios to the peers. */
 export function renderConsoleTable(results: readonly WorkloadResult[]): string {
   const lines: string[] = [];
-  const header = ['scenario', 'system', 'figure', '÷ Socket.IO', '÷ ws'];
+  const header = ['scenario', 'system', 'figure', '÷ Socket.IO', '÷ ws', 'per CPU ÷ Socket.IO', 'per CPU ÷ ws'];
   const rows: string[][] = [];
   for (const comparison of compareScenarios(results)) {
     for (const row of comparison.rows) {
-      rows.push([comparison.scenario, row.result.system, headlineCell(row, comparison), formatRatio(row.vsSocketIo), formatRatio(row.vsWs)]);
+      rows.push([
+        comparison.scenario, row.result.system, headlineCell(row, comparison), formatRatio(row.vsSocketIo), formatRatio(row.vsWs),
+        formatRatio(row.cpuEfficiencyVsSocketIo), formatRatio(row.cpuEfficiencyVsWs),
+      ]);
     }
   }
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
   lines.push(line(header), widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows) lines.push(line(row));
-  lines.push('', 'Ratios are tradehub ÷ peer: above 1 is better for deliveries/s and connects/s, below 1 for p99 and bytes/connection.');
+  lines.push('', 'Ratios are tradehub ÷ peer: above 1 is better for deliveries/s and connects/s, below 1 for p99 and bytes/connection.',
+    '"per CPU" compares deliveries per server CPU-second (fan-out only): above 1 means tradehub does more with the same CPU.');
   return lines.join('\n');
 }
 
@@ -49,11 +53,11 @@ function ratioSummary(results: readonly WorkloadResult[]): string {
     for (const row of comparison.rows) {
       rows.push([
         comparison.scenario, SYSTEM_LABELS[row.result.system], headlineCell(row, comparison),
-        formatRatio(row.vsSocketIo), formatRatio(row.vsWs),
+        formatRatio(row.vsSocketIo), formatRatio(row.vsWs), formatRatio(row.cpuEfficiencyVsSocketIo), formatRatio(row.cpuEfficiencyVsWs),
       ]);
     }
   }
-  return markdownTable(['scenario', 'system', 'figure', 'tradehub ÷ Socket.IO', 'tradehub ÷ ws'], rows);
+  return markdownTable(['scenario', 'system', 'figure', 'tradehub ÷ Socket.IO', 'tradehub ÷ ws', 'per server CPU-second ÷ Socket.IO', 'per server CPU-second ÷ ws'], rows);
 }
 
 function fanoutDetails(results: readonly WorkloadResult[]): string {
@@ -64,12 +68,12 @@ function fanoutDetails(results: readonly WorkloadResult[]): string {
       result.id, formatNumber(m.subscribers), formatNumber(m.windowSeconds, 1), formatNumber(m.published), formatNumber(m.delivered),
       formatNumber(m.deliveriesPerSecond), formatNumber(m.latency.p50Ms, 1), formatNumber(m.latency.p99Ms, 1),
       formatNumber(m.latency.p999Ms, 1), formatNumber(m.latency.maxMs, 1), formatNumber(m.serverCpuSecondsPerMillion, 2),
-      formatNumber(m.serverRssMb), formatNumber(m.subscriberCloses), formatNumber(m.connectFailures), `${formatNumber(m.driverCpuShare * 100)} %`,
+      `${formatNumber(serverCpuShare(m) * 100)} %`, formatNumber(m.serverRssMb), formatNumber(m.subscriberCloses), formatNumber(m.connectFailures), `${formatNumber(m.driverCpuShare * 100)} %`,
     ];
   });
   return markdownTable([
     'workload', 'subscribers', 'window s', 'published', 'delivered', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms',
-    'server CPU s / M deliveries', 'server RSS MB', 'closed by server', 'connect failures', 'load generator CPU',
+    'server CPU s / M deliveries', 'server CPU (of one core)', 'server RSS MB', 'closed by server', 'connect failures', 'load generator CPU',
   ], rows);
 }
 
@@ -96,8 +100,34 @@ function failures(results: readonly WorkloadResult[]): string {
   return failed.map((result) => `- \`${result.id}\`: ${result.error ?? 'unknown error'}`).join('\n');
 }
 
+const OPTIMISATIONS_HEADING = '## Optimisations';
+
+/**
+ * The hand-written part of an existing RESULTS.md (from "## Optimisations" to the end: the optimisation log and the
+ * profile findings), kept when a new run rewrites the figures; undefined when there is none.
+ */
+export function handWrittenSections(existing: string | undefined): string | undefined {
+  const start = existing?.indexOf(`\n${OPTIMISATIONS_HEADING}\n`) ?? -1;
+  return start === -1 ? undefined : existing!.slice(start + 1);
+}
+
+const PLACEHOLDER_SECTIONS = `${OPTIMISATIONS_HEADING}
+
+Filled in by the work on the hot path: what each change gained, measured with \`npm run bench\` before and after.
+This section and the next are kept as they are when \`npm run bench\` rewrites this file.
+
+| optimisation | workload | before | after | gain |
+|---|---|---|---|---|
+| _(placeholder)_ | | | | |
+
+## Profile findings
+
+_(placeholder: \`node --cpu-prof server/dist/cli/main.js\` under \`npm run bench -- --only saturation-1n-1k-tradehub\`;
+what the profiles show and what stands in the way of each target.)_
+`;
+
 /** bench/RESULTS.md: the machine, the command, every figure, the ratios and the optimisation log. */
-export function renderResultsMarkdown(report: BenchReport): string {
+export function renderResultsMarkdown(report: BenchReport, keptSections?: string): string {
   const { machine } = report;
   return `# Benchmark results
 
@@ -140,6 +170,8 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   receive in a steady window after a warm-up; **fixed rate** offers a total of deliveries/s (rate per publish =
   total ÷ subscribers) for latency. Latency is publish-to-receive, one clock (same process), HDR histogram.
 - Server CPU (utime+stime) and RSS from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\`, summed over the nodes.
+  On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what
+  each got, and the "per server CPU-second" ratios compare deliveries per CPU-second, which that share distorts least.
 - Idle memory: RSS of the server before and after opening the connections (authenticated trade-hub connections
   for tradehub), divided by the connections. Connect rate: authenticated trade-hub connects (token in the query,
   handshake answered) with a bounded number in flight; the peers' plain connects beside it.
@@ -158,17 +190,5 @@ ${otherDetails(report.results)}
 
 ${failures(report.results)}
 
-## Optimisations
-
-Filled in by the work on the hot path: what each change gained, measured with \`npm run bench\` before and after.
-
-| optimisation | workload | before | after | gain |
-|---|---|---|---|---|
-| _(placeholder)_ | | | | |
-
-## Profile findings
-
-_(placeholder: \`node --cpu-prof server/dist/cli/main.js\` under \`npm run bench -- --only saturation-1n-1k-tradehub\`;
-what the profiles show and what stands in the way of each target.)_
-`;
+${keptSections ?? PLACEHOLDER_SECTIONS}`;
 }

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
@@ -12,7 +12,7 @@ import type { DriverSpec } from './driver/spec.js';
 import { machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
 import { benchPlan, type WorkloadPlan } from './plan.js';
-import { renderConsoleTable, renderResultsMarkdown } from './report.js';
+import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
 import type { BenchReport, Measurement, WorkloadResult } from './results.js';
 import { killAllChildren, newClusterSettings, REDIS_URL, startServer, track, type RunningServer } from './servers.js';
 
@@ -27,12 +27,17 @@ function estimatedSeconds(plan: WorkloadPlan): number {
   return plan.warmupSeconds + plan.windowSeconds + plan.connections / 1000 + 5 * plan.nodes;
 }
 
+/** Redis key prefixes of the workload in progress: deleted on the way out, also when interrupted. */
+const activeKeyPrefixes = new Set<string>();
+
 process.once('exit', killAllChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    console.error(`\n${signal}: stopping every server and load generator.`);
+    console.error(`\n${signal}: stopping every server and load generator, deleting this run's Redis keys.`);
     killAllChildren();
-    process.exit(130);
+    const cleanup = Promise.allSettled([...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)));
+    const bound = new Promise((resolveBound) => setTimeout(resolveBound, 3000).unref());
+    void Promise.race([cleanup, bound]).finally(() => process.exit(130));
   });
 }
 
@@ -81,6 +86,7 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
   const started = performance.now();
   const settings = newClusterSettings(plan.nodes === 2, runId, index);
   const servers: RunningServer[] = [];
+  if (settings.redisKeyPrefix) activeKeyPrefixes.add(settings.redisKeyPrefix);
   const base = { id: plan.id, scenario: plan.scenario, system: plan.system, nodes: plan.nodes };
   try {
     for (let node = 0; node < plan.nodes; node++) servers.push(await startServer(plan.system, root, settings));
@@ -98,7 +104,10 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
     return { ...base, status: 'failed', error: (error as Error).message, durationSeconds: (performance.now() - started) / 1000 };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
-    if (settings.redisKeyPrefix) await deleteRedisKeys(settings.redisKeyPrefix).catch(() => undefined);
+    if (settings.redisKeyPrefix) {
+      await deleteRedisKeys(settings.redisKeyPrefix).catch(() => undefined);
+      activeKeyPrefixes.delete(settings.redisKeyPrefix);
+    }
   }
 }
 
@@ -120,6 +129,13 @@ function progressLine(result: WorkloadResult, position: string): string {
   return `${position} ${result.id}: ${figure} [${result.durationSeconds.toFixed(0)} s]`;
 }
 
+/** Writes RESULTS.md, keeping the hand-written optimisation log and profile findings of the previous one. */
+function writeResultsMarkdown(outDir: string, report: BenchReport): void {
+  const path = join(outDir, 'RESULTS.md');
+  const kept = handWrittenSections(existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+  writeFileSync(path, renderResultsMarkdown(report, kept));
+}
+
 async function main(): Promise<void> {
   let options;
   try {
@@ -131,6 +147,13 @@ async function main(): Promise<void> {
   }
   if (options.help) {
     console.log(BENCH_USAGE);
+    return;
+  }
+  const outDir = resolve(root, options.outDir);
+  if (options.renderOnly) {
+    const report = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8')) as BenchReport;
+    console.log(renderConsoleTable(report.results));
+    writeResultsMarkdown(outDir, report);
     return;
   }
   const plan = benchPlan(options.quick).filter((workload) => selectedBy(options.only, workload.id));
@@ -160,10 +183,9 @@ async function main(): Promise<void> {
     results,
   };
   console.log(`\n${renderConsoleTable(results)}`);
-  const outDir = resolve(root, options.outDir);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(outDir, 'RESULTS.md'), renderResultsMarkdown(report));
+  writeResultsMarkdown(outDir, report);
   console.log(`\nWrote ${join(outDir, 'RESULTS.md')} and results.json (${Math.round(report.totalSeconds)} s).`);
 }
 

@@ -52,6 +52,9 @@ export interface ScenarioComparison {
     value: number | undefined;
     vsSocketIo: number | undefined;
     vsWs: number | undefined;
+    /** Fan-out only: deliveries per server CPU-second over the peer's; the figure a busy shared machine distorts least. */
+    cpuEfficiencyVsSocketIo: number | undefined;
+    cpuEfficiencyVsWs: number | undefined;
   }>;
 }
 
@@ -62,8 +65,10 @@ export function compareScenarios(results: readonly WorkloadResult[]): ScenarioCo
     const members = results.filter((result) => result.scenario === scenario);
     const valueOf = (result: WorkloadResult | undefined): number | undefined =>
       result?.status === 'ok' && result.measurement ? headlineOf(result.measurement).value : undefined;
-    const socketIo = valueOf(members.find((result) => result.system === 'socketio'));
-    const ws = valueOf(members.find((result) => result.system === 'ws'));
+    const socketIoResult = members.find((result) => result.system === 'socketio');
+    const wsResult = members.find((result) => result.system === 'ws');
+    const socketIo = valueOf(socketIoResult);
+    const ws = valueOf(wsResult);
     const sample = members.find((result) => result.measurement)?.measurement;
     const headline = sample ? headlineOf(sample) : undefined;
     return {
@@ -78,6 +83,8 @@ export function compareScenarios(results: readonly WorkloadResult[]): ScenarioCo
           value,
           vsSocketIo: isTradehub ? ratio(value, socketIo) : undefined,
           vsWs: isTradehub ? ratio(value, ws) : undefined,
+          cpuEfficiencyVsSocketIo: isTradehub ? ratio(deliveriesPerCpuSecond(result), deliveriesPerCpuSecond(socketIoResult)) : undefined,
+          cpuEfficiencyVsWs: isTradehub ? ratio(deliveriesPerCpuSecond(result), deliveriesPerCpuSecond(wsResult)) : undefined,
         };
       }),
     };
@@ -86,4 +93,16 @@ export function compareScenarios(results: readonly WorkloadResult[]): ScenarioCo
 
 export function isFanout(measurement: Measurement | undefined): measurement is FanoutMeasurement {
   return measurement?.kind === 'saturation' || measurement?.kind === 'fixed-rate';
+}
+
+/** Deliveries per second of server CPU in a fan-out window; undefined for other kinds or failed workloads. */
+export function deliveriesPerCpuSecond(result: WorkloadResult | undefined): number | undefined {
+  if (result?.status !== 'ok' || !isFanout(result.measurement)) return undefined;
+  const perMillion = result.measurement.serverCpuSecondsPerMillion;
+  return perMillion === null || perMillion <= 0 ? undefined : 1_000_000 / perMillion;
+}
+
+/** The share of one core the server processes used in the window (summed over nodes). */
+export function serverCpuShare(measurement: FanoutMeasurement): number {
+  return measurement.windowSeconds > 0 ? measurement.serverCpuSeconds / measurement.windowSeconds : 0;
 }

@@ -3,12 +3,12 @@ import { BenchOptionsError, parseBenchOptions, selectedBy } from '@tradehub/benc
 
 describe('bench: options', () => {
   it('defaults to the full run written to bench/', () => {
-    assert.deepEqual(parseBenchOptions([]), { quick: false, only: [], outDir: 'bench', help: false });
+    assert.deepEqual(parseBenchOptions([]), { quick: false, only: [], outDir: 'bench', renderOnly: false, help: false });
   });
 
-  it('reads --quick, repeated and comma separated --only, --out in both spellings', () => {
-    const options = parseBenchOptions(['--quick', '--only', 'saturation-1n,ws', '--only=idle-memory', '--out=/tmp/x']);
-    assert.deepEqual(options, { quick: true, only: ['saturation-1n', 'ws', 'idle-memory'], outDir: '/tmp/x', help: false });
+  it('reads --quick, repeated and comma separated --only, --out in both spellings, --render-only', () => {
+    const options = parseBenchOptions(['--quick', '--only', 'saturation-1n,ws', '--only=idle-memory', '--out=/tmp/x', '--render-only']);
+    assert.deepEqual(options, { quick: true, only: ['saturation-1n', 'ws', 'idle-memory'], outDir: '/tmp/x', renderOnly: true, help: false });
   });
 
   it('refuses unknown options and missing values with a message naming them', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatRatio, renderConsoleTable, renderResultsMarkdown } from '@tradehub/bench/report';
+import { formatRatio, handWrittenSections, renderConsoleTable, renderResultsMarkdown } from '@tradehub/bench/report';
 import type { BenchReport, FanoutMeasurement, SystemId, WorkloadResult } from '@tradehub/bench/results';
 
 function fanout(system: SystemId, deliveriesPerSecond: number): WorkloadResult {
@@ -42,7 +42,7 @@ describe('bench: report', () => {
     for (const expected of [
       '| CPU | Test CPU |', '| Redis | 7.0.15 |', '| date | 2026-12-03T00:00:00.000Z |', '`npm run bench -- --quick` (quick',
       '| saturation-1n-1k | tradehub /testhub SendToAll (JSON) | 160,000 deliveries/s | 2.00× | – |',
-      '| saturation-1n-1k-socketio | 1,000 | 5.0 | 500 | 400,000 | 80,000 | 1.3 | 12.5 | 20.0 | 30.0 | 6.67 | 120 | 3 | 0 | 42 % |',
+      '| saturation-1n-1k-socketio | 1,000 | 5.0 | 500 | 400,000 | 80,000 | 1.3 | 12.5 | 20.0 | 30.0 | 6.67 | 100 % | 120 | 3 | 0 | 42 % |',
       '- `saturation-1n-1k-ws`: ws exited with 1 before listening',
       '## Optimisations', '| optimisation | workload | before | after | gain |', '## Profile findings',
     ]) assert.ok(markdown.includes(expected), `missing: ${expected}`);
@@ -51,5 +51,33 @@ describe('bench: report', () => {
   it('escapes pipes in error texts so a table row stays one row', () => {
     const markdown = renderResultsMarkdown({ ...report, results: [{ ...failed, error: 'a | b' }] });
     assert.ok(markdown.includes('FAILED: a \\| b'));
+  });
+});
+
+describe('bench: report rewrites keep the hand-written sections', () => {
+  it('a new RESULTS.md carries over the optimisation log and profile findings of the previous one', () => {
+    const previous = renderResultsMarkdown(report).replace('| _(placeholder)_ | | | | |', '| bytes cached per protocol | saturation-1n-1k | 60k | 90k | 1.5× |');
+    const kept = handWrittenSections(previous);
+    assert.ok(kept?.startsWith('## Optimisations\n'));
+    const next = renderResultsMarkdown({ ...report, totalSeconds: 999 }, kept);
+    assert.ok(next.includes('| bytes cached per protocol | saturation-1n-1k | 60k | 90k | 1.5× |'));
+    assert.ok(next.includes('| duration | 999 s |'));
+    assert.equal(next.split('## Optimisations').length, 2, 'one optimisation section, not two');
+  });
+
+  it('without a previous file (or one without the section) the placeholders are written', () => {
+    assert.equal(handWrittenSections(undefined), undefined);
+    assert.equal(handWrittenSections('# Benchmark results\n'), undefined);
+    assert.ok(renderResultsMarkdown(report, undefined).includes('| _(placeholder)_ |'));
+  });
+});
+
+describe('bench: CPU-normalised comparison', () => {
+  it('compares deliveries per server CPU-second, which a server starved of CPU does not distort', () => {
+    const starved = fanout('tradehub-interop-json', 40_000);
+    (starved.measurement as FanoutMeasurement).serverCpuSecondsPerMillion = 5;
+    const table = renderConsoleTable([starved, fanout('socketio', 80_000)]);
+    // 200k deliveries per CPU-second against Socket.IO's 150k: 1.33× per CPU, though 0.50× in raw deliveries/s.
+    assert.match(table.split('\n').find((line) => line.includes('tradehub-interop-json')) ?? '', /0\.50×\s+–\s+1\.33×/);
   });
 });
