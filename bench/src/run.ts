@@ -29,10 +29,13 @@ function estimatedSeconds(plan: WorkloadPlan): number {
 
 /** Redis key prefixes of the workload in progress: deleted on the way out, also when interrupted. */
 const activeKeyPrefixes = new Set<string>();
+/** Set by SIGINT/SIGTERM: no further workload starts. */
+let stopping = false;
 
 process.once('exit', killAllChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    stopping = true;
     console.error(`\n${signal}: stopping every server and load generator, deleting this run's Redis keys.`);
     killAllChildren();
     const cleanup = Promise.allSettled([...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)));
@@ -55,7 +58,7 @@ function runDriver(spec: DriverSpec, timeoutMs: number): Promise<Measurement> {
       child.kill('SIGKILL');
       reject(new Error(`load generator gave no result within ${Math.round(timeoutMs / 1000)} s`));
     }, timeoutMs);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
       const line = stdout.trim().split('\n').pop() ?? '';
       try {
@@ -63,7 +66,7 @@ function runDriver(spec: DriverSpec, timeoutMs: number): Promise<Measurement> {
         if (answer.ok) resolvePromise(answer.measurement);
         else reject(new Error(answer.error));
       } catch {
-        reject(new Error(`load generator exited with ${code}: ${(stderr || stdout).trim().slice(-300)}`));
+        reject(new Error(`load generator exited with ${code ?? signal}: ${(stderr || stdout).trim().slice(-300)}`));
       }
     });
   });
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
   console.log(`tradehub benchmark: ${plan.length} workloads on ${machine.cpuModel} (${machine.cores} cores), Node ${machine.node}, Redis ${machine.redis}`);
   const results: WorkloadResult[] = [];
   for (const [index, workload] of plan.entries()) {
+    if (stopping) break;
     const elapsed = (performance.now() - started) / 1000;
     const result: WorkloadResult = elapsed + estimatedSeconds(workload) > RUN_BUDGET_SECONDS
       ? { id: workload.id, scenario: workload.scenario, system: workload.system, nodes: workload.nodes, status: 'failed',
