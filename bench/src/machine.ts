@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { MachineInfo } from './results.js';
 
 function redisVersion(): string {
@@ -20,5 +20,10 @@ export function machineInfo(): MachineInfo {
     redis: redisVersion(),
     kernel: release(),
     date: new Date().toISOString(),
+    loadAverageStart: loadavg()[0] ?? 0,
   };
+}
+
+export function currentLoadAverage(): number {
+  return loadavg()[0] ?? 0;
 }

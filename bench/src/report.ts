@@ -145,6 +145,7 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
 | Redis | ${machine.redis} |
 | kernel | ${machine.kernel} |
 | date | ${machine.date} |
+| load average (1 min) at start / end | ${formatNumber(machine.loadAverageStart, 2)} / ${formatNumber(machine.loadAverageEnd, 2)} (above the 2 cores: other work shared the machine) |
 | command | \`${report.command}\`${report.quick ? ' (quick: smaller N, shorter windows)' : ''} |
 | duration | ${formatNumber(report.totalSeconds)} s |
 

@@ -88,6 +88,9 @@ export interface MachineInfo {
   redis: string;
   kernel: string;
   date: string;
+  /** 1-minute load averages at the start and the end of the run: how much else the machine was doing. */
+  loadAverageStart?: number;
+  loadAverageEnd?: number;
 }
 
 export interface BenchReport {

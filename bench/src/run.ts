@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import type { DriverSpec } from './driver/spec.js';
-import { machineInfo } from './machine.js';
+import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
 import { benchPlan, type WorkloadPlan } from './plan.js';
 import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     console.log(progressLine(result, `[${index + 1}/${plan.length}]`));
   }
   const report: BenchReport = {
-    machine,
+    machine: { ...machine, loadAverageEnd: currentLoadAverage() },
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     quick: options.quick,
     totalSeconds: (performance.now() - started) / 1000,
