@@ -34,7 +34,8 @@ export function renderConsoleTable(results: readonly WorkloadResult[]): string {
   lines.push(line(header), widths.map((width) => '-'.repeat(width)).join('  '));
   for (const row of rows) lines.push(line(row));
   lines.push('', 'Ratios are tradehub ÷ peer: above 1 is better for deliveries/s and connects/s, below 1 for p99 and bytes/connection.',
-    '"per CPU" compares deliveries per server CPU-second (fan-out only): above 1 means tradehub does more with the same CPU.');
+    '"per CPU" compares deliveries per server CPU-second (fan-out only): above 1 means tradehub does more with the same CPU.',
+    'A load generator near 100 % CPU (RESULTS.md) means it, not the server, capped that saturation figure.');
   return lines.join('\n');
 }
 
@@ -145,7 +146,7 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
 | Redis | ${machine.redis} |
 | kernel | ${machine.kernel} |
 | date | ${machine.date} |
-| load average (1 min) at start / end | ${formatNumber(machine.loadAverageStart, 2)} / ${formatNumber(machine.loadAverageEnd, 2)} (above the 2 cores: other work shared the machine) |
+| load average (1 min) at start / end | ${formatNumber(machine.loadAverageStart, 2)} / ${formatNumber(machine.loadAverageEnd, 2)} (near or above the core count: other work shared the machine) |
 | command | \`${report.command}\`${report.quick ? ' (quick: smaller N, shorter windows)' : ''} |
 | duration | ${formatNumber(report.totalSeconds)} s |
 
