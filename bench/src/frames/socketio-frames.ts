@@ -1,0 +1,58 @@
+import { decodePacket } from 'engine.io-parser';
+import { Decoder, PacketType, type Packet } from 'socket.io-parser';
+import { sentMicrosOf } from '../payload.js';
+
+export type SocketIoFrame =
+  | { kind: 'open' }
+  | { kind: 'ping' }
+  | { kind: 'connected' }
+  | { kind: 'event'; name: string; args: unknown[] }
+  | { kind: 'close'; reason: string }
+  | { kind: 'other' };
+
+/** The packet a subscriber sends to join the default namespace after the engine.io open. */
+export const SOCKET_IO_CONNECT = '40';
+/** The engine.io pong a client must answer each ping with, or the server drops it. */
+export const ENGINE_IO_PONG = '3';
+
+/** Reads a Socket.IO WebSocket frame with the libraries Socket.IO itself uses (engine.io-parser, socket.io-parser). */
+export class SocketIoFrameReader {
+  private readonly decoder = new Decoder();
+  private decoded: Packet | undefined;
+
+  constructor() {
+    this.decoder.on('decoded', (packet: Packet) => {
+      this.decoded = packet;
+    });
+  }
+
+  read(data: string): SocketIoFrame {
+    const packet = decodePacket(data);
+    switch (packet.type) {
+      case 'open': return { kind: 'open' };
+      case 'ping': return { kind: 'ping' };
+      case 'close': return { kind: 'close', reason: 'engine.io close' };
+      case 'error': return { kind: 'close', reason: `engine.io error: ${String(packet.data)}` };
+      case 'message': break;
+      default: return { kind: 'other' };
+    }
+    this.decoded = undefined;
+    this.decoder.add(packet.data as string);
+    const decoded = this.decoded as Packet | undefined;
+    if (!decoded) return { kind: 'other' };
+    switch (decoded.type) {
+      case PacketType.CONNECT: return { kind: 'connected' };
+      case PacketType.CONNECT_ERROR: return { kind: 'close', reason: `connect error: ${JSON.stringify(decoded.data)}` };
+      case PacketType.DISCONNECT: return { kind: 'close', reason: 'disconnected by the server' };
+      case PacketType.EVENT: {
+        const [name, ...args] = decoded.data as unknown[];
+        return { kind: 'event', name: String(name), args };
+      }
+      default: return { kind: 'other' };
+    }
+  }
+}
+
+export function socketIoSendTime(frame: SocketIoFrame): number | undefined {
+  return frame.kind === 'event' && frame.name === 'message' ? sentMicrosOf(frame.args[0]) : undefined;
+}

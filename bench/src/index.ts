@@ -1,2 +1,0 @@
-/** The benchmark harness lives here (npm run bench); see bench/RESULTS.md. */
-export {};

@@ -1,0 +1,47 @@
+import type { SystemId, WorkloadKind } from './results.js';
+
+export interface WorkloadPlan {
+  id: string;
+  scenario: string;
+  kind: WorkloadKind;
+  system: SystemId;
+  nodes: 1 | 2;
+  connections: number;
+  warmupSeconds: number;
+  windowSeconds: number;
+  offeredDeliveriesPerSecond?: number;
+}
+
+const ONE_NODE_SYSTEMS: readonly SystemId[] = ['tradehub-interop-json', 'tradehub-trade-json', 'tradehub-trade-msgpack', 'socketio', 'ws'];
+/** The naive ws loop has no second node: two-node cases compare tradehub with Socket.IO's redis adapter. */
+const TWO_NODE_SYSTEMS: readonly SystemId[] = ['tradehub-interop-json', 'tradehub-trade-json', 'tradehub-trade-msgpack', 'socketio'];
+const MEMORY_SYSTEMS: readonly SystemId[] = ['tradehub-trade-json', 'socketio', 'ws'];
+export const FIXED_RATE_TOTAL = 50_000;
+
+export function countLabel(count: number): string {
+  return count % 1000 === 0 ? `${count / 1000}k` : String(count);
+}
+
+/** Every workload of one run, in order; `--quick` shrinks counts and windows, not the kinds of workload. */
+export function benchPlan(quick: boolean): WorkloadPlan[] {
+  const saturationCounts = quick ? [1000] : [1000, 5000, 10_000];
+  const fixedRateCounts = quick ? [1000] : [1000, 5000];
+  const twoNodeCounts = quick ? [1000] : [1000, 5000];
+  const idleConnections = quick ? 2000 : 10_000;
+  const connectAttempts = quick ? 2000 : 5000;
+  const warmupSeconds = quick ? 1 : 2;
+  const windowSeconds = quick ? 2 : 5;
+  const plan: WorkloadPlan[] = [];
+  const add = (kind: WorkloadKind, nodes: 1 | 2, count: number, systems: readonly SystemId[], extra: Partial<WorkloadPlan> = {}): void => {
+    const scenario = `${kind}-${nodes}n-${countLabel(count)}`;
+    for (const system of systems) {
+      plan.push({ id: `${scenario}-${system}`, scenario, kind, system, nodes, connections: count, warmupSeconds, windowSeconds, ...extra });
+    }
+  };
+  for (const count of saturationCounts) add('saturation', 1, count, ONE_NODE_SYSTEMS);
+  for (const count of twoNodeCounts) add('saturation', 2, count, TWO_NODE_SYSTEMS);
+  for (const count of fixedRateCounts) add('fixed-rate', 1, count, ONE_NODE_SYSTEMS, { offeredDeliveriesPerSecond: FIXED_RATE_TOTAL });
+  add('idle-memory', 1, idleConnections, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: quick ? 1 : 3 });
+  add('connect-rate', 1, connectAttempts, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: 0 });
+  return plan;
+}

@@ -1,0 +1,196 @@
+import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
+import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
+
+export function formatNumber(value: number | undefined | null, digits = 0): string {
+  if (value === undefined || value === null || !Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function formatRatio(value: number | undefined): string {
+  return value === undefined ? '–' : `${value.toFixed(2)}×`;
+}
+
+function headlineCell(row: ScenarioComparison['rows'][number], comparison: ScenarioComparison): string {
+  if (row.result.status === 'failed') return `FAILED: ${row.result.error ?? 'unknown error'}`;
+  const digits = comparison.metric === 'p99' ? 1 : 0;
+  return `${formatNumber(row.value, digits)} ${comparison.metric}`;
+}
+
+/** The console table: every scenario, each system's headline figure and tradehub's ratios to the peers. */
+export function renderConsoleTable(results: readonly WorkloadResult[]): string {
+  const lines: string[] = [];
+  const header = ['scenario', 'system', 'figure', '÷ Socket.IO', '÷ ws', 'per CPU ÷ Socket.IO', 'per CPU ÷ ws'];
+  const rows: string[][] = [];
+  for (const comparison of compareScenarios(results)) {
+    for (const row of comparison.rows) {
+      rows.push([
+        comparison.scenario, row.result.system, headlineCell(row, comparison), formatRatio(row.vsSocketIo), formatRatio(row.vsWs),
+        formatRatio(row.cpuEfficiencyVsSocketIo), formatRatio(row.cpuEfficiencyVsWs),
+      ]);
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  lines.push(line(header), widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) lines.push(line(row));
+  lines.push('', 'Ratios are tradehub ÷ peer: above 1 is better for deliveries/s and connects/s, below 1 for p99 and bytes/connection.',
+    '"per CPU" compares deliveries per server CPU-second (fan-out only): above 1 means tradehub does more with the same CPU.',
+    'A load generator near 100 % CPU (RESULTS.md) means it, not the server, capped that saturation figure.');
+  return lines.join('\n');
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  const escape = (cell: string): string => cell.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+function ratioSummary(results: readonly WorkloadResult[]): string {
+  const rows: string[][] = [];
+  for (const comparison of compareScenarios(results)) {
+    for (const row of comparison.rows) {
+      rows.push([
+        comparison.scenario, SYSTEM_LABELS[row.result.system], headlineCell(row, comparison),
+        formatRatio(row.vsSocketIo), formatRatio(row.vsWs), formatRatio(row.cpuEfficiencyVsSocketIo), formatRatio(row.cpuEfficiencyVsWs),
+      ]);
+    }
+  }
+  return markdownTable(['scenario', 'system', 'figure', 'tradehub ÷ Socket.IO', 'tradehub ÷ ws', 'per server CPU-second ÷ Socket.IO', 'per server CPU-second ÷ ws'], rows);
+}
+
+function fanoutDetails(results: readonly WorkloadResult[]): string {
+  const rows = results.filter((result) => isFanout(result.measurement)).map((result) => {
+    const m = result.measurement!;
+    if (!isFanout(m)) return [];
+    return [
+      result.id, formatNumber(m.subscribers), formatNumber(m.windowSeconds, 1), formatNumber(m.published), formatNumber(m.delivered),
+      formatNumber(m.deliveriesPerSecond), formatNumber(m.latency.p50Ms, 1), formatNumber(m.latency.p99Ms, 1),
+      formatNumber(m.latency.p999Ms, 1), formatNumber(m.latency.maxMs, 1), formatNumber(m.serverCpuSecondsPerMillion, 2),
+      `${formatNumber(serverCpuShare(m) * 100)} %`, formatNumber(m.serverRssMb), formatNumber(m.subscriberCloses), formatNumber(m.connectFailures), `${formatNumber(m.driverCpuShare * 100)} %`,
+    ];
+  });
+  return markdownTable([
+    'workload', 'subscribers', 'window s', 'published', 'delivered', 'deliveries/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms',
+    'server CPU s / M deliveries', 'server CPU (of one core)', 'server RSS MB', 'closed by server', 'connect failures', 'load generator CPU',
+  ], rows);
+}
+
+function otherDetails(results: readonly WorkloadResult[]): string {
+  const memory = results.flatMap((result) => result.measurement?.kind === 'idle-memory' ? [[
+    result.id, formatNumber(result.measurement.connections), formatNumber(result.measurement.connectFailures),
+    formatNumber(result.measurement.rssBeforeMb, 1), formatNumber(result.measurement.rssAfterMb, 1), formatNumber(result.measurement.bytesPerConnection),
+  ]] : []);
+  const connects = results.flatMap((result) => result.measurement?.kind === 'connect-rate' ? [[
+    result.id, formatNumber(result.measurement.connects), formatNumber(result.measurement.failures),
+    formatNumber(result.measurement.seconds, 2), formatNumber(result.measurement.connectsPerSecond),
+  ]] : []);
+  return [
+    '### Memory per idle connection', '',
+    markdownTable(['workload', 'connections', 'failures', 'RSS before MB', 'RSS after MB', 'bytes / connection'], memory), '',
+    '### Connects per second', '',
+    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s'], connects),
+  ].join('\n');
+}
+
+function failures(results: readonly WorkloadResult[]): string {
+  const failed = results.filter((result) => result.status === 'failed');
+  if (failed.length === 0) return 'None.';
+  return failed.map((result) => `- \`${result.id}\`: ${result.error ?? 'unknown error'}`).join('\n');
+}
+
+const OPTIMISATIONS_HEADING = '## Optimisations';
+
+/**
+ * The hand-written part of an existing RESULTS.md (from "## Optimisations" to the end: the optimisation log and the
+ * profile findings), kept when a new run rewrites the figures; undefined when there is none.
+ */
+export function handWrittenSections(existing: string | undefined): string | undefined {
+  const start = existing?.indexOf(`\n${OPTIMISATIONS_HEADING}\n`) ?? -1;
+  return start === -1 ? undefined : existing!.slice(start + 1);
+}
+
+const PLACEHOLDER_SECTIONS = `${OPTIMISATIONS_HEADING}
+
+Filled in by the work on the hot path: what each change gained, measured with \`npm run bench\` before and after.
+This section and the next are kept as they are when \`npm run bench\` rewrites this file.
+
+| optimisation | workload | before | after | gain |
+|---|---|---|---|---|
+| _(placeholder)_ | | | | |
+
+## Profile findings
+
+_(placeholder: \`node --cpu-prof server/dist/cli/main.js\` under \`npm run bench -- --only saturation-1n-1k-tradehub\`;
+what the profiles show and what stands in the way of each target.)_
+`;
+
+/** bench/RESULTS.md: the machine, the command, every figure, the ratios and the optimisation log. */
+export function renderResultsMarkdown(report: BenchReport, keptSections?: string): string {
+  const { machine } = report;
+  return `# Benchmark results
+
+Written by \`npm run bench\` (bench/src/run.ts); the raw figures are in \`bench/results.json\`.
+Measurements on a shared 2-core machine are noisy: compare the ratios within one run.
+
+## Machine and run
+
+| | |
+|---|---|
+| CPU | ${machine.cpuModel} |
+| cores | ${machine.cores} |
+| RAM | ${formatNumber(machine.ramGb, 1)} GB |
+| Node | ${machine.node} |
+| Redis | ${machine.redis} |
+| kernel | ${machine.kernel} |
+| date | ${machine.date} |
+| load average (1 min) at start / end | ${formatNumber(machine.loadAverageStart, 2)} / ${formatNumber(machine.loadAverageEnd, 2)} (near or above the core count: other work shared the machine) |
+| command | \`${report.command}\`${report.quick ? ' (quick: smaller N, shorter windows)' : ''} |
+| duration | ${formatNumber(report.totalSeconds)} s |
+
+## Method
+
+- Every server is its own process pinned to core 0 (\`taskset -c 0\`); the load generator (one process per workload:
+  subscribers and the publisher) is pinned to core 1 (\`taskset -c 1\`). Two-node cases start two servers, both on
+  core 0, joined by the local Redis; subscribers are split over the nodes and the publisher is on node 1.
+- tradehub: \`node server/dist/cli/main.js\` with \`TRADEHUB_SIMULATOR=off TRADEHUB_INTEROP_HUB=on LOG_LEVEL=warn\`,
+  a temporary \`TRADEHUB_DATA_DIR\`, and for Redis \`REDIS_URL=redis://127.0.0.1:6379\` with a unique \`REDIS_KEY_PREFIX\`
+  (deleted afterwards). Subscribers are raw WebSockets speaking the SignalR protocol (handshake, nothing else);
+  their frames are read with the server's own \`JsonHubProtocol\` / \`MessagePackHubProtocol\`.
+  - interop: every connection on \`/testhub\`; the publisher calls \`SendToAll(text)\`, subscribers get \`Message(text)\`.
+  - trade: subscribers hold a \`demo-reader\` token (\`access_token\` query) and \`Subscribe(['platforms/demo/ticks/EURUSD'])\`;
+    the publisher (\`demo-publisher\`) calls \`Publish([tick])\`, subscribers get \`OnEvent(envelope)\`. The tick's \`flags\`
+    carries the send time in microseconds (the schema's \`time\` is whole milliseconds).
+- Socket.IO 4.8 (bench/src/peers/socketio-server.ts): \`io.emit('message', payload)\` for every publisher event; the
+  two-node case uses \`@socket.io/redis-adapter\`. Subscribers are raw WebSockets read with \`engine.io-parser\` and
+  \`socket.io-parser\` (they answer pings); the publisher is \`socket.io-client\`.
+- naive ws (bench/src/peers/ws-server.ts): \`for (const c of wss.clients) c.send(data)\` for every publisher message.
+- Every publish is acknowledged by the server once its broadcast call returned (a SignalR completion, a Socket.IO ack,
+  an \`ack\` frame); **saturation** keeps a bounded number of publishes in flight and measures what the subscribers
+  receive in a steady window after a warm-up; **fixed rate** offers a total of deliveries/s (rate per publish =
+  total ÷ subscribers) for latency. Latency is publish-to-receive, one clock (same process), HDR histogram.
+- Server CPU (utime+stime) and RSS from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\`, summed over the nodes.
+  On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what
+  each got, and the "per server CPU-second" ratios compare deliveries per CPU-second, which that share distorts least.
+- Idle memory: RSS of the server before and after opening the connections (authenticated trade-hub connections
+  for tradehub), divided by the connections. Connect rate: authenticated trade-hub connects (token in the query,
+  handshake answered) with a bounded number in flight; the peers' plain connects beside it.
+
+## Ratios
+
+${ratioSummary(report.results)}
+
+## Every figure
+
+${fanoutDetails(report.results)}
+
+${otherDetails(report.results)}
+
+## Failed workloads
+
+${failures(report.results)}
+
+${keptSections ?? PLACEHOLDER_SECTIONS}`;
+}

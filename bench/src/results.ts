@@ -1,0 +1,102 @@
+/** What one benchmark run measures: the shapes results.json holds and the report reads. */
+
+export type SystemId =
+  | 'tradehub-interop-json'
+  | 'tradehub-trade-json'
+  | 'tradehub-trade-msgpack'
+  | 'socketio'
+  | 'ws';
+
+export const TRADEHUB_SYSTEMS: readonly SystemId[] = ['tradehub-interop-json', 'tradehub-trade-json', 'tradehub-trade-msgpack'];
+export const PEER_SYSTEMS: readonly SystemId[] = ['socketio', 'ws'];
+
+export const SYSTEM_LABELS: Record<SystemId, string> = {
+  'tradehub-interop-json': 'tradehub /testhub SendToAll (JSON)',
+  'tradehub-trade-json': 'tradehub trade topic (JSON)',
+  'tradehub-trade-msgpack': 'tradehub trade topic (MessagePack)',
+  'socketio': 'Socket.IO 4.8',
+  'ws': 'naive ws loop',
+};
+
+export type WorkloadKind = 'saturation' | 'fixed-rate' | 'idle-memory' | 'connect-rate';
+
+export interface LatencySummary {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+export interface FanoutMeasurement {
+  kind: 'saturation' | 'fixed-rate';
+  subscribers: number;
+  windowSeconds: number;
+  /** Messages the publisher sent during the window. */
+  published: number;
+  /** Messages counted at all subscribers during the window. */
+  delivered: number;
+  deliveriesPerSecond: number;
+  latency: LatencySummary;
+  serverCpuSeconds: number;
+  serverCpuSecondsPerMillion: number | null;
+  serverRssMb: number;
+  /** Subscribers the server closed during the run (slow consumers past the outbound budget, errors). */
+  subscriberCloses: number;
+  connectFailures: number;
+  /** Share of one core the load generator used in the window: near 1 means it, not the server, may be the limit. */
+  driverCpuShare: number;
+}
+
+export interface IdleMemoryMeasurement {
+  kind: 'idle-memory';
+  connections: number;
+  connectFailures: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  bytesPerConnection: number;
+}
+
+export interface ConnectRateMeasurement {
+  kind: 'connect-rate';
+  connects: number;
+  failures: number;
+  seconds: number;
+  connectsPerSecond: number;
+}
+
+export type Measurement = FanoutMeasurement | IdleMemoryMeasurement | ConnectRateMeasurement;
+
+export interface WorkloadResult {
+  /** e.g. `saturation-1n-1k-socketio`: what `--only` matches. */
+  id: string;
+  /** Workloads of one scenario are compared with each other, e.g. `saturation-1n-1k`. */
+  scenario: string;
+  system: SystemId;
+  nodes: 1 | 2;
+  status: 'ok' | 'failed';
+  error?: string;
+  measurement?: Measurement;
+  durationSeconds: number;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  ramGb: number;
+  node: string;
+  redis: string;
+  kernel: string;
+  date: string;
+  /** 1-minute load averages at the start and the end of the run: how much else the machine was doing. */
+  loadAverageStart?: number;
+  loadAverageEnd?: number;
+}
+
+export interface BenchReport {
+  machine: MachineInfo;
+  command: string;
+  quick: boolean;
+  totalSeconds: number;
+  results: WorkloadResult[];
+}

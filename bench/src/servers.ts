@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SystemId } from './results.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+const READY_TIMEOUT_MS = 20_000;
+
+/** Every child this process started, killed on exit whatever the way out. */
+const children = new Set<ChildProcess>();
+
+export function killAllChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+}
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface ClusterSettings {
+  /** Shared by the nodes of one workload: tradehub's key prefix, Socket.IO's adapter channel prefix. */
+  redisKeyPrefix?: string;
+  jwtSecret: string;
+}
+
+export function newClusterSettings(redis: boolean, runId: string, index: number): ClusterSettings {
+  return {
+    jwtSecret: randomBytes(32).toString('hex'),
+    ...(redis ? { redisKeyPrefix: `bench-${runId}-${index}:` } : {}),
+  };
+}
+
+function commandFor(system: SystemId, root: string): string {
+  if (system === 'socketio') return join(root, 'bench/dist/peers/socketio-server.js');
+  if (system === 'ws') return join(root, 'bench/dist/peers/ws-server.js');
+  return join(root, 'server/dist/cli/main.js');
+}
+
+/** Starts one server of `system` pinned to core 0; resolves once it says it listens. */
+export async function startServer(system: SystemId, root: string, settings: ClusterSettings): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir = system.startsWith('tradehub') ? mkdtempSync(join(tmpdir(), 'tradehub-bench-')) : undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
+  if (dataDir) {
+    Object.assign(env, {
+      TRADEHUB_SIMULATOR: 'off', TRADEHUB_INTEROP_HUB: 'on', LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, TRADEHUB_JWT_SECRET: settings.jwtSecret,
+    });
+  }
+  if (settings.redisKeyPrefix) {
+    Object.assign(env, { REDIS_URL, REDIS_KEY_PREFIX: settings.redisKeyPrefix, SOCKET_IO_KEY: settings.redisKeyPrefix });
+  }
+  const child = track(spawn('taskset', ['-c', '0', process.execPath, commandFor(system, root)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let output = '';
+  const cleanUp = (): void => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${system} did not listen within ${READY_TIMEOUT_MS} ms: ${output.slice(-500)}`)), READY_TIMEOUT_MS);
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (/listening/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${system} exited with ${code} before listening: ${output.slice(-500)}`));
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    cleanUp();
+    throw error;
+  }
+  // Keep draining its output so a chatty server never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    pid: child.pid!,
+    port,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        cleanUp();
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        cleanUp();
+        resolve();
+      });
+      child.kill('SIGTERM');
+    }),
+  };
+}
