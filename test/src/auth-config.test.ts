@@ -7,6 +7,7 @@ import jwt from 'jsonwebtoken';
 import { createTradehubApp, demoConfig, hashSecret, loadConfig, parseConfig, type TradehubConfig } from '@tradehub/server';
 import { api, basic, postForm } from './support/auth-helpers.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { messageOf } from './support/thrown.js';
 
 const SECRET_VALUE = 'Sup3r-Secret-Value-4815162342';
 
@@ -22,16 +23,6 @@ function first<T>(items: readonly T[]): T {
   const item = items[0];
   assert.ok(item !== undefined, 'empty list');
   return item;
-}
-
-/** Calls `fn`, expects it to throw, and returns the message. */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail('expected an error');
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<string> {

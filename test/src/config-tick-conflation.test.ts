@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_TICK_CONFLATION_BYTES, parseConfig } from '@tradehub/server';
 import { startTradehub } from './support/tradehub-app.js';
+import { messageOf } from './support/thrown.js';
 
 /** A minimal valid raw configuration with `limits`. */
 function withLimits(limits: Record<string, unknown>): Record<string, unknown> {
@@ -8,15 +9,6 @@ function withLimits(limits: Record<string, unknown>): Record<string, unknown> {
     organizations: [{ id: 'org-a', platforms: [{ id: 'plat-a' }] }],
     limits,
   };
-}
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail('expected an error');
 }
 
 describe('configuration: limits.tickConflationBytes', () => {
