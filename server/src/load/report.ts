@@ -98,6 +98,17 @@ export interface LoadReport {
   ok: boolean;
 }
 
+/** What every scenario's report starts with: the tool, the scenario, when it ran, for how long, and with which settings. */
+export function reportHeader(options: LoadOptions, startedAt: number): Pick<LoadReport, 'tool' | 'scenario' | 'startedAt' | 'durationSeconds' | 'settings'> {
+  return {
+    tool: 'tradehub-load',
+    scenario: options.scenario,
+    startedAt: new Date(startedAt).toISOString(),
+    durationSeconds: (Date.now() - startedAt) / 1000,
+    settings: reportSettings(options),
+  };
+}
+
 /** The options worth keeping in a report: never secrets or tokens. */
 export function reportSettings(options: LoadOptions): Record<string, string | number | boolean> {
   return {

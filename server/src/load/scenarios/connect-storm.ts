@@ -1,4 +1,4 @@
-import { reportSettings, type LoadReport } from '../report.js';
+import { reportHeader, type LoadReport } from '../report.js';
 import { Swarm } from '../swarm.js';
 import type { RunContext } from '../run-context.js';
 import { connectFigures } from './connect-figures.js';
@@ -19,11 +19,7 @@ export async function runConnectStorm(context: RunContext): Promise<LoadReport> 
       ? { server: { ...context.sampler.summarise(before, after), ...(outcome.opened > 0 ? { rssPerConnectionBytes: Math.round((after.rssBytes - before.rssBytes) / outcome.opened) } : {}) } }
       : {};
     return {
-      tool: 'tradehub-load',
-      scenario: options.scenario,
-      startedAt: new Date(context.startedAt).toISOString(),
-      durationSeconds: (Date.now() - context.startedAt) / 1000,
-      settings: reportSettings(options),
+      ...reportHeader(options, context.startedAt),
       connect: connectFigures(options.connections, outcome),
       ...server,
       problems: context.problems,

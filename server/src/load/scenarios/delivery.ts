@@ -2,7 +2,7 @@ import { LatencyRecorder, type LatencySummary } from '../latency.js';
 import type { ProcReading } from '../proc-sampler.js';
 import { openSink, publishPaced, type PacedPublishStats } from '../publishers.js';
 import { RawLoadClient } from '../raw-client.js';
-import { mapToRecord, reportSettings, slope, type LoadReport, type ReconnectFigures, type SlowConsumerFigures, type SoakMinute } from '../report.js';
+import { mapToRecord, reportHeader, slope, type LoadReport, type ReconnectFigures, type SlowConsumerFigures, type SoakMinute } from '../report.js';
 import { addCounts, emptyCounts } from '../seq-ledger.js';
 import { Swarm, type ConnectOutcome, type Subscriber } from '../swarm.js';
 import type { ClientClosure } from '../load-client.js';
@@ -134,11 +134,7 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
     const steadySeconds = Math.max(0.001, (steadyEndedAt - steadyStartedAt) / 1000);
     const publishSeconds = Math.max(0.001, (stats.endedAt - stats.startedAt) / 1000);
     const report: LoadReport = {
-      tool: 'tradehub-load',
-      scenario: options.scenario,
-      startedAt: new Date(context.startedAt).toISOString(),
-      durationSeconds: (Date.now() - context.startedAt) / 1000,
-      settings: reportSettings(options),
+      ...reportHeader(options, context.startedAt),
       connect: connectFigures(options.connections, connectOutcome),
       publish: {
         via: options.publishVia, targetRate: options.rate, published: stats.published, failedEvents: stats.failedEvents,
