@@ -3,12 +3,12 @@
  * load-generator process (core 1); a workload that fails is reported as failed and the run goes on.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
-import type { DriverSpec } from './driver/spec.js';
+import { loopbackBlockFor, type DriverSpec } from './driver/spec.js';
 import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
 import { benchPlan, type WorkloadPlan } from './plan.js';
@@ -85,6 +85,9 @@ async function deleteRedisKeys(prefix: string): Promise<void> {
   }
 }
 
+/** Where this run's workloads take their source /24s from: a random start, so that a run right after another meets none of its TIME_WAIT sockets. */
+const runBlockBase = randomInt(0, 254 * 256);
+
 async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Promise<WorkloadResult> {
   const started = performance.now();
   const settings = newClusterSettings(plan.nodes === 2, runId, index);
@@ -97,7 +100,7 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
       kind: plan.kind, system: plan.system, nodes: servers.map((server) => ({ port: server.port, pid: server.pid })),
       connections: plan.connections, warmupSeconds: plan.warmupSeconds, windowSeconds: plan.windowSeconds,
       ...(plan.offeredDeliveriesPerSecond ? { offeredDeliveriesPerSecond: plan.offeredDeliveriesPerSecond } : {}),
-      maxInFlight: MAX_IN_FLIGHT, connectConcurrency: CONNECT_CONCURRENCY, addressOffset: (index * 3) % 240,
+      maxInFlight: MAX_IN_FLIGHT, connectConcurrency: CONNECT_CONCURRENCY, addressBlock: loopbackBlockFor(runBlockBase + index),
     };
     // Connecting is bounded by the driver's own per-connection time-out; this covers a stuck generator.
     const timeoutMs = (plan.warmupSeconds + plan.windowSeconds) * 1000 + plan.connections * 5 + 60_000;

@@ -3,7 +3,7 @@ import { bytesPerConnection, compareScenarios, cpuSecondsPerMillion, headlineOf,
 import type { FanoutMeasurement, SystemId, WorkloadResult } from '@tradehub/bench/results';
 import { benchPlan } from '@tradehub/bench/plan';
 import { parseCpuSeconds, parseRssBytes } from '@tradehub/bench/driver/proc-stat';
-import { sourceAddressFor } from '@tradehub/bench/driver/spec';
+import { loopbackBlockFor, sourceAddressFor } from '@tradehub/bench/driver/spec';
 
 function saturation(system: SystemId, deliveriesPerSecond: number, status: 'ok' | 'failed' = 'ok'): WorkloadResult {
   const measurement: FanoutMeasurement = {
@@ -80,12 +80,15 @@ describe('bench: /proc sampling and source addresses', () => {
     assert.throws(() => parseRssBytes('Name:\tnode\n'), /VmRSS/);
   });
 
-  it('spreads connections over 127.0.0.2 and up, 5,000 each, never leaving 127.0.0.0/8 host range', () => {
-    assert.equal(sourceAddressFor(0, 0), '127.0.0.2');
-    assert.equal(sourceAddressFor(4999, 0), '127.0.0.2');
-    assert.equal(sourceAddressFor(5000, 0), '127.0.0.3');
-    assert.equal(sourceAddressFor(0, 3), '127.0.0.5');
-    assert.equal(sourceAddressFor(0, 250), '127.0.0.2', 'wraps before 127.0.0.252');
+  it('spreads connections over .2 and up of a workload\'s own /24 in 127.0.0.0/8, 1,000 each', () => {
+    assert.equal(sourceAddressFor(0, '127.5.6'), '127.5.6.2');
+    assert.equal(sourceAddressFor(999, '127.5.6'), '127.5.6.2');
+    assert.equal(sourceAddressFor(1000, '127.5.6'), '127.5.6.3');
+    assert.equal(sourceAddressFor(50_000, '127.5.6'), '127.5.6.52');
+    assert.equal(loopbackBlockFor(0), '127.1.0', 'stays clear of the servers\' 127.0.0.0/16');
+    assert.equal(loopbackBlockFor(257), '127.2.1');
+    assert.equal(loopbackBlockFor(254 * 256 - 1), '127.254.255');
+    assert.equal(loopbackBlockFor(254 * 256), '127.1.0', 'wraps before 127.255');
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
-  CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, MAX_CONNECTIONS, defaultSourceAddresses, openFileLimit, parseLoadOptions, parseSourceAddresses,
+  DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, MAX_CONNECTIONS, defaultSourceAddresses, openFileLimit, parseLoadOptions, parseSourceAddresses,
+  randomLoopbackBlock,
   parseTargetUrl, sourceAddressFor, type LoadOptions,
 } from '@tradehub/server/load';
 
@@ -102,10 +103,19 @@ describe('tradehub-load: source addresses', () => {
       counts.set(address, (counts.get(address) ?? 0) + 1);
     }
     assert.deepEqual([...counts.values()], [1000, 1000, 1000]);
-    assert.deepEqual(defaultSourceAddresses(100), ['127.0.0.2']);
+    assert.deepEqual(defaultSourceAddresses(100, '127.9.8'), ['127.9.8.2']);
+    assert.deepEqual(defaultSourceAddresses(2500, '127.9.8'), ['127.9.8.2', '127.9.8.3', '127.9.8.4']);
     const forMax = defaultSourceAddresses(MAX_CONNECTIONS);
-    assert.equal(forMax.length, Math.ceil(MAX_CONNECTIONS / CONNECTIONS_PER_SOURCE_ADDRESS));
-    assert.equal(forMax[0], '127.0.0.2', '127.0.0.1 is left to the server');
+    assert.equal(forMax.length, Math.ceil(MAX_CONNECTIONS / DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS));
+    assert.ok(forMax.every((address) => parseSourceAddresses(address).length === 1), 'every default address is in 127.0.0.0/8');
     assert.equal(parse(['fanout', ...URL_ARG, '--connections', String(MAX_CONNECTIONS)]).sourceAddresses.length, forMax.length);
+  });
+
+  it('takes a fresh /24 outside 127.0.0.0/16 for every run, so that no run meets the last one\'s TIME_WAIT sockets', () => {
+    const blocks = new Set(Array.from({ length: 20 }, () => randomLoopbackBlock()));
+    assert.ok(blocks.size > 10, `20 runs drew only ${blocks.size} distinct blocks`);
+    for (const block of blocks) assert.match(block, /^127\.(?:[1-9]\d?|1\d\d|2[0-4]\d|25[0-4])\.\d{1,3}$/);
+    const first = parse(['fanout', ...URL_ARG]).sourceAddresses[0] as string;
+    assert.doesNotMatch(first, /^127\.0\./, 'defaults stay clear of the servers\' 127.0.0.0/16');
   });
 });

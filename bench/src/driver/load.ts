@@ -34,7 +34,7 @@ async function openMany(spec: DriverSpec, count: number, token: string | undefin
       const node = spec.nodes[index % spec.nodes.length]!;
       try {
         open.push(await openSubscriber(spec.system, {
-          port: node.port, localAddress: sourceAddressFor(index, spec.addressOffset), ...(token ? { token } : {}), subscribe,
+          port: node.port, localAddress: sourceAddressFor(index, spec.addressBlock), ...(token ? { token } : {}), subscribe,
         }, hooks));
       } catch (error) {
         failures++;

@@ -20,14 +20,23 @@ export interface DriverSpec {
   maxInFlight: number;
   /** Connects in progress at most. */
   connectConcurrency: number;
-  /** Source addresses start at 127.0.0.(2 + this), so consecutive workloads do not reuse 4-tuples in TIME_WAIT. */
-  addressOffset: number;
+  /**
+   * The /24 the workload's source addresses come from (`127.A.B`, see loopbackBlockFor): a fresh
+   * one per workload, so no workload connects from an address crowded with the last one's
+   * sockets in TIME_WAIT (the kernel's search for a free port then costs the driver ~3 ms per connect).
+   */
+  addressBlock: string;
 }
 
-export const CONNECTIONS_PER_SOURCE_ADDRESS = 5000;
+export const CONNECTIONS_PER_SOURCE_ADDRESS = 1000;
 
-/** The source address of the index-th connection: 127.0.0.2 and up, a few thousand connections each. */
-export function sourceAddressFor(index: number, addressOffset: number): string {
-  const host = 2 + ((addressOffset + Math.floor(index / CONNECTIONS_PER_SOURCE_ADDRESS)) % 250);
-  return `127.0.0.${host}`;
+/** The n-th /24 outside 127.0.0.0/16 (where the servers listen): 127.1.0, 127.1.1, ... 127.254.255, then again. */
+export function loopbackBlockFor(n: number): string {
+  const block = ((n % (254 * 256)) + 254 * 256) % (254 * 256);
+  return `127.${1 + Math.floor(block / 256)}.${block % 256}`;
+}
+
+/** The source address of the index-th connection: .2 and up in the workload's /24, a thousand connections each. */
+export function sourceAddressFor(index: number, addressBlock: string): string {
+  return `${addressBlock}.${2 + (Math.floor(index / CONNECTIONS_PER_SOURCE_ADDRESS) % 250)}`;
 }

@@ -8,16 +8,16 @@
  *
  * Loopback only; bounded in connections (20,000) and time (2 minutes).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rssBytesOf } from '../driver/proc-stat.js';
 import { freePort } from '../servers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { openIdle, readerToken, waitForServer } from './profile-server.js';
 
-const RS = '\x1e';
-const PER_SOURCE_ADDRESS = 5000;
 const CONCURRENT_CONNECTS = 200;
 const DEADLINE_MS = 120_000;
 
@@ -44,14 +44,14 @@ async function main(): Promise<void> {
     // A few connections first, so that what every connection shares (code, caches) is in the baseline.
     for (let index = 0; index < 20; index++) sockets.push(await openIdle(url, index));
     await settle();
-    const before = rssBytes(server.pid as number);
+    const before = rssBytesOf(server.pid as number);
     for (let index = 20; index < connections + 20 && Date.now() - startedAt < DEADLINE_MS; index += CONCURRENT_CONNECTS) {
       const batch = Array.from({ length: Math.min(CONCURRENT_CONNECTS, connections + 20 - index) }, (_, offset) => openIdle(url, index + offset));
       sockets.push(...await Promise.all(batch));
     }
     const opened = sockets.length - 20;
     await settle();
-    const after = rssBytes(server.pid as number);
+    const after = rssBytesOf(server.pid as number);
     console.log(`idle trade-hub WebSockets: ${opened}; server RSS ${(before / 2 ** 20).toFixed(1)} MiB -> ${(after / 2 ** 20).toFixed(1)} MiB; `
       + `${((after - before) / opened / 1024).toFixed(2)} KiB per connection`);
   } finally {
@@ -66,46 +66,5 @@ async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 5000));
 }
 
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (!match) throw new Error('no VmRSS');
-  return Number(match[1]) * 1024;
-}
-
-async function readerToken(base: string): Promise<string> {
-  const response = await fetch(`${base}/connect/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'demo-reader', client_secret: 'demo-reader-secret' }),
-  });
-  const body = await response.json() as { access_token?: string };
-  if (!body.access_token) throw new Error(`no token: ${response.status}`);
-  return body.access_token;
-}
-
-function openIdle(url: string, index: number): Promise<WebSocket> {
-  const localAddress = `127.0.0.${2 + Math.floor(index / PER_SOURCE_ADDRESS)}`;
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { localAddress });
-    socket.on('open', () => socket.send(`{"protocol":"json","version":1}${RS}`));
-    socket.once('message', (data: Buffer) => {
-      if (data.toString() !== `{}${RS}`) reject(new Error(`handshake refused: ${data.toString()}`));
-      else resolve(socket);
-    });
-    socket.on('error', reject);
-  });
-}
-
-async function waitForServer(base: string, server: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}`);
-    const up = await fetch(`${base}/health`).then(() => true, () => false);
-    if (up) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not start');
-}
 
 await main();

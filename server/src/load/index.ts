@@ -1,5 +1,5 @@
 // The load tool's pure parts, for its unit tests and for the benchmark harness.
-export { LoadUsageError, isLoopbackHost, parseTargetUrl, parseSourceAddresses, defaultSourceAddresses, sourceAddressFor, CONNECTIONS_PER_SOURCE_ADDRESS } from './loopback.js';
+export { LoadUsageError, isLoopbackHost, parseTargetUrl, parseSourceAddresses, defaultSourceAddresses, sourceAddressFor, randomLoopbackBlock, CONNECTIONS_PER_SOURCE_ADDRESS, DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS } from './loopback.js';
 export { openFileLimit } from './fd-limit.js';
 export { parseLoadOptions, HELP, SCENARIOS, MAX_CONNECTIONS, type LoadOptions, type ScenarioName } from './options.js';
 export { TopicSeqTracker, SubscriberLedger, emptyCounts, addCounts, type SeqCounts } from './seq-ledger.js';

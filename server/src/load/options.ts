@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, defaultSourceAddresses, parseSourceAddresses, parseTargetUrl } from './loopback.js';
+import { CONNECTIONS_PER_SOURCE_ADDRESS, DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, defaultSourceAddresses, parseSourceAddresses, parseTargetUrl } from './loopback.js';
 import { SPARE_FILE_DESCRIPTORS } from './fd-limit.js';
 
 export const SCENARIOS = ['fanout', 'many-topics', 'connect-storm', 'reconnect-storm', 'slow-consumers', 'soak'] as const;
@@ -81,7 +81,8 @@ Target and connections:
   --ramp N                  new connections per second (default 0: as fast as --concurrency allows)
   --concurrency N           connection attempts in flight (default 50)
   --source-addresses LIST   source addresses, e.g. 127.0.0.2-127.0.0.40 or 127.0.0.2,127.0.0.3
-                            (default: one 127.0.0.x per ${CONNECTIONS_PER_SOURCE_ADDRESS} connections from 127.0.0.2)
+                            (default: a fresh random 127.x.y.0/24 per run, one address per ${DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS}
+                            connections from .2, so no address is crowded with sockets in TIME_WAIT)
   --mode raw|official       raw: lean SignalR over ws (default); official: @microsoft/signalr (JSON only)
   --protocol json|messagepack  hub protocol of the raw mode (default json)
 

@@ -1,0 +1,72 @@
+/**
+ * Authenticated connects per second and what each costs (not part of npm test): starts tradehub
+ * pinned to core 0, opens N authenticated trade-hub WebSockets from core 1 (token in the query,
+ * JSON handshake, a bounded number in flight) and reports connects/s with the server's and the
+ * driver's CPU time per connect, so a change to the upgrade path can be judged by CPU even on a
+ * busy machine.
+ *
+ *   taskset -c 1 node bench/dist/profile/connect-quick.js [connections=5000] [inFlight=200] [trade|interop]
+ *
+ * `interop` connects to the interop hub without a token instead: the cost of a connect without
+ * authentication or the trade hub's connect hook, for comparison.
+ *
+ * SERVER_NODE_OPTIONS adds node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * Loopback only; bounded in connections (20,000) and time (2 minutes).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { cpuSecondsOf } from '../driver/proc-stat.js';
+import { freePort } from '../servers.js';
+import { openIdle, readerToken, waitForServer } from './profile-server.js';
+
+const DEADLINE_MS = 120_000;
+
+async function main(): Promise<void> {
+  const connections = Math.min(Number(process.argv[2] ?? 5000), 20_000);
+  const inFlight = Math.max(1, Number(process.argv[3] ?? 200));
+  const interop = process.argv[4] === 'interop';
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'connect-quick-'));
+  const mainJs = process.env.CONNECT_QUICK_MAIN ?? fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+  const nodeFlags = (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((flag) => flag !== '');
+  const server = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, mainJs], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRADEHUB_SIMULATOR: 'off', LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, REDIS_URL: '', TRADEHUB_INTEROP_HUB: 'on' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const sockets: WebSocket[] = [];
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(base, server);
+    const token = await readerToken(base);
+    const url = interop ? `ws://127.0.0.1:${port}/testhub` : `ws://127.0.0.1:${port}/hubs/trade?access_token=${encodeURIComponent(token)}`;
+    for (let index = 0; index < 50; index++) sockets.push(await openIdle(url, index));
+    const pid = server.pid as number;
+    const serverCpuBefore = cpuSecondsOf(pid);
+    const driverBefore = process.cpuUsage();
+    const started = performance.now();
+    let next = 50;
+    const last = connections + 50;
+    const worker = async (): Promise<void> => {
+      while (next < last && performance.now() - started < DEADLINE_MS) sockets.push(await openIdle(url, next++));
+    };
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    const seconds = (performance.now() - started) / 1000;
+    const opened = sockets.length - 50;
+    const serverCpu = cpuSecondsOf(pid) - serverCpuBefore;
+    const driver = process.cpuUsage(driverBefore);
+    console.log(`${opened} authenticated connects in ${seconds.toFixed(2)} s: ${(opened / seconds).toFixed(0)}/s; `
+      + `server CPU ${(serverCpu / opened * 1e6).toFixed(0)} µs/connect (${(serverCpu / seconds * 100).toFixed(0)}% of a core), `
+      + `driver CPU ${((driver.user + driver.system) / opened).toFixed(0)} µs/connect`);
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
