@@ -71,7 +71,7 @@ describe('client stream buffer', () => {
       assert.equal(streams.push('a', 2), 'ignored');
       streams.open(['b'], [z.number()]);
       streams.push('b', 1);
-      streams.failAll(new Error('gone'));
+      streams.failAll(() => new Error('gone'));
       assert.deepEqual(changes, [true, false, true, false]);
       assert.equal(streams.size, 0);
     });

@@ -46,7 +46,10 @@ export class ClientResults {
     return true;
   }
 
-  failAll(error: Error): void {
+  /** @param reason made only when a call is waiting: most connections close with none, and an Error's stack costs. */
+  failAll(reason: () => Error): void {
+    if (!this.pendingLazy || this.pendingLazy.size === 0) return;
+    const error = reason();
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(error);

@@ -71,8 +71,13 @@ export class ClientStreamTracker {
     this.recheck();
   }
 
-  /** The connection ended: every method still reading a stream sees this error. */
-  failAll(error: Error): void {
+  /**
+   * The connection ended: every method still reading a stream sees this error.
+   * @param reason made only when a stream is open: most connections close with none, and an Error's stack costs.
+   */
+  failAll(reason: () => Error): void {
+    if (!this.streamsLazy || this.streamsLazy.size === 0) return;
+    const error = reason();
     for (const channel of this.streams.values()) channel.end(error);
     this.streams.clear();
     this.recheck();

@@ -271,8 +271,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
    */
   stopReading(): void {
     this.phase = 'draining';
-    this.clientStreams.failAll(new ClientStreamError('The connection is closing after invalid data.'));
-    this.clientResults.failAll(new Error(`Connection '${this.connectionId}' is closing after invalid data.`));
+    this.clientStreams.failAll(() => new ClientStreamError('The connection is closing after invalid data.'));
+    this.clientResults.failAll(() => new Error(`Connection '${this.connectionId}' is closing after invalid data.`));
   }
 
   /** Marks the context closed after the transport went away by itself. */
@@ -284,9 +284,9 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     this.abortController?.abort();
     // Stop producers, and wake methods waiting for client items that will never come.
     for (const stream of [...(this.serverStreamsMap?.values() ?? [])]) stream.abort();
-    this.clientStreams.failAll(new ClientStreamError('The connection closed before the stream completed.'));
+    this.clientStreams.failAll(() => new ClientStreamError('The connection closed before the stream completed.'));
     // No longer counted as paused, whatever paused it.
     this.updateReading();
-    this.clientResults.failAll(new Error(`Connection '${this.connectionId}' disconnected.`));
+    this.clientResults.failAll(() => new Error(`Connection '${this.connectionId}' disconnected.`));
   }
 }
