@@ -1,5 +1,6 @@
 import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
+import { TRADEHUB_PARALLEL_INVOCATIONS } from './servers.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
   if (value === undefined || value === null || !Number.isFinite(value)) return 'n/a';
@@ -156,7 +157,10 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   subscribers and the publisher) is pinned to core 1 (\`taskset -c 1\`). Two-node cases start two servers, both on
   core 0, joined by the local Redis; subscribers are split over the nodes and the publisher is on node 1.
 - tradehub: \`node server/dist/cli/main.js\` with \`TRADEHUB_SIMULATOR=off TRADEHUB_INTEROP_HUB=on LOG_LEVEL=warn\`,
-  a temporary \`TRADEHUB_DATA_DIR\`, and for Redis \`REDIS_URL=redis://127.0.0.1:6379\` with a unique \`REDIS_KEY_PREFIX\`
+  a temporary \`TRADEHUB_DATA_DIR\`, a configuration file that is the demo one plus
+  \`limits.parallelInvocationsPerConnection: ${TRADEHUB_PARALLEL_INVOCATIONS}\` (the publisher's calls overlap, as a Socket.IO
+  server runs each event's handler as it arrives; ASP.NET's default is 1, which makes a publisher wait one Redis round
+  trip per publish), and for Redis \`REDIS_URL=redis://127.0.0.1:6379\` with a unique \`REDIS_KEY_PREFIX\`
   (deleted afterwards). Subscribers are raw WebSockets speaking the SignalR protocol (handshake, nothing else);
   their frames are read with the server's own \`JsonHubProtocol\` / \`MessagePackHubProtocol\`.
   - interop: every connection on \`/testhub\`; the publisher calls \`SendToAll(text)\`, subscribers get \`Message(text)\`.

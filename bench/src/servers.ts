@@ -1,13 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { demoConfig } from '@tradehub/server';
 import type { SystemId } from './results.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 const READY_TIMEOUT_MS = 20_000;
+
+/**
+ * tradehub's `limits.parallelInvocationsPerConnection` in the benchmark: the publisher's calls
+ * overlap as the peers' events do (Socket.IO runs every event's handler as it arrives), so that
+ * with Redis its publishes are pipelined rather than one round trip each. ASP.NET's default is 1.
+ */
+export const TRADEHUB_PARALLEL_INVOCATIONS = 16;
+
+/** The demo configuration (its credentials are what the driver logs in with) plus the benchmark's settings. */
+function writeTradehubConfig(dataDir: string): string {
+  const config = demoConfig(dataDir);
+  const path = join(dataDir, 'bench-config.json');
+  writeFileSync(path, JSON.stringify({ ...config, limits: { ...config.limits, parallelInvocationsPerConnection: TRADEHUB_PARALLEL_INVOCATIONS } }));
+  return path;
+}
 
 /** Every child this process started, killed on exit whatever the way out. */
 const children = new Set<ChildProcess>();
@@ -70,6 +86,7 @@ export async function startServer(system: SystemId, root: string, settings: Clus
   if (dataDir) {
     Object.assign(env, {
       TRADEHUB_SIMULATOR: 'off', TRADEHUB_INTEROP_HUB: 'on', LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, TRADEHUB_JWT_SECRET: settings.jwtSecret,
+      TRADEHUB_CONFIG: writeTradehubConfig(dataDir),
     });
   }
   if (settings.redisKeyPrefix) {

@@ -11,7 +11,7 @@ describe('configuration: per-connection limits of the hubs (limits.*)', () => {
   before(async () => {
     hub = await startTradehub({
       interopHub: true,
-      config: (config) => ({ ...config, limits: { ...config.limits, groupsPerConnection: 2, groupNameLength: 8, messageSizeBytes: 4096 } }),
+      config: (config) => ({ ...config, limits: { ...config.limits, groupsPerConnection: 2, groupNameLength: 8, messageSizeBytes: 4096, parallelInvocationsPerConnection: 4 } }),
     });
   });
   afterEach(async () => {
@@ -47,12 +47,22 @@ describe('configuration: per-connection limits of the hubs (limits.*)', () => {
     assert.match(String(error?.message), /The maximum message size of 4096B was exceeded\./);
   });
 
+  it('runs a connection\'s calls in parallel as configured: a quick call overtakes a slow one', async () => {
+    const connection = await interopClient();
+    const finished: string[] = [];
+    const slow = connection.invoke('Delay', 400).then(() => finished.push('Delay'));
+    const quick = connection.invoke('Echo', 'x').then(() => finished.push('Echo'));
+    await Promise.all([slow, quick]);
+    assert.deepEqual(finished, ['Echo', 'Delay']);
+  });
+
   it('keeps the defaults for the limits it does not name', () => {
     const { options } = hub.app.tradeHub;
     assert.equal(options.maximumGroupsPerConnection, 2);
     assert.equal(options.maximumReceiveMessageSize, 4096);
     assert.equal(options.maximumClientStreamsPerClient, 10);
     assert.equal(options.maximumQueuedInvocationsPerClient, 64);
+    assert.equal(options.maximumParallelInvocationsPerClient, 4);
     assert.equal(options.maximumBufferedBytesPerClient, 1024 * 1024);
   });
 });

@@ -130,6 +130,14 @@ export const configSchema = z.strictObject({
     messageSizeBytes: z.number().int().min(1024).max(16 * 1024 * 1024).optional(),
     /** Bytes a WebSocket frame may carry beyond one message (`webSocketFrameAllowanceBytes`). */
     webSocketFrameAllowanceBytes: z.number().int().min(0).max(64 * 1024 * 1024).optional(),
+    /**
+     * Hub method calls of one connection that run at once (`maximumParallelInvocationsPerClient`,
+     * default 1 as in ASP.NET Core). Above 1, a publisher's calls overlap: with Redis, its
+     * publishes go out pipelined instead of one round trip each; calls may then complete in any
+     * order (each answer carries its invocation id), and publishes to one topic keep their order
+     * unless one fails and is retried after a later one was stored.
+     */
+    parallelInvocationsPerConnection: z.number().int().min(1).max(1024).optional(),
     /** Calls waiting to run before the connection is no longer read (`maximumQueuedInvocationsPerClient`). */
     queuedInvocationsPerConnection: z.number().int().min(1).max(100_000).optional(),
     /** Bytes waiting to be sent before a client that does not read is disconnected (`maximumBufferedBytesPerClient`). */

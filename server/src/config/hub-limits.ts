@@ -5,6 +5,7 @@ import type { LimitsConfig } from './config-schema.js';
 const HUB_OPTION_OF = {
   messageSizeBytes: 'maximumReceiveMessageSize',
   webSocketFrameAllowanceBytes: 'webSocketFrameAllowanceBytes',
+  parallelInvocationsPerConnection: 'maximumParallelInvocationsPerClient',
   queuedInvocationsPerConnection: 'maximumQueuedInvocationsPerClient',
   outboundBufferBytes: 'maximumBufferedBytesPerClient',
   clientStreamsPerConnection: 'maximumClientStreamsPerClient',
