@@ -1,5 +1,6 @@
 import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
+import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
 import { TRADEHUB_PARALLEL_INVOCATIONS } from './servers.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
@@ -175,6 +176,10 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   an \`ack\` frame); **saturation** keeps a bounded number of publishes in flight and measures what the subscribers
   receive in a steady window after a warm-up; **fixed rate** offers a total of deliveries/s (rate per publish =
   total ÷ subscribers) for latency. Latency is publish-to-receive, one clock (same process), HDR histogram.
+- Subscribers of every system count each payload by its first bytes (\`{"type":1,"target":"OnEvent",...\`, MessagePack's
+  \`[1, {}, nil, "OnEvent", ...]\`, \`42["message",\`, \`{"symbol":\`) and parse one in \`${PAYLOAD_SAMPLE_EVERY}\` in full for its
+  send time (latency is a uniform sample); anything else (completions, pings, Close) is parsed in full. Parsing every
+  message made the one-core load generator, not the servers, the limit of the fastest rows.
 - Server CPU (utime+stime) and RSS from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\`, summed over the nodes.
   On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what
   each got, and the "per server CPU-second" ratios compare deliveries per CPU-second, which that share distorts least.

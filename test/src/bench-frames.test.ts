@@ -3,8 +3,9 @@ import { JsonHubProtocol, MessagePackHubProtocol, MessageType } from '@tradehub/
 import { encodePacket } from 'engine.io-parser';
 import { Encoder, PacketType } from 'socket.io-parser';
 import { benchSendTimes, closeErrorOf, handshakeRequest, SignalRFrameError, SignalRFrameReader } from '@tradehub/bench/frames/signalr-frames';
-import { SocketIoFrameReader, socketIoSendTime } from '@tradehub/bench/frames/socketio-frames';
-import { readWsFrame, WS_ACK } from '@tradehub/bench/frames/ws-frames';
+import { PayloadSampler } from '@tradehub/bench/frames/payload-sampler';
+import { isSocketIoPayload, SocketIoFrameReader, socketIoSendTime } from '@tradehub/bench/frames/socketio-frames';
+import { isWsPayload, readWsFrame, WS_ACK } from '@tradehub/bench/frames/ws-frames';
 import { benchTick, sentMicrosOf, tradeTickEvent } from '@tradehub/bench/payload';
 
 const HANDSHAKE_OK = Buffer.from('{}\x1e');
@@ -62,6 +63,31 @@ describe('bench: SignalR frames (tradehub)', () => {
     assert.equal(closeErrorOf(close), 'Connection closed with an error.');
   });
 
+  for (const protocolName of ['json', 'messagepack'] as const) {
+    it(`${protocolName}: counts every payload by its first bytes, parses the sampled ones and everything else in full`, () => {
+      const protocol = protocolName === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol();
+      const reader = new SignalRFrameReader(protocolName);
+      const sampler = new PayloadSampler(3);
+      const payloads = [1, 2, 3, 4, 5, 6, 7].map((sent) => asBuffer(protocol.writeMessage(sent % 2 ? tradeEvent(sent) : interopMessage(sent))));
+      const status = asBuffer(protocol.writeMessage({ type: MessageType.Invocation, target: 'OnConnectionStatus', arguments: [{ connectionId: 'x' }] }));
+      const completion = asBuffer(protocol.writeMessage({ type: MessageType.Completion, invocationId: '1', result: null }));
+      const frame = Buffer.concat([HANDSHAKE_OK, status, ...payloads.slice(0, 4), completion, ...payloads.slice(4)]);
+      // Split in the middle of the sixth payload: the rest comes with the next frame.
+      const cut = frame.length - payloads[6]!.length - 5;
+      const first = reader.readCounted(frame.subarray(0, cut), sampler);
+      const second = reader.readCounted(frame.subarray(cut), sampler);
+      assert.equal(first.payloads + second.payloads, 7);
+      assert.deepEqual([...first.sendTimes, ...second.sendTimes], [1, 4, 7], 'the first, then every third');
+      assert.deepEqual(first.messages.map((message) => message.type), [MessageType.Invocation, MessageType.Completion]);
+      assert.deepEqual(second.messages, []);
+    });
+  }
+
+  it('lean reading still refuses a bad handshake and unreadable input', () => {
+    assert.throws(() => new SignalRFrameReader('json').readCounted(Buffer.from('{"error":"no"}\x1e'), new PayloadSampler()), /Handshake refused: no/);
+    assert.throws(() => new SignalRFrameReader('json').readCounted(Buffer.concat([HANDSHAKE_OK, Buffer.from('{"type":1,"target":"OnEvent","arguments":[x\x1e')]), new PayloadSampler(1)), /Unreadable frame/);
+  });
+
   it('ignores invocations that carry no benchmark payload', () => {
     const messages = new SignalRFrameReader('json').read(Buffer.concat([HANDSHAKE_OK, asBuffer(new JsonHubProtocol().writeMessage({
       type: MessageType.Invocation, target: 'OnConnectionStatus', arguments: [{ connectionId: 'x' }],
@@ -87,6 +113,12 @@ describe('bench: Socket.IO frames', () => {
     assert.equal(socketIoSendTime(other), undefined);
     assert.equal(reader.read(await encode({ type: 'message', data: socketIoText(PacketType.DISCONNECT) })).kind, 'close');
   });
+
+  it('tells a payload frame by its first bytes, and nothing else', async () => {
+    assert.equal(isSocketIoPayload(Buffer.from(await encode({ type: 'message', data: socketIoText(PacketType.EVENT, ['message', benchTick(3)]) }))), true);
+    assert.equal(isSocketIoPayload(Buffer.from(await encode({ type: 'message', data: socketIoText(PacketType.EVENT, ['news', benchTick(3)]) }))), false);
+    assert.equal(isSocketIoPayload(Buffer.from(await encode({ type: 'ping' }))), false);
+  });
 });
 
 describe('bench: ws frames and payloads', () => {
@@ -95,6 +127,14 @@ describe('bench: ws frames and payloads', () => {
     assert.deepEqual(readWsFrame(JSON.stringify(benchTick(55))), { kind: 'tick', sentMicros: 55 });
     assert.deepEqual(readWsFrame('{"symbol":"EURUSD"}'), { kind: 'other' });
     assert.deepEqual(readWsFrame('garbage'), { kind: 'other' });
+    assert.equal(isWsPayload(Buffer.from(JSON.stringify(benchTick(55)))), true);
+    assert.equal(isWsPayload(Buffer.from(WS_ACK)), false);
+  });
+
+  it('samples the first payload, then every n-th, and refuses a sampling rate below 1', () => {
+    const sampler = new PayloadSampler(4);
+    assert.deepEqual(Array.from({ length: 9 }, () => sampler.next()), [true, false, false, false, true, false, false, false, true]);
+    assert.throws(() => new PayloadSampler(0), /sample every/);
   });
 
   it('finds the send time in a tick, its JSON text, or a trade envelope (flags, as the schema wants integers)', () => {

@@ -1,9 +1,10 @@
 import { JsonHubProtocol, MessagePackHubProtocol, MessageType } from '@tradehub/server';
 import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
-import { benchSendTimes, closeErrorOf, handshakeRequest, SignalRFrameReader, type SignalRProtocolName } from '../frames/signalr-frames.js';
-import { ENGINE_IO_PONG, SOCKET_IO_CONNECT, SocketIoFrameReader, socketIoSendTime } from '../frames/socketio-frames.js';
-import { readWsFrame } from '../frames/ws-frames.js';
+import { PayloadSampler } from '../frames/payload-sampler.js';
+import { closeErrorOf, handshakeRequest, SignalRFrameReader, type SignalRProtocolName } from '../frames/signalr-frames.js';
+import { ENGINE_IO_PONG, isSocketIoPayload, SOCKET_IO_CONNECT, SocketIoFrameReader, socketIoSendTime } from '../frames/socketio-frames.js';
+import { isWsPayload, readWsFrame } from '../frames/ws-frames.js';
 import { benchTick, nowMicros, TRADE_TOPIC, tradeTickEvent } from '../payload.js';
 import type { SystemId } from '../results.js';
 
@@ -11,8 +12,12 @@ const CONNECT_TIMEOUT_MS = 15_000;
 const PUBLISH_TIMEOUT_MS = 15_000;
 
 export interface SubscriberHooks {
-  /** A benchmark payload arrived, sent at `sentMicros`. */
-  onPayload(sentMicros: number): void;
+  /** Picks the payloads parsed for their send time: one sampler for all of a driver's subscribers. */
+  readonly sampler: PayloadSampler;
+  /** `count` benchmark payloads arrived (each counted, sampled or not). */
+  onPayloads(count: number): void;
+  /** A sampled payload arrived, sent at `sentMicros`. */
+  onSendTime(sentMicros: number): void;
   /** The server closed the connection after it was ready. */
   onClosed(reason: string): void;
 }
@@ -83,14 +88,15 @@ function openSignalRSubscriber(system: SystemId, target: ConnectTarget, hooks: S
   return whenReady(socket, (markReady) => {
     socket.on('open', () => socket.send(handshakeRequest(protocolName)));
     socket.on('message', (data: Buffer) => {
-      let messages;
+      let counted;
       try {
-        messages = reader.read(data);
+        counted = reader.readCounted(data, hooks.sampler);
       } catch (error) {
         socket.terminate();
         hooks.onClosed((error as Error).message);
         return;
       }
+      const { messages } = counted;
       if (!ready && reader.handshaken) {
         if (!wantsSubscription) {
           ready = true;
@@ -110,7 +116,8 @@ function openSignalRSubscriber(system: SystemId, target: ConnectTarget, hooks: S
           markReady();
         }
       }
-      for (const sent of benchSendTimes(messages)) hooks.onPayload(sent);
+      if (counted.payloads > 0) hooks.onPayloads(counted.payloads);
+      for (const sent of counted.sendTimes) hooks.onSendTime(sent);
       const closeError = closeErrorOf(messages);
       if (closeError !== undefined && ready) hooks.onClosed(closeError);
     });
@@ -126,6 +133,10 @@ function openSocketIoSubscriber(target: ConnectTarget, hooks: SubscriberHooks): 
   let ready = false;
   return whenReady(socket, (markReady) => {
     socket.on('message', (data: Buffer) => {
+      if (ready && isSocketIoPayload(data)) {
+        hooks.onPayloads(1);
+        if (!hooks.sampler.next()) return;
+      }
       const frame = reader.read(data.toString('utf8'));
       switch (frame.kind) {
         case 'open': socket.send(SOCKET_IO_CONNECT); break;
@@ -134,7 +145,7 @@ function openSocketIoSubscriber(target: ConnectTarget, hooks: SubscriberHooks): 
         case 'close': if (ready) hooks.onClosed(frame.reason); socket.terminate(); break;
         case 'event': {
           const sent = socketIoSendTime(frame);
-          if (sent !== undefined) hooks.onPayload(sent);
+          if (sent !== undefined) hooks.onSendTime(sent);
           break;
         }
         default: break;
@@ -155,8 +166,11 @@ function openWsSubscriber(target: ConnectTarget, hooks: SubscriberHooks): Promis
       markReady();
     });
     socket.on('message', (data: Buffer) => {
+      if (!isWsPayload(data)) return;
+      hooks.onPayloads(1);
+      if (!hooks.sampler.next()) return;
       const frame = readWsFrame(data.toString('utf8'));
-      if (frame.kind === 'tick') hooks.onPayload(frame.sentMicros);
+      if (frame.kind === 'tick') hooks.onSendTime(frame.sentMicros);
     });
     socket.on('close', (code) => {
       if (ready) hooks.onClosed(`socket closed (${code})`);

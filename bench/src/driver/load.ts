@@ -6,6 +6,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, Measurement } from '../results.js';
 import { bytesPerConnection, cpuSecondsPerMillion, perSecond } from '../stats.js';
 import { nowMicros } from '../payload.js';
+import { PayloadSampler } from '../frames/payload-sampler.js';
 import { fetchToken, openPublisher, openSubscriber, type Closable, type Publisher, type SubscriberHooks } from './clients.js';
 import { cpuSecondsOf, openFileLimit, rssBytesOf } from './proc-stat.js';
 import { sourceAddressFor, type DriverSpec } from './spec.js';
@@ -61,8 +62,11 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
   let recording = false;
   let closes = 0;
   const hooks: SubscriberHooks = {
-    onPayload(sentMicros) {
-      delivered++;
+    sampler: new PayloadSampler(),
+    onPayloads(count) {
+      delivered += count;
+    },
+    onSendTime(sentMicros) {
       if (recording) histogram.recordValue(Math.max(1, nowMicros() - sentMicros));
     },
     onClosed() {
@@ -152,11 +156,14 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
   };
 }
 
+/** Hooks of connections that only sit there (idle memory, connect rate). */
+const IDLE_HOOKS: SubscriberHooks = { sampler: new PayloadSampler(), onPayloads() {}, onSendTime() {}, onClosed() {} };
+
 async function runIdleMemory(spec: DriverSpec): Promise<IdleMemoryMeasurement> {
   const tokens = await tokensFor(spec);
   await sleep(500);
   const before = serverRss(spec);
-  const { failures, firstError } = await openMany(spec, spec.connections, tokens.reader, false, { onPayload() {}, onClosed() {} });
+  const { failures, firstError } = await openMany(spec, spec.connections, tokens.reader, false, IDLE_HOOKS);
   if (failures === spec.connections) throw new Error(`no connection opened: ${firstError}`);
   // Let the server settle (handshake buffers released, a scavenge or two) before reading RSS.
   await sleep(spec.windowSeconds * 1000);
@@ -171,7 +178,7 @@ async function runIdleMemory(spec: DriverSpec): Promise<IdleMemoryMeasurement> {
 async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement> {
   const tokens = await tokensFor(spec);
   const started = performance.now();
-  const { failures } = await openMany(spec, spec.connections, tokens.reader, false, { onPayload() {}, onClosed() {} });
+  const { failures } = await openMany(spec, spec.connections, tokens.reader, false, IDLE_HOOKS);
   const seconds = (performance.now() - started) / 1000;
   const connects = spec.connections - failures;
   return { kind: 'connect-rate', connects, failures, seconds, connectsPerSecond: perSecond(connects, seconds) };

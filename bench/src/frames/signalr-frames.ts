@@ -1,5 +1,8 @@
-import { JsonHubProtocol, MessagePackHubProtocol, MessageType, type HubProtocol, type ParsedMessage } from '@tradehub/server';
+import {
+  JsonHubProtocol, MessagePackHubProtocol, MessageType, splitFrames, splitRecords, writeFrame, type HubProtocol, type ParsedMessage,
+} from '@tradehub/server';
 import { sentMicrosOf } from '../payload.js';
+import { startsWithAny, type PayloadSampler } from './payload-sampler.js';
 
 export type SignalRProtocolName = 'json' | 'messagepack';
 
@@ -13,6 +16,24 @@ export function handshakeRequest(protocol: SignalRProtocolName): string {
 
 export class SignalRFrameError extends Error {}
 
+/** What one frame held, read the lean way (`readCounted`). */
+export interface CountedFrame {
+  /** Benchmark payload messages (`Message` / `OnEvent` invocations), counted by their first bytes. */
+  payloads: number;
+  /** Send times of the payloads the sampler chose, parsed in full. */
+  sendTimes: number[];
+  /** Every other message (completions, pings, Close), parsed in full. */
+  messages: ParsedMessage[];
+}
+
+/** How the benchmark's payload messages begin in each protocol, as tradehub writes them. */
+const PAYLOAD_PREFIXES: Record<SignalRProtocolName, Uint8Array[]> = {
+  json: ['Message', 'OnEvent'].map((target) => Buffer.from(`{"type":1,"target":"${target}","arguments":[`)),
+  // [1 (Invocation), {} (headers), nil (no invocation id), 'Message' | 'OnEvent', ...]: fixarray, 1, fixmap 0, nil, fixstr 7.
+  messagepack: ['Message', 'OnEvent'].map((target) => Buffer.concat([Buffer.from([0x95, 0x01, 0x80, 0xc0, 0xa7]), Buffer.from(target)])),
+};
+const RECORD_SEPARATOR_BYTES = Buffer.from([RECORD_SEPARATOR]);
+
 /**
  * Reads what a tradehub server sends one connection: first the handshake answer (JSON text up to the
  * record separator), then hub messages in the negotiated protocol, parsed by the server's own protocol class.
@@ -22,34 +43,72 @@ export class SignalRFrameReader {
   private handshakeDone = false;
   private pending: Buffer = Buffer.alloc(0);
 
-  constructor(protocol: SignalRProtocolName) {
-    this.protocol = protocol === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol();
+  constructor(private readonly protocolName: SignalRProtocolName) {
+    this.protocol = protocolName === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol();
   }
 
   get handshaken(): boolean {
     return this.handshakeDone;
   }
 
-  /** Every complete message in `data`; throws on a refused handshake or unreadable input. */
+  /** Every complete message in `data`, parsed in full; throws on a refused handshake or unreadable input. */
   read(data: Buffer): ParsedMessage[] {
-    let input = this.pending.length > 0 ? Buffer.concat([this.pending, data]) : data;
-    this.pending = Buffer.alloc(0);
-    if (!this.handshakeDone) {
-      const end = input.indexOf(RECORD_SEPARATOR);
-      if (end === -1) {
-        this.pending = input;
-        return [];
-      }
-      const answer = JSON.parse(input.subarray(0, end).toString('utf8')) as { error?: unknown };
-      if (typeof answer.error === 'string') throw new SignalRFrameError(`Handshake refused: ${answer.error}`);
-      this.handshakeDone = true;
-      input = input.subarray(end + 1);
-    }
+    const input = this.afterHandshake(data);
     if (input.length === 0) return [];
     const { messages, remaining, error } = this.protocol.parseMessages(input, MAX_MESSAGE_BYTES);
     if (error) throw new SignalRFrameError(`Unreadable frame: ${error.message}`);
-    this.pending = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    this.keep(remaining);
     return messages;
+  }
+
+  /**
+   * Every complete message in `data`, the lean way: payloads are counted by their first bytes and
+   * only those `sampler` picks are parsed; anything else is parsed in full. Throws as `read` does.
+   */
+  readCounted(data: Buffer, sampler: PayloadSampler): CountedFrame {
+    const counted: CountedFrame = { payloads: 0, sendTimes: [], messages: [] };
+    const input = this.afterHandshake(data);
+    if (input.length === 0) return counted;
+    const json = this.protocolName === 'json';
+    const split = json ? splitRecords(input, MAX_MESSAGE_BYTES) : splitFrames(input, MAX_MESSAGE_BYTES);
+    const units = 'records' in split ? split.records : split.frames;
+    if (split.error) throw new SignalRFrameError(`Unreadable frame: ${split.error.message}`);
+    this.keep(split.remaining);
+    const prefixes = PAYLOAD_PREFIXES[this.protocolName];
+    for (const unit of units) {
+      const payload = startsWithAny(unit, prefixes);
+      if (payload) counted.payloads++;
+      if (payload && !sampler.next()) continue;
+      // Parsed by the protocol class, which reads whole records (separator) or frames (length prefix).
+      const framed = json ? Buffer.concat([unit, RECORD_SEPARATOR_BYTES]) : Buffer.from(writeFrame(unit));
+      const { messages, error } = this.protocol.parseMessages(framed, MAX_MESSAGE_BYTES);
+      if (error) throw new SignalRFrameError(`Unreadable frame: ${error.message}`);
+      if (payload) counted.sendTimes.push(...benchSendTimes(messages));
+      else counted.messages.push(...messages);
+    }
+    return counted;
+  }
+
+  /** `data` after what is pending, minus the handshake answer while that has not been read. */
+  private afterHandshake(data: Buffer): Buffer {
+    let input = this.pending.length > 0 ? Buffer.concat([this.pending, data]) : data;
+    this.pending = Buffer.alloc(0);
+    if (this.handshakeDone) return input;
+    const end = input.indexOf(RECORD_SEPARATOR);
+    if (end === -1) {
+      this.pending = input;
+      return Buffer.alloc(0);
+    }
+    const answer = JSON.parse(input.subarray(0, end).toString('utf8')) as { error?: unknown };
+    if (typeof answer.error === 'string') throw new SignalRFrameError(`Handshake refused: ${answer.error}`);
+    this.handshakeDone = true;
+    input = input.subarray(end + 1);
+    return input;
+  }
+
+  /** Keeps an unfinished message (a copy: the frame's buffer may be reused) for the next frame. */
+  private keep(remaining: Buffer): void {
+    this.pending = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
   }
 }
 

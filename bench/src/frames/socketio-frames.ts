@@ -1,6 +1,7 @@
 import { decodePacket } from 'engine.io-parser';
 import { Decoder, PacketType, type Packet } from 'socket.io-parser';
 import { sentMicrosOf } from '../payload.js';
+import { startsWithAny } from './payload-sampler.js';
 
 export type SocketIoFrame =
   | { kind: 'open' }
@@ -55,4 +56,12 @@ export class SocketIoFrameReader {
 
 export function socketIoSendTime(frame: SocketIoFrame): number | undefined {
   return frame.kind === 'event' && frame.name === 'message' ? sentMicrosOf(frame.args[0]) : undefined;
+}
+
+/** How a benchmark payload frame begins: engine.io message (4), socket.io EVENT (2), event name 'message'. */
+const SOCKET_IO_PAYLOAD_PREFIX = [Buffer.from('42["message",')];
+
+/** Whether a frame is a benchmark payload, told by its first bytes without decoding it. */
+export function isSocketIoPayload(frame: Uint8Array): boolean {
+  return startsWithAny(frame, SOCKET_IO_PAYLOAD_PREFIX);
 }
