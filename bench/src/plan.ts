@@ -43,5 +43,7 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   for (const count of fixedRateCounts) add('fixed-rate', 1, count, ONE_NODE_SYSTEMS, { offeredDeliveriesPerSecond: FIXED_RATE_TOTAL });
   add('idle-memory', 1, idleConnections, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: quick ? 1 : 3 });
   add('connect-rate', 1, connectAttempts, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: 0 });
+  // tradehub only: resuming by (epoch, seq) is what is measured, and the peers have no such thing.
+  add('reconnect-storm', 1, quick ? 2000 : 10_000, ['tradehub-trade-json'], { warmupSeconds: 0, windowSeconds: quick ? 2 : 10 });
   return plan;
 }

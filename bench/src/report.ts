@@ -89,11 +89,18 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     result.id, formatNumber(result.measurement.connects), formatNumber(result.measurement.failures),
     formatNumber(result.measurement.seconds, 2), formatNumber(result.measurement.connectsPerSecond),
   ]] : []);
+  const storms = results.flatMap((result) => result.measurement?.kind === 'reconnect-storm' ? [[
+    result.id, formatNumber(result.measurement.clients), formatNumber(result.measurement.resumed), formatNumber(result.measurement.failed),
+    formatNumber(result.measurement.secondsUntilAllResumed, 2), formatNumber(result.measurement.replayedEvents),
+    `${result.measurement.missing} / ${result.measurement.duplicated} / ${result.measurement.reordered}`, formatNumber(result.measurement.serverCpuSeconds, 1),
+  ]] : []);
   return [
     '### Memory per idle connection', '',
     markdownTable(['workload', 'connections', 'failures', 'RSS before MB', 'RSS after MB', 'bytes / connection'], memory), '',
     '### Connects per second', '',
-    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s'], connects),
+    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s'], connects), '',
+    '### Reconnect storm (`tradehub-load reconnect-storm`)', '',
+    markdownTable(['workload', 'clients', 'resumed', 'failed', 'seconds until all resumed', 'events replayed', 'missing / duplicated / reordered', 'server CPU s'], storms),
   ].join('\n');
 }
 

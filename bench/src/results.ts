@@ -18,7 +18,7 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   'ws': 'naive ws loop',
 };
 
-export type WorkloadKind = 'saturation' | 'fixed-rate' | 'idle-memory' | 'connect-rate';
+export type WorkloadKind = 'saturation' | 'fixed-rate' | 'idle-memory' | 'connect-rate' | 'reconnect-storm';
 
 export interface LatencySummary {
   samples: number;
@@ -65,7 +65,24 @@ export interface ConnectRateMeasurement {
   connectsPerSecond: number;
 }
 
-export type Measurement = FanoutMeasurement | IdleMemoryMeasurement | ConnectRateMeasurement;
+/** `tradehub-load reconnect-storm`: every subscriber drops at once while events flow, then resumes by (epoch, seq). */
+export interface ReconnectStormMeasurement {
+  kind: 'reconnect-storm';
+  clients: number;
+  resumed: number;
+  failed: number;
+  /** From the drop until the last client had resumed (reconnected and re-subscribed with its positions). */
+  secondsUntilAllResumed: number;
+  /** Events the resumes replayed from history. */
+  replayedEvents: number;
+  /** Counted by seq at every subscriber over the whole run: all must be 0. */
+  missing: number;
+  duplicated: number;
+  reordered: number;
+  serverCpuSeconds: number;
+}
+
+export type Measurement = FanoutMeasurement | IdleMemoryMeasurement | ConnectRateMeasurement | ReconnectStormMeasurement;
 
 export interface WorkloadResult {
   /** e.g. `saturation-1n-1k-socketio`: what `--only` matches. */

@@ -131,6 +131,9 @@ function progressLine(result: WorkloadResult, position: string): string {
     case 'connect-rate':
       figure = `${Math.round(m.connectsPerSecond).toLocaleString('en-US')} connects/s (${m.failures} failed)`;
       break;
+    case 'reconnect-storm':
+      figure = `${m.resumed} of ${m.clients} resumed in ${m.secondsUntilAllResumed.toFixed(2)} s, missing ${m.missing}, duplicated ${m.duplicated}, reordered ${m.reordered}`;
+      break;
   }
   return `${position} ${result.id}: ${figure} [${result.durationSeconds.toFixed(0)} s]`;
 }

@@ -40,6 +40,8 @@ export function headlineOf(measurement: Measurement): HeadlineMetric {
       return { name: 'bytes/connection', unit: 'B', higherIsBetter: false, value: measurement.bytesPerConnection };
     case 'connect-rate':
       return { name: 'connects/s', unit: '/s', higherIsBetter: true, value: measurement.connectsPerSecond };
+    case 'reconnect-storm':
+      return { name: 'seconds until all resumed', unit: 's', higherIsBetter: false, value: measurement.secondsUntilAllResumed };
   }
 }
 

@@ -100,6 +100,7 @@ describe('bench: plan', () => {
     for (const id of [
       'saturation-1n-1k-tradehub-interop-json', 'saturation-1n-10k-socketio', 'saturation-1n-5k-ws', 'saturation-2n-1k-tradehub-trade-json',
       'saturation-2n-1k-socketio', 'fixed-rate-1n-5k-tradehub-trade-msgpack', 'idle-memory-1n-10k-tradehub-trade-json', 'connect-rate-1n-5k-tradehub-trade-json',
+      'reconnect-storm-1n-10k-tradehub-trade-json',
     ]) assert.ok(ids.includes(id), id);
     assert.ok(!ids.includes('saturation-2n-1k-ws'), 'the naive ws loop has no two-node form');
     assert.equal(plan.find((workload) => workload.id === 'fixed-rate-1n-5k-ws')?.offeredDeliveriesPerSecond, 50_000);
@@ -107,7 +108,7 @@ describe('bench: plan', () => {
 
   it('--quick keeps every kind of workload with smaller counts and windows', () => {
     const quick = benchPlan(true);
-    assert.deepEqual([...new Set(quick.map((workload) => workload.kind))], ['saturation', 'fixed-rate', 'idle-memory', 'connect-rate']);
+    assert.deepEqual([...new Set(quick.map((workload) => workload.kind))], ['saturation', 'fixed-rate', 'idle-memory', 'connect-rate', 'reconnect-storm']);
     assert.ok(quick.every((workload) => workload.connections <= 2000 && workload.windowSeconds <= 2));
   });
 });

@@ -2,8 +2,14 @@
  * One load-generator process for one workload (started by bench/src/run.ts under `taskset -c 1`):
  * reads a DriverSpec from argv[2], runs it, prints one JSON line with the measurement and exits.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadReport } from '@tradehub/server/load';
 import * as hdr from 'hdr-histogram-js';
-import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, Measurement } from '../results.js';
+import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, Measurement, ReconnectStormMeasurement } from '../results.js';
 import { bytesPerConnection, cpuSecondsPerMillion, perSecond } from '../stats.js';
 import { nowMicros } from '../payload.js';
 import { PayloadSampler } from '../frames/payload-sampler.js';
@@ -184,6 +190,47 @@ async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement>
   return { kind: 'connect-rate', connects, failures, seconds, connectsPerSecond: perSecond(connects, seconds) };
 }
 
+const LOAD_CLI = fileURLToPath(new URL('../../../server/dist/load/cli.js', import.meta.url));
+/** Events/s on the hot topic while the storm goes on: 100,000 deliveries/s at 10k subscribers. */
+const STORM_RATE = 10;
+
+/**
+ * The project's own load tool, `tradehub-load reconnect-storm`, run from this (pinned) process:
+ * subscribers connect and receive, then every socket drops at once halfway through publishing, and
+ * each reconnects and resumes from its last (epoch, seq); the tool counts every event by seq.
+ */
+async function runReconnectStorm(spec: DriverSpec): Promise<ReconnectStormMeasurement> {
+  const node = spec.nodes[0]!;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-storm-'));
+  const reportPath = join(dir, 'report.json');
+  try {
+    const args = [
+      LOAD_CLI, 'reconnect-storm', '--url', `http://127.0.0.1:${node.port}`, '--connections', String(spec.connections),
+      '--concurrency', String(spec.connectConcurrency), '--source-addresses', `${spec.addressBlock}.2-${spec.addressBlock}.${1 + Math.ceil(spec.connections / 1000)}`,
+      '--rate', String(STORM_RATE), '--duration', String(spec.windowSeconds), '--warmup', '1', '--drain', '20',
+      '--server-pid', String(node.pid), '--json', reportPath, '--no-progress',
+    ];
+    await new Promise<void>((resolve, reject) => {
+      // Exit code 1 is a run with problems (reported in the JSON); anything else without a report is a failure.
+      execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
+        if (error && error.code !== 1) reject(new Error(`tradehub-load failed: ${stderr.trim().slice(-300) || error.message}`));
+        else resolve();
+      });
+    });
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as LoadReport;
+    const { reconnect, delivery } = report;
+    if (!reconnect || !delivery) throw new Error(`tradehub-load reported no reconnect figures: ${report.problems.join('; ')}`);
+    return {
+      kind: 'reconnect-storm', clients: reconnect.dropped, resumed: reconnect.resumed, failed: reconnect.failed,
+      secondsUntilAllResumed: reconnect.secondsUntilAllResumed, replayedEvents: reconnect.resumedEvents,
+      missing: delivery.missing + delivery.undelivered, duplicated: delivery.duplicated, reordered: delivery.reordered,
+      serverCpuSeconds: report.server?.cpuSeconds ?? 0,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as DriverSpec;
   const limit = openFileLimit();
@@ -195,6 +242,7 @@ async function main(): Promise<void> {
     case 'saturation': case 'fixed-rate': measurement = await runFanout(spec); break;
     case 'idle-memory': measurement = await runIdleMemory(spec); break;
     case 'connect-rate': measurement = await runConnectRate(spec); break;
+    case 'reconnect-storm': measurement = await runReconnectStorm(spec); break;
   }
   process.stdout.write(`${JSON.stringify({ ok: true, measurement })}\n`);
 }
