@@ -409,8 +409,8 @@ describe('interop hub with detailed errors', () => {
     const connection = pool.add(officialClient(server.hubUrl));
     await connection.start();
     const error = await rejectionOf(connection.invoke('ThrowException', 'the real reason'));
-    assert.equal(error.message, `${unexpected('ThrowException')} Error: the real reason`);
-    assert.ok(error.message.endsWith(' Error: the real reason'));
+    assert.equal(error.message, `${unexpected('ThrowException')} InvalidOperationException: the real reason`);
+    assert.ok(error.message.endsWith(' InvalidOperationException: the real reason'));
     const hubError = await rejectionOf(connection.invoke('ThrowHubException', 'for the client'));
     assert.equal(hubError.message, `${unexpected('ThrowHubException')} HubException: for the client`);
   });
@@ -646,7 +646,7 @@ describe('CLI programs', () => {
     const connection = pool.add(officialClient(url ?? ''));
     await connection.start();
     const thrown = await rejectionOf(connection.invoke('ThrowException', 'shown'));
-    assert.equal(thrown.message, `${unexpected('ThrowException')} Error: shown`);
+    assert.equal(thrown.message, `${unexpected('ThrowException')} InvalidOperationException: shown`);
     await connection.stop();
     const { code } = await terminate(child);
     assert.equal(code, 0);

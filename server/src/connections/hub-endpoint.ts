@@ -20,6 +20,7 @@ import type { TradehubMetrics } from '../observability/metrics.js';
 import { WebSocketTransport } from '../transports/websocket-transport.js';
 import { ConnectionManager } from './connection-manager.js';
 import type { HttpConnection } from './http-connection.js';
+import { requestOf } from './connection-request.js';
 import { negotiateResponse, requestedNegotiateVersion } from './negotiate.js';
 import type { TransportType } from './transport.js';
 import { rejectUpgrade } from './upgrade-rejection.js';
@@ -172,7 +173,7 @@ export class HubEndpoint {
           this.logger.info({ connectionId: accepted.connectionId }, 'closing WebSocket: frame larger than the hub accepts');
         }
       });
-      accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
+      accepted.attachTransport(new WebSocketTransport(webSocket, accepted), requestOf(request));
       // A stateful connection coming back keeps its hub state: no second handshake.
       if (!restoring) this.opened(accepted);
     });
