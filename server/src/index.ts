@@ -2,7 +2,7 @@ export { HubHost, type HubHostOptions } from './http/hub-host.js';
 export { DEFAULT_SECURITY_HEADERS, type SecurityHeadersOptions } from './http/security-headers.js';
 export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
 export type { TransportType } from './connections/transport.js';
-export type { HubHttpRequest } from './connections/connection-request.js';
+export { ConnectionRequest, type HubHttpRequest } from './connections/connection-request.js';
 export {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
   type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
