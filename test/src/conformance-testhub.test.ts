@@ -130,11 +130,14 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
           const connection = await connect({
             ...options,
             headers: { 'X-HEADER': 'VALUE', 'User-Agent': 'Custom Agent', Cookie: 'testCookie=testValue; testCookie2=test%20Value2' },
+            // The interop hub takes anyone; the token is sent all the same, and must not be kept.
+            accessTokenFactory: () => 'SECRET-TOKEN',
           });
           assert.equal(await connection.invoke('GetHeader', 'X-HEADER'), 'VALUE');
           assert.equal(await connection.invoke('GetHeader', 'x-header'), 'VALUE');
           assert.equal(await connection.invoke('GetHeader', 'User-Agent'), 'Custom Agent');
           assert.equal(await connection.invoke('GetHeader', 'X-Not-Sent'), null);
+          assert.equal(await connection.invoke('GetHeader', 'Authorization'), null, 'the access token is not kept');
           assert.equal(await connection.invoke('GetCookie', 'testCookie'), 'testValue');
           assert.equal(await connection.invoke('GetCookie', 'testCookie2'), 'test Value2');
           assert.equal(await connection.invoke('GetCookie', 'expiredCookie'), null);

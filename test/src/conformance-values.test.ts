@@ -104,11 +104,17 @@ describe('conformance: the request a hub reads (Context.GetHttpContext)', () => 
     assert.equal(new ConnectionRequest('GET', '/hub', []).query.size, 0);
   });
 
-  it('never shows its tokens when logged or inspected', () => {
+  it('keeps no access token, and shows no cookie value when logged or inspected', () => {
+    assert.equal(request.header('Authorization'), undefined);
+    assert.equal(request.query.get('access_token'), undefined);
+    assert.equal(request.query.get('id'), 'abc', 'the rest of the query stays');
     for (const shown of [JSON.stringify(request), inspect(request, { depth: 5 })]) {
-      assert.doesNotMatch(shown, /SECRET/);
+      assert.doesNotMatch(shown, /SECRET|quoted|two words/);
       assert.match(shown, /numRedirects/);
       assert.match(shown, /\[redacted\]/);
     }
+    const onlyToken = new ConnectionRequest('GET', '/hub?access_token=SECRET', []);
+    assert.equal(onlyToken.path, '/hub');
+    assert.equal(onlyToken.query.size, 0);
   });
 });

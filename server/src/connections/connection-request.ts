@@ -5,6 +5,10 @@ import { inspect } from 'node:util';
  * What hub code may read of the HTTP request that opened a connection (ASP.NET's
  * `Context.GetHttpContext().Request`): the WebSocket upgrade, the Server-Sent Events GET, or a
  * long-polling connection's first poll (later polls do not change it, as in ASP.NET).
+ *
+ * Unlike ASP.NET, the access token is not kept: neither the `Authorization` header nor the
+ * `access_token` query value is here (`context.user` is what the token proved). Nothing a hub
+ * reads here can then leak it, and an idle connection does not hold its bytes.
  */
 export interface HubHttpRequest {
   readonly method: string;
@@ -20,28 +24,35 @@ export interface HubHttpRequest {
   header(name: string): string | undefined;
 }
 
-const REDACTED = '[redacted]';
-/** What carries a bearer token: never printed, whoever logs the request. */
-const SECRET_HEADERS = new Set(['authorization', 'cookie']);
-const SECRET_QUERY = new Set(['access_token']);
+/** Where clients put their bearer token: dropped as the request is kept. */
+const TOKEN_HEADER = 'authorization';
+const TOKEN_QUERY = 'access_token';
+/** Between names and values of the packed headers: no header name or value can hold a line feed. */
+const SEPARATOR = '\n';
 
 /**
- * The request behind a connection, kept as Node parsed it (its raw header list and target) and
- * read into maps only when hub code asks: an idle connection pays for two references, not for
- * copies (idle-connection memory is a benchmarked budget).
+ * The request behind a connection, kept small: its target and its headers packed into one string
+ * each, read into maps only when hub code asks. Idle connections are most connections, and their
+ * memory is a benchmarked budget; Node's own request object (and its array of header strings)
+ * would cost several times as much to keep.
  */
 export class ConnectionRequest implements HubHttpRequest {
+  /** Path and query string, without the access token. */
+  private readonly target: string;
+  /** name SEPARATOR value SEPARATOR name ..., as received, without the Authorization header. */
+  private readonly packedHeaders: string;
   private headerMap: Map<string, string> | undefined;
   private queryMap: Map<string, string> | undefined;
   private cookieMap: Map<string, string> | undefined;
 
-  constructor(
-    readonly method: string,
-    /** The request target: path and query string. */
-    private readonly target: string,
-    /** Name, value, name, value, ... as received (Node's `rawHeaders`). */
-    private readonly rawHeaders: readonly string[],
-  ) {}
+  /**
+   * @param target the request target (path and query)
+   * @param rawHeaders name, value, name, value, ... (Node's `rawHeaders`)
+   */
+  constructor(readonly method: string, target: string, rawHeaders: readonly string[]) {
+    this.target = withoutAccessToken(target);
+    this.packedHeaders = packHeaders(rawHeaders);
+  }
 
   /** Stands for the request of a connection whose transport has not opened yet. */
   static readonly none = new ConnectionRequest('GET', '/', []);
@@ -52,18 +63,15 @@ export class ConnectionRequest implements HubHttpRequest {
   }
 
   get headers(): ReadonlyMap<string, string> {
-    return (this.headerMap ??= headersOf(this.rawHeaders));
+    return (this.headerMap ??= unpackHeaders(this.packedHeaders));
   }
 
   get query(): ReadonlyMap<string, string> {
     if (!this.queryMap) {
-      const queryStart = this.target.indexOf('?');
       this.queryMap = new Map();
-      if (queryStart !== -1) {
-        for (const [name, value] of new URLSearchParams(this.target.slice(queryStart + 1))) {
-          const earlier = this.queryMap.get(name);
-          this.queryMap.set(name, earlier === undefined ? value : `${earlier},${value}`);
-        }
+      for (const [name, value] of queryOf(this.target)) {
+        const earlier = this.queryMap.get(name);
+        this.queryMap.set(name, earlier === undefined ? value : `${earlier},${value}`);
       }
     }
     return this.queryMap;
@@ -77,14 +85,11 @@ export class ConnectionRequest implements HubHttpRequest {
     return this.headers.get(name.toLowerCase());
   }
 
-  /** For loggers: everything but the token carriers (Authorization, Cookie, `access_token`). */
+  /** For loggers: cookies may hold sessions, so their values are not shown (the token is not kept at all). */
   toJSON(): { method: string; path: string; headers: Record<string, string>; query: Record<string, string> } {
-    return {
-      method: this.method,
-      path: this.path,
-      headers: redacted(this.headers, SECRET_HEADERS),
-      query: redacted(this.query, SECRET_QUERY),
-    };
+    const headers = Object.fromEntries(this.headers);
+    if (headers.cookie !== undefined) headers.cookie = '[redacted]';
+    return { method: this.method, path: this.path, headers, query: Object.fromEntries(this.query) };
   }
 
   [inspect.custom](): unknown {
@@ -93,18 +98,46 @@ export class ConnectionRequest implements HubHttpRequest {
 }
 
 /**
- * The request as hub code reads it: references to what Node already parsed, nothing copied.
- * Express rewrites `url` under mounted routers; `originalUrl` is what the client sent.
+ * The request as hub code reads it. Express rewrites `url` under mounted routers;
+ * `originalUrl` is what the client sent.
  */
 export function requestOf(request: IncomingMessage & { originalUrl?: string }): ConnectionRequest {
   return new ConnectionRequest(request.method ?? 'GET', request.originalUrl ?? request.url ?? '/', request.rawHeaders);
 }
 
-function headersOf(raw: readonly string[]): Map<string, string> {
-  const headers = new Map<string, string>();
+function queryOf(target: string): URLSearchParams {
+  const queryStart = target.indexOf('?');
+  return new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1));
+}
+
+function withoutAccessToken(target: string): string {
+  // Most requests carry no token in the query: their target is kept as it is, not copied.
+  if (!target.includes(TOKEN_QUERY)) return target;
+  const query = queryOf(target);
+  query.delete(TOKEN_QUERY);
+  const rest = query.toString();
+  const path = target.slice(0, target.indexOf('?'));
+  // A copy: V8 keeps a slice (or a concatenation) of a string as a view of its parts, so the
+  // whole target, token included, would stay alive with it.
+  return Buffer.from(rest === '' ? path : `${path}?${rest}`, 'utf8').toString('utf8');
+}
+
+function packHeaders(raw: readonly string[]): string {
+  const kept: string[] = [];
   for (let index = 0; index + 1 < raw.length; index += 2) {
-    const name = (raw[index] as string).toLowerCase();
-    const value = raw[index + 1] as string;
+    const name = raw[index] as string;
+    if (name.toLowerCase() !== TOKEN_HEADER) kept.push(name, raw[index + 1] as string);
+  }
+  return kept.join(SEPARATOR);
+}
+
+function unpackHeaders(packed: string): Map<string, string> {
+  const headers = new Map<string, string>();
+  if (packed === '') return headers;
+  const parts = packed.split(SEPARATOR);
+  for (let index = 0; index + 1 < parts.length; index += 2) {
+    const name = (parts[index] as string).toLowerCase();
+    const value = parts[index + 1] as string;
     const earlier = headers.get(name);
     headers.set(name, earlier === undefined ? value : `${earlier}${name === 'cookie' ? '; ' : ', '}${value}`);
   }
@@ -134,10 +167,4 @@ function decodeCookieValue(value: string): string {
   } catch {
     return value;
   }
-}
-
-function redacted(values: ReadonlyMap<string, string>, secret: ReadonlySet<string>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of values) result[name] = secret.has(name.toLowerCase()) ? REDACTED : value;
-  return result;
 }
