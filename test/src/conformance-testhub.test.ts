@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { HttpTransportType, Subject, type HubConnection } from '@microsoft/signalr';
-import { officialClient, nextCall, type ClientOptions } from './support/official-client.js';
-import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
-import { ConnectionPool, rejectionOf, within } from './support/interop-fixtures.js';
+import { nextCall, type ClientOptions } from './support/official-client.js';
+import { useInteropServer } from './support/interop-server.js';
+import { rejectionOf, within } from './support/interop-fixtures.js';
 import { streamItems } from './support/streams.js';
 
 /**
@@ -23,24 +23,8 @@ const unexpected = (method: string): string => `An unexpected error occurred inv
 
 describe('conformance with ASP.NET Core\'s client test hub', function () {
   this.timeout(20_000);
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  before(async () => {
-    server = await startInteropServer({ detailedErrors: true });
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
-
-  async function connect(options: ClientOptions, url = server.hubUrl): Promise<HubConnection> {
-    const connection = pool.add(officialClient(url, options));
-    await connection.start();
-    return connection;
-  }
+  const fixture = useInteropServer({ detailedErrors: true });
+  const connect = (options: ClientOptions, url?: string): Promise<HubConnection> => fixture.connect(options, url);
 
   for (const transport of TRANSPORTS) {
     for (const protocol of PROTOCOLS) {
@@ -146,7 +130,7 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
         });
 
         it('knows its caller\'s connection id and the redirect count of its URL', async () => {
-          const connection = await connect(options, `${server.hubUrl}?numRedirects=3`);
+          const connection = await connect(options, `${fixture.server.hubUrl}?numRedirects=3`);
           assert.equal(await connection.invoke('GetCallerConnectionId'), connection.connectionId);
           assert.equal(await connection.invoke('GetNumRedirects'), 3);
           const plain = await connect(options);
@@ -168,23 +152,11 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
 
 describe('conformance: errors without detailed errors', function () {
   this.timeout(20_000);
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  before(async () => {
-    server = await startInteropServer();
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const fixture = useInteropServer();
 
   for (const protocol of PROTOCOLS) {
     it(`keeps the generic text for ordinary and client stream errors (${protocol.name})`, async () => {
-      const connection = pool.add(officialClient(server.hubUrl, { messagePack: protocol.messagePack }));
-      await connection.start();
+      const connection = await fixture.connect({ messagePack: protocol.messagePack });
       assert.equal((await rejectionOf(connection.invoke('ThrowException', 'secret'))).message, unexpected('ThrowException'));
       assert.equal((await rejectionOf(streamItems(connection.stream('StreamThrowException', 'secret')))).message, unexpected('StreamThrowException'));
       const failing = new Subject<string>();

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { HttpTransportType, HubConnectionState } from '@microsoft/signalr';
 import { officialClient, PingCountingJsonProtocol } from './support/official-client.js';
-import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
-import { ConnectionPool } from './support/interop-fixtures.js';
+import { useInteropServer } from './support/interop-server.js';
 import { PollRecorder } from './support/poll-recorder.js';
 import { openRawLongPoll } from './support/protocol-helpers.js';
 import { waitUntil } from './support/wait.js';
@@ -17,26 +16,15 @@ describe('conformance: long polling keeps no client time-out', function () {
   this.timeout(20_000);
   const CLIENT_TIMEOUT_MS = 300;
   const INACTIVITY_TIMEOUT_MS = 1_000;
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  before(async () => {
-    server = await startInteropServer(
-      { clientTimeoutMs: CLIENT_TIMEOUT_MS, keepAliveIntervalMs: 100 },
-      { longPollTimeoutMs: 200, longPollInactivityTimeoutMs: INACTIVITY_TIMEOUT_MS },
-    );
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const fixture = useInteropServer(
+    { clientTimeoutMs: CLIENT_TIMEOUT_MS, keepAliveIntervalMs: 100 },
+    { longPollTimeoutMs: 200, longPollInactivityTimeoutMs: INACTIVITY_TIMEOUT_MS },
+  );
 
   it('keeps a long-polling official client that sends nothing for many client time-outs, and sends it no pings', async () => {
     const polls = new PollRecorder();
     const protocol = new PingCountingJsonProtocol();
-    const connection = pool.add(officialClient(server.hubUrl, { transport: HttpTransportType.LongPolling, httpClient: polls, protocol }));
+    const connection = fixture.pool.add(officialClient(fixture.server.hubUrl, { transport: HttpTransportType.LongPolling, httpClient: polls, protocol }));
     let closedWith: Error | undefined | null = null;
     connection.onclose((error) => {
       closedWith = error;
@@ -53,28 +41,17 @@ describe('conformance: long polling keeps no client time-out', function () {
   });
 
   it('still ends a long-polling connection whose client stopped polling, after the inactivity time-out', async () => {
-    const { connectionToken, lastPollEndedAt } = await openRawLongPoll(server.hubUrl);
-    await waitUntil(() => server.endpoint.connections.get(connectionToken) === undefined, 'the abandoned connection to end', 5_000);
+    const { connectionToken, lastPollEndedAt } = await openRawLongPoll(fixture.server.hubUrl);
+    await waitUntil(() => fixture.server.endpoint.connections.get(connectionToken) === undefined, 'the abandoned connection to end', 5_000);
     const idleMs = Date.now() - lastPollEndedAt;
     assert.ok(idleMs >= INACTIVITY_TIMEOUT_MS - 100, `ended after ${idleMs} ms: by the client time-out, not the inactivity time-out`);
-    assert.equal(server.endpoint.handler.connectionCount, 0);
+    assert.equal(fixture.server.endpoint.handler.connectionCount, 0);
   });
 });
 
 describe('conformance: hub routes in any letter case', function () {
   this.timeout(20_000);
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  before(async () => {
-    server = await startInteropServer();
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const fixture = useInteropServer();
 
   // The hub is mapped at /testhub.
   const spellings = ['/testHub', '/TESTHUB', '/TestHub/'];
@@ -87,7 +64,7 @@ describe('conformance: hub routes in any letter case', function () {
   for (const transport of transports) {
     it(`negotiates and connects over ${transport.name} at ${spellings.join(', ')}`, async () => {
       for (const path of spellings) {
-        const connection = pool.add(officialClient(`${server.baseUrl}${path}`, { transport: transport.type }));
+        const connection = fixture.pool.add(officialClient(`${fixture.server.baseUrl}${path}`, { transport: transport.type }));
         await connection.start();
         assert.equal(await connection.invoke('GetActiveTransportName'), transport.name, path);
         await connection.stop();
@@ -96,13 +73,13 @@ describe('conformance: hub routes in any letter case', function () {
   }
 
   it('takes a WebSocket that skipped negotiation at another letter case', async () => {
-    const connection = pool.add(officialClient(`${server.baseUrl}/TestHub`, { transport: HttpTransportType.WebSockets, skipNegotiation: true }));
+    const connection = fixture.pool.add(officialClient(`${fixture.server.baseUrl}/TestHub`, { transport: HttpTransportType.WebSockets, skipNegotiation: true }));
     await connection.start();
     assert.equal(await connection.invoke('Echo', 'upgraded'), 'upgraded');
   });
 
   it('refuses an upgrade to a path that is no hub in any case', async () => {
-    const connection = pool.add(officialClient(`${server.baseUrl}/testhubs`, { transport: HttpTransportType.WebSockets, skipNegotiation: true }));
+    const connection = fixture.pool.add(officialClient(`${fixture.server.baseUrl}/testhubs`, { transport: HttpTransportType.WebSockets, skipNegotiation: true }));
     await assert.rejects(connection.start());
   });
 });
