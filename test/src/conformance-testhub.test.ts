@@ -87,6 +87,10 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
             Guid: '00010203-0405-0607-0706-050403020100',
             DateTime: protocol.messagePack ? new Date(Date.UTC(2000, 0, 1)) : '2000-01-01T00:00:00Z',
           }));
+          const badBytes = await rejectionOf(connection.invoke('EchoComplexObject', { ...sent, ByteArray: 42 }));
+          assert.match(badBytes.message, /InvalidDataException: .* Argument 1 \(ByteArray\): Expected bytes: base64 text, or bin in MessagePack\.$/);
+          const badDate = await rejectionOf(connection.invoke('EchoComplexObject', { ...sent, DateTime: 'yesterday' }));
+          assert.match(badDate.message, /Argument 1 \(DateTime\): .*(ISO|date)/i);
           if (protocol.messagePack) {
             // Not just equal after normalising: the client decoded a bin and a Timestamp.
             const received = await connection.invoke<Record<string, unknown>>('SendComplexObject');

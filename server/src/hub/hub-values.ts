@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 /** Bytes: a base64 string from JSON clients, bin from MessagePack ones; a copy the method may keep. */
 export function hubBytes(): z.ZodType<Uint8Array, unknown> {
-  return z.union([z.instanceof(Uint8Array), z.base64()]).transform((value) =>
+  return z.union([z.instanceof(Uint8Array), z.base64()], { error: 'Expected bytes: base64 text, or bin in MessagePack' }).transform((value) =>
     // Copied: a MessagePack value is a view into the whole received frame.
     typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : new Uint8Array(value));
 }
@@ -19,7 +19,9 @@ export function hubBytes(): z.ZodType<Uint8Array, unknown> {
  * the Timestamp extension (a `Date`) from MessagePack ones.
  */
 export function hubDateTime(): z.ZodType<Date, unknown> {
-  return z.union([z.date(), z.iso.datetime({ offset: true, local: true })]).transform((value) =>
+  return z.union([z.date(), z.iso.datetime({ offset: true, local: true })], {
+    error: 'Expected a date and time: ISO-8601 text, or a Timestamp in MessagePack',
+  }).transform((value) =>
     typeof value === 'string' ? new Date(hasOffset(value) ? value : `${value}Z`) : value);
 }
 
