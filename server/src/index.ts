@@ -2,6 +2,7 @@ export { HubHost, type HubHostOptions } from './http/hub-host.js';
 export { DEFAULT_SECURITY_HEADERS, type SecurityHeadersOptions } from './http/security-headers.js';
 export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
 export type { TransportType } from './connections/transport.js';
+export { ConnectionRequest, type HubHttpRequest } from './connections/connection-request.js';
 export {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
   type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
@@ -9,7 +10,8 @@ export {
 export { ClientStreamChannel, ClientStreamError, type ClientStream, type PushResult } from './hub/client-stream.js';
 export { ClientStreamTracker } from './hub/client-stream-tracker.js';
 export type { ClientProxy, GroupManager, HubCallerClients, HubClients } from './hub/hub-clients.js';
-export { HubError } from './hub/hub-error.js';
+export { HubError, InvalidOperationError } from './hub/hub-error.js';
+export { hubBytes, hubDateTime } from './hub/hub-values.js';
 export { defaultHubOptions, type HubOptions } from './hub/hub-options.js';
 export { heartbeatVerdict, type ConnectionTimes, type HeartbeatLimits, type HeartbeatVerdict } from './hub/heartbeat-verdict.js';
 export type { HubLifetimeManager, HubTarget, HubConnectionSink } from './lifetime/hub-lifetime-manager.js';

@@ -55,4 +55,10 @@ describe('heartbeat verdict (timing rules of a hub connection, fake clock)', () 
   it('judges the client time-out before sending a ping', () => {
     assert.equal(heartbeatVerdict(ready(), OPENED + 30_000, limits), 'client-timed-out');
   });
+
+  it('neither pings nor times out a transport with an inherent keep-alive (long polling), but still ends an expired token', () => {
+    const polling = ready({ inherentKeepAlive: true });
+    assert.equal(heartbeatVerdict(polling, OPENED + 10 * limits.clientTimeoutMs, limits), 'nothing');
+    assert.equal(heartbeatVerdict({ ...polling, tokenExpiresAt: OPENED + 1_000 }, OPENED + 1_000, limits), 'token-expired');
+  });
 });

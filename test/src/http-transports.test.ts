@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
-import { DefaultHttpClient, HttpTransportType, NullLogger, Subject, type HttpRequest, type HttpResponse, type HubConnection } from '@microsoft/signalr';
+import { HttpTransportType, Subject, type HubConnection } from '@microsoft/signalr';
 import type { SubscribeResult, TradeEnvelope } from '@tradehub/shared';
 import { nextCall, nextClose, officialClient } from './support/official-client.js';
 import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { NodeGroup } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
+import { PollRecorder } from './support/poll-recorder.js';
+import { openRawLongPoll } from './support/protocol-helpers.js';
 
 const TRANSPORTS = [
   { name: 'ServerSentEvents', type: HttpTransportType.ServerSentEvents },
   { name: 'LongPolling', type: HttpTransportType.LongPolling },
 ] as const;
-
-/** The official client's own HTTP client, recording how each poll (a GET) was answered and how long it took. */
-class PollRecorder extends DefaultHttpClient {
-  readonly polls: Array<{ status: number; empty: boolean; tookMs: number }> = [];
-
-  constructor() {
-    super(NullLogger.instance);
-  }
-
-  override async send(request: HttpRequest): Promise<HttpResponse> {
-    const sentAt = Date.now();
-    const response = await super.send(request);
-    if (request.method === 'GET') {
-      const content = response.content;
-      const empty = content === undefined || content === '' || (content instanceof ArrayBuffer && content.byteLength === 0);
-      this.polls.push({ status: response.statusCode, empty, tookMs: Date.now() - sentAt });
-    }
-    return response;
-  }
-}
 
 function client(url: string, transport: HttpTransportType, options: { messagePack?: boolean } = {}): HubConnection {
   return officialClient(url, { transport, ...options });
@@ -156,16 +138,10 @@ describe('long polling edges', function () {
   });
 
   it('ends a connection whose client stopped polling', async () => {
-    const negotiated = await (await fetch(`${server.hubUrl}/negotiate?negotiateVersion=1`, { method: 'POST' })).json() as { connectionToken: string };
-    const url = `${server.hubUrl}?id=${negotiated.connectionToken}`;
-    assert.equal((await fetch(url)).status, 200);
-    await fetch(url, { method: 'POST', body: '{"protocol":"json","version":1}\u001e' });
-    const handshake = await (await fetch(url)).text();
-    const lastPollAt = Date.now();
-    assert.equal(handshake, '{}\u001e');
+    const { url, connectionToken, lastPollEndedAt } = await openRawLongPoll(server.hubUrl);
     // Watched on the server: a poll to watch would be the activity that keeps the connection alive.
-    await waitUntil(() => server.endpoint.connections.get(negotiated.connectionToken) === undefined, 'the idle connection to end', 5_000);
-    const idleMs = Date.now() - lastPollAt;
+    await waitUntil(() => server.endpoint.connections.get(connectionToken) === undefined, 'the idle connection to end', 5_000);
+    const idleMs = Date.now() - lastPollEndedAt;
     assert.ok(idleMs >= 900, `ended after ${idleMs} ms without a poll, before the 1 s inactivity time-out`);
     const afterTimeout = await fetch(url);
     assert.ok(afterTimeout.status === 204 || afterTimeout.status === 404, `status ${afterTimeout.status}`);

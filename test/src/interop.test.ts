@@ -9,7 +9,7 @@ import { HubHost, interopHub } from '@tradehub/server';
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH, type ServerInfo } from '@tradehub/shared';
 import { officialClient, PingCountingJsonProtocol, type ClientOptions } from './support/official-client.js';
 import { waitUntil } from './support/wait.js';
-import { startInteropServer, type RunningInteropServer } from './support/interop-server.js';
+import { startInteropServer, useInteropServer, type RunningInteropServer } from './support/interop-server.js';
 import { clientToken } from './support/tradehub-app.js';
 import {
   CallRecorder, CliProcess, ConnectionPool, closeOf, freePort, reconnectedOf, reconnectingOf, rejectionOf, within,
@@ -24,24 +24,9 @@ const BINDING_TYPES = 'Error binding arguments. Make sure that the types of the 
 const INVOCATION_CANCELED = 'Invocation canceled due to the underlying connection being closed.';
 
 describe('interop hub: every method with the official client', () => {
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  async function connect(options: ClientOptions = {}): Promise<HubConnection> {
-    const connection = pool.add(officialClient(server.hubUrl, options));
-    await connection.start();
-    return connection;
-  }
-
-  before(async () => {
-    server = await startInteropServer();
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const fixture = useInteropServer();
+  const { pool } = fixture;
+  const connect = (options: ClientOptions = {}): Promise<HubConnection> => fixture.connect(options);
 
   it('Echo returns objects, arrays, null, strings and numbers unchanged', async () => {
     const connection = await connect();
@@ -392,25 +377,13 @@ describe('interop hub: every method with the official client', () => {
 });
 
 describe('interop hub with detailed errors', () => {
-  let server: RunningInteropServer;
-  const pool = new ConnectionPool();
-
-  before(async () => {
-    server = await startInteropServer({ detailedErrors: true });
-  });
-  afterEach(async () => {
-    await pool.stopAll();
-  });
-  after(async () => {
-    await server.close();
-  });
+  const fixture = useInteropServer({ detailedErrors: true });
 
   it('ThrowException reports the error type and message', async () => {
-    const connection = pool.add(officialClient(server.hubUrl));
-    await connection.start();
+    const connection = await fixture.connect();
     const error = await rejectionOf(connection.invoke('ThrowException', 'the real reason'));
-    assert.equal(error.message, `${unexpected('ThrowException')} Error: the real reason`);
-    assert.ok(error.message.endsWith(' Error: the real reason'));
+    assert.equal(error.message, `${unexpected('ThrowException')} InvalidOperationException: the real reason`);
+    assert.ok(error.message.endsWith(' InvalidOperationException: the real reason'));
     const hubError = await rejectionOf(connection.invoke('ThrowHubException', 'for the client'));
     assert.equal(hubError.message, `${unexpected('ThrowHubException')} HubException: for the client`);
   });
@@ -646,7 +619,7 @@ describe('CLI programs', () => {
     const connection = pool.add(officialClient(url ?? ''));
     await connection.start();
     const thrown = await rejectionOf(connection.invoke('ThrowException', 'shown'));
-    assert.equal(thrown.message, `${unexpected('ThrowException')} Error: shown`);
+    assert.equal(thrown.message, `${unexpected('ThrowException')} InvalidOperationException: shown`);
     await connection.stop();
     const { code } = await terminate(child);
     assert.equal(code, 0);

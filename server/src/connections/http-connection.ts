@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js';
+import { ConnectionRequest } from './connection-request.js';
 import type { ConnectionApplication, Transport, TransportType } from './transport.js';
 
 /** `disconnected`: a stateful connection whose transport dropped, waiting for the client to come back. */
@@ -17,6 +18,8 @@ export class HttpConnection {
   state: ConnectionState = 'negotiated';
   readonly createdAt = Date.now();
   private transport: Transport | undefined;
+  /** The request that opened the current transport, for hub code (`context.httpRequest`). */
+  request: ConnectionRequest = ConnectionRequest.none;
   private application: ConnectionApplication | undefined;
   private readonly closeListeners: Array<() => void> = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -44,6 +47,15 @@ export class HttpConnection {
     return this.transport?.type;
   }
 
+  /**
+   * Whether the transport shows by itself that the client is there (long polling: its polls), so
+   * that the hub neither pings it nor times out a client that sends nothing (ASP.NET's
+   * IConnectionInherentKeepAliveFeature).
+   */
+  get hasInherentKeepAlive(): boolean {
+    return this.transport?.inherentKeepAlive ?? false;
+  }
+
   get supportsBinary(): boolean {
     return this.transport?.supportsBinary ?? false;
   }
@@ -53,13 +65,15 @@ export class HttpConnection {
   }
 
   /**
-   * Binds the transport that opened. For a first transport the caller starts the application
-   * afterwards; a transport that replaces a dropped one (stateful reconnect) resumes it.
+   * Binds the transport that opened, and the request that opened it. For a first transport the
+   * caller starts the application afterwards; a transport that replaces a dropped one (stateful
+   * reconnect) resumes it.
    */
-  attachTransport(transport: Transport): void {
+  attachTransport(transport: Transport, request: ConnectionRequest): void {
     const restoring = this.state === 'disconnected';
     clearTimeout(this.reconnectTimer);
     this.transport = transport;
+    this.request = request;
     this.state = 'connected';
     if (this.paused) transport.pauseReading?.();
     if (restoring) this.application?.onTransportRestored?.();

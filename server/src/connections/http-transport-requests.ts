@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { LongPollingTransport, type LongPollingOptions } from '../transports/long-polling-transport.js';
 import { ServerSentEventsTransport } from '../transports/server-sent-events-transport.js';
 import type { HttpConnection } from './http-connection.js';
+import { requestOf } from './connection-request.js';
 
 /**
  * The connection endpoint's plain HTTP requests, for the transports that are not WebSockets
@@ -56,14 +57,15 @@ export class HttpTransportRequests {
       return;
     }
     if (wantsEvents) {
-      connection.attachTransport(new ServerSentEventsTransport(res, connection));
+      connection.attachTransport(new ServerSentEventsTransport(res, connection), requestOf(req));
       this.start(connection);
       return;
     }
     const token = connection.connectionToken;
     const transport = new LongPollingTransport(connection, this.options, () => this.longPolls.delete(token));
     this.longPolls.set(token, transport);
-    connection.attachTransport(transport);
+    // Later polls do not replace it, as in ASP.NET: the first poll's request stands for the connection.
+    connection.attachTransport(transport, requestOf(req));
     this.start(connection);
     // The first poll only starts the transport: it is answered at once, without data.
     res.status(200).end();

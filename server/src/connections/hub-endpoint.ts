@@ -20,6 +20,7 @@ import type { TradehubMetrics } from '../observability/metrics.js';
 import { WebSocketTransport } from '../transports/websocket-transport.js';
 import { ConnectionManager } from './connection-manager.js';
 import type { HttpConnection } from './http-connection.js';
+import { requestOf } from './connection-request.js';
 import { negotiateResponse, requestedNegotiateVersion } from './negotiate.js';
 import type { TransportType } from './transport.js';
 import { rejectUpgrade } from './upgrade-rejection.js';
@@ -165,6 +166,9 @@ export class HubEndpoint {
     }
     const accepted = connection;
     const restoring = accepted.state === 'disconnected';
+    // Read here, not in the callback below: a closure that named `request` would keep Node's
+    // whole request object alive for as long as the socket's listeners live.
+    const openingRequest = requestOf(request);
     this.webSockets.handleUpgrade(request, socket, head, (webSocket) => {
       webSocket.on('error', (error: Error & { code?: string }) => {
         if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
@@ -172,7 +176,7 @@ export class HubEndpoint {
           this.logger.info({ connectionId: accepted.connectionId }, 'closing WebSocket: frame larger than the hub accepts');
         }
       });
-      accepted.attachTransport(new WebSocketTransport(webSocket, accepted));
+      accepted.attachTransport(new WebSocketTransport(webSocket, accepted), openingRequest);
       // A stateful connection coming back keeps its hub state: no second handshake.
       if (!restoring) this.opened(accepted);
     });

@@ -6,6 +6,8 @@ export interface Transport {
   readonly type: TransportType;
   /** Whether binary payloads can be carried (false for Server-Sent Events). */
   readonly supportsBinary: boolean;
+  /** Whether the client's requests themselves show it is alive (long polling), so it needs no pings either way. */
+  readonly inherentKeepAlive: boolean;
   /**
    * Queues one message for the client; never throws, even when the peer is gone. `text`: the
    * bytes are UTF-8 text of a text protocol (a string always is).

@@ -29,6 +29,7 @@ export class HubHost {
   readonly server: Server = createServer(this.app);
   readonly logger: Logger;
   readonly metrics: TradehubMetrics;
+  /** By lower-case path: hub routes match in any letter case, as ASP.NET's do (Express routes already do). */
   private readonly endpoints = new Map<string, HubEndpoint>();
   private readonly shutdownGraceMs: number;
 
@@ -46,8 +47,9 @@ export class HubHost {
 
   mapHub(options: HubEndpointOptions): HubEndpoint {
     const endpoint = new HubEndpoint(options, this.logger, this.metrics);
-    if (this.endpoints.has(endpoint.path)) throw new Error(`A hub is already mapped at '${endpoint.path}'.`);
-    this.endpoints.set(endpoint.path, endpoint);
+    const key = endpoint.path.toLowerCase();
+    if (this.endpoints.has(key)) throw new Error(`A hub is already mapped at '${endpoint.path}'.`);
+    this.endpoints.set(key, endpoint);
     this.app.use(endpoint.router());
     return endpoint;
   }
@@ -86,7 +88,7 @@ export class HubHost {
       rejectUpgrade(socket, 400, UNREADABLE_TARGET_DESCRIPTION);
       return;
     }
-    const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, ''));
+    const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, '').toLowerCase());
     if (!endpoint) {
       rejectUpgrade(socket, 404, 'Not Found');
       return;

@@ -21,11 +21,13 @@ export function bindArguments(method: HubMethod, args: unknown[]): BindingResult
     if (!schema) return { ok: false, reason: 'Invocation provides too many arguments.' };
     const parsed = schema.safeParse(args[index]);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]?.message ?? 'invalid value';
+      const issue = parsed.error.issues[0];
+      // Where in an object or array argument the problem is, when it is not the argument itself.
+      const where = issue && issue.path.length > 0 ? ` (${issue.path.map(String).join('.')})` : '';
       return {
         ok: false,
         reason: 'Error binding arguments. Make sure that the types of the provided values match the types of the hub method being invoked.'
-          + ` Argument ${index + 1}: ${issue}.`,
+          + ` Argument ${index + 1}${where}: ${issue?.message ?? 'invalid value'}.`,
       };
     }
     bound[index] = parsed.data;

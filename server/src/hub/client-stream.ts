@@ -18,11 +18,13 @@ export interface ClientStream<T> extends AsyncIterable<T> {
 }
 
 /**
- * The client completed its stream with an error. Like ASP.NET, this is not a HubError: the
- * client is not sent its own message back, unless detailed errors are on.
+ * The client completed its stream with an error, or the connection ended before it did. As in
+ * ASP.NET, which completes the stream's channel with a plain `Exception` carrying the client's
+ * text, this is not a HubError: the caller sees `... Exception: <the client's error>` with
+ * detailed errors on, and only the generic text without.
  */
 export class ClientStreamError extends Error {
-  override readonly name = 'ClientStreamException';
+  override readonly name = 'Exception';
 }
 
 /** `full`: the item was taken and the buffer is now full: read nothing more for it until `onSpace`. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HttpConnection } from '../connections/http-connection.js';
+import type { HubHttpRequest } from '../connections/connection-request.js';
 import type { TransportType } from '../connections/transport.js';
 import type { HubConnectionSink, HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
@@ -123,6 +124,10 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   get transport(): TransportType {
     return this.httpConnection.transportType ?? 'WebSockets';
+  }
+
+  get httpRequest(): HubHttpRequest {
+    return this.httpConnection.request;
   }
 
   get connectionAborted(): AbortSignal {

@@ -334,6 +334,7 @@ export class HubConnectionHandler {
         lastReceivedAt: context.lastReceivedAt,
         lastSentAt: context.lastSentAt,
         tokenExpiresAt: context.user?.expiresAt,
+        inherentKeepAlive: context.httpConnection.hasInherentKeepAlive,
       }, now, this.services.options);
       if (context.phase === 'handshake') {
         if (verdict === 'handshake-timed-out') this.refuseHandshake(context, ErrorMessages.handshakeCanceled);

@@ -1,6 +1,7 @@
 import type { z, ZodType } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import type { Scope } from '../auth/scopes.js';
+import type { HubHttpRequest } from '../connections/connection-request.js';
 import type { TransportType } from '../connections/transport.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import type { ClientStream } from './client-stream.js';
@@ -16,6 +17,12 @@ export interface HubContext {
   /** Per-connection storage that lives as long as the connection. */
   readonly items: Map<string, unknown>;
   readonly transport: TransportType;
+  /**
+   * The HTTP request that opened the connection (ASP.NET's `Context.GetHttpContext().Request`):
+   * headers, query and cookies of the WebSocket upgrade, the Server-Sent Events GET or the first
+   * long poll. Read only what you need; never log its token carriers (its own `toJSON` hides them).
+   */
+  readonly httpRequest: HubHttpRequest;
   /** Aborted when the connection ends, so that long work can stop early. */
   readonly connectionAborted: AbortSignal;
   /** Ends the caller's connection from the server. */

@@ -6,3 +6,13 @@
 export class HubError extends Error {
   override readonly name = 'HubException';
 }
+
+/**
+ * ASP.NET's InvalidOperationException: the call is not valid in the current state. With detailed
+ * errors the client sees `... InvalidOperationException: <message>`, as from a .NET hub; without,
+ * only the generic text. Any error's `name` is shown the same way, so a hub can name its own
+ * (`class QuoteStaleError extends Error { override name = 'QuoteStaleException' }`).
+ */
+export class InvalidOperationError extends Error {
+  override readonly name = 'InvalidOperationException';
+}

@@ -1,3 +1,4 @@
+import type { HubHttpRequest } from '../connections/connection-request.js';
 import type { TransportType } from '../connections/transport.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import type { GroupManager, HubCallerClients } from './hub-clients.js';
@@ -18,6 +19,7 @@ export class InvocationScope implements StreamingHubContext {
   get user(): HubUser | undefined { return this.context.user; }
   get items(): Map<string, unknown> { return this.context.items; }
   get transport(): TransportType { return this.context.transport; }
+  get httpRequest(): HubHttpRequest { return this.context.httpRequest; }
   get connectionAborted(): AbortSignal { return this.context.connectionAborted; }
   get clients(): HubCallerClients { return this.context.clients; }
   get groups(): GroupManager { return this.context.groups; }

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod, type HubDefinition,
 } from '../hub/hub-definition.js';
-import { HubError } from '../hub/hub-error.js';
+import { HubError, InvalidOperationError } from '../hub/hub-error.js';
+import { functionalTestMethods } from './functional-test-methods.js';
 
 const delayMs = z.number().int().min(0).max(INTEROP_MAX_DELAY_MS);
 const streamCount = z.number().int().min(0).max(INTEROP_MAX_STREAM_COUNT);
@@ -23,8 +24,9 @@ export function interopHub(): HubDefinition {
       [M.LeaveGroup]: hubMethod([z.string()], (context, group) => context.groups.remove(context.connectionId, group)),
       [M.SendToGroup]: hubMethod([z.string(), z.string()], (context, group, text) =>
         context.clients.group(group).send(InteropClientMethod.GroupMessage, group, text)),
+      // An ordinary exception, named as the .NET test hub's: its text reaches clients only with detailed errors.
       [M.ThrowException]: hubMethod([z.string()], (_context, message) => {
-        throw new Error(message);
+        throw new InvalidOperationError(message);
       }),
       [M.ThrowHubException]: hubMethod([z.string()], (_context, message) => {
         throw new HubError(message);
@@ -57,6 +59,7 @@ export function interopHub(): HubDefinition {
         for (let index = 0; index < afterCount; index++) yield index;
         throw new HubError(message);
       }),
+      ...functionalTestMethods(),
     },
   });
 }

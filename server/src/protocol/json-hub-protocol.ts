@@ -2,6 +2,7 @@ import type { HubProtocol, ParseResult } from './hub-protocol.js';
 import { MessageType, type HubMessage, type ParsedMessage } from './messages.js';
 import { InvalidDataError } from './protocol-error.js';
 import { RECORD_SEPARATOR, splitRecords } from './text-message-format.js';
+import { stringifyWithDotnetValues } from './dotnet-json.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -26,8 +27,24 @@ export class JsonHubProtocol implements HubProtocol {
     return { messages, remaining, ...(error ? { error } : {}) };
   }
 
+  /** Bytes and dates in arguments, results and items are written as .NET writes them (base64, ISO-8601). */
   writeMessage(message: HubMessage): string {
-    return JSON.stringify(message) + RECORD_SEPARATOR;
+    return stringifyWithDotnetValues(message, payloadOf(message)) + RECORD_SEPARATOR;
+  }
+}
+
+/** The part of a message that carries hub values; the rest is strings and numbers of the protocol's own. */
+function payloadOf(message: HubMessage): unknown {
+  switch (message.type) {
+    case MessageType.Invocation:
+    case MessageType.StreamInvocation:
+      return message.arguments;
+    case MessageType.StreamItem:
+      return message.item;
+    case MessageType.Completion:
+      return message.result;
+    default:
+      return undefined;
   }
 }
 

@@ -16,6 +16,11 @@ export interface LongPollingOptions {
 export class LongPollingTransport implements Transport {
   readonly type = 'LongPolling' as const;
   readonly supportsBinary = true;
+  /**
+   * The official clients send no pings over long polling (it is not theirs to keep alive): the
+   * polls show the client is there, and one that stops polling is ended by the inactivity timer.
+   */
+  readonly inherentKeepAlive = true;
   private readonly queue: Array<string | Uint8Array> = [];
   /** Whether a binary message is queued: the answer is then binary. */
   private queuedBinary = false;

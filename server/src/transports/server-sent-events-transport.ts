@@ -12,6 +12,7 @@ import { CoalescingWriter, MAX_COALESCED_FRAME_BYTES, socketFlushScheduler } fro
 export class ServerSentEventsTransport implements Transport {
   readonly type = 'ServerSentEvents' as const;
   readonly supportsBinary = false;
+  readonly inherentKeepAlive = false;
   private ended = false;
   private readonly writer = new CoalescingWriter((event) => this.writeEvent(event), socketFlushScheduler, MAX_COALESCED_FRAME_BYTES);
 

@@ -16,6 +16,7 @@ function toBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly type = 'WebSockets' as const;
   readonly supportsBinary = true;
+  readonly inherentKeepAlive = false;
   /** ws found the client breaking the WebSocket protocol (e.g. a frame over maxPayload: 1009). */
   private protocolError = false;
   private readonly writer: CoalescingWriter;

@@ -136,3 +136,23 @@ export async function assertServerServes(hubUrl: string): Promise<void> {
     socket.close();
   }
 }
+
+/** A long-polling connection opened by hand: negotiated, its first poll answered, its JSON handshake done. */
+export interface RawLongPoll {
+  /** The connection endpoint with `?id=`, to poll (GET) and send (POST) to. */
+  url: string;
+  connectionToken: string;
+  /** When the poll that brought the handshake answer ended: the client has not polled since. */
+  lastPollEndedAt: number;
+}
+
+/** Opens a long-polling connection without the official client, so that a test decides when (and whether) it polls. */
+export async function openRawLongPoll(hubUrl: string): Promise<RawLongPoll> {
+  const connectionToken = stringField((await negotiate(hubUrl)).body, 'connectionToken');
+  const url = `${hubUrl}?id=${connectionToken}`;
+  assert.equal((await fetch(url)).status, 200);
+  await fetch(url, { method: 'POST', body: handshakeRequest() });
+  const handshake = await (await fetch(url)).text();
+  assert.equal(handshake, `{}${RS}`);
+  return { url, connectionToken, lastPollEndedAt: Date.now() };
+}

@@ -66,3 +66,10 @@ export class StreamReader<T> {
     }
   }
 }
+
+/** Every item of a stream once it completes; rejects with the error it ends with. */
+export async function streamItems<T>(stream: IStreamResult<T>, timeoutMs = 5_000): Promise<T[]> {
+  const reader = await new StreamReader(stream).waitForEnd(timeoutMs);
+  if (reader.error) throw reader.error;
+  return reader.items;
+}
