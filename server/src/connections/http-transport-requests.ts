@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { LongPollingTransport, type LongPollingOptions } from '../transports/long-polling-transport.js';
 import { ServerSentEventsTransport } from '../transports/server-sent-events-transport.js';
 import type { HttpConnection } from './http-connection.js';
+import { transportNotSupported, type TransportType } from './transport.js';
 
 /**
  * The connection endpoint's plain HTTP requests, for the transports that are not WebSockets
@@ -14,8 +16,10 @@ export class HttpTransportRequests {
 
   constructor(
     private readonly options: LongPollingOptions,
-    /** Starts the hub on a connection whose first transport just opened. */
-    private readonly start: (connection: HttpConnection) => void,
+    /** The transports the endpoint offers; a GET for another one is refused. */
+    private readonly transports: readonly TransportType[],
+    /** Starts the application on a connection whose first transport just opened, with the request that opened it. */
+    private readonly start: (connection: HttpConnection, request: IncomingMessage) => void,
   ) {}
 
   /**
@@ -45,6 +49,10 @@ export class HttpTransportRequests {
   private get(req: Request, res: Response, connection: HttpConnection): void {
     const wantsEvents = (req.headers.accept ?? '').includes('text/event-stream');
     const requested = wantsEvents ? 'ServerSentEvents' : 'LongPolling';
+    if (!this.transports.includes(requested)) {
+      res.status(404).type('text/plain').send(transportNotSupported(requested));
+      return;
+    }
     if (connection.state !== 'negotiated') {
       if (connection.transportType === requested && requested === 'LongPolling') {
         this.longPolls.get(connection.connectionToken)?.receivePoll(res);
@@ -57,14 +65,14 @@ export class HttpTransportRequests {
     }
     if (wantsEvents) {
       connection.attachTransport(new ServerSentEventsTransport(res, connection));
-      this.start(connection);
+      this.start(connection, req);
       return;
     }
     const token = connection.connectionToken;
     const transport = new LongPollingTransport(connection, this.options, () => this.longPolls.delete(token));
     this.longPolls.set(token, transport);
     connection.attachTransport(transport);
-    this.start(connection);
+    this.start(connection, req);
     // The first poll only starts the transport: it is answered at once, without data.
     res.status(200).end();
   }
