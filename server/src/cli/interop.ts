@@ -48,11 +48,14 @@ const { host } = createInteropServer({
   logger,
   hubOptions: { detailedErrors: values['detailed-errors'], allowStatefulReconnects: true },
 });
-const address = await host.listen(port, values.host);
+const address = await host.listen(port, values.host).catch((error: unknown) => {
+  return fail(`Cannot listen on ${values.host}:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+});
 console.log(`tradehub interop server: http://${address.address}:${address.port}${INTEROP_HUB_PATH}`);
 if (tls) {
   const secure = await host.listenTls(tlsPort, values.host, tls).catch((error: unknown) => {
-    return fail(`HTTPS cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    return fail(`HTTPS cannot start on ${values.host}:${tlsPort}: ${reason}.`);
   });
   console.log(`tradehub interop server: https://${secure.address}:${secure.port}${INTEROP_HUB_PATH}`);
 }

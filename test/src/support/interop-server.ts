@@ -1,4 +1,6 @@
-import { HubHost, interopHub, type HubEndpoint, type HubOptions } from '@tradehub/server';
+import {
+  createInteropServer, HubHost, interopHub, type HubEndpoint, type HubOptions, type InteropServer, type InteropServerOptions,
+} from '@tradehub/server';
 import { INTEROP_HUB_PATH } from '@tradehub/shared';
 
 export interface RunningInteropServer {
@@ -29,4 +31,19 @@ export async function startInteropServer(
   const { port } = await host.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   return { host, endpoint, baseUrl, hubUrl: `${baseUrl}${INTEROP_HUB_PATH}`, port, close: () => host.close() };
+}
+
+export interface RunningInteropApp {
+  app: InteropServer;
+  /** `http://127.0.0.1:PORT` */
+  baseUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the whole interop server (`npm run interop-server`'s routes) on a random loopback port. */
+export async function startInteropApp(options: InteropServerOptions = {}): Promise<RunningInteropApp> {
+  const app = createInteropServer({ shutdownGraceMs: 2_000, ...options });
+  const { port } = await app.host.listen(0, '127.0.0.1');
+  return { app, baseUrl: `http://127.0.0.1:${port}`, port, close: () => app.host.close() };
 }
