@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { HttpTransportType, TransferFormat } from '@microsoft/signalr';
+import { HubHost, type TransportType } from '@tradehub/server';
 import { InteropRoute } from '@tradehub/shared';
 import WebSocket from 'ws';
-import { within } from './support/interop-fixtures.js';
+import { rejectionOf, within } from './support/interop-fixtures.js';
 import { startInteropApp, type RunningInteropApp } from './support/interop-server.js';
 import { bytesOf, openRaw, type RawSession } from './support/raw-connection.js';
 import { waitUntil } from './support/wait.js';
@@ -137,11 +138,64 @@ describe('interop server: /echo, a raw connection without hub protocol', () => {
     await waitUntil(() => session.received.length === 1, 'echo after the refused frame');
   });
 
+  it('refuses a send body over 1 MiB with 413 and a JSON error, not a stack trace', async () => {
+    const negotiate = await fetch(`${echoUrl}/negotiate?negotiateVersion=1`, { method: 'POST' });
+    const { connectionToken } = await negotiate.json() as { connectionToken: string };
+    const answer = await fetch(`${echoUrl}?id=${connectionToken}`, { method: 'POST', body: 'z'.repeat(1024 * 1024 + 1) });
+    assert.equal(answer.status, 413);
+    assert.deepEqual(await answer.json(), { error: 'invalid_request', error_description: 'The request body is too large.' });
+  });
+
   it('has no hub protocol: a handshake is echoed back like any other text', async () => {
     const session = await open(HttpTransportType.LongPolling);
     const handshake = '{"protocol":"json","version":1}\u001e';
     await session.connection.send(handshake);
     await waitUntil(() => session.received.length === 1, 'echo of the handshake');
     assert.deepEqual(session.received, [handshake]);
+  });
+});
+
+describe('HubHost.mapConnectionHandler with some transports only', () => {
+  let host: HubHost;
+  let baseUrl: string;
+  const opened: string[] = [];
+
+  before(async () => {
+    host = new HubHost();
+    host.mapConnectionHandler('/polls-only', {
+      onConnected(connection) {
+        opened.push(connection.transportType ?? 'none');
+        connection.attachApplication({ onData: (data) => connection.send(data.toString('utf8').toUpperCase()), onTransportClosed: () => undefined });
+      },
+    }, { transports: ['LongPolling'] });
+    const { port } = await host.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${port}/polls-only`;
+  });
+  after(async () => {
+    await host.close();
+  });
+
+  it('negotiates long polling only, refuses the others with 404 as ASP.NET does, and runs the handler on long polling', async () => {
+    const answer = await (await fetch(`${baseUrl}/negotiate?negotiateVersion=1`, { method: 'POST' })).json() as { connectionToken: string; availableTransports: Array<{ transport: string }> };
+    assert.deepEqual(answer.availableTransports.map((entry) => entry.transport), ['LongPolling']);
+    const events = await fetch(`${baseUrl}?id=${answer.connectionToken}`, { headers: { Accept: 'text/event-stream' } });
+    assert.equal(events.status, 404);
+    assert.equal(await events.text(), 'ServerSentEvents transport not supported by this end point type');
+    assert.deepEqual(opened, []);
+
+    const session = await openRaw(baseUrl, HttpTransportType.LongPolling);
+    await session.connection.send('shout');
+    await waitUntil(() => session.received.length === 1, 'the handler\'s answer');
+    assert.deepEqual(session.received, ['SHOUT']);
+    assert.deepEqual(opened, ['LongPolling']);
+    await session.connection.stop();
+    const refused = await rejectionOf(openRaw(baseUrl, HttpTransportType.ServerSentEvents));
+    assert.match(refused.message, /ServerSentEvents' is disabled by the client|Unable to connect/);
+  });
+
+  it('refuses a hub or handler mapped twice at one path, and a transport list that is empty or unknown', () => {
+    assert.throws(() => host.mapConnectionHandler('/polls-only/', { onConnected: () => undefined }), /already mapped at '\/polls-only'/);
+    assert.throws(() => host.mapConnectionHandler('/none', { onConnected: () => undefined }, { transports: [] }), /at least one transport/);
+    assert.throws(() => host.mapConnectionHandler('/bad', { onConnected: () => undefined }, { transports: ['Carrier pigeon' as TransportType] }), /Unknown transport\(s\) Carrier pigeon/);
   });
 });

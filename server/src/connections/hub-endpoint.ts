@@ -85,16 +85,16 @@ export class HubEndpoint {
     this.endpoint = new ConnectionEndpoint({
       path: options.path,
       handler: this.handler,
-      ...(options.transports ? { transports: options.transports } : {}),
-      ...(options.authenticator ? { authenticator: options.authenticator } : {}),
-      ...(options.authFailureAnswer ? { authFailureAnswer: options.authFailureAnswer } : {}),
-      ...(options.negotiatedConnectionTimeoutMs !== undefined ? { negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs } : {}),
-      ...(options.longPollTimeoutMs !== undefined ? { longPollTimeoutMs: options.longPollTimeoutMs } : {}),
-      ...(options.longPollInactivityTimeoutMs !== undefined ? { longPollInactivityTimeoutMs: options.longPollInactivityTimeoutMs } : {}),
+      transports: options.transports,
+      authenticator: options.authenticator,
+      authFailureAnswer: options.authFailureAnswer,
+      negotiatedConnectionTimeoutMs: options.negotiatedConnectionTimeoutMs,
+      longPollTimeoutMs: options.longPollTimeoutMs,
+      longPollInactivityTimeoutMs: options.longPollInactivityTimeoutMs,
       // A frame over the message limit plus the allowance closes the socket with 1009 (see webSocketFrameAllowanceBytes).
       maximumFrameBytes: this.options.maximumReceiveMessageSize + this.options.webSocketFrameAllowanceBytes,
       maximumSendBodyBytes: httpSendBodyLimit(this.options.maximumReceiveMessageSize),
-      ...(this.options.allowStatefulReconnects ? { statefulReconnectWindowMs: this.options.statefulReconnectWindowMs } : {}),
+      statefulReconnectWindowMs: this.options.allowStatefulReconnects ? this.options.statefulReconnectWindowMs : undefined,
     }, logger, metrics);
     this.path = this.endpoint.path;
   }

@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Router } from 'express';
 import type { Duplex } from 'node:stream';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { ConnectionEndpoint, type ConnectionEndpointOptions } from '../connections/connection-endpoint.js';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
@@ -136,6 +135,7 @@ export class HubHost {
   }
 }
 
+/** Starts listening; rejects when the address cannot be had (EADDRINUSE, EACCES). */
 function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

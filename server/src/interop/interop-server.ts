@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ECHO_REQUIRED_COOKIE, INTEROP_HUB_PATH, InteropRoute } from '@tradehub/shared';
 import { authFailureAnswer } from '../auth/http-auth.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
+import { errorHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import type { HubOptions } from '../hub/hub-options.js';
 import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
@@ -46,8 +47,8 @@ const ECHO_MAXIMUM_BUFFERED_BYTES = 1024 * 1024;
 export function createInteropServer(options: InteropServerOptions = {}): InteropServer {
   // No HSTS: browsers would pin `localhost` to HTTPS, and the suites use it over HTTP too.
   const host = new HubHost({
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
+    logger: options.logger,
+    shutdownGraceMs: options.shutdownGraceMs,
     securityHeaders: { hstsMaxAgeSeconds: 0, hstsIncludeSubDomains: false },
   });
   const tokens = new InteropTokenIssuer(options.tokenLifetimeSeconds);
@@ -81,5 +82,7 @@ export function createInteropServer(options: InteropServerOptions = {}): Interop
     requiredCookie: ECHO_REQUIRED_COOKIE, maximumBufferedBytes: ECHO_MAXIMUM_BUFFERED_BYTES,
   }));
   host.app.get(`${InteropRoute.ClientResult}/:id`, clientResultRoute(testHub.clients));
+  // A body over the limit, an unreadable one: JSON that names the problem, never a stack trace.
+  host.app.use(errorHandler(host.logger));
   return { host, interopHub: testHub, noWebSocketsHub, authorizedHub: authorized, tokens, redirects };
 }
