@@ -1,8 +1,10 @@
-export { HubHost, type HubHostOptions } from './http/hub-host.js';
+export { HubHost, type ConnectionHandlerOptions, type HubHostOptions, type TlsCredentials } from './http/hub-host.js';
 export { DEFAULT_SECURITY_HEADERS, type SecurityHeadersOptions } from './http/security-headers.js';
 export { HubEndpoint, type HubEndpointOptions } from './connections/hub-endpoint.js';
-export type { TransportType } from './connections/transport.js';
 export { ConnectionRequest, type HubHttpRequest } from './connections/connection-request.js';
+export { ConnectionEndpoint, type ConnectionEndpointOptions, type ConnectionHandler, type TokenAuthenticator } from './connections/connection-endpoint.js';
+export type { HttpConnection } from './connections/http-connection.js';
+export { ALL_TRANSPORTS, type TransportType } from './connections/transport.js';
 export {
   clientStream, defineHub, hubMethod, streamHubMethod, variadicHubMethod,
   type HubContext, type HubDefinition, type HubMethod, type HubParameter, type HubUser, type StreamingHubContext,
@@ -19,6 +21,7 @@ export { InMemoryHubLifetimeManager } from './lifetime/in-memory-hub-lifetime-ma
 export type { HubProtocol, TransferFormat } from './protocol/hub-protocol.js';
 export { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 export { interopHub } from './interop/interop-hub.js';
+export { createInteropServer, type InteropServer, type InteropServerOptions } from './interop/interop-server.js';
 export { tradeHub } from './trade/trade-hub.js';
 export { BrokerUnavailableError, type TradeBroker } from './trade/broker/trade-broker.js';
 export { ServiceUnavailableError } from './errors/service-unavailable-error.js';

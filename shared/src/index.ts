@@ -1,3 +1,4 @@
 export * from './interop-hub.js';
 export * from './server-info.js';
 export * from './trade/index.js';
+export * from './interop-server.js';

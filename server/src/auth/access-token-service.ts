@@ -114,7 +114,8 @@ function decodeUnverified(token: string): jwt.Jwt | null {
   }
 }
 
-function describeVerifyError(error: unknown): string {
+/** What was wrong with a token jsonwebtoken refused, in words that never contain the token. */
+export function describeVerifyError(error: unknown): string {
   if (error instanceof jwt.TokenExpiredError) return 'The token expired.';
   if (error instanceof jwt.NotBeforeError) return 'The token is not valid yet.';
   if (error instanceof jwt.JsonWebTokenError) {

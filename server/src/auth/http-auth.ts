@@ -9,7 +9,8 @@ import type { Scope } from './scopes.js';
 export interface AuthFailureAnswer {
   status: number;
   headers: Record<string, string>;
-  body: { error: string; error_description: string };
+  /** Absent: the answer has an empty body (as ASP.NET's JWT bearer challenge). */
+  body?: { error: string; error_description: string };
 }
 
 /**
@@ -34,9 +35,11 @@ export function authFailureAnswer(error: unknown): AuthFailureAnswer | undefined
   return undefined;
 }
 
-/** Sends the answer as JSON: status, RFC 6750 challenge or Retry-After, and a body without secrets. */
+/** Sends the answer: status, RFC 6750 challenge or Retry-After, and a JSON body without secrets, or none. */
 export function sendAuthFailure(res: Response, answer: AuthFailureAnswer): void {
-  res.status(answer.status).set(answer.headers).json(answer.body);
+  res.status(answer.status).set(answer.headers);
+  if (answer.body) res.json(answer.body);
+  else res.end();
 }
 
 function requestQuery(req: Request): URLSearchParams {

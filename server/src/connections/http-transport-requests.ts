@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { LongPollingTransport, type LongPollingOptions } from '../transports/long-polling-transport.js';
 import { ServerSentEventsTransport } from '../transports/server-sent-events-transport.js';
 import type { HttpConnection } from './http-connection.js';
 import { requestOf } from './connection-request.js';
+import { transportNotSupported, type TransportType } from './transport.js';
 
 /**
  * The connection endpoint's plain HTTP requests, for the transports that are not WebSockets
@@ -15,7 +17,9 @@ export class HttpTransportRequests {
 
   constructor(
     private readonly options: LongPollingOptions,
-    /** Starts the hub on a connection whose first transport just opened. */
+    /** The transports the endpoint offers; a GET for another one is refused. */
+    private readonly transports: readonly TransportType[],
+    /** Starts the application on a connection whose first transport just opened (its request is `connection.request`). */
     private readonly start: (connection: HttpConnection) => void,
   ) {}
 
@@ -46,6 +50,10 @@ export class HttpTransportRequests {
   private get(req: Request, res: Response, connection: HttpConnection): void {
     const wantsEvents = (req.headers.accept ?? '').includes('text/event-stream');
     const requested = wantsEvents ? 'ServerSentEvents' : 'LongPolling';
+    if (!this.transports.includes(requested)) {
+      res.status(404).type('text/plain').send(transportNotSupported(requested));
+      return;
+    }
     if (connection.state !== 'negotiated') {
       if (connection.transportType === requested && requested === 'LongPolling') {
         this.longPolls.get(connection.connectionToken)?.receivePoll(res);

@@ -1,6 +1,25 @@
 /** Transport names as they appear in negotiate answers and on the client (TransportProtocols.md). */
 export type TransportType = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
+/** Every transport this build serves, in the order negotiate offers them (clients try them in order). */
+export const ALL_TRANSPORTS: readonly TransportType[] = ['WebSockets', 'ServerSentEvents', 'LongPolling'];
+
+/**
+ * An endpoint's transports, checked and put in negotiate's order.
+ * @throws Error for an empty list or a name that is not a transport (a mistake in the server's own setup)
+ */
+export function allowedTransports(requested: readonly string[]): readonly TransportType[] {
+  const unknown = requested.filter((name) => !(ALL_TRANSPORTS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`Unknown transport(s) ${unknown.join(', ')}: use ${ALL_TRANSPORTS.join(', ')}.`);
+  if (requested.length === 0) throw new Error('An endpoint needs at least one transport.');
+  return ALL_TRANSPORTS.filter((transport) => requested.includes(transport));
+}
+
+/** ASP.NET's answer (with 404) to a request for a transport the endpoint does not offer. */
+export function transportNotSupported(transport: TransportType): string {
+  return `${transport} transport not supported by this end point type`;
+}
+
 /** The server side of one transport attached to a connection. */
 export interface Transport {
   readonly type: TransportType;

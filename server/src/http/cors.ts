@@ -11,8 +11,22 @@ const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'];
 /** Response headers a page may read: the bearer challenge and when to retry. */
 const EXPOSED_HEADERS = ['WWW-Authenticate', 'Retry-After'];
 
+/** Which pages may call the server, and what their preflights may ask for. */
+export interface CorsPolicy {
+  isAllowedOrigin(origin: string): boolean;
+  /** Request headers a page may send: a list, or `'requested'` for whatever its preflight names. */
+  allowedHeaders: readonly string[] | 'requested';
+  maxAgeSeconds: number;
+}
+
+/** CORS for the configured origins only (see `corsPolicy`), allowing the headers SignalR clients and tradehub's APIs use. */
+export function cors(config: CorsConfig): RequestHandler {
+  const origins = new Set(config.origins);
+  return corsPolicy({ isAllowedOrigin: (origin) => origins.has(origin), allowedHeaders: ALLOWED_HEADERS, maxAgeSeconds: config.maxAgeSeconds });
+}
+
 /**
- * CORS for the configured origins only: a page of an allowed origin gets
+ * CORS for the origins a policy allows: a page of an allowed origin gets
  * `Access-Control-Allow-Origin` with its own origin (never `*`) and
  * `Access-Control-Allow-Credentials: true` (the official SignalR client negotiates with
  * credentials by default), and its preflights are answered 204. A preflight from any other
@@ -20,8 +34,7 @@ const EXPOSED_HEADERS = ['WWW-Authenticate', 'Retry-After'];
  * WebSocket upgrades do not go through CORS: they are authorized by their bearer token alone
  * (no cookies are ever used), so another origin gains nothing from opening one.
  */
-export function cors(config: CorsConfig): RequestHandler {
-  const origins = new Set(config.origins);
+export function corsPolicy(policy: CorsPolicy): RequestHandler {
   return (req, res, next) => {
     const origin = req.headers.origin;
     const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
@@ -30,7 +43,7 @@ export function cors(config: CorsConfig): RequestHandler {
       return;
     }
     res.vary('Origin');
-    if (!origins.has(origin)) {
+    if (!policy.isAllowedOrigin(origin)) {
       if (preflight) {
         res.status(403).set('Cache-Control', 'no-store').json({ error: 'forbidden', error_description: 'This origin may not call this server.' });
         return;
@@ -45,9 +58,12 @@ export function cors(config: CorsConfig): RequestHandler {
       next();
       return;
     }
+    const requestedHeaders = req.headers['access-control-request-headers'];
+    const allowedHeaders = policy.allowedHeaders === 'requested' ? requestedHeaders : policy.allowedHeaders.join(', ');
     res.set('Access-Control-Allow-Methods', ALLOWED_METHODS.join(', '));
-    res.set('Access-Control-Allow-Headers', ALLOWED_HEADERS.join(', '));
-    res.set('Access-Control-Max-Age', String(config.maxAgeSeconds));
+    if (allowedHeaders) res.set('Access-Control-Allow-Headers', allowedHeaders);
+    if (policy.allowedHeaders === 'requested') res.vary('Access-Control-Request-Headers');
+    res.set('Access-Control-Max-Age', String(policy.maxAgeSeconds));
     res.status(204).end();
   };
 }

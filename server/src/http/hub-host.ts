@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from 'pino';
+import { ConnectionEndpoint, type ConnectionEndpointOptions } from '../connections/connection-endpoint.js';
 import { HubEndpoint, type HubEndpointOptions } from '../connections/hub-endpoint.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
 import { parseRequestTarget, refuseUnreadableTarget, UNREADABLE_TARGET_DESCRIPTION } from './request-target.js';
@@ -20,17 +22,40 @@ export interface HubHostOptions {
   securityHeaders?: SecurityHeadersOptions;
 }
 
+/** What the host needs of anything mapped at a path: a hub, or a connection handler. */
+interface MappedEndpoint {
+  readonly path: string;
+  router(): Router;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
+  /** Tells the clients the server is going away and forgets them. */
+  shutdown(): Promise<void>;
+  terminateWebSockets(): void;
+}
+
+/** A certificate chain and its private key, PEM. */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/** A connection handler's endpoint options; its frame and body limits default to 64 KiB and 1 MiB. */
+export type ConnectionHandlerOptions = Omit<ConnectionEndpointOptions, 'path' | 'handler' | 'maximumFrameBytes' | 'maximumSendBodyBytes'>
+  & Partial<Pick<ConnectionEndpointOptions, 'maximumFrameBytes' | 'maximumSendBodyBytes'>>;
+
 /**
- * The Express application and HTTP server that hubs are mapped onto, with WebSocket upgrades
- * routed to the hub whose path they ask for.
+ * The Express application and HTTP server that hubs and connection handlers are mapped onto,
+ * with WebSocket upgrades routed to the endpoint whose path they ask for. An HTTPS listener can
+ * serve the same application beside the HTTP one.
  */
 export class HubHost {
   readonly app: Express = express();
   readonly server: Server = createServer(this.app);
   readonly logger: Logger;
   readonly metrics: TradehubMetrics;
-  /** By lower-case path: hub routes match in any letter case, as ASP.NET's do (Express routes already do). */
-  private readonly endpoints = new Map<string, HubEndpoint>();
+  /** Servers of `listenTls`, closed with the HTTP one. */
+  private readonly tlsServers: Server[] = [];
+  /** By lower-case path: routes match in any letter case, as ASP.NET's do (Express routes already do). */
+  private readonly endpoints = new Map<string, MappedEndpoint>();
   private readonly shutdownGraceMs: number;
 
   constructor(options: HubHostOptions = {}) {
@@ -46,23 +71,29 @@ export class HubHost {
   }
 
   mapHub(options: HubEndpointOptions): HubEndpoint {
-    const endpoint = new HubEndpoint(options, this.logger, this.metrics);
-    const key = endpoint.path.toLowerCase();
-    if (this.endpoints.has(key)) throw new Error(`A hub is already mapped at '${endpoint.path}'.`);
-    this.endpoints.set(key, endpoint);
-    this.app.use(endpoint.router());
-    return endpoint;
+    return this.map(new HubEndpoint(options, this.logger, this.metrics));
+  }
+
+  /**
+   * Maps code that reads and writes a connection's payloads itself, with no hub protocol
+   * (ASP.NET's MapConnectionHandler): negotiate and every transport, as for a hub.
+   */
+  mapConnectionHandler(path: string, handler: ConnectionEndpointOptions['handler'], options: ConnectionHandlerOptions = {}): ConnectionEndpoint {
+    return this.map(new ConnectionEndpoint({
+      maximumFrameBytes: 64 * 1024, maximumSendBodyBytes: 1024 * 1024, ...options, path, handler,
+    }, this.logger, this.metrics));
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+    return listenOn(this.server, port, host);
+  }
+
+  /** Serves the same application over HTTPS on another port, beside `listen`'s HTTP. */
+  async listenTls(port: number, host: string, credentials: TlsCredentials): Promise<AddressInfo> {
+    const server = createTlsServer({ cert: credentials.cert, key: credentials.key }, this.app);
+    server.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
+    this.tlsServers.push(server);
+    return listenOn(server, port, host);
   }
 
   /**
@@ -71,14 +102,23 @@ export class HubHost {
    */
   async close(): Promise<void> {
     await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.shutdown()));
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const servers = [this.server, ...this.tlsServers].filter((server) => server.listening);
+    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const grace = setTimeout(() => {
       for (const endpoint of this.endpoints.values()) endpoint.terminateWebSockets();
-      this.server.closeAllConnections();
+      for (const server of servers) server.closeAllConnections();
     }, this.shutdownGraceMs);
-    this.server.closeIdleConnections();
+    for (const server of servers) server.closeIdleConnections();
     await closed;
     clearTimeout(grace);
+  }
+
+  private map<T extends MappedEndpoint>(endpoint: T): T {
+    const key = endpoint.path.toLowerCase();
+    if (this.endpoints.has(key)) throw new Error(`An endpoint is already mapped at '${endpoint.path}'.`);
+    this.endpoints.set(key, endpoint);
+    this.app.use(endpoint.router());
+    return endpoint;
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -95,4 +135,15 @@ export class HubHost {
     }
     endpoint.handleUpgrade(request, socket, head, url);
   }
+}
+
+/** Starts listening; rejects when the address cannot be had (EADDRINUSE, EACCES). */
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }

@@ -1,5 +1,7 @@
 import type { HubConnection } from '@microsoft/signalr';
-import { HubHost, interopHub, type HubEndpoint, type HubOptions } from '@tradehub/server';
+import {
+  createInteropServer, HubHost, interopHub, type HubEndpoint, type HubOptions, type InteropServer, type InteropServerOptions,
+} from '@tradehub/server';
 import { INTEROP_HUB_PATH } from '@tradehub/shared';
 import { ConnectionPool } from './interop-fixtures.js';
 import { officialClient, type ClientOptions } from './official-client.js';
@@ -76,4 +78,19 @@ export function useInteropServer(
     },
   };
   return fixture;
+}
+
+export interface RunningInteropApp {
+  app: InteropServer;
+  /** `http://127.0.0.1:PORT` */
+  baseUrl: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the whole interop server (`npm run interop-server`'s routes) on a random loopback port. */
+export async function startInteropApp(options: InteropServerOptions = {}): Promise<RunningInteropApp> {
+  const app = createInteropServer({ shutdownGraceMs: 2_000, ...options });
+  const { port } = await app.host.listen(0, '127.0.0.1');
+  return { app, baseUrl: `http://127.0.0.1:${port}`, port, close: () => app.host.close() };
 }
