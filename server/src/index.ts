@@ -36,6 +36,7 @@ export { loadConfig, parseConfig } from './config/load-config.js';
 export { demoConfig, DEMO_CREDENTIALS } from './config/demo-config.js';
 export { AuthError } from './auth/auth-error.js';
 export type { Principal } from './auth/principal.js';
+export { VerifiedTokenCache } from './auth/verified-token-cache.js';
 export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
 export { LoginThrottle, LoginReservation, type Admission, type LoginStanding, type LoginThrottleLimits } from './auth/login-throttle.js';

@@ -3,7 +3,8 @@ import jwt from 'jsonwebtoken';
 import { AuthError } from './auth-error.js';
 import type { Principal, PrincipalKind } from './principal.js';
 import { isScope, parseScopeString, type Scope } from './scopes.js';
-import type { SigningKeys } from './signing-keys.js';
+import type { SigningKeys, VerificationKey } from './signing-keys.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 export interface AccessTokenRequest {
   subject: string;
@@ -34,13 +35,24 @@ interface TradehubClaims {
 /** Longest token accepted: a guard against oversized input before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
 
+/** Verified tokens remembered per node (a few MB at most): see VerifiedTokenCache. */
+const VERIFIED_TOKENS_KEPT = 4096;
+
 /** Issues and verifies JWT access tokens with `jsonwebtoken`, pinning algorithm, issuer and audience. */
 export class AccessTokenService {
+  private readonly verified: VerifiedTokenCache;
+  /** The one verification key when there is only one (HS256, or a single RS/ES key): no need to read the header first. */
+  private readonly onlyKey: VerificationKey | undefined;
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly issuer: string,
     private readonly audience: string,
-  ) {}
+    options: { verifiedTokensKept?: number; now?: () => number } = {},
+  ) {
+    this.verified = new VerifiedTokenCache(options.verifiedTokensKept ?? VERIFIED_TOKENS_KEPT, options.now);
+    this.onlyKey = keys.verification.size === 1 ? [...keys.verification.values()][0] : undefined;
+  }
 
   issue(request: AccessTokenRequest): IssuedAccessToken {
     const tokenId = randomUUID();
@@ -71,6 +83,39 @@ export class AccessTokenService {
    */
   verify(token: string, options: { ignoreExpiration?: boolean } = {}): Principal {
     if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('invalid_token', 'The token is too large.');
+    if (options.ignoreExpiration) return this.verifyInFull(token, true);
+    const known = this.verified.get(token);
+    if (known) return known;
+    const principal = this.verifyWithOnlyKey(token) ?? this.verifyInFull(token, false);
+    this.verified.remember(token, principal);
+    return principal;
+  }
+
+  /**
+   * With a single key, the signature is checked straight away (the header read once, by
+   * jsonwebtoken). Undefined when that did not succeed: the full check then says exactly why.
+   */
+  private verifyWithOnlyKey(token: string): Principal | undefined {
+    const key = this.onlyKey;
+    if (!key) return undefined;
+    let verified: jwt.Jwt;
+    try {
+      verified = jwt.verify(token, key.key, { ...this.verifyOptions(false), complete: true });
+    } catch {
+      return undefined;
+    }
+    if (typeof verified.payload === 'string' || (verified.header.kid !== undefined && verified.header.kid !== key.kid)) return undefined;
+    const payload = verified.payload;
+    if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) return undefined;
+    return principalFromClaims(payload);
+  }
+
+  private verifyOptions(ignoreExpiration: boolean): jwt.VerifyOptions {
+    return { algorithms: [this.keys.algorithm], issuer: this.issuer, audience: this.audience, ignoreExpiration, clockTolerance: 5 };
+  }
+
+  /** Reads the header to pick the key, then checks everything; every refusal says why. */
+  private verifyInFull(token: string, ignoreExpiration: boolean): Principal {
     const decoded = decodeUnverified(token);
     if (!decoded || typeof decoded.payload === 'string') throw new AuthError('invalid_token', 'The token is malformed.');
     if (decoded.header.alg !== this.keys.algorithm) {
@@ -82,19 +127,13 @@ export class AccessTokenService {
     if (!key) throw new AuthError('invalid_token', 'The token names an unknown signing key.');
     let payload: jwt.JwtPayload;
     try {
-      payload = jwt.verify(token, key.key, {
-        algorithms: [this.keys.algorithm],
-        issuer: this.issuer,
-        audience: this.audience,
-        ignoreExpiration: options.ignoreExpiration ?? false,
-        clockTolerance: 5,
-      }) as jwt.JwtPayload;
+      payload = jwt.verify(token, key.key, this.verifyOptions(ignoreExpiration)) as jwt.JwtPayload;
     } catch (error) {
       throw new AuthError('invalid_token', describeVerifyError(error));
     }
     // The clock tolerance is for skew between nodes on nbf; expiry is exact, as live connections
     // are closed exactly at exp, so that a reconnect with the same token is refused too.
-    if (!options.ignoreExpiration && typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) {
+    if (!ignoreExpiration && typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) {
       throw new AuthError('invalid_token', 'The token expired.');
     }
     return principalFromClaims(payload);
