@@ -116,5 +116,10 @@ describe('conformance: the request a hub reads (Context.GetHttpContext)', () => 
     const onlyToken = new ConnectionRequest('GET', '/hub?access_token=SECRET', []);
     assert.equal(onlyToken.path, '/hub');
     assert.equal(onlyToken.query.size, 0);
+    // The token reader decodes names, so an encoded name is a token too; other pairs stay as they came.
+    const encoded = new ConnectionRequest('GET', '/hub?a=x%20y&access%5Ftoken=SECRET&access_token&b=%E2%82%AC', []);
+    assert.doesNotMatch(JSON.stringify(encoded), /SECRET|access/);
+    assert.equal(encoded.query.get('a'), 'x y');
+    assert.equal(encoded.query.get('b'), '€');
   });
 });

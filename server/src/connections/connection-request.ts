@@ -112,14 +112,27 @@ function queryOf(target: string): URLSearchParams {
 
 function withoutAccessToken(target: string): string {
   // Most requests carry no token in the query: their target is kept as it is, not copied.
-  if (!target.includes(TOKEN_QUERY)) return target;
-  const query = queryOf(target);
-  query.delete(TOKEN_QUERY);
-  const rest = query.toString();
-  const path = target.slice(0, target.indexOf('?'));
+  const queryStart = target.indexOf('?');
+  if (queryStart === -1 || !target.includes('token', queryStart)) return target;
+  // Pair by pair, the others kept byte for byte (URLSearchParams would re-encode them): this runs
+  // on every authenticated connect. Names are compared decoded, as the token reader reads them.
+  const kept = target.slice(queryStart + 1).split('&').filter((pair) => queryName(pair) !== TOKEN_QUERY);
+  const rest = kept.join('&');
+  const path = target.slice(0, queryStart);
   // A copy: V8 keeps a slice (or a concatenation) of a string as a view of its parts, so the
   // whole target, token included, would stay alive with it.
   return Buffer.from(rest === '' ? path : `${path}?${rest}`, 'utf8').toString('utf8');
+}
+
+/** The decoded name of one `name=value` pair of a query string (`+` is a space there). */
+function queryName(pair: string): string {
+  const equals = pair.indexOf('=');
+  const name = (equals === -1 ? pair : pair.slice(0, equals)).replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 function packHeaders(raw: readonly string[]): string {

@@ -65,13 +65,35 @@ export function hubClients(lifetimeManager: HubLifetimeManager): HubClients {
   };
 }
 
+/**
+ * `IHubCallerClients` of one connection. Made when hub code first reads `clients`, on most
+ * connections (the trade hub greets every new one): what it adds is made on first use, the rest
+ * is the hub's own `HubClients`.
+ */
+class CallerClients implements HubCallerClients {
+  private callerProxy: SingleClientProxy | undefined;
+  private othersProxy: ClientProxy | undefined;
+
+  constructor(private readonly hubClients: HubClients, private readonly lifetimeManager: HubLifetimeManager, private readonly callerId: string) {}
+
+  get all(): ClientProxy { return this.hubClients.all; }
+  get caller(): SingleClientProxy { return (this.callerProxy ??= this.hubClients.client(this.callerId)); }
+  get others(): ClientProxy { return (this.othersProxy ??= this.hubClients.allExcept([this.callerId])); }
+  allExcept(connectionIds: readonly string[]): ClientProxy { return this.hubClients.allExcept(connectionIds); }
+  client(connectionId: string): SingleClientProxy { return this.hubClients.client(connectionId); }
+  clients(connectionIds: readonly string[]): ClientProxy { return this.hubClients.clients(connectionIds); }
+  group(group: string): ClientProxy { return this.hubClients.group(group); }
+  groupExcept(group: string, excludedConnectionIds: readonly string[]): ClientProxy { return this.hubClients.groupExcept(group, excludedConnectionIds); }
+  groups(groups: readonly string[]): ClientProxy { return this.hubClients.groups(groups); }
+  user(userId: string): ClientProxy { return this.hubClients.user(userId); }
+  users(userIds: readonly string[]): ClientProxy { return this.hubClients.users(userIds); }
+  othersInGroup(group: string): ClientProxy {
+    return proxy(this.lifetimeManager, { kind: 'groups', groups: [group], except: [this.callerId] });
+  }
+}
+
 export function hubCallerClients(clients: HubClients, lifetimeManager: HubLifetimeManager, callerId: string): HubCallerClients {
-  return {
-    ...clients,
-    caller: clients.client(callerId),
-    others: clients.allExcept([callerId]),
-    othersInGroup: (group) => proxy(lifetimeManager, { kind: 'groups', groups: [group], except: [callerId] }),
-  };
+  return new CallerClients(clients, lifetimeManager, callerId);
 }
 
 export function groupManager(lifetimeManager: HubLifetimeManager): GroupManager {
