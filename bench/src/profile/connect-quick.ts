@@ -13,15 +13,9 @@
  * SERVER_NODE_OPTIONS adds node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * Loopback only; bounded in connections (20,000) and time (2 minutes).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { cpuSecondsOf } from '../driver/proc-stat.js';
-import { freePort } from '../servers.js';
-import { openIdle, readerToken, waitForServer } from './profile-server.js';
+import { openIdle, readerToken, startProfiledServer } from './profile-server.js';
 
 const DEADLINE_MS = 120_000;
 
@@ -29,22 +23,14 @@ async function main(): Promise<void> {
   const connections = Math.min(Number(process.argv[2] ?? 5000), 20_000);
   const inFlight = Math.max(1, Number(process.argv[3] ?? 200));
   const interop = process.argv[4] === 'interop';
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'connect-quick-'));
-  const mainJs = process.env.CONNECT_QUICK_MAIN ?? fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
   const nodeFlags = (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((flag) => flag !== '');
-  const server = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, mainJs], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TRADEHUB_SIMULATOR: 'off', LOG_LEVEL: 'warn', TRADEHUB_DATA_DIR: dataDir, REDIS_URL: '', TRADEHUB_INTEROP_HUB: 'on' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server = await startProfiledServer(process.env.CONNECT_QUICK_MAIN, nodeFlags);
+  const { port, pid } = server;
   const sockets: WebSocket[] = [];
   try {
-    const base = `http://127.0.0.1:${port}`;
-    await waitForServer(base, server);
-    const token = await readerToken(base);
+    const token = await readerToken(server.base);
     const url = interop ? `ws://127.0.0.1:${port}/testhub` : `ws://127.0.0.1:${port}/hubs/trade?access_token=${encodeURIComponent(token)}`;
     for (let index = 0; index < 50; index++) sockets.push(await openIdle(url, index));
-    const pid = server.pid as number;
     const serverCpuBefore = cpuSecondsOf(pid);
     const driverBefore = process.cpuUsage();
     const started = performance.now();
@@ -63,9 +49,7 @@ async function main(): Promise<void> {
       + `driver CPU ${((driver.user + driver.system) / opened).toFixed(0)} µs/connect`);
   } finally {
     for (const socket of sockets) socket.terminate();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

@@ -1,8 +1,13 @@
 /** What the profile scripts share: waiting for a spawned tradehub, a reader token, one idle authenticated connection. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { loopbackBlockFor, sourceAddressFor } from '../driver/spec.js';
+import { freePort } from '../servers.js';
 
 const RS = '\x1e';
 /** This process's source /24: a fresh one per run, clear of the last run's sockets in TIME_WAIT. */
@@ -42,4 +47,45 @@ export function openIdle(url: string, index: number): Promise<WebSocket> {
     });
     socket.on('error', reject);
   });
+}
+
+/** A tradehub node for a profile script: pinned to core 0, in-memory, quiet, with the interop hub. */
+export interface ProfiledServer {
+  pid: number;
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mainJs` (default: this checkout's server; another build to compare with) under
+ * `taskset -c 0` with extra node flags (e.g. `--cpu-prof`), and waits until it answers.
+ */
+export async function startProfiledServer(mainJs: string | undefined, nodeFlags: readonly string[] = []): Promise<ProfiledServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tradehub-profile-'));
+  const main = mainJs ?? fileURLToPath(new URL('../../../server/dist/cli/main.js', import.meta.url));
+  const server = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, main], {
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', TRADEHUB_SIMULATOR: 'off', LOG_LEVEL: 'warn',
+      TRADEHUB_DATA_DIR: dataDir, REDIS_URL: '', TRADEHUB_INTEROP_HUB: 'on',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForServer(base, server);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pid: server.pid as number, port, base, stop };
 }
