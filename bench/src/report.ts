@@ -1,6 +1,7 @@
 import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
+import { RECONNECT_STORM_RATE } from './plan.js';
 import { TRADEHUB_PARALLEL_INVOCATIONS } from './servers.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
@@ -100,6 +101,8 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     '### Connects per second', '',
     markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s'], connects), '',
     '### Reconnect storm (`tradehub-load reconnect-storm`)', '',
+    `Every subscriber follows one tick topic published at ${RECONNECT_STORM_RATE} events/s; halfway through, every socket is dropped at once and`,
+    'each reconnects (200 at a time) and subscribes again from its last (epoch, seq); the tool counts every event by seq.', '',
     markdownTable(['workload', 'clients', 'resumed', 'failed', 'seconds until all resumed', 'events replayed', 'missing / duplicated / reordered', 'server CPU s'], storms),
   ].join('\n');
 }

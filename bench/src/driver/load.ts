@@ -13,6 +13,7 @@ import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, 
 import { bytesPerConnection, cpuSecondsPerMillion, perSecond } from '../stats.js';
 import { nowMicros } from '../payload.js';
 import { PayloadSampler } from '../frames/payload-sampler.js';
+import { RECONNECT_STORM_RATE } from '../plan.js';
 import { fetchToken, openPublisher, openSubscriber, type Closable, type Publisher, type SubscriberHooks } from './clients.js';
 import { cpuSecondsOf, openFileLimit, rssBytesOf } from './proc-stat.js';
 import { sourceAddressFor, type DriverSpec } from './spec.js';
@@ -191,8 +192,6 @@ async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement>
 }
 
 const LOAD_CLI = fileURLToPath(new URL('../../../server/dist/load/cli.js', import.meta.url));
-/** Events/s on the hot topic while the storm goes on: 100,000 deliveries/s at 10k subscribers. */
-const STORM_RATE = 10;
 
 /**
  * The project's own load tool, `tradehub-load reconnect-storm`, run from this (pinned) process:
@@ -207,7 +206,7 @@ async function runReconnectStorm(spec: DriverSpec): Promise<ReconnectStormMeasur
     const args = [
       LOAD_CLI, 'reconnect-storm', '--url', `http://127.0.0.1:${node.port}`, '--connections', String(spec.connections),
       '--concurrency', String(spec.connectConcurrency), '--source-addresses', `${spec.addressBlock}.2-${spec.addressBlock}.${1 + Math.ceil(spec.connections / 1000)}`,
-      '--rate', String(STORM_RATE), '--duration', String(spec.windowSeconds), '--warmup', '1', '--drain', '20',
+      '--rate', String(RECONNECT_STORM_RATE), '--duration', String(spec.windowSeconds), '--warmup', '1', '--drain', '20',
       '--server-pid', String(node.pid), '--json', reportPath, '--no-progress',
     ];
     await new Promise<void>((resolve, reject) => {
