@@ -194,8 +194,11 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what
   each got, and the "per server CPU-second" ratios compare deliveries per CPU-second, which that share distorts least.
 - Idle memory: RSS of the server before and after opening the connections (authenticated trade-hub connections
-  for tradehub), divided by the connections. Connect rate: authenticated trade-hub connects (token in the query,
-  handshake answered) with a bounded number in flight; the peers' plain connects beside it.
+  for tradehub), divided by the connections. Connect rate: 200 connects in flight, each by a lean probe
+  (bench/src/driver/connect-probe.ts: a TCP connect, the upgrade request, then the protocol's first exchange in frames
+  built by ws's own Sender) because ws's client costs the one-core generator as much CPU per connect as the servers
+  spend: tradehub authenticated (token in the query, SignalR handshake answered), Socket.IO until its namespace is
+  joined (\`40\` answered), the naive ws server at the upgrade.
 
 ## Ratios
 

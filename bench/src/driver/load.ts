@@ -13,12 +13,15 @@ import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, 
 import { bytesPerConnection, cpuSecondsPerMillion, perSecond } from '../stats.js';
 import { nowMicros } from '../payload.js';
 import { PayloadSampler } from '../frames/payload-sampler.js';
+import { probeConnect, probeStepsFor } from './connect-probe.js';
 import { RECONNECT_STORM_RATE } from '../plan.js';
 import { fetchToken, openPublisher, openSubscriber, type Closable, type Publisher, type SubscriberHooks } from './clients.js';
 import { cpuSecondsOf, openFileLimit, rssBytesOf } from './proc-stat.js';
 import { sourceAddressFor, type DriverSpec } from './spec.js';
 
 const MB = 1024 * 1024;
+/** A connect that has not completed by then counts as failed. */
+const CONNECT_TIMEOUT_MS = 15_000;
 const open: Closable[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -184,10 +187,28 @@ async function runIdleMemory(spec: DriverSpec): Promise<IdleMemoryMeasurement> {
 
 async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement> {
   const tokens = await tokensFor(spec);
+  const node = spec.nodes[0]!;
+  const { path, steps } = probeStepsFor(spec.system, tokens.reader);
+  let next = 0;
+  let failures = 0;
+  let firstError: string | undefined;
   const started = performance.now();
-  const { failures } = await openMany(spec, spec.connections, tokens.reader, false, IDLE_HOOKS);
+  const worker = async (): Promise<void> => {
+    while (next < spec.connections) {
+      const index = next++;
+      try {
+        const socket = await probeConnect({ port: node.port, path, steps, localAddress: sourceAddressFor(index, spec.addressBlock), timeoutMs: CONNECT_TIMEOUT_MS });
+        open.push({ close: () => socket.destroy() });
+      } catch (error) {
+        failures++;
+        firstError ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(spec.connectConcurrency, spec.connections) }, worker));
   const seconds = (performance.now() - started) / 1000;
   const connects = spec.connections - failures;
+  if (connects === 0) throw new Error(`no connection opened: ${firstError}`);
   return { kind: 'connect-rate', connects, failures, seconds, connectsPerSecond: perSecond(connects, seconds) };
 }
 
