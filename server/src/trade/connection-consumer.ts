@@ -33,7 +33,13 @@ export function connectionConsumer(sink: HubConnectionSink, conflation: TickConf
       event: (envelope) => {
         const last = delivered.get(envelope.topic);
         if (last && last.epoch === envelope.epoch && envelope.seq <= last.seq) return;
-        delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
+        // Updated in place: the positions are this closure's own, and an object per delivery per connection adds up.
+        if (last) {
+          last.epoch = envelope.epoch;
+          last.seq = envelope.seq;
+        } else {
+          delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
+        }
         if (envelope.type === 'tick') ticks.offer(envelope);
         else sink.write(frame(envelope));
       },
