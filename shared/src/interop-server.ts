@@ -16,7 +16,21 @@ export const InteropRoute = {
   ClientResult: '/clientresult',
   /** Any request under it answers a negotiate redirect to `{baseUrl}/testHub?numRedirects=N`. */
   Redirect: '/redirect',
+  /** A hub that cannot be created: every connection is closed with the error at once. */
+  Uncreatable: '/uncreatable',
+  /** Any request under it answers `400` with a text body, as a negotiate that fails. */
+  BadNegotiate: '/bad-negotiate',
+  /** Any request under it is redirected (`307`, method kept) to the same path under `/echo`, query kept. */
+  EchoRedirect: '/echoredirect',
+  /** GET: what server this is, as a JSON object. */
+  Deployment: '/deployment',
 } as const;
+
+/** The body of every `/bad-negotiate` answer, as the ASP.NET test server's. */
+export const BAD_NEGOTIATE_BODY = 'Some response from server';
+
+/** The error `/uncreatable` closes connections with, as .NET's dependency injection words it for the test server's hub. */
+export const UNCREATABLE_HUB_ERROR = "Unable to resolve service for type 'System.Object' while attempting to activate 'FunctionalTests.UncreatableHub'.";
 
 /** Methods of the authorized hub. */
 export const AuthorizedHubMethod = {

@@ -111,7 +111,7 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
           const failed = rejectionOf(connection.invoke<string>('StreamingConcat', failing));
           failing.next('Hello ');
           failing.error(new Error('Something bad'));
-          assert.equal((await failed).message, `${unexpected('StreamingConcat')} Exception: Something bad`);
+          assert.equal((await failed).message, `${unexpected('StreamingConcat')} HubException: Something bad`);
         });
 
         it('gives the hub the request that opened the connection: headers and cookies', async () => {
@@ -159,14 +159,14 @@ describe('conformance: errors without detailed errors', function () {
   const fixture = useInteropServer();
 
   for (const protocol of PROTOCOLS) {
-    it(`keeps the generic text for ordinary and client stream errors (${protocol.name})`, async () => {
+    it(`keeps the generic text for ordinary errors, and a client stream's own error text is a HubException (${protocol.name})`, async () => {
       const connection = await fixture.connect({ messagePack: protocol.messagePack });
       assert.equal((await rejectionOf(connection.invoke('ThrowException', 'secret'))).message, unexpected('ThrowException'));
       assert.equal((await rejectionOf(streamItems(connection.stream('StreamThrowException', 'secret')))).message, unexpected('StreamThrowException'));
       const failing = new Subject<string>();
       const failed = rejectionOf(connection.invoke<string>('StreamingConcat', failing));
       failing.error(new Error('secret'));
-      assert.equal((await within(failed, 5_000, 'the failed client stream')).message, unexpected('StreamingConcat'));
+      assert.equal((await within(failed, 5_000, 'the failed client stream')).message, `${unexpected('StreamingConcat')} HubException: secret`);
     });
   }
 });

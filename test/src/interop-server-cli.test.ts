@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INTEROP_DEFAULT_PORT, INTEROP_HUB_PATH, InteropRoute } from '@tradehub/shared';
-import { CliProcess, freePort, within } from './support/interop-fixtures.js';
+import { CliProcess, freePort, rejectionOf, within } from './support/interop-fixtures.js';
+import { officialClient } from './support/official-client.js';
 import { selfSignedPair, type SelfSignedPair } from './support/self-signed.js';
 
 /** Repository root: this file runs as test/dist/interop-server-cli.test.js. */
@@ -95,6 +96,22 @@ describe('interop server CLI (npm run interop-server) as a child process', funct
     // No HTTPS listener without a certificate.
     assert.equal(server.stdoutLines.filter((line) => line.includes('https://')).length, 0);
   });
+
+  for (const [args, detail] of [[[], ' InvalidOperationException: boom'], [['--no-detailed-errors'], '']] as const) {
+    it(`${args.length === 0 ? 'has detailed errors on by default, as the ASP.NET test server' : 'turns detailed errors off with --no-detailed-errors'}`, async () => {
+      const port = await freePort();
+      const server = start(['--port', String(port), ...args]);
+      await server.waitForLine(/^tradehub interop server: http:/);
+      const connection = officialClient(`http://127.0.0.1:${port}${INTEROP_HUB_PATH}`);
+      try {
+        await connection.start();
+        const failure = await rejectionOf(connection.invoke('ThrowException', 'boom'));
+        assert.equal(failure.message, `An unexpected error occurred invoking 'ThrowException' on the server.${detail}`);
+      } finally {
+        await connection.stop();
+      }
+    });
+  }
 
   const refusals: Array<{ name: string; args: () => Promise<string[]>; message: RegExp }> = [
     { name: '--tls-cert without --tls-key', args: async () => ['--port', '0', '--tls-cert', tls.certPath], message: /^--tls-cert and --tls-key go together\.$/ },

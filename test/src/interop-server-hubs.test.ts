@@ -211,7 +211,7 @@ describe('interop server: the hubs beside /testhub', () => {
   describe('/redirect', () => {
     const redirectUrl = (): string => `${url(InteropRoute.Redirect)}?numRedirects=0&baseUrl=${server.baseUrl}`;
 
-    for (const transport of [HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling, undefined]) {
+    for (const transport of [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling, undefined]) {
       it(`sends the official client to the interop hub over ${transport === undefined ? 'the transport it picks' : HttpTransportType[transport]}, and again when it reconnects`, async () => {
         const before = server.app.redirects.count;
         const connection = pool.add(officialClient(redirectUrl(), { transport, automaticReconnect: true }));

@@ -326,8 +326,8 @@ describe('streaming', () => {
       const sum = connection.invoke('SumStream', subject);
       subject.next(1);
       subject.error(new Error('client broke'));
-      // Like ASP.NET, the client's own error text is not sent back.
-      await assert.rejects(sum, { message: "An unexpected error occurred invoking 'SumStream' on the server." });
+      // Like ASP.NET, the client's error reaches the method as a HubException, so its text comes back even without detailed errors.
+      await assert.rejects(sum, { message: "An unexpected error occurred invoking 'SumStream' on the server. HubException: client broke" });
     });
 
     it('fails the method on an item that does not match the parameter, naming it', async () => {

@@ -29,12 +29,14 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: String(INTEROP_DEFAULT_PORT) },
     host: { type: 'string', default: '127.0.0.1' },
-    'detailed-errors': { type: 'boolean', default: false },
+    // On, as the ASP.NET test server has them: the suites compare exception texts. `--no-detailed-errors` turns them off.
+    'detailed-errors': { type: 'boolean', default: true },
     // HTTPS beside HTTP, as the ASP.NET test server runs both: a PEM certificate chain and its key.
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-port': { type: 'string', default: String(INTEROP_DEFAULT_PORT + 1) },
   },
+  allowNegative: true,
 });
 const port = portOption('port', values.port);
 const tlsPort = portOption('tls-port', values['tls-port']);

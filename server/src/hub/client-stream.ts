@@ -19,13 +19,12 @@ export interface ClientStream<T> extends AsyncIterable<T> {
 
 /**
  * The client completed its stream with an error, or the connection ended before it did. As in
- * ASP.NET, which completes the stream's channel with a plain `Exception` carrying the client's
- * text, this is not a HubError: the caller sees `... Exception: <the client's error>` with
- * detailed errors on, and only the generic text without.
+ * ASP.NET (whose stream tracker completes the stream's channel with a HubException carrying the
+ * client's text), it is a HubError: a method that lets it escape fails with
+ * `... HubException: <the client's error>`, whether detailed errors are on or not; the text is the
+ * client's own, so showing it back to that client tells it nothing new.
  */
-export class ClientStreamError extends Error {
-  override readonly name = 'Exception';
-}
+export class ClientStreamError extends HubError {}
 
 /** `full`: the item was taken and the buffer is now full: read nothing more for it until `onSpace`. */
 export type PushResult = 'accepted' | 'full' | 'ignored';

@@ -9,11 +9,13 @@ import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-m
 import { authorizedHub } from './authorized-hub.js';
 import { clientResultRoute } from './client-result-route.js';
 import { echoConnectionHandler } from './echo-connection-handler.js';
+import { badNegotiate, deployment, echoRedirect } from './functional-test-routes.js';
 import { interopCors } from './interop-cors.js';
 import { interopHub } from './interop-hub.js';
 import { InteropTokenIssuer } from './interop-token-issuer.js';
 import { NegotiateRedirect } from './negotiate-redirect.js';
 import { testCookies } from './test-cookies.js';
+import { uncreatableHub } from './uncreatable-hub.js';
 
 export interface InteropServerOptions {
   logger?: Logger;
@@ -30,6 +32,7 @@ export interface InteropServer {
   readonly interopHub: HubEndpoint;
   readonly noWebSocketsHub: HubEndpoint;
   readonly authorizedHub: HubEndpoint;
+  readonly uncreatableHub: HubEndpoint;
   readonly tokens: InteropTokenIssuer;
   readonly redirects: NegotiateRedirect;
 }
@@ -42,7 +45,8 @@ const ECHO_MAXIMUM_BUFFERED_BYTES = 1024 * 1024;
  * Startup.cs) offers, on tradehub: the interop hub at `/testhub` and without WebSockets at
  * `/testhub-nowebsockets`, `/authorizedhub` with `/generateJwtToken`, the raw `/echo` connection,
  * `/clientresult/{id}`, negotiate redirects under `/redirect`, the test cookies on every negotiate,
- * and CORS with credentials for pages of local origins. None of it is in the product.
+ * `/uncreatable`, `/bad-negotiate`, `/echoredirect`, `/deployment`, and CORS with credentials for
+ * pages of local origins. None of it is in the product.
  */
 export function createInteropServer(options: InteropServerOptions = {}): InteropServer {
   // No HSTS: browsers would pin `localhost` to HTTPS, and the suites use it over HTTP too.
@@ -55,8 +59,11 @@ export function createInteropServer(options: InteropServerOptions = {}): Interop
   const redirects = new NegotiateRedirect();
   host.app.use(interopCors());
   // Before the cookies, as in ASP.NET's pipeline: a redirect sets none.
+  host.app.use(InteropRoute.EchoRedirect, echoRedirect);
   host.app.use(InteropRoute.Redirect, redirects.handler);
   host.app.use(testCookies());
+  host.app.use(InteropRoute.BadNegotiate, badNegotiate);
+  host.app.get(InteropRoute.Deployment, deployment);
   host.app.get(InteropRoute.GenerateJwtToken, (_req, res) => {
     res.set('Cache-Control', 'no-store').type('text/plain').send(tokens.issue());
   });
@@ -78,11 +85,12 @@ export function createInteropServer(options: InteropServerOptions = {}): Interop
       return answer && { status: answer.status, headers: answer.headers };
     },
   });
+  const uncreatable = host.mapHub({ path: InteropRoute.Uncreatable, hub: uncreatableHub(), hubOptions });
   host.mapConnectionHandler(InteropRoute.Echo, echoConnectionHandler({
     requiredCookie: ECHO_REQUIRED_COOKIE, maximumBufferedBytes: ECHO_MAXIMUM_BUFFERED_BYTES,
   }));
   host.app.get(`${InteropRoute.ClientResult}/:id`, clientResultRoute(testHub.clients));
   // A body over the limit, an unreadable one: JSON that names the problem, never a stack trace.
   host.app.use(errorHandler(host.logger));
-  return { host, interopHub: testHub, noWebSocketsHub, authorizedHub: authorized, tokens, redirects };
+  return { host, interopHub: testHub, noWebSocketsHub, authorizedHub: authorized, uncreatableHub: uncreatable, tokens, redirects };
 }
