@@ -56,6 +56,9 @@ describe('fault: Redis refusing writes (maxmemory + noeviction, filled until OOM
     const probeEvent = feedEvent('oom-probe', 1);
     try {
       await fillUntilOom(filler, `${group.prefix}:filler`, fillerKeys);
+      // The feed publishes one batch at a time: a batch Redis took just before it filled may be
+      // answered after the fill. Counted from the feed's first refusal, nothing is in flight.
+      await waitUntil(() => errors.length > 0, 'the feed publisher to meet the full Redis', 15_000);
       const storedAtOom = ledger.storedCount();
       const started = Date.now();
       let error: unknown;
