@@ -3,7 +3,10 @@ import { HttpTransportType, Subject, type HubConnection } from '@microsoft/signa
 import { nextCall, type ClientOptions } from './support/official-client.js';
 import { useInteropServer } from './support/interop-server.js';
 import { rejectionOf, within } from './support/interop-fixtures.js';
+import { openRaw } from './support/raw-connection.js';
 import { streamItems } from './support/streams.js';
+import { RS } from './support/raw-socket.js';
+import { waitUntil } from './support/wait.js';
 
 /**
  * The behaviours that ASP.NET Core's own TypeScript client suite (FunctionalTests) checks against
@@ -150,6 +153,20 @@ describe('conformance with ASP.NET Core\'s client test hub', function () {
       const agent = await connection.invoke<string>('GetHeader', 'User-Agent');
       assert.match(agent, /^Microsoft SignalR\/\d+\.\d+ \(/, `${transport.name}: ${agent}`);
       await connection.stop();
+    }
+  });
+
+  it('tells the caller StreamCanceled even when the cancel is read before the stream yielded anything', async () => {
+    // Both records in one WebSocket frame: the server reads the cancel before its stream pump
+    // pulls a first item, which a browser client provokes by cancelling right after invoking.
+    const session = await openRaw(fixture.server.hubUrl, HttpTransportType.WebSockets);
+    try {
+      await session.connection.send(`{"protocol":"json","version":1}${RS}`);
+      await waitUntil(() => session.received.join('').includes(`{}${RS}`), 'the handshake response');
+      await session.connection.send(`{"type":4,"invocationId":"1","target":"InfiniteStream","arguments":[]}${RS}{"type":5,"invocationId":"1"}${RS}`);
+      await waitUntil(() => session.received.join('').includes('"target":"StreamCanceled"'), () => `StreamCanceled, having received ${session.received.join('')}`);
+    } finally {
+      await session.connection.stop();
     }
   });
 });

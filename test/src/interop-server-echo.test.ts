@@ -92,6 +92,17 @@ describe('interop server: /echo, a raw connection without hub protocol', () => {
     socket.close(1000);
   });
 
+  it('answers a client Close without a status code with 1000, as ASP.NET does (browsers report 1005 for an empty answer)', async () => {
+    const negotiate = await fetch(`${echoUrl}/negotiate?negotiateVersion=1`, { method: 'POST' });
+    const cookie = negotiate.headers.getSetCookie().map((header) => header.split(';')[0]).join('; ');
+    const { socket, frames, closed } = await rawEchoSocket(server.baseUrl, cookie);
+    socket.send('message');
+    await waitUntil(() => frames.length === 1, 'the echo');
+    // No code: what a browser's WebSocket.close() sends.
+    socket.close();
+    assert.equal(await within(closed, 5_000, 'the server\'s Close'), 1000);
+  });
+
   it('ends at once, without echoing, a connection whose opening request has no testCookie (as the ASP.NET test server)', async () => {
     // Skip-negotiation: the WebSocket request carries no cookie, since negotiate never set one.
     const { socket, frames, closed } = await rawEchoSocket(server.baseUrl);

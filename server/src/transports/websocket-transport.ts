@@ -10,6 +10,17 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /**
+ * Makes every Close frame the server sends carry a status code. ws answers a client's Close by
+ * calling the socket's own `close()`, without a code when the client gave none, which sends an
+ * empty Close that browsers report as 1005; ASP.NET answers with 1000 NormalClosure, which the
+ * ASP.NET client suite checks for.
+ */
+function answerCloseWithCode(socket: WebSocket): void {
+  const close = socket.close.bind(socket);
+  socket.close = (code?: number, reason?: string | Buffer): void => close(code ?? 1000, reason);
+}
+
+/**
  * Carries a connection over one WebSocket: text frames for text protocols, binary for binary
  * ones. Messages sent in the same turn leave together in one frame (see CoalescingWriter).
  */
@@ -23,6 +34,7 @@ export class WebSocketTransport implements Transport {
 
   constructor(private readonly socket: WebSocket, connection: HttpConnection) {
     this.writer = new CoalescingWriter((frame, text) => this.writeFrame(frame, text), socketFlushScheduler, MAX_COALESCED_FRAME_BYTES);
+    answerCloseWithCode(socket);
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
     // Any close frame ends a WebSocket on purpose (the official client sends one without a code:
     // 1005); only 1006, no close frame at all, is a drop that stateful reconnect may repair, unless
