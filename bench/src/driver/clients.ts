@@ -3,7 +3,7 @@ import { io as socketIoClient } from 'socket.io-client';
 import WebSocket from 'ws';
 import { PayloadSampler } from '../frames/payload-sampler.js';
 import { closeErrorOf, handshakeRequest, SignalRFrameReader, type SignalRProtocolName } from '../frames/signalr-frames.js';
-import { ENGINE_IO_PONG, isSocketIoPayload, SOCKET_IO_CONNECT, SocketIoFrameReader, socketIoSendTime } from '../frames/socketio-frames.js';
+import { ENGINE_IO_PONG, isSocketIoPayload, SOCKET_IO_CONNECT, SOCKET_IO_PATH, SocketIoFrameReader, socketIoSendTime } from '../frames/socketio-frames.js';
 import { isWsPayload, readWsFrame } from '../frames/ws-frames.js';
 import { benchTick, nowMicros, TRADE_TOPIC, tradeTickEvent } from '../payload.js';
 import type { SystemId } from '../results.js';
@@ -35,14 +35,17 @@ export interface Closable {
   close(): void;
 }
 
-function protocolOf(system: SystemId): SignalRProtocolName {
+export function protocolOf(system: SystemId): SignalRProtocolName {
   return system === 'tradehub-trade-msgpack' ? 'messagepack' : 'json';
 }
 
+/** Path and query a tradehub system's connections open: the interop hub, or the trade hub with the token in the query. */
+export function signalRPath(system: SystemId, token: string | undefined): string {
+  return system === 'tradehub-interop-json' ? '/testhub' : `/hubs/trade?access_token=${encodeURIComponent(token ?? '')}`;
+}
+
 function signalRUrl(system: SystemId, target: ConnectTarget): string {
-  return system === 'tradehub-interop-json'
-    ? `ws://127.0.0.1:${target.port}/testhub`
-    : `ws://127.0.0.1:${target.port}/hubs/trade?access_token=${encodeURIComponent(target.token ?? '')}`;
+  return `ws://127.0.0.1:${target.port}${signalRPath(system, target.token)}`;
 }
 
 /** Resolves once `socket` is marked ready, rejects when it closes or errors first, or after the time-out. */
@@ -129,7 +132,7 @@ function openSignalRSubscriber(system: SystemId, target: ConnectTarget, hooks: S
 
 function openSocketIoSubscriber(target: ConnectTarget, hooks: SubscriberHooks): Promise<Closable> {
   const reader = new SocketIoFrameReader();
-  const socket = new WebSocket(`ws://127.0.0.1:${target.port}/socket.io/?EIO=4&transport=websocket`, { localAddress: target.localAddress, perMessageDeflate: false });
+  const socket = new WebSocket(`ws://127.0.0.1:${target.port}${SOCKET_IO_PATH}`, { localAddress: target.localAddress, perMessageDeflate: false });
   let ready = false;
   return whenReady(socket, (markReady) => {
     socket.on('message', (data: Buffer) => {
@@ -195,9 +198,7 @@ export async function openPublisher(system: SystemId, port: number, token: strin
 async function openSignalRPublisher(system: SystemId, port: number, token: string | undefined): Promise<Publisher> {
   const protocol = new JsonHubProtocol();
   const reader = new SignalRFrameReader('json');
-  const url = system === 'tradehub-interop-json'
-    ? `ws://127.0.0.1:${port}/testhub`
-    : `ws://127.0.0.1:${port}/hubs/trade?access_token=${encodeURIComponent(token ?? '')}`;
+  const url = `ws://127.0.0.1:${port}${signalRPath(system, token)}`;
   const socket = new WebSocket(url, { perMessageDeflate: false });
   const pending = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   let nextId = 1;

@@ -8,7 +8,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import * as ws from 'ws';
+import { handshakeRequest } from '../frames/signalr-frames.js';
+import { SOCKET_IO_CONNECT, SOCKET_IO_PATH } from '../frames/socketio-frames.js';
 import type { SystemId } from '../results.js';
+import { protocolOf, signalRPath } from './clients.js';
 
 interface FrameOptions {
   fin: boolean;
@@ -116,13 +119,10 @@ export function probeStepsFor(system: SystemId, token: string | undefined): { pa
     case 'ws':
       return { path: '/', steps: [] };
     case 'socketio':
-      // engine.io's open packet, then the default namespace joined ("40", answered "40{sid}").
-      return { path: '/socket.io/?EIO=4&transport=websocket', steps: [{ until: '0{' }, { send: '40', until: '40{' }] };
-    default: {
-      const protocol = system === 'tradehub-trade-msgpack' ? 'messagepack' : 'json';
-      const path = system === 'tradehub-interop-json' ? '/testhub' : `/hubs/trade?access_token=${encodeURIComponent(token ?? '')}`;
+      // engine.io's open packet, then the default namespace joined (SOCKET_IO_CONNECT, answered "40{sid}").
+      return { path: SOCKET_IO_PATH, steps: [{ until: '0{' }, { send: SOCKET_IO_CONNECT, until: '40{' }] };
+    default:
       // The SignalR handshake, answered by `{}` and the record separator.
-      return { path, steps: [{ send: `{"protocol":"${protocol}","version":1}\x1e`, until: '{}\x1e' }] };
-    }
+      return { path: signalRPath(system, token), steps: [{ send: handshakeRequest(protocolOf(system)), until: '{}\x1e' }] };
   }
 }

@@ -34,19 +34,21 @@ async function tokensFor(spec: DriverSpec): Promise<{ reader?: string; publisher
   };
 }
 
-/** Opens `count` connections with at most `concurrency` in progress; returns how many failed. */
-async function openMany(spec: DriverSpec, count: number, token: string | undefined, subscribe: boolean, hooks: SubscriberHooks): Promise<{ failures: number; firstError?: string }> {
+/**
+ * Runs `connect` for connections 0 to count-1 with at most the spec's concurrency in progress,
+ * keeps what opened (closed on exit) and counts what failed.
+ */
+async function connectMany(
+  spec: DriverSpec, count: number, connect: (index: number, node: DriverSpec['nodes'][number]) => Promise<Closable>,
+): Promise<{ failures: number; firstError?: string }> {
   let next = 0;
   let failures = 0;
   let firstError: string | undefined;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const index = next++;
-      const node = spec.nodes[index % spec.nodes.length]!;
       try {
-        open.push(await openSubscriber(spec.system, {
-          port: node.port, localAddress: sourceAddressFor(index, spec.addressBlock), ...(token ? { token } : {}), subscribe,
-        }, hooks));
+        open.push(await connect(index, spec.nodes[index % spec.nodes.length]!));
       } catch (error) {
         failures++;
         firstError ??= (error as Error).message;
@@ -55,6 +57,13 @@ async function openMany(spec: DriverSpec, count: number, token: string | undefin
   };
   await Promise.all(Array.from({ length: Math.min(spec.connectConcurrency, count) }, worker));
   return { failures, ...(firstError ? { firstError } : {}) };
+}
+
+/** Opens `count` subscribers (spread over the nodes); returns how many failed. */
+function openMany(spec: DriverSpec, count: number, token: string | undefined, subscribe: boolean, hooks: SubscriberHooks): Promise<{ failures: number; firstError?: string }> {
+  return connectMany(spec, count, (index, node) => openSubscriber(spec.system, {
+    port: node.port, localAddress: sourceAddressFor(index, spec.addressBlock), ...(token ? { token } : {}), subscribe,
+  }, hooks));
 }
 
 function serverCpu(spec: DriverSpec): number {
@@ -187,25 +196,12 @@ async function runIdleMemory(spec: DriverSpec): Promise<IdleMemoryMeasurement> {
 
 async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement> {
   const tokens = await tokensFor(spec);
-  const node = spec.nodes[0]!;
   const { path, steps } = probeStepsFor(spec.system, tokens.reader);
-  let next = 0;
-  let failures = 0;
-  let firstError: string | undefined;
   const started = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < spec.connections) {
-      const index = next++;
-      try {
-        const socket = await probeConnect({ port: node.port, path, steps, localAddress: sourceAddressFor(index, spec.addressBlock), timeoutMs: CONNECT_TIMEOUT_MS });
-        open.push({ close: () => socket.destroy() });
-      } catch (error) {
-        failures++;
-        firstError ??= (error as Error).message;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(spec.connectConcurrency, spec.connections) }, worker));
+  const { failures, firstError } = await connectMany(spec, spec.connections, async (index, node) => {
+    const socket = await probeConnect({ port: node.port, path, steps, localAddress: sourceAddressFor(index, spec.addressBlock), timeoutMs: CONNECT_TIMEOUT_MS });
+    return { close: () => socket.destroy() };
+  });
   const seconds = (performance.now() - started) / 1000;
   const connects = spec.connections - failures;
   if (connects === 0) throw new Error(`no connection opened: ${firstError}`);

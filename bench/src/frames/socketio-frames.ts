@@ -11,6 +11,8 @@ export type SocketIoFrame =
   | { kind: 'close'; reason: string }
   | { kind: 'other' };
 
+/** Where a Socket.IO client opens its WebSocket straight away (engine.io 4, no polling first). */
+export const SOCKET_IO_PATH = '/socket.io/?EIO=4&transport=websocket';
 /** The packet a subscriber sends to join the default namespace after the engine.io open. */
 export const SOCKET_IO_CONNECT = '40';
 /** The engine.io pong a client must answer each ping with, or the server drops it. */

@@ -122,8 +122,7 @@ export class AccessTokenService {
       throw new AuthError('invalid_token', 'The token is signed with an algorithm this server does not accept.');
     }
     // Without a kid, a single key is unambiguous (services sharing an HS256 secret rarely set one).
-    const onlyKey = this.keys.verification.size === 1 ? [...this.keys.verification.keys()][0] : undefined;
-    const key = this.keys.verification.get(decoded.header.kid ?? onlyKey ?? '');
+    const key = this.keys.verification.get(decoded.header.kid ?? this.onlyKey?.kid ?? '');
     if (!key) throw new AuthError('invalid_token', 'The token names an unknown signing key.');
     let payload: jwt.JwtPayload;
     try {
