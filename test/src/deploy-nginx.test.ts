@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { HttpTransportType } from '@microsoft/signalr';
+import { Topics, type ServerInfo } from '@tradehub/shared';
+import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { HubProcess } from './support/hub-process.js';
+import { NginxProcess, NGINX_PATH, nginxInstalled, renderTradehubConf, TRADEHUB_NGINX_CONF } from './support/nginx.js';
+import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
+import { TradeClient } from './support/trade-helpers.js';
+import { clientToken, uniqueKeyPrefix } from './support/tradehub-app.js';
+import { waitUntil } from './support/wait.js';
+
+const NODE_IDS = ['node-a', 'node-b'] as const;
+const TRANSPORTS = [
+  ['WebSockets', HttpTransportType.WebSockets],
+  ['ServerSentEvents', HttpTransportType.ServerSentEvents],
+  ['LongPolling', HttpTransportType.LongPolling],
+] as const;
+
+/** The server holds a long poll this long when it has nothing to send (connection-endpoint.ts). */
+const SERVER_LONG_POLL_SECONDS = 90;
+/** nginx's proxy_read_timeout when a configuration sets none. */
+const NGINX_DEFAULT_READ_TIMEOUT_SECONDS = 60;
+
+/** The directives of the `location` block that starts with `header` in the deployed configuration. */
+function locationBlock(text: string, header: string): string {
+  const start = text.indexOf(`location ${header} {`);
+  assert.ok(start >= 0, `tradehub.conf has 'location ${header}'`);
+  return text.slice(start, text.indexOf('}', start));
+}
+
+function seconds(block: string, directive: string): number {
+  const match = new RegExp(`^\\s*${directive} (\\d+)s;`, 'm').exec(block);
+  assert.ok(match?.[1], `${directive} is set in ${block.split('\n')[0]}`);
+  return Number(match[1]);
+}
+
+describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes sharing Redis', function () {
+  this.timeout(30_000);
+  const keyPrefix = uniqueKeyPrefix();
+  const nodes: HubProcess[] = [];
+  const clients: TradeClient[] = [];
+  let nginx: NginxProcess | undefined;
+  let readerToken: string;
+  let publisherToken: string;
+  let sequence = 0;
+
+  before(async function () {
+    if (!nginxInstalled()) {
+      console.warn(`    skipped: nginx is not at ${NGINX_PATH} (apt-get install nginx, or set NGINX_PATH; .ci/run installs it)`);
+      this.skip();
+    }
+    // As in production: the nodes share one signing secret, so a token of one works on the other.
+    const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TRADEHUB_JWT_SECRET: randomBytes(32).toString('hex') };
+    nodes.push(...await Promise.all(NODE_IDS.map((id) => HubProcess.start({ ...env, NODE_ID: id }))));
+    const [a, b] = nodes.map((node) => new URL(node.baseUrl).host) as [string, string];
+    nginx = await NginxProcess.start((port) => renderTradehubConf([a, b], port));
+    readerToken = await clientToken(nginx.baseUrl, READER.clientId, READER.clientSecret);
+    publisherToken = await clientToken(nginx.baseUrl, PUBLISHER.clientId, PUBLISHER.clientSecret);
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.stop()));
+  });
+  after(async () => {
+    await nginx?.dispose();
+    await Promise.all(nodes.map((node) => node.dispose()));
+    await deleteKeys(SHARED_REDIS_URL, keyPrefix);
+  });
+
+  const proxy = (): NginxProcess => {
+    if (!nginx) throw new Error('nginx did not start');
+    return nginx;
+  };
+  const hubThroughNginx = (): string => `${proxy().baseUrl}/hubs/trade`;
+
+  async function connect(url: string, token: string, transport: HttpTransportType, skipNegotiation = false): Promise<TradeClient> {
+    const client = await TradeClient.connect(url, token, { transport, skipNegotiation });
+    clients.push(client);
+    return client;
+  }
+
+  async function nodeOf(client: TradeClient): Promise<string> {
+    return ((await client.connection.invoke('GetServerInfo')) as ServerInfo).nodeId;
+  }
+
+  /** A publisher connected straight to the node that is not `nodeId`. */
+  async function publisherBeside(nodeId: string): Promise<TradeClient> {
+    const other = NODE_IDS.indexOf(nodeId as (typeof NODE_IDS)[number]) === 0 ? nodes[1] : nodes[0];
+    assert.ok(other, `a node beside ${nodeId}`);
+    return connect(other.tradeHubUrl, publisherToken, HttpTransportType.WebSockets);
+  }
+
+  const freshAccount = (): string => String(7_000 + (++sequence));
+
+  it('passes WebSockets, Server-Sent Events and long polling to the nodes; events published on the other node arrive through Redis', async () => {
+    for (const [name, transport] of TRANSPORTS) {
+      const login = freshAccount();
+      const topic = Topics.account('demo', login);
+      const reader = await connect(hubThroughNginx(), readerToken, transport);
+      const nodeId = await nodeOf(reader);
+      assert.ok(NODE_IDS.includes(nodeId as (typeof NODE_IDS)[number]), `${name}: served by ${nodeId}`);
+      await reader.subscribeOne(topic);
+      const publisher = await publisherBeside(nodeId);
+      await publisher.publish([tradeEvents.account(login, 1_000, `${name}-1`)]);
+      const [event] = await reader.waitForEvents(1, topic);
+      assert.equal(event?.id, `${name}-1`, `${name}: the event published on the other node`);
+    }
+  });
+
+  it('spreads connections over both nodes, and a publisher through nginx reaches subscribers on both', async () => {
+    const login = freshAccount();
+    const topic = Topics.account('demo', login);
+    const readers = new Map<string, TradeClient[]>();
+    // Each connection negotiates afresh and gets a random affinity key: 24 tries miss a node with probability 2^-23.
+    for (let attempt = 0; attempt < 24 && readers.size < 2; attempt++) {
+      const [, transport] = TRANSPORTS[attempt % TRANSPORTS.length] as (typeof TRANSPORTS)[number];
+      const reader = await connect(hubThroughNginx(), readerToken, transport);
+      const nodeId = await nodeOf(reader);
+      readers.set(nodeId, [...(readers.get(nodeId) ?? []), reader]);
+    }
+    assert.deepEqual([...readers.keys()].sort(), [...NODE_IDS], 'connections through nginx reach both nodes');
+    const subscribers = [...readers.values()].flat();
+    for (const reader of subscribers) await reader.subscribeOne(topic);
+    const publisher = await connect(hubThroughNginx(), publisherToken, HttpTransportType.LongPolling);
+    await publisher.publish([tradeEvents.account(login, 2_000, 'to-both')]);
+    for (const reader of subscribers) assert.equal((await reader.waitForEvents(1, topic))[0]?.id, 'to-both');
+  });
+
+  it('passes Server-Sent Events unbuffered: each event arrives before the next is published', async () => {
+    const login = freshAccount();
+    const topic = Topics.account('demo', login);
+    const reader = await connect(hubThroughNginx(), readerToken, HttpTransportType.ServerSentEvents);
+    await reader.subscribeOne(topic);
+    const publisher = await publisherBeside(await nodeOf(reader));
+    for (let n = 1; n <= 5; n++) {
+      await publisher.publish([tradeEvents.account(login, 1_000 + n, `sse-${n}`)]);
+      // Small events: a buffering proxy would hold them until a buffer filled or the stream ended.
+      await waitUntil(() => reader.eventsOf(topic).length === n, `event sse-${n} through nginx`, 2_000);
+    }
+    assert.deepEqual(reader.eventsOf(topic).map((event) => event.id), ['sse-1', 'sse-2', 'sse-3', 'sse-4', 'sse-5']);
+  });
+
+  it('needs no affinity for WebSockets with skipNegotiation', async () => {
+    const login = freshAccount();
+    const topic = Topics.account('demo', login);
+    const reader = await connect(hubThroughNginx(), readerToken, HttpTransportType.WebSockets, true);
+    await reader.subscribeOne(topic);
+    const publisher = await publisherBeside(await nodeOf(reader));
+    await publisher.publish([tradeEvents.account(login, 3_000, 'skip-1')]);
+    assert.equal((await reader.waitForEvents(1, topic))[0]?.id, 'skip-1');
+  });
+
+  it('sets the affinity cookie on a hub request without one, and only there', async () => {
+    const negotiate = (cookie?: string): Promise<Response> => fetch(`${hubThroughNginx()}/negotiate?negotiateVersion=1`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${readerToken}`, ...(cookie ? { Cookie: cookie } : {}) },
+    });
+    const first = await negotiate();
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('set-cookie') ?? '', /^tradehub_affinity=[0-9a-f]{32}; Path=\/hubs\/; HttpOnly; SameSite=Lax$/);
+    const again = await negotiate('tradehub_affinity=kept');
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('set-cookie'), null, 'a client with the cookie keeps it');
+    const health = await fetch(`${proxy().baseUrl}/health/live`);
+    assert.equal(health.headers.get('set-cookie'), null, 'requests outside /hubs/ need no affinity');
+  });
+
+  it('keeps the configuration values the transports need', () => {
+    const text = readFileSync(TRADEHUB_NGINX_CONF, 'utf8');
+    assert.match(text, /^\s*proxy_http_version 1\.1;/m);
+    assert.match(text, /^\s*proxy_set_header Upgrade \$http_upgrade;/m);
+    assert.match(text, /^\s*proxy_set_header Connection \$tradehub_connection;/m);
+    const hubs = locationBlock(text, '/hubs/');
+    assert.match(hubs, /proxy_pass http:\/\/tradehub_hubs;/);
+    assert.match(hubs, /proxy_buffering off;/);
+    for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
+      const value = seconds(hubs, directive);
+      assert.ok(value > SERVER_LONG_POLL_SECONDS && value > NGINX_DEFAULT_READ_TIMEOUT_SECONDS, `${directive} ${value}s outlasts a ${SERVER_LONG_POLL_SECONDS} s long poll`);
+    }
+    const ws = locationBlock(text, '= /ws');
+    assert.match(ws, /proxy_pass http:\/\/tradehub_nodes;/, '/ws needs no affinity');
+    assert.ok(seconds(ws, 'proxy_read_timeout') > NGINX_DEFAULT_READ_TIMEOUT_SECONDS);
+  });
+});
