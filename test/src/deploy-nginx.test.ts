@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HttpTransportType } from '@microsoft/signalr';
+import { WebSocket } from 'ws';
 import { Topics, type ServerInfo } from '@tradehub/shared';
 import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
 import { HubProcess } from './support/hub-process.js';
@@ -28,6 +29,23 @@ function locationBlock(text: string, header: string): string {
   const start = text.indexOf(`location ${header} {`);
   assert.ok(start >= 0, `tradehub.conf has 'location ${header}'`);
   return text.slice(start, text.indexOf('}', start));
+}
+
+/** The status nginx answers a WebSocket upgrade with: 101 when it opened (then closed at once). */
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      response.resume();
+      socket.terminate();
+      resolve(response.statusCode ?? 0);
+    });
+    socket.once('error', reject);
+  });
 }
 
 function seconds(block: string, directive: string): number {
@@ -164,6 +182,26 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
     assert.equal(again.headers.get('set-cookie'), null, 'a client with the cookie keeps it');
     const health = await fetch(`${proxy().baseUrl}/health/live`);
     assert.equal(health.headers.get('set-cookie'), null, 'requests outside /hubs/ need no affinity');
+  });
+
+  it('sends a negotiated connection to the node that negotiated it only by the affinity cookie', async () => {
+    const cookie = 'tradehub_affinity=first';
+    /** Negotiates with `cookie`, then opens the WebSocket of that connection with `upgradeCookie`. */
+    async function upgradeAfterNegotiate(upgradeCookie: string): Promise<number> {
+      const response = await fetch(`${hubThroughNginx()}/negotiate?negotiateVersion=1`, {
+        method: 'POST', headers: { Authorization: `Bearer ${readerToken}`, Cookie: cookie },
+      });
+      const { connectionToken } = (await response.json()) as { connectionToken: string };
+      return upgradeStatus(`${hubThroughNginx().replace(/^http/, 'ws')}?id=${encodeURIComponent(connectionToken)}`, {
+        Authorization: `Bearer ${readerToken}`, Cookie: upgradeCookie,
+      });
+    }
+    assert.equal(await upgradeAfterNegotiate(cookie), 101, 'the same cookie reaches the node that knows the connection');
+    // Another key hashes to the other node about every second try: there the connection is unknown.
+    const statuses: number[] = [];
+    for (let n = 0; n < 24 && !statuses.includes(404); n++) statuses.push(await upgradeAfterNegotiate(`tradehub_affinity=other-${n}`));
+    assert.ok(statuses.includes(404), `a WebSocket after negotiate fails on the other node: ${statuses.join(', ')}`);
+    assert.ok(statuses.every((status) => status === 101 || status === 404), `only 101 (same node) or 404 (other node): ${statuses.join(', ')}`);
   });
 
   it('keeps the configuration values the transports need', () => {
