@@ -9,7 +9,7 @@ import { HubProcess } from './support/hub-process.js';
 import { NginxProcess, NGINX_PATH, nginxInstalled, renderTradehubConf, TRADEHUB_NGINX_CONF } from './support/nginx.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { TradeClient } from './support/trade-helpers.js';
-import { clientToken, uniqueKeyPrefix } from './support/tradehub-app.js';
+import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
 const NODE_IDS = ['node-a', 'node-b'] as const;
@@ -219,5 +219,46 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
     const ws = locationBlock(text, '= /ws');
     assert.match(ws, /proxy_pass http:\/\/tradehub_nodes;/, '/ws needs no affinity');
     assert.ok(seconds(ws, 'proxy_read_timeout') > NGINX_DEFAULT_READ_TIMEOUT_SECONDS);
+  });
+});
+
+describe('deployment: login limits behind nginx count the client address (trustProxy)', function () {
+  this.timeout(20_000);
+  let node: RunningTradehub | undefined;
+  let nginx: NginxProcess | undefined;
+
+  before(async function () {
+    if (!nginxInstalled()) this.skip();
+    node = await startTradehub({
+      // The test's clients and nginx are all on loopback: here loopback stands for nginx's address.
+      config: (base) => ({ ...base, trustProxy: ['loopback'], auth: { ...base.auth, login: { ...base.auth.login, maxFailuresPerAddress: 3 } } }),
+    });
+    const address = new URL(node.baseUrl).host;
+    nginx = await NginxProcess.start((port) => renderTradehubConf([address, address], port));
+  });
+  after(async () => {
+    await nginx?.dispose();
+    await node?.close();
+  });
+
+  /** A client-credentials login through nginx by a client at `address` (X-Forwarded-For, which nginx extends). */
+  async function login(address: string, clientId: string, secret: string): Promise<number> {
+    if (!nginx) throw new Error('nginx did not start');
+    const response = await fetch(`${nginx.baseUrl}/connect/token`, {
+      method: 'POST',
+      headers: { 'X-Forwarded-For': address },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  it('blocks the address that failed too often, not every client behind the proxy', async () => {
+    const [attacker, client] = ['198.51.100.9', '203.0.113.7'];
+    const statuses: number[] = [];
+    for (let n = 0; n < 4; n++) statuses.push(await login(attacker, `guess-${n}`, 'wrong'));
+    assert.deepEqual(statuses, [401, 401, 401, 429], 'the fourth failure from one address is refused');
+    assert.equal(await login(attacker, READER.clientId, READER.clientSecret), 429, 'the address stays blocked');
+    assert.equal(await login(client, READER.clientId, READER.clientSecret), 200, 'another client through the same proxy signs in');
   });
 });

@@ -132,6 +132,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     logger,
     metrics,
     securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });
   const lifetimeSeconds = config.auth.accessTokenLifetimeSeconds;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ALL_SCOPES } from '../auth/scopes.js';
 
@@ -51,6 +52,22 @@ const signing = z.discriminatedUnion('algorithm', [
     keys: z.array(z.strictObject({ kid: id, privateKey: secretRef })).min(1),
   }),
 ]);
+
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** A proxy as Express's `trust proxy` names it: an address, a subnet (`address/bits`), or a named range. */
+function isProxyAddress(value: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(value)) return true;
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/** The proxies of `trustProxy` (and `TRADEHUB_TRUST_PROXY`). */
+export const trustedProxies = z.array(
+  z.string().refine(isProxyAddress, 'must be an IP address, a subnet (address/bits), loopback, linklocal or uniquelocal'),
+).min(1).max(64);
 
 /** Limits on logins by secret (`POST /connect/token`, `GET /v1/init`), kept per node. */
 export const LOGIN_LIMIT_DEFAULTS = {
@@ -184,6 +201,12 @@ export const configSchema = z.strictObject({
    * anyone may connect to it without a token.
    */
   interopHub: z.boolean().default(false),
+  /**
+   * Reverse proxies whose `X-Forwarded-For` is believed (Express's `trust proxy`), so that login
+   * limits count the client's address rather than the proxy's (behind a proxy, every client
+   * would otherwise share one address). None when omitted: the header is ignored.
+   */
+  trustProxy: trustedProxies.optional(),
   redis: z.strictObject({
     url: z.string().url(),
     keyPrefix: z.string().default('tradehub'),

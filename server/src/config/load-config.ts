@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type TradehubConfig } from './config-schema.js';
+import { configSchema, trustedProxies, type TradehubConfig } from './config-schema.js';
 import { demoConfig, DEMO_SECRETS } from './demo-config.js';
 import { resolveSecret } from './secret-ref.js';
 
@@ -14,7 +14,7 @@ export interface LoadedConfig {
 /**
  * Reads the configuration: the file named by `TRADEHUB_CONFIG` (YAML or JSON), or the demo
  * default; then environment overrides (`TRADEHUB_DATA_DIR`, `REDIS_URL`, `TRADEHUB_JWT_SECRET`,
- * `REDIS_COMMAND_TIMEOUT_MS`, `NODE_ID`, `TRADEHUB_INTEROP_HUB`). Errors name the offending field and never echo a value.
+ * `REDIS_COMMAND_TIMEOUT_MS`, `NODE_ID`, `TRADEHUB_INTEROP_HUB`, `TRADEHUB_TRUST_PROXY`). Errors name the offending field and never echo a value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const path = env.TRADEHUB_CONFIG;
@@ -115,6 +115,7 @@ function applyEnvOverrides(config: TradehubConfig, env: NodeJS.ProcessEnv): void
   }
   if (env.TRADEHUB_JWT_SECRET) config.auth.signing = { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' };
   if (env.TRADEHUB_INTEROP_HUB !== undefined) config.interopHub = parseSwitch(env.TRADEHUB_INTEROP_HUB, 'TRADEHUB_INTEROP_HUB');
+  if (env.TRADEHUB_TRUST_PROXY !== undefined) config.trustProxy = parseTrustProxy(env.TRADEHUB_TRUST_PROXY);
 }
 
 const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -126,6 +127,13 @@ function parseMilliseconds(raw: string, name: string, min: number, max: number):
     throw new Error(`${name} must be a whole number of milliseconds from ${min} to ${max}, not '${raw.slice(0, 20)}'.`);
   }
   return value;
+}
+
+/** `TRADEHUB_TRUST_PROXY`: proxies separated by commas, such as `loopback, 10.0.0.0/8`. */
+function parseTrustProxy(raw: string): string[] {
+  const result = trustedProxies.safeParse(raw.split(',').map((part) => part.trim()).filter((part) => part !== ''));
+  if (!result.success) throw new Error(`TRADEHUB_TRUST_PROXY must list proxy addresses, subnets or loopback, linklocal, uniquelocal, separated by commas: ${result.error.issues[0]?.message ?? 'none given'}.`);
+  return result.data;
 }
 
 /** An on/off environment setting: `on`, `true`, `1` or `off`, `false`, `0`. */

@@ -20,6 +20,8 @@ export interface HubHostOptions {
   shutdownGraceMs?: number;
   /** Security headers every answer carries (see `securityHeaders`); HSTS for a year by default. */
   securityHeaders?: SecurityHeadersOptions;
+  /** Proxies whose X-Forwarded-For gives `req.ip` (Express's `trust proxy`); none when omitted. */
+  trustProxy?: readonly string[];
 }
 
 /** What the host needs of anything mapped at a path: a hub, or a connection handler. */
@@ -63,6 +65,7 @@ export class HubHost {
     this.metrics = options.metrics ?? detachedMetrics();
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
     this.app.disable('x-powered-by');
+    if (options.trustProxy) this.app.set('trust proxy', [...options.trustProxy]);
     // First, so that every answer gets them: routes, hubs, and the errors of both.
     this.app.use(securityHeaders(options.securityHeaders));
     // Before any route: a target no URL parser can read is refused with 400, not a 500.

@@ -59,7 +59,8 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
   const platform = options.directory.platformByServer(server);
   const check = await options.logins.check({
     account: `manager:${platform?.id ?? server}:${login}`,
-    address: req.socket.remoteAddress ?? 'unknown',
+    // The client's address, from X-Forwarded-For when the request came through a trusted proxy (trustProxy).
+    address: req.ip ?? 'unknown',
     secretKey: managerPasswordKey(platform?.id ?? '', login),
     secret: password,
   });

@@ -116,7 +116,8 @@ async function authenticateClient(options: OAuthRoutesOptions, req: Request, bod
   const credentials = clientCredentials(req, body);
   const check = await options.logins.check({
     account: `client:${credentials.clientId}`,
-    address: req.socket.remoteAddress ?? 'unknown',
+    // The client's address, from X-Forwarded-For when the request came through a trusted proxy (trustProxy).
+    address: req.ip ?? 'unknown',
     secretKey: clientSecretKey(credentials.clientId),
     secret: credentials.clientSecret,
   });
