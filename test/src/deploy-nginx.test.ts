@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { HttpTransportType } from '@microsoft/signalr';
 import { WebSocket } from 'ws';
 import { Topics, type ServerInfo } from '@tradehub/shared';
-import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
 import { HubProcess } from './support/hub-process.js';
 import { NginxProcess, NGINX_PATH, nginxInstalled, renderTradehubConf, TRADEHUB_NGINX_CONF } from './support/nginx.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
@@ -59,6 +59,7 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
   const keyPrefix = uniqueKeyPrefix();
   const nodes: HubProcess[] = [];
   const clients: TradeClient[] = [];
+  const pool = new ClientPool();
   let nginx: NginxProcess | undefined;
   let readerToken: string;
   let publisherToken: string;
@@ -79,6 +80,7 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.stop()));
+    await pool.closeAll();
   });
   after(async () => {
     await nginx?.dispose();
@@ -143,6 +145,28 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
     const publisher = await connect(hubThroughNginx(), publisherToken, HttpTransportType.LongPolling);
     await publisher.publish([tradeEvents.account(login, 2_000, 'to-both')]);
     for (const reader of subscribers) assert.equal((await reader.waitForEvents(1, topic))[0]?.id, 'to-both');
+  });
+
+  it('carries the typed client @tradehub/client (long polling, which negotiates) through nginx', async () => {
+    const login = freshAccount();
+    const topic = Topics.account('demo', login);
+    const reader = await pool.connect({ url: proxy().baseUrl, credentials: READER, transport: 'longPolling' });
+    const stream = reader.events(topic);
+    const received: (string | undefined)[] = [];
+    const reading = (async () => {
+      for await (const item of stream) {
+        if (item.kind !== 'event') continue;
+        received.push(item.event.id);
+        break;
+      }
+    })();
+    await waitUntil(() => stream.started, 'the subscription through nginx');
+    const [first] = nodes;
+    assert.ok(first);
+    const publisher = await connect(first.tradeHubUrl, publisherToken, HttpTransportType.WebSockets);
+    await publisher.publish([tradeEvents.account(login, 4_000, 'typed-1')]);
+    await reading;
+    assert.deepEqual(received, ['typed-1']);
   });
 
   it('passes Server-Sent Events unbuffered: each event arrives before the next is published', async () => {
