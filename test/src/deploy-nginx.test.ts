@@ -72,7 +72,8 @@ describe('deployment: deploy/nginx/tradehub.conf in front of two hub nodes shari
     }
     // As in production: the nodes share one signing secret, so a token of one works on the other.
     const env = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: keyPrefix, TRADEHUB_JWT_SECRET: randomBytes(32).toString('hex') };
-    nodes.push(...await Promise.all(NODE_IDS.map((id) => HubProcess.start({ ...env, NODE_ID: id }))));
+    // One after the other, so that each started node is in `nodes` (and disposed) even if the next fails.
+    for (const id of NODE_IDS) nodes.push(await HubProcess.start({ ...env, NODE_ID: id }));
     const [a, b] = nodes.map((node) => new URL(node.baseUrl).host) as [string, string];
     nginx = await NginxProcess.start((port) => renderTradehubConf([a, b], port));
     readerToken = await clientToken(nginx.baseUrl, READER.clientId, READER.clientSecret);
