@@ -31,7 +31,26 @@ function instructions(stage: string, keyword: string): string[] {
   return stage.replace(/\\\n\s*/g, ' ').split('\n').filter((line) => line.startsWith(`${keyword} `)).map((line) => line.slice(keyword.length + 1));
 }
 
-describe('deployment files: Dockerfile and deploy/docker-compose.yml', () => {
+/** The server holds a long poll this long when it has nothing to send (connection-endpoint.ts). */
+const SERVER_LONG_POLL_SECONDS = 90;
+/** nginx's proxy_read_timeout when a configuration sets none. */
+const NGINX_DEFAULT_READ_TIMEOUT_SECONDS = 60;
+
+/** The directives of the `location` block that starts with `header` in the deployed configuration. */
+function locationBlock(text: string, header: string): string {
+  const start = text.indexOf(`location ${header} {`);
+  assert.ok(start >= 0, `tradehub.conf has 'location ${header}'`);
+  return text.slice(start, text.indexOf('}', start));
+}
+
+/** A directive's value in seconds (`120s`) within a block. */
+function seconds(block: string, directive: string): number {
+  const match = new RegExp(`^\\s*${directive} (\\d+)s;`, 'm').exec(block);
+  assert.ok(match?.[1], `${directive} is set in ${block.split('\n')[0]}`);
+  return Number(match[1]);
+}
+
+describe('deployment files: deploy/nginx/tradehub.conf, the Dockerfile and deploy/docker-compose.yml', () => {
   const compose = parseYaml(read('deploy/docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
   const hubNames = Object.keys(compose.services).filter((name) => compose.services[name]?.build !== undefined);
 
@@ -83,5 +102,22 @@ describe('deployment files: Dockerfile and deploy/docker-compose.yml', () => {
       const source = copied.split(' ')[1]?.replace(/^\/app\//, '') ?? '';
       assert.ok(existsSync(`${ROOT}${source}`), `${source} exists after npm run build`);
     }
+  });
+
+  it('keeps the nginx values the transports need: upgrades, no buffering, time-outs above a long poll', () => {
+    const text = readFileSync(TRADEHUB_NGINX_CONF, 'utf8');
+    assert.match(text, /^\s*proxy_http_version 1\.1;/m);
+    assert.match(text, /^\s*proxy_set_header Upgrade \$http_upgrade;/m);
+    assert.match(text, /^\s*proxy_set_header Connection \$tradehub_connection;/m);
+    const hubs = locationBlock(text, '/hubs/');
+    assert.match(hubs, /proxy_pass http:\/\/tradehub_hubs;/);
+    assert.match(hubs, /proxy_buffering off;/);
+    for (const directive of ['proxy_read_timeout', 'proxy_send_timeout']) {
+      const value = seconds(hubs, directive);
+      assert.ok(value > SERVER_LONG_POLL_SECONDS && value > NGINX_DEFAULT_READ_TIMEOUT_SECONDS, `${directive} ${value}s outlasts a ${SERVER_LONG_POLL_SECONDS} s long poll`);
+    }
+    const ws = locationBlock(text, '= /ws');
+    assert.match(ws, /proxy_pass http:\/\/tradehub_nodes;/, '/ws needs no affinity');
+    assert.ok(seconds(ws, 'proxy_read_timeout') > NGINX_DEFAULT_READ_TIMEOUT_SECONDS);
   });
 });
