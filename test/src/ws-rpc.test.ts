@@ -219,6 +219,18 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
       assert.equal((await refusedUpgrade(wsUrl(), { Authorization: `Bearer ${token}` })).status, 401);
     });
 
+    it('closes the socket of a revoked terminal token within 1 s', async () => {
+      const created = await api.request('POST', '/api/tokens', { token: tokens.admin, json: { name: 'ws terminal', platform: 'demo', login: '1001' } });
+      assert.equal(created.status, 201, created.text);
+      const ws = await connect(api.remember(created.body.token as string));
+      assert.equal((await ws.call('get_account_info', { platform: 'demo', login: '1001' })).login, '1001');
+      const started = Date.now();
+      assert.equal((await api.request('DELETE', `/api/tokens/${created.body.id as string}`, { token: tokens.admin })).status, 200);
+      const closure = await ws.closed(2_000);
+      assert.equal(closure.code, WsCloseCode.TokenRevoked);
+      assert.ok(closure.at - started < 1_000, `closed after ${closure.at - started} ms`);
+    });
+
     it('closes the socket when its token expires (4001)', async () => {
       const exp = nowSeconds() + 2;
       const ws = await connect(signToken(validClaims({ exp })));
@@ -237,6 +249,20 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
       const huge = await connect(tokens.reader);
       huge.sendText(JSON.stringify({ jsonrpc: '2.0', method: 'ping', params: { platform: 'x'.repeat(1024 * 1024) }, id: 1 }));
       assert.equal((await huge.closed()).code, WsCloseCode.MessageTooBig);
+    });
+
+    it('answers many pipelined requests, and closes a flood of frames past what it queues (4029)', async () => {
+      const ws = await connect(tokens.reader);
+      for (let id = 0; id < 300; id++) ws.sendText(JSON.stringify({ jsonrpc: '2.0', method: 'ping', id }));
+      await ws.answerTo(299);
+      await waitUntil(() => ws.frames().length === 300, 'every pipelined answer');
+
+      const raw = await RawWebSocket.open(`${hub.baseUrl}/ws?access_token=${tokens.reader}`);
+      // 9,000 one-byte requests in one write: read at once, far more than 16 running and 1,024 waiting.
+      await raw.write(Buffer.concat(Array.from({ length: 9_000 }, () => RawWebSocket.frame(Buffer.from('1')))));
+      await waitUntil(() => raw.closeCode !== undefined, 'the close frame');
+      assert.equal(raw.closeCode, WsCloseCode.TooManyRequests);
+      raw.destroy();
     });
 
     it('cuts off a peer that stops answering pings', async () => {
