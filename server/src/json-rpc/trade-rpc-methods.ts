@@ -45,7 +45,7 @@ export function tradeRpcMethods({ queries }: TradeRpcDependencies): TradeRpcMeth
  * A method that needs a scope (when given), checked before its params, and that answers the
  * trade layer's refusals with JSON-RPC errors.
  */
-export function tradeMethod<S extends z.ZodRawShape>(
+function tradeMethod<S extends z.ZodRawShape>(
   scope: Scope | undefined,
   shape: S,
   handler: (principal: Principal, params: z.output<z.ZodObject<S>>) => Promise<unknown>,
@@ -70,7 +70,7 @@ export function requireScope(principal: Principal, scope: Scope): void {
 }
 
 /** The trade layer's refusal as the JSON-RPC error the caller gets. */
-export function tradeRefusal(error: TradeRequestError): JsonRpcError {
+function tradeRefusal(error: TradeRequestError): JsonRpcError {
   switch (error.status) {
     case 400:
       return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', [{ param: null, message: error.message }]);

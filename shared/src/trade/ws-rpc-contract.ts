@@ -1,20 +1,15 @@
-import type { TradeRpcMethods } from './http-contract.js';
 import type { ResumePositions, ResyncNotice, SubscribeResult } from './hub-contract.js';
 import type { TradeEnvelope } from './events.js';
 
 /** Where the JSON-RPC 2.0 WebSocket is mapped: one JSON-RPC message or batch per text frame. */
 export const WS_RPC_PATH = '/ws';
 
-/** Methods only `/ws` has: subscriptions need a connection to deliver their events on. */
+/** Methods only `/ws` has (beside every method of `TradeRpcMethods`): subscriptions need a connection to deliver their events on. */
 export interface WsOnlyRpcMethods {
   /** Like the trade hub's Subscribe: a snapshot, or the missed events after `resume`, per topic; live events follow as notifications. */
   subscribe: { params: { topics: string[]; resume?: ResumePositions }; result: SubscribeResult[] };
   unsubscribe: { params: { topics: string[] }; result: null };
 }
-
-/** Every method of `/ws`: those of `POST /rpc`, and the subscriptions. */
-export type WsRpcMethods = TradeRpcMethods & WsOnlyRpcMethods;
-export type WsRpcMethodName = keyof WsRpcMethods;
 
 /** The notifications (JSON-RPC requests without an id) the server sends on `/ws`, by method name. */
 export interface WsRpcNotifications {
