@@ -28,6 +28,8 @@ export interface WsRpcServices {
 
 /** Messages read while the socket pauses (already in ws's buffer), per allowed in-flight message; past that the client is flooding. */
 const QUEUED_PER_IN_FLIGHT = 64;
+/** Bytes of such messages; past that too. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 /** A closed socket whose peer does not finish the closing handshake is cut off after this long. */
 const CLOSE_HANDSHAKE_MS = 1_000;
 /** The longest setTimeout Node honours; a later expiry is checked again after it. */
@@ -56,6 +58,7 @@ export class WsRpcConnection {
   private readonly aborted = new AbortController();
   private readonly outbound: OutboundBudget;
   private readonly waiting: string[] = [];
+  private waitingBytes = 0;
   private inFlight = 0;
   private heardSincePing = true;
   private readonly pingTimer: ReturnType<typeof setInterval>;
@@ -86,6 +89,7 @@ export class WsRpcConnection {
       clearTimeout(this.expiryTimer);
       this.aborted.abort();
       this.waiting.length = 0;
+      this.waitingBytes = 0;
       void services.trade.disconnect(this.consumer);
       onClosed(this);
     });
@@ -116,11 +120,12 @@ export class WsRpcConnection {
       return;
     }
     // Frames ws had read before the socket paused still arrive; a flood beyond them is refused.
-    if (this.waiting.length >= this.services.limits.maxInFlight * QUEUED_PER_IN_FLIGHT) {
+    if (this.waiting.length >= this.services.limits.maxInFlight * QUEUED_PER_IN_FLIGHT || this.waitingBytes + text.length > MAX_QUEUED_BYTES) {
       this.close(WsCloseCode.TooManyRequests, 'Too many requests waiting for an answer: wait for answers before sending more.');
       return;
     }
     this.waiting.push(text);
+    this.waitingBytes += text.length;
   }
 
   private run(text: string): void {
@@ -136,7 +141,10 @@ export class WsRpcConnection {
       call.completed();
       this.inFlight--;
       const next = this.waiting.shift();
-      if (next !== undefined) this.run(next);
+      if (next !== undefined) {
+        this.waitingBytes -= next.length;
+        this.run(next);
+      }
       else if (this.inFlight < this.services.limits.maxInFlight && this.socket.isPaused) this.socket.resume();
     });
   }
