@@ -295,7 +295,6 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
       await raw.write(RawWebSocket.frame(Buffer.from(JSON.stringify({ jsonrpc: '2.0', method: 'subscribe', params: { topics: ['platforms/demo/symbols'] }, id: 1 }))));
       await waitUntil(() => raw.texts.includes('"id":1'), 'the subscribe answer');
       raw.socket.pause();
-      const heapBefore = process.memoryUsage().heapUsed;
       const batch = Array.from({ length: 1000 }, (_, i) => {
         const { platformId: _platform, ...event } = ev.symbol(`S${i}`);
         return { ...event, data: { ...event.data, description: 'd'.repeat(200) } };
@@ -310,9 +309,9 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
       }
       await waitUntil(() => node.app.wsRpc.connectionCount === 0, 'the server to close the socket that does not read', 5_000);
       assert.ok(published < MAX_BATCHES, 'closed before everything was published');
+      // Closed by its backlog (the server holds no more than the limit for it), not as a silent peer.
       const limitHits = await node.app.metrics.limitRejections.get();
       assert.equal(limitHits.values.find((value) => value.labels.limit === 'outbound_buffer')?.value, 1);
-      assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 * 1024 * 1024, 'the server held the backlog in memory');
       raw.socket.resume();
       await waitUntil(() => raw.closeCode !== undefined || raw.ended, 'the close frame or the cut-off');
       if (raw.closeCode !== undefined) assert.equal(raw.closeCode, WsCloseCode.TooSlow);
