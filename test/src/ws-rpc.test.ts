@@ -301,12 +301,16 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
       });
       const MAX_BATCHES = 150;
       let published = 0;
+      let mostBuffered = 0;
       // Up to about 60 MB of events: far more than the socket buffers and the 256 KiB limit hold.
       while (node.app.wsRpc.connectionCount > 0 && published < MAX_BATCHES) {
         const answer = await nodeApi.request('POST', '/api/platforms/demo/events', { token: publisherToken, json: { events: batch } });
         assert.equal(answer.status, 200, answer.text);
         published++;
+        mostBuffered = Math.max(mostBuffered, node.app.wsRpc.bufferedBytes);
       }
+      // What the server held for the client: the limit, and at most one notification past it.
+      assert.ok(mostBuffered <= MAX_BUFFERED_BYTES + 1024, `${mostBuffered} bytes were waiting for the client`);
       await waitUntil(() => node.app.wsRpc.connectionCount === 0, 'the server to close the socket that does not read', 5_000);
       assert.ok(published < MAX_BATCHES, 'closed before everything was published');
       // Closed by its backlog (the server holds no more than the limit for it), not as a silent peer.

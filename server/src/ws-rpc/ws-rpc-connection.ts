@@ -98,6 +98,11 @@ export class WsRpcConnection {
     this.watchExpiry();
   }
 
+  /** Bytes waiting to be sent to the client (what `maxBufferedBytes` bounds). */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
   /** Closes the socket with `code` and `reason`, and cuts it off if the client does not finish the handshake soon. */
   close(code: number, reason: string): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);

@@ -45,6 +45,13 @@ export class WsRpcEndpoint implements MappedEndpoint {
     return this.open.size;
   }
 
+  /** Bytes waiting to be sent to this node's `/ws` clients, all sockets together. */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const connection of this.open) total += connection.bufferedBytes;
+    return total;
+  }
+
   /** A plain HTTP request at the path is told to upgrade. */
   router(): Router {
     const router = Router();
