@@ -22,6 +22,10 @@ import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
 import { jsonRpcRoutes } from '../http/routes/json-rpc-routes.js';
+import { tradeRpcMethods } from '../json-rpc/trade-rpc-methods.js';
+import { WsRpcEndpoint } from '../ws-rpc/ws-rpc-endpoint.js';
+import { wsRpcLimitsOf } from '../ws-rpc/ws-rpc-limits.js';
+import { wsRpcMethods } from '../ws-rpc/ws-rpc-methods.js';
 import { managerRoutes } from '../http/routes/manager-routes.js';
 import { oauthRoutes } from '../http/routes/oauth-routes.js';
 import { platformRoutes } from '../http/routes/platform-routes.js';
@@ -68,6 +72,8 @@ export interface TradehubApp {
   readonly terminalTokens: TerminalTokenService;
   readonly directory: Directory;
   readonly trade: TradeService;
+  /** `/ws`: JSON-RPC 2.0 over a WebSocket. */
+  readonly wsRpc: WsRpcEndpoint;
   readonly metrics: TradehubMetrics;
   /** Denies a JWT id everywhere and closes its connections on every node. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
@@ -159,10 +165,15 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
   const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...hubLimitsOf(config.limits), ...options.hubOptions } };
   host.app.use(platformRoutes({ authenticator, trade, queries }));
-  host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
+  // One method table for both JSON-RPC transports: `POST /rpc` and `/ws` serve the same methods.
+  const rpcMethods = tradeRpcMethods({ queries });
+  host.app.use(jsonRpcRoutes({ authenticator, methods: rpcMethods, logger }));
   const tradeEndpoint = host.mapHub({
     path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
+  const wsRpcEndpoint = host.mapEndpoint(new WsRpcEndpoint({
+    authenticator, methods: wsRpcMethods(rpcMethods, trade), trade, limits: wsRpcLimitsOf({ ...defaultHubOptions, ...hubOptions.hubOptions }),
+  }, logger, metrics));
   // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
   const interopEndpoint = config.interopHub
     ? host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) })
@@ -170,7 +181,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(notFoundHandler);
   host.app.use(errorHandler(logger));
   revocations.onRevoked((tokenId) => {
-    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId);
+    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId) + wsRpcEndpoint.closeConnectionsOfToken(tokenId);
     if (closed > 0) logger.info({ tokenId, closed }, 'closed connections of a revoked token');
   });
 
@@ -183,6 +194,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     terminalTokens,
     directory,
     trade,
+    wsRpc: wsRpcEndpoint,
     metrics,
     revoke,
     close: async () => {

@@ -24,8 +24,8 @@ export interface HubHostOptions {
   trustProxy?: readonly string[];
 }
 
-/** What the host needs of anything mapped at a path: a hub, or a connection handler. */
-interface MappedEndpoint {
+/** What the host needs of anything mapped at a path: a hub, a connection handler, or a WebSocket endpoint of its own. */
+export interface MappedEndpoint {
   readonly path: string;
   router(): Router;
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
@@ -85,6 +85,11 @@ export class HubHost {
     return this.map(new ConnectionEndpoint({
       maximumFrameBytes: 64 * 1024, maximumSendBodyBytes: 1024 * 1024, ...options, path, handler,
     }, this.logger, this.metrics));
+  }
+
+  /** Maps an endpoint that takes its WebSocket upgrades itself (such as `/ws`), with its HTTP routes. */
+  mapEndpoint<T extends MappedEndpoint>(endpoint: T): T {
+    return this.map(endpoint);
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<AddressInfo> {

@@ -49,6 +49,17 @@ export function jsonRpcMethod<C, S extends z.ZodRawShape>(
 /** Requests one batch may hold; a larger batch is refused as a whole. */
 export const MAX_JSON_RPC_BATCH = 100;
 
+/** Largest JSON-RPC message (a `POST /rpc` body, a `/ws` frame) a transport reads. */
+export const MAX_JSON_RPC_MESSAGE_BYTES = 1024 * 1024;
+
+/** The same methods for callers of another context type, which `contextOf` turns into theirs. */
+export function withContext<From, To>(methods: Record<string, JsonRpcMethod<From>>, contextOf: (context: To) => From): Record<string, JsonRpcMethod<To>> {
+  return Object.fromEntries(Object.entries(methods).map(([name, method]) => [name, {
+    paramNames: method.paramNames,
+    invoke: (context: To, params: Record<string, unknown>) => method.invoke(contextOf(context), params),
+  }]));
+}
+
 type ReadRequest =
   | { ok: true; method: string; params: unknown; id: JsonRpcId; notification: boolean }
   | { ok: false; id: JsonRpcId; error: JsonRpcError };

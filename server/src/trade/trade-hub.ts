@@ -4,10 +4,10 @@ import {
 import { z } from 'zod';
 import { Scope } from '../auth/scopes.js';
 import type { Directory } from '../config/directory.js';
-import { clientStream, defineHub, hubMethod, streamHubMethod, type HubDefinition } from '../hub/hub-definition.js';
+import { clientStream, defineHub, hubMethod, streamHubMethod, type HubContext, type HubDefinition } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
-import { TradeRequestError, type TradeService } from './trade-service.js';
+import { TradeRequestError, type TradeService, type TradeSubscriber } from './trade-service.js';
 
 /** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
 const topicName = z.string();
@@ -15,8 +15,8 @@ const topicPosition = z.object({
   epoch: z.string().max(64),
   seq: z.number().int().nonnegative(),
 });
-const topicList = z.array(topicName).min(1).max(100);
-const resumePositions = z.record(topicName, topicPosition).optional();
+export const topicList = z.array(topicName).min(1).max(100);
+export const resumePositions = z.record(topicName, topicPosition).optional();
 
 /** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
 async function forCaller<T>(work: () => Promise<T>): Promise<T> {
@@ -26,6 +26,16 @@ async function forCaller<T>(work: () => Promise<T>): Promise<T> {
     if (error instanceof TradeRequestError) throw new HubError(error.message);
     throw error;
   }
+}
+
+/** A hub caller as a subscriber of the trade service. */
+function subscriberOf(context: HubContext, trade: TradeService): TradeSubscriber {
+  return {
+    consumer: trade.consumerOf(context.connection),
+    user: context.user,
+    connectionAborted: context.connectionAborted,
+    afterCompletion: (callback) => context.afterCompletion(callback),
+  };
 }
 
 /**
@@ -51,8 +61,9 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         return platform ? [{ id: platform.id, name: platform.name ?? platform.id, kind: platform.kind }] : [];
       }), { requiredScope: Scope.TradeRead }),
       [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume): Promise<TradeHubResult<'Subscribe'>> =>
-        trade.subscribe(context, topics, resume), { requiredScope: Scope.TradeRead }),
-      [M.Unsubscribe]: hubMethod([topicList], (context, topics): Promise<TradeHubResult<'Unsubscribe'>> => trade.unsubscribe(context.connection, topics)),
+        trade.subscribe(subscriberOf(context, trade), topics, resume), { requiredScope: Scope.TradeRead }),
+      [M.Unsubscribe]: hubMethod([topicList], (context, topics): Promise<TradeHubResult<'Unsubscribe'>> =>
+        trade.unsubscribe(trade.consumerOf(context.connection), topics)),
       [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>
         forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.StreamTopic]: streamHubMethod([topicName, topicPosition.optional()], (context, topic, resume) =>
@@ -72,6 +83,6 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
       };
       await context.clients.caller.send(TradeClientMethod.OnConnectionStatus, status);
     },
-    onDisconnected: (context) => trade.disconnect(context.connection),
+    onDisconnected: (context) => trade.disconnect(trade.consumerOf(context.connection)),
   });
 }

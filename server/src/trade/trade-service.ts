@@ -6,10 +6,9 @@ import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { LimitsConfig } from '../config/config-schema.js';
 import type { TradehubMetrics } from '../observability/metrics.js';
-import type { HubContext } from '../hub/hub-definition.js';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { BrokerUnavailableError, type TradeBroker } from './broker/trade-broker.js';
-import { connectionConsumer } from './connection-consumer.js';
+import { connectionConsumer, type ConnectionConsumer } from './connection-consumer.js';
 import { DEFAULT_TICK_CONFLATION_BYTES, TickConflation } from './tick-conflation.js';
 import { checkPublishAccess, checkReadAccess } from './topic-access.js';
 import type { TopicFanout } from './topic-fanout.js';
@@ -45,6 +44,16 @@ export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
   }
 }
 
+/** Who subscribes: a connection of any kind (a hub connection, a `/ws` socket), through its consumer. */
+export interface TradeSubscriber {
+  readonly consumer: ConnectionConsumer;
+  readonly user: Principal | undefined;
+  /** Aborted once the connection is gone: nothing is registered for it after that. */
+  readonly connectionAborted: AbortSignal;
+  /** Runs `callback` once the answer was sent: live events may follow it, never overtake it. */
+  afterCompletion(callback: () => void): void;
+}
+
 /** Subscriptions, replay and publishing: the trade logic shared by the hub, REST and ingest channels. */
 export class TradeService {
   /** Ticks waiting, the latest per topic, for connections that fall behind (`limits.tickConflationBytes`). */
@@ -69,8 +78,8 @@ export class TradeService {
   }
 
   /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
-  async subscribe(context: HubContext, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
-    const consumer = connectionConsumer(context.connection, this.conflation);
+  async subscribe(context: TradeSubscriber, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
+    const { consumer } = context;
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
       const refusal = this.checkTopicName(topic);
@@ -112,14 +121,17 @@ export class TradeService {
     return results;
   }
 
-  async unsubscribe(sink: HubConnectionSink, topics: readonly string[]): Promise<void> {
-    const consumer = connectionConsumer(sink, this.conflation);
+  /** The consumer of a hub connection (the same one each time). */
+  consumerOf(sink: HubConnectionSink): ConnectionConsumer {
+    return connectionConsumer(sink, this.conflation);
+  }
+
+  async unsubscribe(consumer: ConnectionConsumer, topics: readonly string[]): Promise<void> {
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
   /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
-  async disconnect(sink: HubConnectionSink): Promise<void> {
-    const consumer = connectionConsumer(sink, this.conflation);
+  async disconnect(consumer: ConnectionConsumer): Promise<void> {
     consumer.close();
     await this.fanout.removeAll(consumer);
   }
