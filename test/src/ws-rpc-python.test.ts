@@ -5,14 +5,17 @@ import { ev, TradeClient } from './support/trade-helpers.js';
 import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
-/** The interpreter to use; TRADEHUB_TEST_PYTHON names another one (a virtualenv with `websockets`). */
-const PYTHON = process.env.TRADEHUB_TEST_PYTHON ?? 'python3';
+/**
+ * The interpreter to use: TRADEHUB_TEST_PYTHON, else the first of `python3` on the PATH and
+ * Debian's own (where CI installs python3-websockets) that can import `websockets`.
+ */
+const CANDIDATES = process.env.TRADEHUB_TEST_PYTHON ? [process.env.TRADEHUB_TEST_PYTHON] : ['python3', '/usr/bin/python3'];
 const SCRIPT = fileURLToPath(new URL('../scripts/ws_rpc_client.py', import.meta.url));
 
-function pythonHasWebsockets(): boolean {
-  const probe = spawnSync(PYTHON, ['-c', 'import websockets'], { stdio: 'ignore' });
-  return probe.status === 0;
+function pythonWithWebsockets(): string | undefined {
+  return CANDIDATES.find((python) => spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0);
 }
+const PYTHON = pythonWithWebsockets();
 
 describe('/ws from a Python script (the websockets module)', function () {
   this.timeout(20_000);
@@ -20,8 +23,8 @@ describe('/ws from a Python script (the websockets module)', function () {
   let child: ChildProcess | undefined;
 
   before(function () {
-    if (!pythonHasWebsockets()) {
-      console.log(`      skipped: '${PYTHON}' cannot import websockets (pip install websockets, or set TRADEHUB_TEST_PYTHON)`);
+    if (PYTHON === undefined) {
+      console.log(`      skipped: none of ${CANDIDATES.join(', ')} can import websockets (apt-get install python3-websockets, or set TRADEHUB_TEST_PYTHON)`);
       this.skip();
     }
   });
