@@ -43,6 +43,7 @@ describe('/ws from a Python script (the websockets module)', function () {
       const topic = 'platforms/demo/ticks/USDJPY';
       const lines: any[] = [];
       let stderr = '';
+      if (PYTHON === undefined) throw new Error('no Python with websockets');
       child = spawn(PYTHON, [SCRIPT, `${hub.baseUrl.replace(/^http/, 'ws')}/ws`, reader, topic, '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let pending = '';
       child.stdout?.on('data', (chunk: Buffer) => {
