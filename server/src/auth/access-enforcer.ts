@@ -83,5 +83,6 @@ export class AccessEnforcer {
 
 function logClosed(logger: Logger, lost: LostAccess, closed: number): void {
   // The token id names a token, it is not its secret: it is what admins revoke by.
-  logger.info({ reason: lost.reason, ...(lost.tokenId !== undefined ? { tokenId: lost.tokenId } : {}), closed }, 'closed connections that lost access');
+  if (lost.tokenId !== undefined) logger.info({ tokenId: lost.tokenId, closed }, 'closed connections of a revoked token');
+  else logger.info({ reason: lost.reason, closed }, 'closed connections that lost access');
 }
