@@ -59,18 +59,18 @@ export class AccessEnforcer {
   }
 
   private async applySubject(subject: AccessSubject): Promise<void> {
-    const denial = await this.policy.denial(subject);
+    const state = await this.policy.state(subject);
+    const denial = this.policy.denialFor(subject, state);
     if (denial) this.close({ reason: denial, matches: (principal) => principalBelongsTo(subject, principal) });
-    if (subject.kind === 'organization') await this.scheduleExpiry(subject);
+    if (subject.kind === 'organization') this.scheduleExpiry(subject, denial === undefined ? state.expiresAt : undefined);
   }
 
-  private async scheduleExpiry(subject: Extract<AccessSubject, { kind: 'organization' }>): Promise<void> {
+  /** Replaces the organization's timer (so that of overlapping reads, the last one's is kept); none for an organization already denied. */
+  private scheduleExpiry(subject: Extract<AccessSubject, { kind: 'organization' }>, expiresAt: number | undefined): void {
     const { organization } = subject;
-    const { denied, expiresAt } = await this.policy.state(subject);
-    // Cleared after the read, so that of overlapping reads, the last one's timer is the one kept.
     clearTimeout(this.expiryTimers.get(organization));
     this.expiryTimers.delete(organization);
-    if (denied || expiresAt === undefined || expiresAt <= Date.now()) return;
+    if (expiresAt === undefined) return;
     // A few ms late rather than early: the wall clock the expiry is read against may lag the timer's.
     const timer = setTimeout(() => {
       this.expiryTimers.delete(organization);

@@ -32,14 +32,14 @@ export class AccessPolicy {
     const subjects = subjectsOf(principal);
     const records = await this.store.getAccessStates(subjects);
     for (const [index, subject] of subjects.entries()) {
-      const denial = this.denialOf(subject, this.effective(subject, records[index]));
+      const denial = this.denialFor(subject, this.effective(subject, records[index]));
       if (denial) throw new AuthError('invalid_token', denial);
     }
   }
 
   /** Why a subject denies its tokens now, or undefined when it does not. */
   async denial(subject: AccessSubject): Promise<AccessDenial | undefined> {
-    return this.denialOf(subject, await this.state(subject));
+    return this.denialFor(subject, await this.state(subject));
   }
 
   async state(subject: AccessSubject): Promise<EffectiveState> {
@@ -64,7 +64,8 @@ export class AccessPolicy {
     }
   }
 
-  private denialOf(subject: AccessSubject, state: EffectiveState): AccessDenial | undefined {
+  /** Why a subject in this state denies its tokens now, or undefined when it does not. */
+  denialFor(subject: AccessSubject, state: Pick<EffectiveState, 'denied' | 'expiresAt'>): AccessDenial | undefined {
     switch (subject.kind) {
       case 'organization':
         if (state.denied) return AccessDenial.OrganizationDisabled;
