@@ -94,6 +94,9 @@ describe('access state: devices, accounts and organizations on two nodes sharing
       const refused = await postForm(`${node.baseUrl}/connect/token`, { grant_type: 'client_credentials', client_id: ACME_READER.id, client_secret: ACME_READER.secret });
       assert.equal(refused.status, 400, refused.text);
       assert.deepEqual(refused.json, { error: 'unauthorized_client', error_description: 'organization disabled' });
+      const managerLogin = await api(node.baseUrl, '/v1/init?server=acme-mt5&login=2000&password=acme-manager-pass');
+      assert.equal(managerLogin.status, 403, managerLogin.text);
+      assert.deepEqual(managerLogin.json, { error: 'access_denied', error_description: 'organization disabled' });
     }
     assert.equal((await api(b.baseUrl, '/api/platforms', { token: demoReader })).status, 200);
     assert.equal(((await api(b.baseUrl, '/api/organizations/acme/state', { token: operator })).json as OrganizationStateView).active, false);

@@ -153,7 +153,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   })));
   host.app.use(oauthRoutes({ directory, logins, accessTokens, store, access, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
-  host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, lifetimeSeconds }));
+  host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, access, lifetimeSeconds }));
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(accessAdminRoutes({ authenticator, access: new AccessAdmin(store, access, revocations, directory) }));
   host.app.use(directoryRoutes(directory, authenticator));
