@@ -23,34 +23,32 @@ export class AccessAdmin {
     private readonly directory: Directory,
   ) {}
 
-  /** Devices of the admin's organization: those its terminal tokens are bound to, and those given a state. */
+  /**
+   * Devices of the admin's organization: those its terminal tokens on the platforms the admin
+   * reaches are bound to (tokens are never deleted, so a device stays listed), with their state.
+   */
   async listDevices(admin: Principal): Promise<DeviceView[]> {
     const [tokens, states] = await Promise.all([this.store.listTerminalTokens(admin.organization), this.store.listAccessStates(admin.organization)]);
     const devices = new Map<string, DeviceView>();
-    const deviceOf = (id: string): DeviceView => {
-      let view = devices.get(id);
-      if (!view) {
-        view = { id, state: 'approved', tokens: [], changedAt: null, changedBy: null };
-        devices.set(id, view);
-      }
-      return view;
-    };
     for (const token of tokens) {
-      if (token.device !== undefined && admin.platforms.includes(token.platform)) deviceOf(token.device).tokens.push(token.id);
+      if (token.device === undefined || !admin.platforms.includes(token.platform)) continue;
+      const view = devices.get(token.device) ?? { id: token.device, state: 'approved', tokens: [], changedAt: null, changedBy: null };
+      view.tokens.push(token.id);
+      devices.set(token.device, view);
     }
     for (const record of states) {
-      if (record.subject.kind !== 'device') continue;
-      Object.assign(deviceOf(record.subject.device), { state: record.denied ? 'revoked' : 'approved', changedAt: record.changedAt, changedBy: record.changedBy });
+      const view = record.subject.kind === 'device' ? devices.get(record.subject.device) : undefined;
+      if (view) Object.assign(view, { state: record.denied ? 'revoked' : 'approved', changedAt: record.changedAt, changedBy: record.changedBy });
     }
     return [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Revokes (every token bound to it is refused, its connections close) or approves a known device. */
+  /** Revokes (every token bound to it is refused, its connections close) or approves a listed device. */
   async setDevice(admin: Principal, device: string, revoked: boolean): Promise<DeviceView> {
     const known = (await this.listDevices(admin)).find((view) => view.id === device);
     if (!known) throw new AdminRequestError(404, 'Unknown device: no terminal token of your organization is bound to it.');
-    await this.save({ kind: 'device', organization: admin.organization, device }, { denied: revoked, expiresAt: undefined }, admin);
-    return { ...known, state: revoked ? 'revoked' : 'approved', changedAt: Date.now(), changedBy: admin.id };
+    const changedAt = await this.save({ kind: 'device', organization: admin.organization, device }, { denied: revoked, expiresAt: undefined }, admin);
+    return { ...known, state: revoked ? 'revoked' : 'approved', changedAt, changedBy: admin.id };
   }
 
   /** Accounts of the admin's organization that were given a state, on the platforms the admin reaches. */
