@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
+import { createClient } from 'redis';
 import type { AccountStateView, DeviceView, OrganizationStateView } from '@tradehub/shared';
 import {
   ACME_ADMIN, ACME_READER, api, assertInvalidToken, Cleanup, connectHub, createTerminalToken, DEMO_ADMIN, DEMO_READER, negotiate, postForm,
@@ -181,6 +182,22 @@ describe('access state: devices, accounts and organizations on two nodes sharing
     assert.equal(await subject(await connect(b, device.token, 'dev-demo')), `terminal:${device.id}`);
     assert.equal((await api(a.baseUrl, '/api/platforms', { token: demoAdmin })).status, 200);
     assert.equal(((await api(a.baseUrl, '/api/organizations/demo/state', { token: demoAdmin })).json as OrganizationStateView).active, true);
+  });
+
+  it('ignores garbage on the access-change channel: no connection closes, no node fails', async () => {
+    const reader = await connect(b, await clientToken(b.baseUrl, DEMO_READER.id, DEMO_READER.secret));
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      for (const message of ['not json', 'null', '[]', '{"kind":"device"}', '{"kind":"organization","organization":7}', '{"kind":"nope"}', 'x'.repeat(100_000)]) {
+        await redis.publish(`${prefix}:revocations`, message);
+      }
+      // A valid change published after the garbage arrives: the channel still works, and nothing was closed.
+      assert.equal((await setOrganization('acme', { disabled: false }, operator, a)).status, 200);
+    } finally {
+      await redis.close();
+    }
+    assert.equal(await subject(reader), DEMO_READER.id);
   });
 
   it('answers bad input with clear errors and keeps serving', async () => {
