@@ -36,6 +36,10 @@ for (const input of inputs) {
 const bundle = readFileSync(outfile, 'utf8');
 if (/\brequire\(\s*["'](ws|eventsource|node-fetch)["']\s*\)/.test(bundle)) problems.push('the bundle requires a Node-only module');
 if (/(from|import\()\s*["']node:/.test(bundle)) problems.push('the bundle imports a Node built-in');
+// About 225 KiB minified. `import { z } from 'zod'` anywhere in what the client imports drags in
+// all of zod's locales (about 350 KiB more): contracts import it as a namespace (`import * as z`).
+const MAX_BUNDLE_KIB = 320;
+if (bundle.length > MAX_BUNDLE_KIB * 1024) problems.push(`the bundle grew past ${MAX_BUNDLE_KIB} KiB (${Math.round(bundle.length / 1024)} KiB): did a contract import zod as { z }?`);
 if (problems.length > 0) {
   console.error(`browser bundle: ${problems.join('; ')}`);
   process.exit(1);

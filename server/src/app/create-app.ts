@@ -1,5 +1,8 @@
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
+import { AccessAdmin } from '../auth/access-admin.js';
+import { AccessEnforcer } from '../auth/access-enforcer.js';
+import { AccessPolicy } from '../auth/access-policy.js';
 import { AccessTokenService } from '../auth/access-token-service.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { FileTokenStore } from '../auth/file-token-store.js';
@@ -15,6 +18,7 @@ import type { TokenStore } from '../auth/token-store.js';
 import type { LoginLimitsConfig, TradehubConfig } from '../config/config-schema.js';
 import { Directory } from '../config/directory.js';
 import { hubLimitsOf } from '../config/hub-limits.js';
+import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import type { HubEndpoint } from '../connections/hub-endpoint.js';
 import { defaultHubOptions, type HubOptions } from '../hub/hub-options.js';
 import { cors } from '../http/cors.js';
@@ -30,6 +34,7 @@ import { managerRoutes } from '../http/routes/manager-routes.js';
 import { oauthRoutes } from '../http/routes/oauth-routes.js';
 import { platformRoutes } from '../http/routes/platform-routes.js';
 import { tokenAdminRoutes } from '../http/routes/token-admin-routes.js';
+import { accessAdminRoutes } from '../http/routes/access-admin-routes.js';
 import { interopHub } from '../interop/interop-hub.js';
 import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
@@ -106,11 +111,12 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : undefined);
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
-  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory);
+  const access = new AccessPolicy(store, directory);
+  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory, access);
   const logins = loginGuard(config.auth.login, secrets, metrics);
   const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
     await store.revokeTokenId(tokenId, expiresAt);
-    await revocations.publish(tokenId);
+    await revocations.publish({ kind: 'token', tokenId });
   };
 
   const broker: TradeBroker = redis && config.redis
@@ -152,10 +158,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     broker: broker.ready,
     redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
   })));
-  host.app.use(oauthRoutes({ directory, logins, accessTokens, store, revoke, lifetimeSeconds }));
+  host.app.use(oauthRoutes({ directory, logins, accessTokens, store, access, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
-  host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, lifetimeSeconds }));
+  host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, access, lifetimeSeconds }));
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
+  host.app.use(accessAdminRoutes({ authenticator, access: new AccessAdmin(store, access, revocations, directory) }));
   host.app.use(directoryRoutes(directory, authenticator));
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
   const lifetimeManager = async (hubName: string): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
@@ -180,10 +187,12 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : undefined;
   host.app.use(notFoundHandler);
   host.app.use(errorHandler(logger));
-  revocations.onRevoked((tokenId) => {
-    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId) + wsRpcEndpoint.closeConnectionsOfToken(tokenId);
-    if (closed > 0) logger.info({ tokenId, closed }, 'closed connections of a revoked token');
-  });
+  // Every endpoint that keeps authenticated connections registers here: a revoked token, device,
+  // or a disabled or expired organization or account closes its connections on every node.
+  const connectionRegistries: ConnectionRegistry[] = [tradeEndpoint, wsRpcEndpoint];
+  const enforcer = new AccessEnforcer(access, config.organizations.map((o) => o.id), connectionRegistries, logger);
+  revocations.onChange((change) => enforcer.apply(change));
+  enforcer.checkOrganizations();
 
   return {
     host,
@@ -199,6 +208,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     revoke,
     close: async () => {
       simulator?.stop();
+      enforcer.dispose();
       await host.close();
       trade.close();
       await ingest?.close();

@@ -1,12 +1,15 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TerminalTokenRecord, TokenStore } from './token-store.js';
+import { subjectKey, type AccessStateRecord, type AccessSubject } from './access-subject.js';
+import { MAX_ACCESS_STATES_PER_ORGANIZATION, type TerminalTokenRecord, type TokenStore } from './token-store.js';
 
 interface FileContents {
   version: 1;
   terminalTokens: TerminalTokenRecord[];
   revokedTokenIds: Record<string, number>;
+  /** Absent in files written before access states existed. */
+  accessStates?: AccessStateRecord[];
 }
 
 /** Last-used times are written at most this often; everything else is written at once. */
@@ -22,6 +25,7 @@ export class FileTokenStore implements TokenStore {
   private readonly tokens = new Map<string, TerminalTokenRecord>();
   private readonly idByHash = new Map<string, string>();
   private readonly revoked = new Map<string, number>();
+  private readonly accessStates = new Map<string, AccessStateRecord>();
   private writing: Promise<void> = Promise.resolve();
   private touchTimer: NodeJS.Timeout | undefined;
 
@@ -75,6 +79,27 @@ export class FileTokenStore implements TokenStore {
     return this.revoked.has(tokenId);
   }
 
+  async saveAccessState(record: AccessStateRecord): Promise<boolean> {
+    const key = subjectKey(record.subject);
+    if (!this.accessStates.has(key) && (await this.listAccessStates(record.subject.organization)).length >= MAX_ACCESS_STATES_PER_ORGANIZATION) {
+      return false;
+    }
+    this.accessStates.set(key, structuredClone(record));
+    await this.persist();
+    return true;
+  }
+
+  async getAccessStates(subjects: readonly AccessSubject[]): Promise<Array<AccessStateRecord | undefined>> {
+    return subjects.map((subject) => {
+      const record = this.accessStates.get(subjectKey(subject));
+      return record && structuredClone(record);
+    });
+  }
+
+  async listAccessStates(organization: string): Promise<AccessStateRecord[]> {
+    return [...this.accessStates.values()].filter((record) => record.subject.organization === organization).map((record) => structuredClone(record));
+  }
+
   async close(): Promise<void> {
     if (this.touchTimer) {
       clearTimeout(this.touchTimer);
@@ -96,6 +121,7 @@ export class FileTokenStore implements TokenStore {
       this.tokens.set(record.id, record);
       this.idByHash.set(record.tokenHash, record.id);
     }
+    for (const record of contents.accessStates ?? []) this.accessStates.set(subjectKey(record.subject), record);
     const now = Date.now();
     for (const [tokenId, expiresAt] of Object.entries(contents.revokedTokenIds)) {
       if (expiresAt > now) this.revoked.set(tokenId, expiresAt);
@@ -109,6 +135,7 @@ export class FileTokenStore implements TokenStore {
       version: 1,
       terminalTokens: [...this.tokens.values()],
       revokedTokenIds: Object.fromEntries(this.revoked),
+      accessStates: [...this.accessStates.values()],
     };
     const text = JSON.stringify(contents, null, 2);
     // A failed write must not fail every later one: each write starts afresh from the latest state.

@@ -18,6 +18,8 @@ export interface Principal {
   readonly tokenId: string;
   /** When the token stops being valid (ms since the epoch); undefined for tokens that never expire. */
   readonly expiresAt: number | undefined;
+  /** The device a terminal token is bound to: revoking the device refuses the token. */
+  readonly device?: string;
 }
 
 export function hasScope(principal: Principal, scope: Scope): boolean {

@@ -1,7 +1,8 @@
 import type { RedisClientType } from 'redis';
 import { LuaScript } from '../redis/lua-script.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
-import type { TerminalTokenRecord, TokenStore } from './token-store.js';
+import { subjectKey, type AccessStateRecord, type AccessSubject } from './access-subject.js';
+import { MAX_ACCESS_STATES_PER_ORGANIZATION, type TerminalTokenRecord, type TokenStore } from './token-store.js';
 
 /**
  * Saves a terminal token unless that would un-revoke it.
@@ -20,6 +21,17 @@ redis.call('SADD', KEYS[3], ARGV[2])
 return 1
 `);
 
+/**
+ * Saves an access state unless it is a new one and its organization has ARGV[3] already.
+ * KEYS: record, organization set. ARGV: record JSON, subject key, limit. Returns 1 when saved.
+ */
+const SAVE_ACCESS_STATE = new LuaScript(`#!lua
+if redis.call('EXISTS', KEYS[1]) == 0 and redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 1
+`);
+
 /** Sets KEYS[1] to ARGV[2] only while it still holds ARGV[1]. */
 const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2]) end return false";
 
@@ -27,7 +39,8 @@ const COMPARE_AND_SET = "if redis.call('GET', KEYS[1]) == ARGV[1] then return re
  * Token data shared by every node through Redis:
  * `{prefix}:tt:{id}` the record (JSON), `{prefix}:tt-hash:{hash}` its id,
  * `{prefix}:tt-org:{organization}` the ids of an organization, `{prefix}:revoked:{tokenId}` a
- * denied JWT id that expires with the token.
+ * denied JWT id that expires with the token, `{prefix}:access:{subject}` the state of an
+ * organization, account or device (JSON) and `{prefix}:access-org:{organization}` its subjects.
  */
 export class RedisTokenStore implements TokenStore {
   constructor(private readonly redis: RedisClientType, private readonly guard: RedisGuard, private readonly prefix: string) {}
@@ -77,6 +90,28 @@ export class RedisTokenStore implements TokenStore {
 
   async isTokenIdRevoked(tokenId: string): Promise<boolean> {
     return (await this.guard.run(() => this.redis.exists(this.key('revoked', tokenId)))) === 1;
+  }
+
+  async saveAccessState(record: AccessStateRecord): Promise<boolean> {
+    const subject = subjectKey(record.subject);
+    const saved = await this.guard.run(() => SAVE_ACCESS_STATE.run(this.redis, [
+      this.key('access', subject),
+      this.key('access-org', encodeURIComponent(record.subject.organization)),
+    ], [JSON.stringify(record), subject, String(MAX_ACCESS_STATES_PER_ORGANIZATION)]));
+    return Number(saved) === 1;
+  }
+
+  async getAccessStates(subjects: readonly AccessSubject[]): Promise<Array<AccessStateRecord | undefined>> {
+    if (subjects.length === 0) return [];
+    const texts = await this.guard.run(() => this.redis.mGet(subjects.map((subject) => this.key('access', subjectKey(subject)))));
+    return texts.map((text) => (text === null ? undefined : (JSON.parse(text) as AccessStateRecord)));
+  }
+
+  async listAccessStates(organization: string): Promise<AccessStateRecord[]> {
+    const subjects = await this.guard.run(() => this.redis.sMembers(this.key('access-org', encodeURIComponent(organization))));
+    if (subjects.length === 0) return [];
+    const texts = await this.guard.run(() => this.redis.mGet(subjects.map((subject) => this.key('access', subject))));
+    return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as AccessStateRecord);
   }
 
   async close(): Promise<void> {

@@ -1,26 +1,31 @@
 import { EventEmitter } from 'node:events';
 import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../redis/redis-guard.js';
+import type { AccessSubject } from './access-subject.js';
 
 /**
- * Tells every node that a token (JWT id or terminal token id) lost its access, so that each
- * closes its own connections that use it.
+ * A change to what some tokens may do: one token (JWT id or terminal token id) lost its access,
+ * or the state of an organization, account or device changed (each node reads the new state,
+ * closes the connections it denies, and schedules an organization's expiry).
  */
+export type AccessChange = { kind: 'token'; tokenId: string } | AccessSubject;
+
+/** Tells every node of an access change, so that each closes its own connections that lost access. */
 export interface RevocationBus {
-  publish(tokenId: string): Promise<void>;
-  onRevoked(listener: (tokenId: string) => void): void;
+  publish(change: AccessChange): Promise<void>;
+  onChange(listener: (change: AccessChange) => void): void;
   close(): Promise<void>;
 }
 
 export class LocalRevocationBus implements RevocationBus {
   private readonly events = new EventEmitter();
 
-  async publish(tokenId: string): Promise<void> {
-    this.events.emit('revoked', tokenId);
+  async publish(change: AccessChange): Promise<void> {
+    this.events.emit('change', change);
   }
 
-  onRevoked(listener: (tokenId: string) => void): void {
-    this.events.on('revoked', listener);
+  onChange(listener: (change: AccessChange) => void): void {
+    this.events.on('change', listener);
   }
 
   async close(): Promise<void> {
@@ -28,7 +33,7 @@ export class LocalRevocationBus implements RevocationBus {
   }
 }
 
-/** Revocations over a Redis pub/sub channel, `{prefix}:revocations`. */
+/** Access changes over a Redis pub/sub channel, `{prefix}:revocations`, as JSON. */
 export class RedisRevocationBus implements RevocationBus {
   private readonly local = new LocalRevocationBus();
   private readonly channel: string;
@@ -45,20 +50,48 @@ export class RedisRevocationBus implements RevocationBus {
   /** `subscriber` must be a connection of its own: Redis reserves subscribed connections for pub/sub. */
   static async start(publisher: RedisClientType, subscriber: RedisClientType, guard: RedisGuard, prefix: string): Promise<RedisRevocationBus> {
     const bus = new RedisRevocationBus(publisher, subscriber, guard, prefix);
-    await guard.run(() => subscriber.subscribe(bus.channel, (tokenId) => void bus.local.publish(tokenId)));
+    await guard.run(() => subscriber.subscribe(bus.channel, (message) => {
+      const change = parseChange(message);
+      if (change) void bus.local.publish(change);
+    }));
     return bus;
   }
 
-  async publish(tokenId: string): Promise<void> {
-    await this.guard.run(() => this.publisher.publish(this.channel, tokenId));
+  async publish(change: AccessChange): Promise<void> {
+    await this.guard.run(() => this.publisher.publish(this.channel, JSON.stringify(change)));
   }
 
-  onRevoked(listener: (tokenId: string) => void): void {
-    this.local.onRevoked(listener);
+  onChange(listener: (change: AccessChange) => void): void {
+    this.local.onChange(listener);
   }
 
   async close(): Promise<void> {
     await this.guard.run(() => this.subscriber.unsubscribe(this.channel)).catch(() => undefined);
     await this.local.close();
+  }
+}
+
+/** A message of the channel; anything else written there (by hand, by another version) is ignored. */
+function parseChange(message: string): AccessChange | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const change = value as Record<string, unknown>;
+  const strings = (...names: string[]): boolean => names.every((name) => typeof change[name] === 'string');
+  switch (change.kind) {
+    case 'token':
+      return strings('tokenId') ? value as AccessChange : undefined;
+    case 'organization':
+      return strings('organization') ? value as AccessChange : undefined;
+    case 'account':
+      return strings('organization', 'platform', 'login') ? value as AccessChange : undefined;
+    case 'device':
+      return strings('organization', 'device') ? value as AccessChange : undefined;
+    default:
+      return undefined;
   }
 }

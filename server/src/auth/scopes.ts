@@ -4,8 +4,13 @@ export const Scope = {
   TradeRead: 'trade.read',
   /** Publish trade events. */
   TradePublish: 'trade.publish',
-  /** Manage terminal tokens and revoke access. */
+  /** Manage the organization's terminal tokens, devices and accounts, and revoke access. */
   Admin: 'admin',
+  /**
+   * Run the deployment: disable or expire any organization (`/api/organizations/{id}/state`).
+   * Only configured clients get it; never a terminal or manager token.
+   */
+  Operator: 'operator',
 } as const;
 
 export type Scope = (typeof Scope)[keyof typeof Scope];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Directory } from '../config/directory.js';
 import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
+import { AdminRequestError } from './admin-request-error.js';
 import { AuthError } from './auth-error.js';
 import type { Principal } from './principal.js';
 import type { RevocationBus } from './revocation-bus.js';
@@ -37,11 +38,7 @@ export interface TerminalTokenView {
   revokedAt: number | null;
 }
 
-export class TerminalTokenError extends Error {
-  constructor(readonly status: 400 | 404, message: string) {
-    super(message);
-  }
-}
+export class TerminalTokenError extends AdminRequestError {}
 
 const DEFAULT_TERMINAL_SCOPES: Scope[] = [Scope.TradeRead, Scope.TradePublish];
 
@@ -98,7 +95,7 @@ export class TerminalTokenService {
       record.revokedAt = Date.now();
       await this.store.saveTerminalToken(record);
     }
-    await this.revocations.publish(record.id);
+    await this.revocations.publish({ kind: 'token', tokenId: record.id });
     return toView(record);
   }
 
@@ -112,7 +109,7 @@ export class TerminalTokenService {
     record.tokenHash = hashOpaqueToken(token);
     // The store refuses when a revocation landed since the record was read (on any node).
     if (!(await this.store.saveTerminalToken(record, previousHash))) throw revoked;
-    await this.revocations.publish(record.id);
+    await this.revocations.publish({ kind: 'token', tokenId: record.id });
     return { view: toView(record), token };
   }
 
@@ -141,6 +138,7 @@ export class TerminalTokenService {
       logins: [record.login],
       tokenId: record.id,
       expiresAt: record.expiresAt,
+      ...(record.device !== undefined ? { device: record.device } : {}),
     };
   }
 

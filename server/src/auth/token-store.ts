@@ -1,3 +1,4 @@
+import type { AccessStateRecord, AccessSubject } from './access-subject.js';
 import type { Scope } from './scopes.js';
 
 /** A terminal token as stored: only the hash of its secret is kept. */
@@ -17,6 +18,9 @@ export interface TerminalTokenRecord {
   lastUsedAt?: number;
   revokedAt?: number;
 }
+
+/** Stored states (of accounts and devices, and the organization's own) one organization may have: admins cannot fill the store. */
+export const MAX_ACCESS_STATES_PER_ORGANIZATION = 10_000;
 
 /**
  * Where token data lives so that it survives restarts and is shared by every node: a file
@@ -38,5 +42,13 @@ export interface TokenStore {
   /** Denies a JWT by id until it would have expired anyway. */
   revokeTokenId(tokenId: string, expiresAt: number): Promise<void>;
   isTokenIdRevoked(tokenId: string): Promise<boolean>;
+  /**
+   * Sets the state of an organization, account or device. Refused (false) when it would be a new
+   * state past MAX_ACCESS_STATES_PER_ORGANIZATION of its organization.
+   */
+  saveAccessState(record: AccessStateRecord): Promise<boolean>;
+  /** The stored states of these subjects, in their order (undefined: none stored). */
+  getAccessStates(subjects: readonly AccessSubject[]): Promise<Array<AccessStateRecord | undefined>>;
+  listAccessStates(organization: string): Promise<AccessStateRecord[]>;
   close(): Promise<void>;
 }

@@ -11,8 +11,10 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 l
  */
 const secretRef = z.string().min(1);
 
+const login = z.string().regex(/^\d{1,20}$/, 'must be a numeric MetaTrader login');
+
 const managerAccount = z.strictObject({
-  login: z.string().regex(/^\d{1,20}$/, 'must be a numeric MetaTrader login'),
+  login,
   password: secretRef,
 });
 
@@ -23,12 +25,21 @@ const platform = z.strictObject({
   /** Trade server address that `/v1/init?server=` names; defaults to the platform id. */
   server: z.string().optional(),
   managers: z.array(managerAccount).default([]),
+  /** Accounts (logins) of the platform disabled at start: their tokens are refused until an admin enables them. */
+  disabledLogins: z.array(login).optional(),
 });
 
 const organization = z.strictObject({
   id,
   name: z.string().optional(),
   platforms: z.array(platform).default([]),
+  /**
+   * Initial state: a disabled or expired organization's tokens are all refused. An operator's
+   * change through the admin API is stored and wins over these from then on.
+   */
+  disabled: z.boolean().optional(),
+  /** An ISO-8601 time with its offset (`2027-01-01T00:00:00Z`) or milliseconds since the epoch. */
+  expiresAt: z.union([z.number().int().positive(), z.iso.datetime({ offset: true }).transform((text) => Date.parse(text))]).optional(),
 });
 
 const client = z.strictObject({

@@ -16,6 +16,7 @@ import { MessagePackHubProtocol } from '../protocol/messagepack-hub-protocol.js'
 import type { TradehubMetrics } from '../observability/metrics.js';
 import { ConnectionEndpoint, type TokenAuthenticator } from './connection-endpoint.js';
 import type { ConnectionManager } from './connection-manager.js';
+import type { ConnectionRegistry, LostAccess } from './connection-registry.js';
 import type { TransportType } from './transport.js';
 
 export type { TokenAuthenticator } from './connection-endpoint.js';
@@ -57,7 +58,7 @@ export function httpSendBodyLimit(maximumReceiveMessageSize: number): number {
  * One hub mapped at one path (MapHub<T>): a connection endpoint whose connections the hub's
  * handler runs, with the dispatcher and lifetime manager behind it.
  */
-export class HubEndpoint {
+export class HubEndpoint implements ConnectionRegistry {
   readonly path: string;
   readonly handler: HubConnectionHandler;
   readonly lifetimeManager: HubLifetimeManager;
@@ -130,8 +131,10 @@ export class HubEndpoint {
     this.endpoint.terminateWebSockets();
   }
 
-  /** Closes this hub's connections that use a token that was just revoked. */
-  closeConnectionsOfToken(tokenId: string): number {
-    return this.handler.closeConnectionsOfToken(tokenId, 'The access token was revoked.');
+  /** Closes this hub's connections whose principal lost access (ConnectionRegistry). */
+  closeLost(lost: LostAccess): number {
+    return lost.tokenId !== undefined
+      ? this.handler.closeConnectionsOfToken(lost.tokenId, lost.reason)
+      : this.handler.closeWhere((user) => lost.matches(user), lost.reason);
   }
 }

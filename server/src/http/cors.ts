@@ -7,7 +7,7 @@ import type { CorsConfig } from '../config/config-schema.js';
  * device id of device-bound terminal tokens.
  */
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-Requested-With', 'X-SignalR-User-Agent', 'X-Device-Id'];
-const ALLOWED_METHODS = ['GET', 'POST', 'DELETE'];
+const ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 /** Response headers a page may read: the bearer challenge and when to retry. */
 const EXPOSED_HEADERS = ['WWW-Authenticate', 'Retry-After'];
 

@@ -9,6 +9,7 @@ import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
 import { heartbeatVerdict } from './heartbeat-verdict.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
+import type { HubUser } from './hub-definition.js';
 import type { StatefulMessageBuffer } from './stateful-message-buffer.js';
 import { addToIndex, removeFromIndex } from '../collections/set-index.js';
 
@@ -81,6 +82,13 @@ export class HubConnectionHandler {
   /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */
   closeConnectionsOfToken(tokenId: string, error: string): number {
     const contexts = [...(this.byTokenId.get(tokenId) ?? [])];
+    for (const context of contexts) context.close({ error, allowReconnect: true });
+    return contexts.length;
+  }
+
+  /** Closes every connection whose user `matches` (a scan: for rare events, such as a disabled organization). */
+  closeWhere(matches: (user: HubUser) => boolean, error: string): number {
+    const contexts = [...this.connections].filter((context) => context.user !== undefined && matches(context.user));
     for (const context of contexts) context.close({ error, allowReconnect: true });
     return contexts.length;
   }

@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { readBearerCredentials } from '../auth/bearer-token.js';
 import { authFailureAnswer } from '../auth/http-auth.js';
 import type { Principal } from '../auth/principal.js';
+import type { ConnectionRegistry, LostAccess } from '../connections/connection-registry.js';
 import { rejectUpgrade } from '../connections/upgrade-rejection.js';
 import type { MappedEndpoint } from '../http/hub-host.js';
 import { JsonRpcDispatcher, MAX_JSON_RPC_MESSAGE_BYTES, type JsonRpcMethod } from '../json-rpc/json-rpc-dispatcher.js';
@@ -29,7 +30,7 @@ export interface WsRpcEndpointOptions {
  * token is checked at the upgrade (the `Authorization: Bearer` header or the `access_token`
  * query, not both); a refused one is answered in HTTP, as on the hub endpoints.
  */
-export class WsRpcEndpoint implements MappedEndpoint {
+export class WsRpcEndpoint implements MappedEndpoint, ConnectionRegistry {
   readonly path = WS_RPC_PATH;
   private readonly webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_JSON_RPC_MESSAGE_BYTES });
   private readonly open = new Set<WsRpcConnection>();
@@ -90,9 +91,10 @@ export class WsRpcEndpoint implements MappedEndpoint {
   }
 
   /** Closes the sockets of a token that was just revoked. */
-  closeConnectionsOfToken(tokenId: string): number {
-    const sockets = [...this.open].filter((connection) => connection.principal.tokenId === tokenId);
-    for (const connection of sockets) connection.close(WsCloseCode.TokenRevoked, 'The access token was revoked.');
+  /** Closes (4003) the sockets whose principal lost access: a revoked token, device, account or organization. */
+  closeLost(lost: LostAccess): number {
+    const sockets = [...this.open].filter((connection) => lost.matches(connection.principal));
+    for (const connection of sockets) connection.close(WsCloseCode.TokenRevoked, lost.reason);
     return sockets.length;
   }
 

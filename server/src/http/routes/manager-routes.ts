@@ -1,5 +1,6 @@
 import { sendLoginLimited } from '../login-limit-answer.js';
 import { Router, type Request, type Response } from 'express';
+import type { AccessPolicy } from '../../auth/access-policy.js';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { managerPasswordKey } from '../../auth/hashed-secrets.js';
@@ -13,6 +14,8 @@ export interface ManagerRoutesOptions {
   logins: LoginGuard;
   accessTokens: AccessTokenService;
   authenticator: Authenticator;
+  /** A manager of a disabled or expired organization gets no session. */
+  access: AccessPolicy;
   lifetimeSeconds: number;
 }
 
@@ -71,6 +74,11 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
   const organization = platform ? options.directory.organizationOfPlatform(platform.id) : undefined;
   if (!platform || !organization || check.outcome !== 'valid') {
     res.status(401).json({ error: 'invalid_grant', error_description: 'Unknown server, or wrong login or password.' });
+    return;
+  }
+  const denial = await options.access.denial({ kind: 'organization', organization });
+  if (denial) {
+    res.status(403).json({ error: 'access_denied', error_description: denial });
     return;
   }
   const issued = options.accessTokens.issue({

@@ -1,5 +1,6 @@
 import { sendLoginLimited } from '../login-limit-answer.js';
 import express, { Router, type Request, type Response } from 'express';
+import type { AccessPolicy } from '../../auth/access-policy.js';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import { AuthError } from '../../auth/auth-error.js';
 import { clientSecretKey } from '../../auth/hashed-secrets.js';
@@ -16,6 +17,8 @@ export interface OAuthRoutesOptions {
   logins: LoginGuard;
   accessTokens: AccessTokenService;
   store: TokenStore;
+  /** A client of a disabled or expired organization gets no token. */
+  access: AccessPolicy;
   lifetimeSeconds: number;
   /** Tells every node that a token lost its access. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
@@ -71,6 +74,8 @@ async function issueToken(options: OAuthRoutesOptions, req: Request): Promise<Re
   if (grantType !== 'client_credentials') {
     throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported.');
   }
+  const denial = await options.access.denial({ kind: 'organization', organization: client.organization });
+  if (denial) throw new OAuthError('unauthorized_client', denial);
   const granted = grantedScopes(client, single(body, 'scope'));
   const platforms = client.platforms ?? options.directory.platformIdsOf(client.organization);
   const issued = options.accessTokens.issue({

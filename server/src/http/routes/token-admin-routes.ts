@@ -1,13 +1,13 @@
-import express, { Router, type Response } from 'express';
+import express, { Router } from 'express';
+import { MAX_DEVICE_ID_LENGTH } from '@tradehub/shared';
 import { z } from 'zod';
 import type { AccessTokenService } from '../../auth/access-token-service.js';
 import { AuthError } from '../../auth/auth-error.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { principalOf, requireAuth } from '../../auth/http-auth.js';
 import { ALL_SCOPES, Scope } from '../../auth/scopes.js';
-import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
-import { sendUnavailable } from '../error-handler.js';
-import { TerminalTokenError, type TerminalTokenService } from '../../auth/terminal-token-service.js';
+import type { TerminalTokenService } from '../../auth/terminal-token-service.js';
+import { answerAdminRequest as handle, invalidBody } from '../admin-answers.js';
 
 export interface TokenAdminRoutesOptions {
   authenticator: Authenticator;
@@ -20,10 +20,10 @@ const createBody = z.object({
   name: z.string().min(1).max(100),
   platform: z.string().min(1),
   login: z.string().regex(/^\d{1,20}$/, 'must be a numeric MetaTrader login'),
-  scopes: z.array(z.enum(ALL_SCOPES.filter((scope) => scope !== Scope.Admin) as [string, ...string[]])).min(1).optional(),
+  scopes: z.array(z.enum(ALL_SCOPES.filter((scope) => scope !== Scope.Admin && scope !== Scope.Operator) as [string, ...string[]])).min(1).optional(),
   expiresAt: z.number().int().positive().optional(),
   expiresInSeconds: z.number().int().min(1).max(10 * 365 * 86_400).optional(),
-  device: z.string().min(1).max(200).optional(),
+  device: z.string().min(1).max(MAX_DEVICE_ID_LENGTH).optional(),
 }).strict().refine((body) => body.expiresAt === undefined || body.expiresInSeconds === undefined, {
   message: 'give expiresAt or expiresInSeconds, not both',
 });
@@ -76,25 +76,4 @@ export function tokenAdminRoutes(options: TokenAdminRoutesOptions): Router {
     handle(res, 200, options.revoke(target.tokenId, target.expiresAt ?? Date.now()).then(() => ({ revoked: target.tokenId })));
   });
   return router;
-}
-
-function invalidBody(res: Response, error: z.ZodError): void {
-  res.status(400).json({
-    error: 'invalid_request',
-    error_description: error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
-  });
-}
-
-function handle(res: Response, status: number, work: Promise<unknown>): void {
-  work.then((body) => {
-    res.status(status).set('Cache-Control', 'no-store').json(body);
-  }).catch((error: unknown) => {
-    if (error instanceof TerminalTokenError) {
-      res.status(error.status).json({ error: error.status === 404 ? 'not_found' : 'invalid_request', error_description: error.message });
-    } else if (error instanceof ServiceUnavailableError) {
-      sendUnavailable(res, error);
-    } else {
-      res.status(500).json({ error: 'server_error', error_description: 'The request could not be completed.' });
-    }
-  });
 }

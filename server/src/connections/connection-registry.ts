@@ -1,0 +1,20 @@
+import type { Principal } from '../auth/principal.js';
+
+/** Access that some principals just lost: one token, or every token of a device, account or organization. */
+export interface LostAccess {
+  /** Why, as the client is told in the Close message (never a secret). */
+  readonly reason: string;
+  /** Set when exactly one token lost access: a registry may find its connections by token id. */
+  readonly tokenId?: string;
+  matches(principal: Principal): boolean;
+}
+
+/**
+ * Anything that keeps live connections of authenticated principals (a hub, a WebSocket
+ * endpoint): when access is lost, each node asks every registry it has to close the
+ * connections of the principals concerned.
+ */
+export interface ConnectionRegistry {
+  /** Closes the connections whose principal lost access; returns how many. */
+  closeLost(lost: LostAccess): number;
+}
