@@ -98,6 +98,11 @@ const loginLimits = z.strictObject({
  * that names it, instead of a setting silently not taking effect.
  */
 export const configSchema = z.strictObject({
+  /**
+   * Keep the embedded demo's organization, platform and clients (public credentials, refused when
+   * NODE_ENV=production) beside the file's own, with the simulator and the dashboard's sign-in.
+   */
+  demo: z.boolean().default(false),
   nodeId: id.optional(),
   dataDir: z.string().default('./data'),
   auth: z.strictObject({
