@@ -43,6 +43,16 @@ export async function hubRequest(hub: URL, method: 'GET' | 'POST' | 'DELETE', pa
   }
 }
 
+/** Fails with one line when nothing answers HTTP at the hub's address (any answer will do). */
+export async function assertReachable(hub: URL): Promise<void> {
+  try {
+    const response = await fetch(new URL('/health/live', hub), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    await response.body?.cancel();
+  } catch (error) {
+    throw new CommandFailure(`cannot reach the hub at ${hub.origin}: ${networkReason(error)}`);
+  }
+}
+
 function networkReason(error: unknown): string {
   if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;

@@ -8,7 +8,7 @@ import { TradeSimulator } from '../simulator/trade-simulator.js';
 import { CommandFailure, reasonOf, UsageError } from './cli-errors.js';
 import { HELP_OPTION, parsedOrUsageError } from './command-args.js';
 import type { Command } from './command.js';
-import { hubUrlFrom } from './hub-request.js';
+import { assertReachable, hubUrlFrom } from './hub-request.js';
 import { runUntilSignal } from './run-until-signal.js';
 
 const OPTIONS = {
@@ -60,6 +60,11 @@ export const simulateCommand: Command = {
     if (!/^\d{1,20}$/.test(values.login)) throw new UsageError(`--login must be a numeric login, not '${values.login.slice(0, 20)}'`);
     const accessToken = accessTokenSource(hub, values, env);
     const logger = createLogger(parseLogLevel(processEnv(env, 'TRADEHUB_LOG_LEVEL') ?? 'warn'));
+    await assertReachable(hub);
+    // Once before connecting, so that refused credentials are told as such, not as a failed negotiation.
+    await accessToken().catch((error: unknown) => {
+      throw new CommandFailure(reasonOf(error));
+    });
 
     const connection = new HubConnectionBuilder()
       .withUrl(new URL(TRADE_HUB_PATH, hub).toString(), { accessTokenFactory: accessToken })
@@ -80,7 +85,9 @@ export const simulateCommand: Command = {
     }
     connection.onreconnecting(() => console.error('tradehub simulate: connection lost, reconnecting'));
     connection.onreconnected(() => console.error('tradehub simulate: reconnected'));
+    let stopping = false;
     connection.onclose((error) => {
+      if (stopping) return;
       simulator.stop();
       console.error(`tradehub simulate: the connection closed${error ? `: ${error.message}` : ''}`);
       process.exit(1);
@@ -88,6 +95,7 @@ export const simulateCommand: Command = {
     console.log(`tradehub simulate: publishing platform '${values.platform}' (account ${values.login}, ${ticksPerSecond} ticks/s per symbol) to ${hub.origin}`);
     runUntilSignal({
       close: async () => {
+        stopping = true;
         simulator.stop();
         await connection.stop();
       },
@@ -111,13 +119,7 @@ function accessTokenSource(hub: URL, values: { token?: string; 'client-id'?: str
   if (clientId === undefined || clientSecret === undefined) {
     throw new UsageError('credentials are needed: --client-id and --client-secret (or TRADEHUB_CLIENT_ID, TRADEHUB_CLIENT_SECRET), or --token (TRADEHUB_TOKEN)');
   }
-  return async () => {
-    try {
-      return await fetchToken(hub, clientId, clientSecret);
-    } catch (error) {
-      throw new Error(error instanceof TypeError ? `cannot reach the hub at ${hub.origin}` : reasonOf(error));
-    }
-  };
+  return () => fetchToken(hub, clientId, clientSecret);
 }
 
 /** One Publish call; fails (and the simulator logs and skips the batch) while the connection is down. */

@@ -206,7 +206,8 @@ export type TradehubConfig = z.output<typeof configSchema>;
 export type CorsConfig = NonNullable<TradehubConfig['cors']>;
 export type LimitsConfig = TradehubConfig['limits'];
 
-function isOrigin(value: string): boolean {
+/** An exact origin, `scheme://host[:port]` (http or https), as browsers send it in `Origin`. */
+export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
