@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
-import { createTradehubApp, type TradehubApp } from '../app/create-app.js';
+import type { TradehubApp } from '../app/create-app.js';
 import { DEMO_CREDENTIALS } from '../config/demo-config.js';
 import { loadConfig } from '../config/load-config.js';
 import { processEnv } from '../config/process-env.js';
@@ -56,6 +56,8 @@ export const serveCommand: Command = {
     const simulatorSetting = processEnv(env, 'TRADEHUB_SIMULATOR') ?? (loaded.demo ? 'on' : 'off');
     if (simulatorSetting !== 'on' && simulatorSetting !== 'off') throw new UsageError(`TRADEHUB_SIMULATOR must be on or off, not '${simulatorSetting.slice(0, 20)}'`);
     const simulatePlatform = simulatorSetting === 'on' ? loaded.config.organizations[0]?.platforms[0]?.id : undefined;
+    // Loaded here, not at the top: help and the other commands start without the server's modules.
+    const { createTradehubApp } = await import('../app/create-app.js');
     let app: TradehubApp;
     try {
       app = await createTradehubApp(loaded.config, {

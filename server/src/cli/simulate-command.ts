@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from '@microsoft/signalr';
+import type { HubConnection } from '@microsoft/signalr';
 import { TRADE_HUB_PATH, type PublishResult, type TradeEventInput } from '@tradehub/shared';
 import { processEnv } from '../config/process-env.js';
 import { fetchToken } from '../load/tokens.js';
@@ -66,6 +66,8 @@ export const simulateCommand: Command = {
       throw new CommandFailure(reasonOf(error));
     });
 
+    // Loaded here, not at the top: help and the other commands start without the SignalR client.
+    const { HubConnectionBuilder, LogLevel } = await import('@microsoft/signalr');
     const connection = new HubConnectionBuilder()
       .withUrl(new URL(TRADE_HUB_PATH, hub).toString(), { accessTokenFactory: accessToken })
       .withAutomaticReconnect()
@@ -124,7 +126,7 @@ function accessTokenSource(hub: URL, values: { token?: string; 'client-id'?: str
 
 /** One Publish call; fails (and the simulator logs and skips the batch) while the connection is down. */
 async function publish(connection: HubConnection, events: TradeEventInput[]): Promise<void> {
-  if (connection.state !== HubConnectionState.Connected) throw new Error(`not connected (${connection.state})`);
+  if (connection.state !== 'Connected') throw new Error(`not connected (${connection.state})`);
   const result = await connection.invoke<PublishResult>('Publish', events);
   if (result.results.length !== events.length) throw new Error(`the hub answered ${result.results.length} results for ${events.length} events`);
 }
