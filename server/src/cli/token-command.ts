@@ -32,7 +32,7 @@ export const tokenCommand: Command = {
     '                  prints the new token once: keep it, it cannot be shown again',
     '  list            the tokens of the admin\'s organization',
     '  revoke ID       revokes a token at once, on every node',
-    '  replace ID      revokes a token and issues its successor (printed once)',
+    '  replace ID      gives a token a new secret (printed once); the old one stops working',
     '',
     'Options:',
     '  --hub URL            the hub (TRADEHUB_HUB_URL; default http://127.0.0.1:5000)',
@@ -83,7 +83,7 @@ export const tokenCommand: Command = {
       }
       case 'replace': {
         const issued = issuedToken(await call('POST', `/api/tokens/${encodeURIComponent(requiredId(id, 'replace'))}/replace`));
-        print(issued, () => printIssued('replaced by', issued));
+        print(issued, () => printIssued('new secret for', issued));
         return 0;
       }
       case undefined:
