@@ -3,15 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_ENV_SETTINGS, ConfigError, loadConfig } from '@tradehub/server';
-
-function messageOf(work: () => unknown): string {
-  try {
-    work();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error('it did not throw');
-}
+import { messageOf } from './support/thrown.js';
 
 describe('configuration from environment variables (derived from the schema)', () => {
   let dir: string;
