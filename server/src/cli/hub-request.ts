@@ -1,3 +1,4 @@
+import { processEnv } from '../config/process-env.js';
 import { CommandFailure, UsageError } from './cli-errors.js';
 
 const DEFAULT_HUB_URL = 'http://127.0.0.1:5000';
@@ -5,7 +6,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 /** The base URL of the hub a command talks to: the flag, else `TRADEHUB_HUB_URL`, else the local default. */
 export function hubUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv): URL {
-  const raw = flag ?? env.TRADEHUB_HUB_URL ?? DEFAULT_HUB_URL;
+  const raw = flag ?? processEnv(env, 'TRADEHUB_HUB_URL') ?? DEFAULT_HUB_URL;
   let url: URL;
   try {
     url = new URL(raw);
