@@ -66,6 +66,8 @@ describe('tradehub CLI: serve, help and bad input at start (real processes)', fu
     const top = await run(['--help']);
     assert.equal(top.code, 0);
     for (const command of ['serve', 'simulate', 'token', 'config']) assert.match(top.stdout, new RegExp(`^  ${command} `, 'm'));
+    const version = await run(['--version']);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
     for (const command of ['serve', 'simulate', 'token', 'config']) {
       const own = await run([command, '--help']);
       assert.equal(own.code, 0, own.stderr);
@@ -100,7 +102,7 @@ describe('tradehub CLI: serve, help and bad input at start (real processes)', fu
     await assertOneLineFailure([], { TRADEHUB_CORS_ORIGINS: 'https://desk.example/path' }, /^tradehub serve: the embedded demo configuration: cors\.origins\.0 \(from TRADEHUB_CORS_ORIGINS\): must be an origin/);
   });
 
-  it('a port in use: one line, exit 1, nothing left listening', async () => {
+  it('a port in use: one line, exit 1', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/config-error.js';
+import { TRADEHUB_VERSION } from '../node-identity.js';
 import { closestName } from '../text/closest-name.js';
 import { CommandFailure, reasonOf, UsageError } from './cli-errors.js';
 import type { Command } from './command.js';
@@ -12,7 +13,7 @@ const COMMANDS: readonly Command[] = [serveCommand, simulateCommand, tokenComman
 
 function help(): string {
   return [
-    'Usage: tradehub [COMMAND] [OPTIONS]',
+    'Usage: tradehub [COMMAND] [OPTIONS]      (tradehub --version prints the version)',
     '',
     'Commands:',
     ...COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`),
@@ -30,6 +31,10 @@ async function main(argv: readonly string[]): Promise<number | 'running'> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
     console.log(help());
+    return 0;
+  }
+  if (first === '--version') {
+    console.log(TRADEHUB_VERSION);
     return 0;
   }
   const named = first !== undefined && !first.startsWith('-') ? COMMANDS.find((command) => command.name === first) : undefined;
