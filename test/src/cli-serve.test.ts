@@ -99,7 +99,10 @@ describe('tradehub CLI: serve, help and bad input at start (real processes)', fu
     assert.ok(lines.some((line) => line.includes('trade.historyLength')), outcome.stderr);
     assert.ok(lines.some((line) => line.includes('surprise')), outcome.stderr);
     await assertOneLineFailure([], { TRADEHUB_LIMITS_TOPICS_PER_CONNECTION: 'many' }, /^tradehub serve: TRADEHUB_LIMITS_TOPICS_PER_CONNECTION must be a whole number from 1 to 1000000, not 'many'\.$/);
-    await assertOneLineFailure([], { TRADEHUB_CORS_ORIGINS: 'https://desk.example/path' }, /^tradehub serve: the embedded demo configuration: cors\.origins\.0 \(from TRADEHUB_CORS_ORIGINS\): must be an origin/);
+    await assertOneLineFailure([], { TRADEHUB_CORS_ORIGINS: 'https://desk.example,https://ops.example/path' }, /^tradehub serve: TRADEHUB_CORS_ORIGINS \(item 2\): must be an origin/);
+    // A value that is valid on its own but not with the file's: the path, and the variable that set it.
+    await assertOneLineFailure([], { TRADEHUB_AUTH_LOGIN_ACCOUNT_DELAY_BASE_SECONDS: '100', TRADEHUB_AUTH_LOGIN_ACCOUNT_DELAY_MAX_SECONDS: '10' },
+      /^tradehub serve: the embedded demo configuration: auth\.login\.accountDelayMaxSeconds \(from TRADEHUB_AUTH_LOGIN_ACCOUNT_DELAY_MAX_SECONDS\): must not be below/);
   });
 
   it('a port in use: one line, exit 1', async () => {

@@ -45,6 +45,8 @@ describe('configuration from environment variables (derived from the schema)', (
     assert.equal(config.redis?.url, 'redis://wins:6379');
     assert.equal(overrides.get('redis.url'), 'TRADEHUB_REDIS_URL');
 
+    assert.equal(messageOf(() => loadConfig({ TRADEHUB_CORS_ORIGINS: 'https://a.example, https://b.example/path' })),
+      'TRADEHUB_CORS_ORIGINS (item 2): must be an origin: scheme://host[:port], without a path.');
     assert.equal(messageOf(() => loadConfig({ TRADEHUB_HSTS_INCLUDE_SUB_DOMAINS: 'maybe' })), 'TRADEHUB_HSTS_INCLUDE_SUB_DOMAINS must be on or off, not \'maybe\'.');
     assert.equal(messageOf(() => loadConfig({ TRADEHUB_TRADE_HISTORY_LENGTH: '5' })), 'TRADEHUB_TRADE_HISTORY_LENGTH must be a whole number from 10 to 1000000, not \'5\'.');
     assert.equal(messageOf(() => loadConfig({ TRADEHUB_AUTH_ACCESS_TOKEN_LIFETIME_SECONDS: '1e9' })),

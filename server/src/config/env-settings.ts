@@ -16,6 +16,8 @@ export type ConfigEnvSetting = EnvValueKind & {
   /** Names operators already use for it (`REDIS_URL`); the `TRADEHUB_` name wins when both are set. */
   aliases: readonly string[];
   path: readonly string[];
+  /** The setting's own schema, so that a bad value is told in one line that names the variable. */
+  schema: z.core.$ZodType;
 };
 
 /** The conventional names beside the derived ones. */
@@ -41,7 +43,7 @@ function settingsOf(schema: z.core.$ZodType, path: readonly string[]): ConfigEnv
   const value = valueKindOf(inner);
   if (!value) return [];
   const name = `TRADEHUB_${path.map(upperSnake).join('_')}`;
-  return [{ ...value, name, aliases: ALIASES[name] ?? [], path }];
+  return [{ ...value, name, aliases: ALIASES[name] ?? [], path, schema: inner }];
 }
 
 function valueKindOf(schema: z.core.$ZodType): EnvValueKind | undefined {
@@ -84,8 +86,21 @@ export function envNameIn(setting: ConfigEnvSetting, env: NodeJS.ProcessEnv): st
   return [setting.name, ...setting.aliases].find((name) => env[name] !== undefined && env[name] !== '');
 }
 
-/** The configuration value of an environment value; errors name the variable and quote at most 20 characters. */
+/**
+ * The configuration value of an environment value, checked against the setting's schema. Errors
+ * are one line that names the variable; a number or switch quotes at most 20 characters of the
+ * value, text never (a URL may carry a password).
+ */
 export function envValue(setting: ConfigEnvSetting, variable: string, raw: string): unknown {
+  const value = convertedValue(setting, variable, raw);
+  const result = z.safeParse(setting.schema, value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const item = setting.kind === 'list' && typeof issue?.path[0] === 'number' ? ` (item ${issue.path[0] + 1})` : '';
+  throw new Error(`${variable}${item}: ${issue?.message ?? 'invalid value'}.`);
+}
+
+function convertedValue(setting: ConfigEnvSetting, variable: string, raw: string): unknown {
   const quoted = `'${raw.slice(0, 20)}'`;
   switch (setting.kind) {
     case 'string':
