@@ -61,15 +61,20 @@ export const simulateCommand: Command = {
     const accessToken = accessTokenSource(hub, values, env);
     const logger = createLogger(parseLogLevel(processEnv(env, 'TRADEHUB_LOG_LEVEL') ?? 'warn'));
     await assertReachable(hub);
-    // Once before connecting, so that refused credentials are told as such, not as a failed negotiation.
-    await accessToken().catch((error: unknown) => {
+    // Before connecting, so that refused credentials are told as such, not as a failed negotiation; the connection's first start uses it.
+    let firstToken: string | undefined = await accessToken().catch((error: unknown) => {
       throw new CommandFailure(reasonOf(error));
     });
+    const tokenForConnection = (): Promise<string> => {
+      const token = firstToken;
+      firstToken = undefined;
+      return token !== undefined ? Promise.resolve(token) : accessToken();
+    };
 
     // Loaded here, not at the top: help and the other commands start without the SignalR client.
     const { HubConnectionBuilder, LogLevel } = await import('@microsoft/signalr');
     const connection = new HubConnectionBuilder()
-      .withUrl(new URL(TRADE_HUB_PATH, hub).toString(), { accessTokenFactory: accessToken })
+      .withUrl(new URL(TRADE_HUB_PATH, hub).toString(), { accessTokenFactory: tokenForConnection })
       .withAutomaticReconnect()
       .configureLogging(LogLevel.None)
       .build();
