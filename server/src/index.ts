@@ -33,6 +33,8 @@ export { detachedMetrics, TradehubMetrics, type LimitName } from './observabilit
 export { createTradehubApp, type TradehubApp, type TradehubAppOptions } from './app/create-app.js';
 export { configSchema, type TradehubConfig } from './config/config-schema.js';
 export { loadConfig, parseConfig } from './config/load-config.js';
+export { CONFIG_ENV_SETTINGS } from './config/env-settings.js';
+export { ConfigError } from './config/config-error.js';
 export { demoConfig, DEMO_CREDENTIALS } from './config/demo-config.js';
 export { AuthError } from './auth/auth-error.js';
 export type { Principal } from './auth/principal.js';

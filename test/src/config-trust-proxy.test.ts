@@ -10,13 +10,14 @@ describe('configuration: trusted proxies (trustProxy, TRADEHUB_TRUST_PROXY)', ()
   });
 
   it('refuses what is not a proxy address with one line that names the setting', () => {
-    for (const bad of ['', ' , ', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', 'fd00::/129']) {
+    for (const bad of [' , ', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', 'fd00::/129']) {
       assert.throws(() => loadConfig({ TRADEHUB_TRUST_PROXY: bad }), (error: Error) => {
-        assert.match(error.message, /^TRADEHUB_TRUST_PROXY must list proxy addresses/);
+        assert.match(error.message, /^TRADEHUB_TRUST_PROXY\b/);
         assert.equal(error.message.split('\n').length, 1);
         return true;
       }, `'${bad}' is refused`);
     }
+    assert.equal(loadConfig({ TRADEHUB_TRUST_PROXY: '' }).config.trustProxy, undefined, 'an empty variable is not set');
     assert.throws(() => parseConfig({ ...demoConfig('./data'), trustProxy: ['everyone'] }, 'a file'), /trustProxy\.0: must be an IP address/);
   });
 });

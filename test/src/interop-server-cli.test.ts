@@ -118,6 +118,8 @@ describe('interop server CLI (npm run interop-server) as a child process', funct
     { name: 'a certificate file that cannot be read', args: async () => ['--port', '0', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', tls.keyPath], message: /^--tls-cert: cannot read '\/nonexistent\/cert\.pem' \(ENOENT\)\.$/ },
     { name: 'a key that is not PEM', args: async () => ['--port', '0', '--tls-port', '0', '--tls-cert', tls.certPath, '--tls-key', tls.certPath], message: /^HTTPS cannot start on 127\.0\.0\.1:0: / },
     { name: 'a bad --tls-port', args: async () => ['--tls-port', '70000'], message: /^--tls-port must be a TCP port number, not '70000'\.$/ },
+    { name: 'an unknown flag', args: async () => ['--prot', '1'], message: /^tradehub-interop: unknown option --prot: did you mean --port\? \(tradehub-interop --help\)$/ },
+    { name: 'a --cors value that is not an origin', args: async () => ['--port', '0', '--cors', 'https://suite.example/path'], message: /^--cors takes origins, scheme:\/\/host\[:port\] without a path, not 'https:\/\/suite\.example\/path'\.$/ },
   ];
   for (const { name, args, message } of refusals) {
     it(`refuses ${name} with exit code 2 and a clear message`, async () => {
@@ -127,6 +129,25 @@ describe('interop server CLI (npm run interop-server) as a child process', funct
       assert.match(server.stderr.trim(), message);
     });
   }
+
+  it('--cors lets pages of the given origins call it besides local ones; --help describes it', async () => {
+    const port = await freePort();
+    const server = start(['--port', String(port), '--cors', 'https://suite.example,https://ci.example:8443', '--cors', 'http://lab.example']);
+    await server.waitForLine(/^tradehub interop server: http:/);
+    const preflight = (origin: string): Promise<Response> => fetch(`http://127.0.0.1:${port}${INTEROP_HUB_PATH}/negotiate?negotiateVersion=1`, {
+      method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-requested-with' },
+    });
+    for (const origin of ['https://suite.example', 'https://ci.example:8443', 'http://lab.example', 'http://localhost:9876']) {
+      const answer = await preflight(origin);
+      assert.equal(answer.status, 204, origin);
+      assert.equal(answer.headers.get('access-control-allow-origin'), origin);
+    }
+    assert.equal((await preflight('https://other.example')).status, 403);
+
+    const help = start(['--help']);
+    assert.equal((await within(help.exited, 10_000, '--help')).code, 0);
+    assert.ok(help.stdoutLines.some((line) => line.trimStart().startsWith('--cors ORIGINS')), help.stdoutLines.join('\n'));
+  });
 
   it('refuses a port in use with exit code 2', async () => {
     const holder = createServer();

@@ -130,7 +130,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
     });
   const simulator = options.simulatePlatform !== undefined
-    ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
+    ? new TradeSimulator((events) => broker.publish(events), { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;

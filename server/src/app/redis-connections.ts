@@ -38,14 +38,19 @@ export async function connectRedis(options: RedisConnectionOptions, logger: Logg
   });
   const subscriber: RedisClientType = commands.duplicate();
   const reader: RedisClientType = commands.duplicate();
+  // Until the first connect succeeds, its failure is reported once by the error thrown below, not by a line per retry.
+  let connected = false;
   for (const [role, client] of [['commands', commands], ['subscriber', subscriber], ['reader', reader]] as const) {
     // Without a listener an 'error' event would end the process; the client retries on its own.
-    client.on('error', (error: Error) => logger.warn({ role, reason: error.message }, 'redis connection error'));
+    client.on('error', (error: Error) => {
+      if (connected) logger.warn({ role, reason: error.message }, 'redis connection error');
+    });
   }
   const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => commands.ping() }, logger);
   try {
     // The TCP connect has its time-out; the handshake after it (HELLO, SELECT, resubscribing) gets the guard's.
     await guard.run(() => Promise.all([commands.connect(), subscriber.connect(), reader.connect()]));
+    connected = true;
   } catch (error) {
     guard.close();
     for (const client of [commands, subscriber, reader]) destroy(client);

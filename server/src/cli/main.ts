@@ -1,49 +1,65 @@
 #!/usr/bin/env node
-import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
-import { createTradehubApp } from '../app/create-app.js';
-import { DEMO_CREDENTIALS } from '../config/demo-config.js';
-import { loadConfig } from '../config/load-config.js';
-import { createLogger, parseLogLevel } from '../observability/logger.js';
-import { runUntilSignal } from './run-until-signal.js';
+import { ConfigError } from '../config/config-error.js';
+import { TRADEHUB_VERSION } from '../node-identity.js';
+import { closestName } from '../text/closest-name.js';
+import { CommandFailure, reasonOf, UsageError } from './cli-errors.js';
+import type { Command } from './command.js';
+import { configCommand } from './config-command.js';
+import { serveCommand } from './serve-command.js';
+import { simulateCommand } from './simulate-command.js';
+import { tokenCommand } from './token-command.js';
 
-let loaded;
-try {
-  loaded = loadConfig(process.env);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
-const port = Number(process.env.PORT ?? 5000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a TCP port number, not '${process.env.PORT}'.`);
-  process.exit(2);
-}
-const listenHost = process.env.HOST ?? '127.0.0.1';
+const COMMANDS: readonly Command[] = [serveCommand, simulateCommand, tokenCommand, configCommand];
 
-// The demo comes alive with simulated data; TRADEHUB_SIMULATOR=off keeps it quiet, =on simulates the first platform of any configuration.
-const simulatorSetting = process.env.TRADEHUB_SIMULATOR ?? (loaded.demo ? 'on' : 'off');
-const simulatePlatform = simulatorSetting === 'on' ? loaded.config.organizations[0]?.platforms[0]?.id : undefined;
-const app = await createTradehubApp(loaded.config, {
-  logger: createLogger(parseLogLevel(process.env.LOG_LEVEL)),
-  ...(simulatePlatform !== undefined ? { simulatePlatform } : {}),
-  ...(loaded.demo ? { dashboardCredentials: { clientId: DEMO_CREDENTIALS.clients[0].id, clientSecret: DEMO_CREDENTIALS.clients[0].secret } } : {}),
-});
-const address = await app.host.listen(port, listenHost);
-const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-console.log(`tradehub node ${app.nodeId} listening on ${base}`);
-console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
-if (app.interopHub) console.log(`  interop hub: ${base}${INTEROP_HUB_PATH} (anonymous; TRADEHUB_INTEROP_HUB=on)`);
-console.log(`  dashboard:   ${base}/dashboard/`);
-console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
-if (simulatePlatform !== undefined) {
-  console.log(`  simulator:   live ticks and account 5001 on platform '${simulatePlatform}' (TRADEHUB_SIMULATOR=off to stop)`);
+function help(): string {
+  return [
+    'Usage: tradehub [COMMAND] [OPTIONS]      (tradehub --version prints the version)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`),
+    '',
+    '`tradehub COMMAND --help` tells more; `tradehub serve --help` lists the environment variables.',
+  ].join('\n');
 }
-if (loaded.demo) {
-  console.log('Demo credentials (public: refused when NODE_ENV=production):');
-  for (const client of DEMO_CREDENTIALS.clients) {
-    console.log(`  client ${client.id} / ${client.secret}  scopes: ${client.scopes.join(' ')}`);
+
+/**
+ * The `tradehub` program. Whatever goes wrong at start, it says so in one line on stderr (the
+ * name of the command, then the problem) and exits non-zero: 2 for a mistake in the call or
+ * the configuration, 1 for what could not be done. Never a stack trace.
+ */
+async function main(argv: readonly string[]): Promise<number | 'running'> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    console.log(help());
+    return 0;
   }
-  const { manager } = DEMO_CREDENTIALS;
-  console.log(`  manager login ${manager.login} / ${manager.password} on platform '${manager.platform}'`);
+  if (first === '--version') {
+    console.log(TRADEHUB_VERSION);
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith('-') ? COMMANDS.find((command) => command.name === first) : undefined;
+  if (first !== undefined && !first.startsWith('-') && !named) {
+    const suggestion = closestName(first, COMMANDS.map((command) => command.name));
+    console.error(`tradehub: unknown command '${first.slice(0, 40)}'${suggestion ? `: did you mean ${suggestion}?` : ''} (tradehub --help lists them)`);
+    return 2;
+  }
+  const command = named ?? serveCommand;
+  try {
+    return await command.run(named ? rest : argv, process.env);
+  } catch (error) {
+    const prefix = `tradehub ${command.name}`;
+    if (error instanceof ConfigError) {
+      for (const line of error.lines()) console.error(`${prefix}: ${line}`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      console.error(`${prefix}: ${error.message} (tradehub ${command.name} --help)`);
+      return 2;
+    }
+    console.error(`${prefix}: ${error instanceof CommandFailure ? error.message : reasonOf(error)}`);
+    return error instanceof CommandFailure ? 1 : 2;
+  }
 }
-runUntilSignal(app, app.host.logger);
+
+const outcome = await main(process.argv.slice(2));
+if (outcome !== 'running') process.exitCode = outcome;

@@ -126,6 +126,11 @@ const loginLimits = z.strictObject({
  * that names it, instead of a setting silently not taking effect.
  */
 export const configSchema = z.strictObject({
+  /**
+   * Keep the embedded demo's organization, platform and clients (public credentials, refused when
+   * NODE_ENV=production) beside the file's own, with the simulator and the dashboard's sign-in.
+   */
+  demo: z.boolean().default(false),
   nodeId: id.optional(),
   dataDir: z.string().default('./data'),
   auth: z.strictObject({
@@ -235,7 +240,8 @@ export type TradehubConfig = z.output<typeof configSchema>;
 export type CorsConfig = NonNullable<TradehubConfig['cors']>;
 export type LimitsConfig = TradehubConfig['limits'];
 
-function isOrigin(value: string): boolean {
+/** An exact origin, `scheme://host[:port]` (http or https), as browsers send it in `Origin`. */
+export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;

@@ -1,4 +1,4 @@
-import { LOGIN_LIMIT_DEFAULTS, type TradehubConfig } from './config-schema.js';
+import { LOGIN_LIMIT_DEFAULTS, type ClientConfig, type OrganizationConfig, type TradehubConfig } from './config-schema.js';
 
 /** Credentials of the embedded default, printed at start and refused in production. */
 export const DEMO_CREDENTIALS = {
@@ -18,6 +18,7 @@ export const DEMO_SECRETS: ReadonlySet<string> = new Set([
 /** The configuration `npm start` runs with when no file is given: one organization, one platform. */
 export function demoConfig(dataDir: string): TradehubConfig {
   return {
+    demo: true,
     dataDir,
     auth: {
       issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
@@ -27,18 +28,39 @@ export function demoConfig(dataDir: string): TradehubConfig {
     hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },
     limits: { topicsPerConnection: 1000, topicNameLength: 256 },
     interopHub: false,
-    organizations: [{
-      id: 'demo',
-      name: 'Demo organization',
-      platforms: [{
-        id: DEMO_CREDENTIALS.manager.platform,
-        name: 'Demo MT5 (simulated)',
-        kind: 'mt5',
-        managers: [{ login: DEMO_CREDENTIALS.manager.login, password: DEMO_CREDENTIALS.manager.password }],
-      }],
-    }],
-    clients: DEMO_CREDENTIALS.clients.map((client) => ({
-      id: client.id, secret: client.secret, organization: 'demo', scopes: [...client.scopes],
-    })),
+    organizations: [demoOrganization()],
+    clients: demoClients(),
   };
+}
+
+/**
+ * Puts the demo organization and clients into a raw configuration with `demo: true`, first and
+ * beside its own (a file that keeps the demo while adding its platforms); ids already there are kept.
+ */
+export function addDemoEntities(raw: Record<string, unknown>): void {
+  const organizations = Array.isArray(raw.organizations) ? raw.organizations : [];
+  const clients = Array.isArray(raw.clients) ? raw.clients : [];
+  const has = (list: unknown[], id: string): boolean => list.some((item) => typeof item === 'object' && item !== null && (item as { id?: unknown }).id === id);
+  const organization = demoOrganization();
+  raw.organizations = has(organizations, organization.id) ? organizations : [organization, ...organizations];
+  raw.clients = [...demoClients().filter((demoClient) => !has(clients, demoClient.id)), ...clients];
+}
+
+function demoOrganization(): OrganizationConfig {
+  return {
+    id: 'demo',
+    name: 'Demo organization',
+    platforms: [{
+      id: DEMO_CREDENTIALS.manager.platform,
+      name: 'Demo MT5 (simulated)',
+      kind: 'mt5',
+      managers: [{ login: DEMO_CREDENTIALS.manager.login, password: DEMO_CREDENTIALS.manager.password }],
+    }],
+  };
+}
+
+function demoClients(): ClientConfig[] {
+  return DEMO_CREDENTIALS.clients.map((client) => ({
+    id: client.id, secret: client.secret, organization: 'demo', scopes: [...client.scopes],
+  }));
 }

@@ -1,52 +1,63 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, trustedProxies, type TradehubConfig } from './config-schema.js';
-import { demoConfig, DEMO_SECRETS } from './demo-config.js';
+import { configSchema, type TradehubConfig } from './config-schema.js';
+import { ConfigError } from './config-error.js';
+import { addDemoEntities, demoConfig, DEMO_SECRETS } from './demo-config.js';
+import { CONFIG_ENV_SETTINGS, envNameIn, envValue } from './env-settings.js';
 import { resolveSecret } from './secret-ref.js';
+import { unknownEnvProblems } from './unknown-env.js';
 
 export interface LoadedConfig {
   config: TradehubConfig;
-  /** True for the embedded default with its published demo credentials. */
+  /** True when the published demo entities are in it: the embedded default, or a file with `demo: true`. */
   demo: boolean;
+  /** Settings the environment gave: dotted path to the variable that set it. */
+  overrides: ReadonlyMap<string, string>;
 }
 
 /**
  * Reads the configuration: the file named by `TRADEHUB_CONFIG` (YAML or JSON), or the demo
- * default; then environment overrides (`TRADEHUB_DATA_DIR`, `REDIS_URL`, `TRADEHUB_JWT_SECRET`,
- * `REDIS_COMMAND_TIMEOUT_MS`, `NODE_ID`, `TRADEHUB_INTEROP_HUB`, `TRADEHUB_TRUST_PROXY`). Errors name the offending field and never echo a value.
+ * default; then the environment overrides (CONFIG_ENV_SETTINGS: `TRADEHUB_CORS_ORIGINS`,
+ * `REDIS_URL`, ...; `TRADEHUB_JWT_SECRET`). An unknown `TRADEHUB_*` variable is an error.
+ * Errors (ConfigError) name the offending field or variable and never echo a value.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const path = env.TRADEHUB_CONFIG;
-  let raw: unknown;
-  let demo = false;
-  if (path) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      throw new Error(`Cannot read configuration file ${path}.`);
-    }
-    const json = /\.json$/i.test(path);
-    try {
-      // Warnings would be printed with the offending source line, which may hold a secret.
-      raw = json ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
-    } catch (error) {
-      throw new Error(`Configuration file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${json ? describeJsonError(error) : describeYamlError(error)}`);
-    }
-  } else {
-    raw = demoConfig(env.TRADEHUB_DATA_DIR ?? './data');
-    demo = true;
-  }
-  const config = parseConfig(raw, path ?? 'the embedded demo configuration');
-  applyEnvOverrides(config, env);
-  if (env.NODE_ENV === 'production') refuseDemoSecrets(config, demo, env);
-  return { config, demo };
+  const raw = path ? readConfigFile(path) : demoConfig('./data');
+  const source = path ?? 'the embedded demo configuration';
+  const unknown = unknownEnvProblems(env, envReferencesIn(raw));
+  if (unknown.length > 0) throw new ConfigError(unknown);
+  const fromEnv = applyEnvOverrides(raw, env);
+  if (isRecord(raw) && raw.demo === true) addDemoEntities(raw);
+  const config = parseConfig(raw, source, fromEnv);
+  if (env.NODE_ENV === 'production') refuseDemoSecrets(config, path === undefined, env);
+  return { config, demo: config.demo, overrides: fromEnv };
 }
 
-export function parseConfig(raw: unknown, source: string): TradehubConfig {
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError([`Cannot read configuration file ${path}.`]);
+  }
+  const json = /\.json$/i.test(path);
+  try {
+    // Warnings would be printed with the offending source line, which may hold a secret.
+    return json ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
+  } catch (error) {
+    throw new ConfigError([`Configuration file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${json ? describeJsonError(error) : describeYamlError(error)}`]);
+  }
+}
+
+/**
+ * Validates a configuration object. `fromEnv` maps the dotted paths that environment variables
+ * set to those variables, so that a problem with such a value names the variable.
+ */
+export function parseConfig(raw: unknown, source: string, fromEnv: ReadonlyMap<string, string> = new Map()): TradehubConfig {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new Error(`Invalid configuration in ${source}:\n${describeIssues(result.error)}`);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, fromEnv), source);
   checkReferences(result.data, source);
   return result.data;
 }
@@ -65,8 +76,12 @@ function describeYamlError(error: unknown): string {
   return at ? `${problem} at line ${at.line}, column ${at.col}` : `${problem}`;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+function describeIssues(error: z.ZodError, fromEnv: ReadonlyMap<string, string>): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.join('.');
+    const variable = [...fromEnv].find(([setting]) => path === setting || path.startsWith(`${setting}.`))?.[1];
+    return `${path || '(root)'}${variable ? ` (from ${variable})` : ''}: ${issue.message}`;
+  });
 }
 
 /** Cross-references zod cannot see: unique ids, clients naming existing organizations and platforms. */
@@ -97,57 +112,57 @@ function checkReferences(config: TradehubConfig, source: string): void {
       if (!platforms.has(platform)) problems.push(`client '${client.id}' names platform '${platform}', which is not in organization '${client.organization}'`);
     }
   }
-  if (problems.length > 0) throw new Error(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  if (problems.length > 0) throw new ConfigError(problems, source);
 }
 
-function applyEnvOverrides(config: TradehubConfig, env: NodeJS.ProcessEnv): void {
-  if (env.TRADEHUB_DATA_DIR) config.dataDir = env.TRADEHUB_DATA_DIR;
-  if (env.NODE_ID) config.nodeId = env.NODE_ID;
-  if (env.REDIS_URL) {
-    config.redis = {
-      url: env.REDIS_URL,
-      keyPrefix: env.REDIS_KEY_PREFIX ?? config.redis?.keyPrefix ?? 'tradehub',
-      commandTimeoutMs: config.redis?.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
-    };
+/** Sets what the environment gives on the raw configuration; answers which variable set which path. */
+function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): Map<string, string> {
+  const fromEnv = new Map<string, string>();
+  if (!isRecord(raw)) return fromEnv;
+  for (const setting of CONFIG_ENV_SETTINGS) {
+    const variable = envNameIn(setting, env);
+    if (variable === undefined) continue;
+    setAt(raw, setting.path, envValue(setting, variable, env[variable] as string));
+    fromEnv.set(setting.path.join('.'), variable);
   }
-  if (env.REDIS_COMMAND_TIMEOUT_MS !== undefined && config.redis) {
-    config.redis.commandTimeoutMs = parseMilliseconds(env.REDIS_COMMAND_TIMEOUT_MS, 'REDIS_COMMAND_TIMEOUT_MS', 50, 60_000);
+  if (env.TRADEHUB_JWT_SECRET) {
+    // A reference, not the value: the secret itself stays out of the configuration object.
+    setAt(raw, ['auth', 'signing'], { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' });
+    fromEnv.set('auth.signing', 'TRADEHUB_JWT_SECRET');
   }
-  if (env.TRADEHUB_JWT_SECRET) config.auth.signing = { algorithm: 'HS256', secret: 'env:TRADEHUB_JWT_SECRET' };
-  if (env.TRADEHUB_INTEROP_HUB !== undefined) config.interopHub = parseSwitch(env.TRADEHUB_INTEROP_HUB, 'TRADEHUB_INTEROP_HUB');
-  if (env.TRADEHUB_TRUST_PROXY !== undefined) config.trustProxy = parseTrustProxy(env.TRADEHUB_TRUST_PROXY);
+  return fromEnv;
 }
 
-const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2_000;
-
-/** A whole number of milliseconds within bounds. */
-function parseMilliseconds(raw: string, name: string, min: number, max: number): number {
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number of milliseconds from ${min} to ${max}, not '${raw.slice(0, 20)}'.`);
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  const [key, ...rest] = path;
+  if (key === undefined) return;
+  if (rest.length === 0) {
+    target[key] = value;
+    return;
   }
-  return value;
+  const child = target[key];
+  const next = isRecord(child) ? child : {};
+  target[key] = next;
+  setAt(next, rest, value);
 }
 
-/** `TRADEHUB_TRUST_PROXY`: proxies separated by commas, such as `loopback, 10.0.0.0/8`. */
-function parseTrustProxy(raw: string): string[] {
-  const result = trustedProxies.safeParse(raw.split(',').map((part) => part.trim()).filter((part) => part !== ''));
-  if (!result.success) throw new Error(`TRADEHUB_TRUST_PROXY must list proxy addresses, subnets or loopback, linklocal, uniquelocal, separated by commas: ${result.error.issues[0]?.message ?? 'none given'}.`);
-  return result.data;
+/** Variables that `env:NAME` secrets of the file name, anywhere in it. */
+function envReferencesIn(raw: unknown, found = new Set<string>()): Set<string> {
+  if (typeof raw === 'string' && raw.startsWith('env:')) found.add(raw.slice(4));
+  else if (Array.isArray(raw)) for (const item of raw) envReferencesIn(item, found);
+  else if (isRecord(raw)) for (const value of Object.values(raw)) envReferencesIn(value, found);
+  return found;
 }
 
-/** An on/off environment setting: `on`, `true`, `1` or `off`, `false`, `0`. */
-function parseSwitch(raw: string, name: string): boolean {
-  const value = raw.trim().toLowerCase();
-  if (['on', 'true', '1'].includes(value)) return true;
-  if (['off', 'false', '0'].includes(value)) return false;
-  throw new Error(`${name} must be on or off, not '${raw.slice(0, 20)}'.`);
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function refuseDemoSecrets(config: TradehubConfig, demo: boolean, env: NodeJS.ProcessEnv): void {
-  if (demo) {
-    throw new Error('NODE_ENV=production needs a configuration file (TRADEHUB_CONFIG): the embedded demo credentials are public.');
+function refuseDemoSecrets(config: TradehubConfig, embedded: boolean, env: NodeJS.ProcessEnv): void {
+  if (embedded) {
+    throw new ConfigError(['NODE_ENV=production needs a configuration file (TRADEHUB_CONFIG): the embedded demo credentials are public.']);
   }
+  if (config.demo) throw new ConfigError(['NODE_ENV=production refuses `demo: true`: the demo credentials are public.']);
   const secrets = [
     ...config.clients.map((client) => ({ where: `client '${client.id}'`, ref: client.secret })),
     ...config.organizations.flatMap((organization) => organization.platforms.flatMap((platform) =>
@@ -155,7 +170,7 @@ function refuseDemoSecrets(config: TradehubConfig, demo: boolean, env: NodeJS.Pr
   ];
   for (const { where, ref } of secrets) {
     if (DEMO_SECRETS.has(resolveSecret(ref, env, where))) {
-      throw new Error(`NODE_ENV=production refuses the public demo secret of ${where}.`);
+      throw new ConfigError([`NODE_ENV=production refuses the public demo secret of ${where}.`]);
     }
   }
 }

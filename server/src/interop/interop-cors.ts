@@ -5,10 +5,12 @@ import { corsPolicy } from '../http/cors.js';
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 /**
- * The interop server's CORS: any page of a local origin may call it with credentials (cookies)
- * and any request headers, as the ASP.NET test server allows its suite's browser half. Never in
- * the product, whose origins are configured one by one.
+ * The interop server's CORS: any page of a local origin, and of the `extraOrigins` given
+ * (`--cors`: a suite served from another host), may call it with credentials (cookies) and any
+ * request headers, as the ASP.NET test server allows its suite's browser half. Never in the
+ * product, whose origins are configured one by one.
  */
-export function interopCors(): RequestHandler {
-  return corsPolicy({ isAllowedOrigin: (origin) => LOCAL_ORIGIN.test(origin), allowedHeaders: 'requested', maxAgeSeconds: 600 });
+export function interopCors(extraOrigins: readonly string[] = []): RequestHandler {
+  const extra = new Set(extraOrigins);
+  return corsPolicy({ isAllowedOrigin: (origin) => LOCAL_ORIGIN.test(origin) || extra.has(origin), allowedHeaders: 'requested', maxAgeSeconds: 600 });
 }

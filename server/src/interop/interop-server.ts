@@ -23,6 +23,8 @@ export interface InteropServerOptions {
   /** Lifetime of `/generateJwtToken`'s tokens; 5 s, as the ASP.NET test server's. */
   tokenLifetimeSeconds?: number;
   shutdownGraceMs?: number;
+  /** Origins allowed by CORS besides the local ones (exact `scheme://host[:port]`). */
+  corsOrigins?: readonly string[];
 }
 
 /** The interop server's parts that tests and the CLI reach into. */
@@ -57,7 +59,7 @@ export function createInteropServer(options: InteropServerOptions = {}): Interop
   });
   const tokens = new InteropTokenIssuer(options.tokenLifetimeSeconds);
   const redirects = new NegotiateRedirect();
-  host.app.use(interopCors());
+  host.app.use(interopCors(options.corsOrigins));
   // Before the cookies, as in ASP.NET's pipeline: a redirect sets none.
   host.app.use(InteropRoute.EchoRedirect, echoRedirect);
   host.app.use(InteropRoute.Redirect, redirects.handler);

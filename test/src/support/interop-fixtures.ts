@@ -162,9 +162,11 @@ export class CliProcess {
   }
 
   static start(script: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): CliProcess {
+    // The test's own TRADEHUB_* settings (TRADEHUB_TEST_REDIS_URL) stay out: the program refuses variables it does not know.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TRADEHUB_')));
     const child = spawn(process.execPath, [script, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...inherited, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new CliProcess(child);
