@@ -15,6 +15,10 @@ const VALID: Record<TradeEventType, Record<string, unknown>> = {
   'margin': ev.margin('1001'),
   'platform.status': ev.status('connected'),
   'symbol': ev.symbol('EURUSD'),
+  'terminal.status': {
+    type: 'terminal.status', platformId: 'demo',
+    data: { state: 'online', platform: 'demo', login: '1001', name: 'EA on VPS 1', tokenId: 'tt_1', node: 'node-a', time: 1 },
+  },
 };
 
 /** Every number field of each payload that must be finite. */
@@ -27,6 +31,7 @@ const NUMBER_FIELDS: Record<TradeEventType, string[]> = {
   'margin': ['marginLevel', 'equity', 'margin', 'time'],
   'platform.status': ['serverTimeOffsetMs', 'time'],
   'symbol': ['digits', 'contractSize', 'volumeMin', 'volumeMax', 'volumeStep', 'time'],
+  'terminal.status': ['time'],
 };
 
 /** Fields a payload may leave out. */

@@ -6,3 +6,4 @@ export * from './hub-contract.js';
 export * from './hub-methods.js';
 export * from './hub-schemas.js';
 export * from './http-contract.js';
+export * from './terminal.js';
