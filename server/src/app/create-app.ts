@@ -1,4 +1,4 @@
-import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
+import { INTEROP_HUB_PATH, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessTokenService } from '../auth/access-token-service.js';
 import { Authenticator } from '../auth/authenticator.js';
@@ -45,6 +45,17 @@ import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
+import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
+import { JsonRpcDispatcher } from '../json-rpc/json-rpc-dispatcher.js';
+import { jsonRpcMethods } from '../json-rpc/json-rpc-methods.js';
+import { InMemoryTerminalPresence } from '../terminal/in-memory-terminal-presence.js';
+import { RedisTerminalPresence } from '../terminal/redis-terminal-presence.js';
+import { DEFAULT_TERMINAL_GATEWAY_OPTIONS, TerminalGateway } from '../terminal/terminal-gateway.js';
+import { terminalHub } from '../terminal/terminal-hub.js';
+import type { TerminalPresence } from '../terminal/terminal-presence.js';
+import { TerminalSessions } from '../terminal/terminal-sessions.js';
+import { terminalTokensOnly } from '../terminal/terminal-tokens-only.js';
+import { SimulatedTerminal } from '../simulator/simulated-terminal.js';
 
 export interface TradehubAppOptions {
   env?: NodeJS.ProcessEnv;
@@ -62,6 +73,8 @@ export interface TradehubApp {
   readonly host: HubHost;
   readonly nodeId: string;
   readonly tradeHub: HubEndpoint;
+  /** Where terminals connect (`/hubs/terminal`). */
+  readonly terminalHub: HubEndpoint;
   /** Mapped only when the configuration enables it (`interopHub`). */
   readonly interopHub: HubEndpoint | undefined;
   readonly accessTokens: AccessTokenService;
@@ -121,6 +134,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     ? new TradeSimulator(broker, { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
+  // Which terminals are online, known on every node: shared through Redis when configured.
+  const terminalPresence: TerminalPresence = redis && config.redis
+    ? await RedisTerminalPresence.start(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix }, logger)
+    : new InMemoryTerminalPresence();
+  const terminalSessions = new TerminalSessions(terminalPresence, broker, logger);
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics, statefulBufferBytes);
   const ingest = redis && config.redis
@@ -151,16 +169,35 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(tokenAdminRoutes({ authenticator, terminalTokens, accessTokens, revoke }));
   host.app.use(directoryRoutes(directory, authenticator));
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
-  const lifetimeManager = async (hubName: string): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
+  const lifetimeManager = async (hubName: string, remoteInvokeTimeoutMs?: number): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
     redis && config.redis
-      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
+      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, {
+        keyPrefix: config.redis.keyPrefix, hubName, nodeId: node, ...(remoteInvokeTimeoutMs !== undefined ? { remoteInvokeTimeoutMs } : {}),
+      }, logger) }
       : {};
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
   const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...hubLimitsOf(config.limits), ...options.hubOptions } };
+  // Terminal requests reach the terminal's connection on any node through the terminal hub's
+  // lifetime manager; the underlying waits end shortly after the gateway's own time-out.
+  const terminalRequestTimeoutMs = config.trade.terminalRequestTimeoutMs;
+  const terminalLifetime = (await lifetimeManager('terminal', terminalRequestTimeoutMs + 1_000)).lifetimeManager ?? new InMemoryHubLifetimeManager();
+  const gateway = new TerminalGateway(terminalPresence, terminalLifetime, { ...DEFAULT_TERMINAL_GATEWAY_OPTIONS, requestTimeoutMs: terminalRequestTimeoutMs }, logger);
+  const terminalEndpoint: HubEndpoint = host.mapHub({
+    path: TERMINAL_HUB_PATH,
+    hub: terminalHub({
+      node, sessions: terminalSessions, trade,
+      nameOf: (tokenId) => terminalTokens.nameOf(tokenId),
+      closeConnection: (connectionId, error) => terminalEndpoint.closeConnection(connectionId, error),
+    }),
+    authenticator: terminalTokensOnly(authenticator),
+    lifetimeManager: terminalLifetime,
+    hubOptions: { ...hubOptions.hubOptions, clientResultTimeoutMs: terminalRequestTimeoutMs + 1_000 },
+  });
+  const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));
-  host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
+  host.app.use(jsonRpcRoutes({ authenticator, dispatcher: new JsonRpcDispatcher(jsonRpcMethods({ queries, gateway }), logger) }));
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, gateway), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
   // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
   const interopEndpoint = config.interopHub
@@ -169,7 +206,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(notFoundHandler);
   host.app.use(errorHandler(logger));
   revocations.onRevoked((tokenId) => {
-    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId);
+    const closed = tradeEndpoint.closeConnectionsOfToken(tokenId) + terminalEndpoint.closeConnectionsOfToken(tokenId);
     if (closed > 0) logger.info({ tokenId, closed }, 'closed connections of a revoked token');
   });
 
@@ -177,6 +214,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     host,
     nodeId: node,
     tradeHub: tradeEndpoint,
+    terminalHub: terminalEndpoint,
     interopHub: interopEndpoint,
     accessTokens,
     terminalTokens,
@@ -186,7 +224,9 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     revoke,
     close: async () => {
       simulator?.stop();
+      await simulatedTerminal?.stop();
       await host.close();
+      await terminalPresence.close();
       trade.close();
       await ingest?.close();
       await broker.close();

@@ -130,6 +130,11 @@ export class HubEndpoint {
     this.endpoint.terminateWebSockets();
   }
 
+  /** Closes one connection of this node with an error and no reconnect; false when it is not here. */
+  closeConnection(connectionId: string, error: string): boolean {
+    return this.handler.closeConnection(connectionId, error);
+  }
+
   /** Closes this hub's connections that use a token that was just revoked. */
   closeConnectionsOfToken(tokenId: string): number {
     return this.handler.closeConnectionsOfToken(tokenId, 'The access token was revoked.');

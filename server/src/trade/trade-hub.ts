@@ -7,6 +7,8 @@ import type { Directory } from '../config/directory.js';
 import { clientStream, defineHub, hubMethod, streamHubMethod, type HubDefinition } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
+import { terminalHubMethod } from '../terminal/terminal-hub-methods.js';
+import type { TerminalGateway } from '../terminal/terminal-gateway.js';
 import { TradeRequestError, type TradeService } from './trade-service.js';
 
 /** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
@@ -32,7 +34,7 @@ async function forCaller<T>(work: () => Promise<T>): Promise<T> {
  * The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing.
  * Handlers return the types of `TradeHubInvocations` (shared with the typed client), so that a contract change breaks this build too.
  */
-export function tradeHub(node: string, directory: Directory, trade: TradeService): HubDefinition {
+export function tradeHub(node: string, directory: Directory, trade: TradeService, gateway: TerminalGateway): HubDefinition {
   return defineHub({
     methods: {
       [M.GetServerInfo]: hubMethod([], (): TradeHubResult<'GetServerInfo'> => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
@@ -59,6 +61,10 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
       [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
+      [M.OrderSend]: terminalHubMethod(gateway, 'order_send'),
+      [M.OrderModify]: terminalHubMethod(gateway, 'order_modify'),
+      [M.OrderClose]: terminalHubMethod(gateway, 'order_close'),
+      [M.GetHistory]: terminalHubMethod(gateway, 'get_history'),
     },
     onConnected: async (context) => {
       const status: ConnectionStatus = {

@@ -9,6 +9,12 @@ import { finiteNumber, mtId, platformId, price, symbolName, utcMillis, volume } 
  */
 export const TERMINAL_HUB_PATH = '/hubs/terminal';
 
+/** Hub methods of the terminal hub. */
+export const TerminalHubMethod = {
+  /** `Publish(events)`: the terminal's account events, as the trade hub's `Publish` (its own platform and login only). */
+  Publish: 'Publish',
+} as const;
+
 /**
  * Client methods a terminal must handle on the terminal hub: each is invoked with one request
  * argument and must return the matching result (SignalR client results). A thrown error

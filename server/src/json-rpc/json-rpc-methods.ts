@@ -1,0 +1,125 @@
+import { mtId, terminalRequests, type TerminalRequestName } from '@tradehub/shared';
+import { z } from 'zod';
+import { hasScope, type Principal } from '../auth/principal.js';
+import { Scope } from '../auth/scopes.js';
+import type { TerminalGateway } from '../terminal/terminal-gateway.js';
+import { TerminalGatewayError } from '../terminal/terminal-gateway-error.js';
+import type { TradeQueries } from '../trade/trade-queries.js';
+import { BROKER_RETRY_AFTER_SECONDS, TradeRequestError } from '../trade/trade-service.js';
+import { jsonRpcMethod, type JsonRpcMethod } from './json-rpc-dispatcher.js';
+import { JsonRpcError, JsonRpcErrorCode } from './json-rpc-error.js';
+
+export interface JsonRpcMethodServices {
+  queries: TradeQueries;
+  gateway: TerminalGateway;
+}
+
+const platform = z.string().min(1);
+const accountParams = { platform, login: mtId };
+
+/**
+ * The JSON-RPC method table, by the names terminal gateways use: the one table every JSON-RPC
+ * transport (`POST /rpc`, `/ws`) dispatches to, with the caller's principal as context.
+ */
+export function jsonRpcMethods(services: JsonRpcMethodServices): Record<string, JsonRpcMethod<Principal>> {
+  const { queries, gateway } = services;
+  return {
+    get_account_info: tradeMethod(Scope.TradeRead, accountParams, async (principal, params) =>
+      (await queries.account(principal, params.platform, params.login)).account),
+    get_positions: tradeMethod(Scope.TradeRead, accountParams, async (principal, params) =>
+      (await queries.account(principal, params.platform, params.login)).positions),
+    get_orders: tradeMethod(Scope.TradeRead, accountParams, async (principal, params) =>
+      (await queries.account(principal, params.platform, params.login)).orders),
+    get_symbols: tradeMethod(Scope.TradeRead, { platform }, (principal, params) => queries.symbols(principal, params.platform)),
+    ping: tradeMethod(undefined, { platform: platform.optional() }, async (principal, params) => ({
+      pong: true,
+      serverTime: Date.now(),
+      ...(params.platform !== undefined
+        ? { platform: params.platform, status: await queries.status(principal, params.platform) }
+        : {}),
+    })),
+    order_send: terminalMethod(gateway, 'order_send'),
+    order_modify: terminalMethod(gateway, 'order_modify'),
+    order_close: terminalMethod(gateway, 'order_close'),
+    get_history: terminalMethod(gateway, 'get_history'),
+  };
+}
+
+/**
+ * A request forwarded to the account's terminal: `platform` and `login` name the account, every
+ * other param is the request (the shared contract checks it).
+ */
+function terminalMethod(gateway: TerminalGateway, name: TerminalRequestName): JsonRpcMethod<Principal> {
+  const target = jsonRpcMethod<Principal, typeof accountParams>(accountParams, (_principal, params) => params);
+  return {
+    paramNames: [...target.paramNames, ...Object.keys(terminalRequests[name].request.shape)],
+    invoke: async (principal, params) => {
+      const { platform: platformId, login, ...request } = params;
+      const account = await target.invoke(principal, { platform: platformId, login }) as z.output<z.ZodObject<typeof accountParams>>;
+      try {
+        return await gateway.request(principal, account.platform, account.login, name, request);
+      } catch (error) {
+        throw error instanceof TerminalGatewayError ? terminalError(error) : error;
+      }
+    },
+  };
+}
+
+/** Each way a terminal request fails, as its documented JSON-RPC code. */
+function terminalError(error: TerminalGatewayError): JsonRpcError {
+  const problems = error.problems ? { problems: error.problems } : undefined;
+  switch (error.failure) {
+    case 'forbidden':
+      return new JsonRpcError(JsonRpcErrorCode.Forbidden, error.message);
+    case 'invalid_request':
+      return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', error.problems?.map((p) => ({ param: p.field || null, message: p.message })));
+    case 'offline':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalOffline, error.message);
+    case 'timeout':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalTimeout, error.message);
+    case 'bad_answer':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalBadAnswer, error.message, problems);
+    case 'refused':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalRefused, error.message);
+    case 'busy':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalBusy, error.message);
+  }
+}
+
+/**
+ * A method that needs a scope (when given), checked before its params, and that answers the
+ * trade layer's refusals with JSON-RPC errors.
+ */
+function tradeMethod<S extends z.ZodRawShape>(
+  scope: Scope | undefined,
+  shape: S,
+  handler: (principal: Principal, params: z.output<z.ZodObject<S>>) => Promise<unknown>,
+): JsonRpcMethod<Principal> {
+  const method = jsonRpcMethod<Principal, S>(shape, handler);
+  return {
+    paramNames: method.paramNames,
+    invoke: async (principal, params) => {
+      if (scope !== undefined && !hasScope(principal, scope)) {
+        throw new JsonRpcError(JsonRpcErrorCode.Forbidden, `This method needs the '${scope}' scope.`);
+      }
+      try {
+        return await method.invoke(principal, params);
+      } catch (error) {
+        throw error instanceof TradeRequestError ? asJsonRpcError(error) : error;
+      }
+    },
+  };
+}
+
+function asJsonRpcError(error: TradeRequestError): JsonRpcError {
+  switch (error.status) {
+    case 400:
+      return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', [{ param: null, message: error.message }]);
+    case 403:
+      return new JsonRpcError(JsonRpcErrorCode.Forbidden, error.message);
+    case 404:
+      return new JsonRpcError(JsonRpcErrorCode.NotFound, error.message);
+    case 503:
+      return new JsonRpcError(JsonRpcErrorCode.Unavailable, error.message, { retryAfterSeconds: BROKER_RETRY_AFTER_SECONDS });
+  }
+}
