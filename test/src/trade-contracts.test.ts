@@ -34,6 +34,9 @@ const NUMBER_FIELDS: Record<TradeEventType, string[]> = {
   'terminal.status': ['time'],
 };
 
+/** Fields that may be null. */
+const NULLABLE_FIELDS = new Set(['marginLevel:account', 'tokenId:terminal.status']);
+
 /** Fields a payload may leave out. */
 const OPTIONAL_FIELDS = new Set(['last', 'volume:tick', 'flags', 'sl', 'tp', 'timeDone', 'serverTimeOffsetMs', 'reason', 'description']);
 
@@ -106,7 +109,7 @@ describe('trade contracts (@tradehub/shared)', () => {
         for (const [field, value] of Object.entries(VALID[type].data as object)) {
           const wrong = typeof value === 'string' ? 12 : typeof value === 'number' ? String(value) : value === null ? 'none' : 'x';
           refused(withData(VALID[type], (data) => (data[field] = wrong)), `${type}.${field} = ${JSON.stringify(wrong)}`);
-          if (field !== 'marginLevel' || type !== 'account') {
+          if (!NULLABLE_FIELDS.has(`${field}:${type}`)) {
             refused(withData(VALID[type], (data) => (data[field] = null)), `${type}.${field} = null`);
           }
           refused(withData(VALID[type], (data) => (data[field] = { value })), `${type}.${field} as an object`);
@@ -209,6 +212,7 @@ describe('trade contracts (@tradehub/shared)', () => {
         'margin': 'platforms/demo/margin',
         'platform.status': 'platforms/demo/status',
         'symbol': 'platforms/demo/symbols',
+        'terminal.status': 'platforms/demo/status',
       });
       assert.equal(topicOf(ev.tick('XAUUSD.m', 2000, {}, 'live-1') as TradeEventInput), 'platforms/live-1/ticks/XAUUSD.m');
     });
