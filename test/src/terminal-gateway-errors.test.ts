@@ -78,14 +78,20 @@ describe('terminal gateway: bad answers, time-outs, bad requests and the simulat
     assert.equal(answer.body?.error?.code, JsonRpcErrorCode.TerminalOffline);
   });
 
-  it('refuses invalid requests before the terminal sees them', async () => {
+  it('refuses invalid requests before the terminal sees them, and orders from a token without trade.publish', async () => {
     let calls = 0;
     await terminal({ OrderSend: () => { calls++; return filledResult(1, 1, 1); }, GetHistory: () => { calls++; return { deals: [], orders: [] }; } });
     const bad = await rpc(hub.baseUrl, token, 'order_send', { ...ORDER, volume: -5, magic: 1 });
     assert.equal(bad.body?.error?.code, JsonRpcErrorCode.InvalidParams);
     const range = await rpc(hub.baseUrl, token, 'get_history', { platform: 'demo', login: '1001', from: 10, to: 5 });
     assert.equal(range.body?.error?.code, JsonRpcErrorCode.InvalidParams);
-    assert.equal(calls, 0);
+    const readOnly = await api.terminalToken(admin, 'demo', '1001', ['trade.read']);
+    const refused = await rpc(hub.baseUrl, readOnly, 'order_send', ORDER);
+    assert.equal(refused.body?.error?.code, JsonRpcErrorCode.Forbidden);
+    assert.match(refused.body?.error?.message ?? '', /trade\.publish/);
+    const history = await rpc(hub.baseUrl, readOnly, 'get_history', { platform: 'demo', login: '1001', from: 0, to: 10 });
+    assert.deepEqual(history.body?.result, { deals: [], orders: [] });
+    assert.equal(calls, 1);
   });
 
   it('refuses a malformed or huge /rpc body', async () => {

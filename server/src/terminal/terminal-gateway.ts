@@ -1,7 +1,8 @@
 import { terminalRequests, type TerminalRequestName, type TerminalResultOf } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { canAccessLogin, type Principal } from '../auth/principal.js';
+import { canAccessLogin, hasScope, type Principal } from '../auth/principal.js';
+import { Scope } from '../auth/scopes.js';
 import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
 import { HubError } from '../hub/hub-error.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
@@ -18,6 +19,14 @@ export interface TerminalGatewayOptions {
   maxPending: number;
 }
 
+/** Orders change the account: they need the right to publish its events; reading its history needs the right to read. */
+const REQUIRED_SCOPE: Record<TerminalRequestName, Scope> = {
+  order_send: Scope.TradePublish,
+  order_modify: Scope.TradePublish,
+  order_close: Scope.TradePublish,
+  get_history: Scope.TradeRead,
+};
+
 export const DEFAULT_TERMINAL_GATEWAY_OPTIONS: TerminalGatewayOptions = { requestTimeoutMs: 10_000, maxPendingPerTerminal: 16, maxPending: 1_000 };
 
 /**
@@ -25,8 +34,9 @@ export const DEFAULT_TERMINAL_GATEWAY_OPTIONS: TerminalGatewayOptions = { reques
  * whichever node holds its connection (client results through the terminal hub's lifetime
  * manager), and checks its answer. Callers: `/rpc`, `/ws` and the trade hub, all through `request`.
  *
- * Who may: a terminal token reaches its own account's terminal, nothing else. OAuth and manager
- * tokens are refused: their scopes say nothing about trading on an account.
+ * Who may: a terminal token reaches its own account's terminal, nothing else (orders need its
+ * `trade.publish` scope, history its `trade.read`). OAuth and manager tokens are refused: their
+ * scopes say nothing about trading on an account.
  */
 export class TerminalGateway {
   private readonly pendingByTerminal = new Map<string, number>();
@@ -48,6 +58,8 @@ export class TerminalGateway {
     if (principal.kind !== 'terminal' || !canAccessLogin(principal, platform, login)) {
       throw new TerminalGatewayError('forbidden', 'Only a terminal token of this platform and login may send requests to its terminal.');
     }
+    const scope = REQUIRED_SCOPE[name];
+    if (!hasScope(principal, scope)) throw new TerminalGatewayError('forbidden', `${name} needs the '${scope}' scope.`);
     const contract = terminalRequests[name];
     const request = contract.request.safeParse(input);
     if (!request.success) throw new TerminalGatewayError('invalid_request', 'The request does not fit the contract.', problemsOf(request.error));
