@@ -4,7 +4,8 @@ import type { Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
 import { defineHub, hubMethod, type HubConnectionHookContext, type HubDefinition } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
-import { TradeRequestError, type TradeService } from '../trade/trade-service.js';
+import { forCaller } from '../trade/trade-hub.js';
+import type { TradeService } from '../trade/trade-service.js';
 import type { TerminalHolder } from './terminal-presence.js';
 import type { CloseTerminal, TerminalSessions } from './terminal-sessions.js';
 
@@ -27,14 +28,8 @@ export interface TerminalHubOptions {
 export function terminalHub(options: TerminalHubOptions): HubDefinition {
   return defineHub({
     methods: {
-      [TerminalHubMethod.Publish]: hubMethod([z.unknown()], async (context, events): Promise<PublishResult> => {
-        try {
-          return await options.trade.publish(context.user, events);
-        } catch (error) {
-          if (error instanceof TradeRequestError) throw new HubError(error.message);
-          throw error;
-        }
-      }, { requiredScope: Scope.TradePublish }),
+      [TerminalHubMethod.Publish]: hubMethod([z.unknown()], (context, events): Promise<PublishResult> =>
+        forCaller(() => options.trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
     },
     onConnected: async (context) => {
       const holder = await holderOf(context, options);
@@ -51,7 +46,7 @@ async function holderOf(context: HubConnectionHookContext, options: TerminalHubO
 }
 
 /** The one account a terminal token stands for. */
-export function terminalAccountOf(user: Principal | undefined): { platform: string; login: string; tokenId: string } {
+function terminalAccountOf(user: Principal | undefined): { platform: string; login: string; tokenId: string } {
   const platform = user?.platforms[0];
   const login = user?.logins?.[0];
   if (user?.kind !== 'terminal' || platform === undefined || login === undefined) throw new HubError('The terminal hub takes terminal tokens only.');

@@ -21,7 +21,7 @@ const topicList = z.array(topicName).min(1).max(100);
 const resumePositions = z.record(topicName, topicPosition).optional();
 
 /** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
-async function forCaller<T>(work: () => Promise<T>): Promise<T> {
+export async function forCaller<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
