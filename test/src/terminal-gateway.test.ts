@@ -100,6 +100,8 @@ describe('terminal gateway across two node processes', function () {
     const online = terminalStatuses(watchers[1] as TradeClient).find((status) => status.state === 'online');
     assert.equal(online?.name, 'EA on VPS');
     assert.ok(online?.tokenId?.startsWith('tt_'));
+    const presence = await rpc(B.baseUrl, reader, 'get_terminal_status', { platform: 'demo', login: '1001' });
+    assert.deepEqual({ ...(presence.body?.result as object), since: 0 }, { online: true, name: 'EA on VPS', node: online?.node, since: 0 });
 
     const answer = await rpc(B.baseUrl, token, 'order_send', { platform: 'demo', login: '1001', ...ORDER });
     assert.equal(answer.status, 200);
@@ -123,6 +125,8 @@ describe('terminal gateway across two node processes', function () {
     for (const watcher of watchers) {
       await waitUntil(() => terminalStatuses(watcher).some((status) => status.state === 'offline'), 'terminal.status offline on both nodes');
     }
+    const gone = await rpc(A.baseUrl, reader, 'get_terminal_status', { platform: 'demo', login: '1001' });
+    assert.deepEqual(gone.body?.result, { online: false, name: null, node: null, since: null });
   });
 
   it('answers at once with a clear error when the terminal is offline', async () => {

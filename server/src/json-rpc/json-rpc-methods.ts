@@ -42,6 +42,8 @@ export function jsonRpcMethods(services: JsonRpcMethodServices): Record<string, 
     order_modify: terminalMethod(gateway, 'order_modify'),
     order_close: terminalMethod(gateway, 'order_close'),
     get_history: terminalMethod(gateway, 'get_history'),
+    get_terminal_status: tradeMethod(Scope.TradeRead, accountParams, (principal, params) =>
+      fromGateway(() => gateway.status(principal, params.platform, params.login))),
   };
 }
 
@@ -56,13 +58,18 @@ function terminalMethod(gateway: TerminalGateway, name: TerminalRequestName): Js
     invoke: async (principal, params) => {
       const { platform: platformId, login, ...request } = params;
       const account = await target.invoke(principal, { platform: platformId, login }) as z.output<z.ZodObject<typeof accountParams>>;
-      try {
-        return await gateway.request(principal, account.platform, account.login, name, request);
-      } catch (error) {
-        throw error instanceof TerminalGatewayError ? terminalError(error) : error;
-      }
+      return fromGateway(() => gateway.request(principal, account.platform, account.login, name, request));
     },
   };
+}
+
+/** Runs gateway work; its refusals become their documented JSON-RPC errors. */
+async function fromGateway<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof TerminalGatewayError ? terminalError(error) : error;
+  }
 }
 
 /** Each way a terminal request fails, as its documented JSON-RPC code. */

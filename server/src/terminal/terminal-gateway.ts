@@ -1,4 +1,4 @@
-import { terminalRequests, type TerminalRequestName, type TerminalResultOf } from '@tradehub/shared';
+import { terminalRequests, type TerminalPresenceView, type TerminalRequestName, type TerminalResultOf } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { canAccessLogin, hasScope, type Principal } from '../auth/principal.js';
@@ -72,6 +72,17 @@ export class TerminalGateway {
       throw new TerminalGatewayError('bad_answer', `The terminal's answer to ${contract.method} is not a valid result.`, problemsOf(result.error));
     }
     return result.data as TerminalResultOf<N>;
+  }
+
+  /** Whether the account's terminal is online: for any token that may read the account. */
+  async status(principal: Principal, platform: string, login: string): Promise<TerminalPresenceView> {
+    if (!hasScope(principal, Scope.TradeRead) || !canAccessLogin(principal, platform, login)) {
+      throw new TerminalGatewayError('forbidden', 'This token does not reach that login.');
+    }
+    const holder = await this.presence.find(platform, login);
+    return holder
+      ? { online: true, name: holder.name, node: holder.node, since: holder.since }
+      : { online: false, name: null, node: null, since: null };
   }
 
   /** Bounds what waits: per terminal and on this node. */

@@ -142,3 +142,14 @@ export const terminalStatusSchema = z.strictObject({
 });
 
 export type TerminalStatus = z.output<typeof terminalStatusSchema>;
+
+/** `get_terminal_status`: whether the account's terminal is online now, and where. */
+export interface TerminalPresenceView {
+  online: boolean;
+  /** The terminal token's name; null while offline. */
+  name: string | null;
+  /** The node holding its connection; null while offline. */
+  node: string | null;
+  /** When it came online (UTC ms); null while offline. */
+  since: number | null;
+}
