@@ -22,6 +22,7 @@ import { errorHandler, notFoundHandler } from '../http/error-handler.js';
 import { HubHost } from '../http/hub-host.js';
 import { directoryRoutes, jwksRoute } from '../http/routes/directory-routes.js';
 import { jsonRpcRoutes } from '../http/routes/json-rpc-routes.js';
+import { tradeRpcMethods } from '../json-rpc/trade-rpc-methods.js';
 import { managerRoutes } from '../http/routes/manager-routes.js';
 import { oauthRoutes } from '../http/routes/oauth-routes.js';
 import { platformRoutes } from '../http/routes/platform-routes.js';
@@ -46,8 +47,6 @@ import { connectRedis, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
 import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
-import { JsonRpcDispatcher } from '../json-rpc/json-rpc-dispatcher.js';
-import { jsonRpcMethods } from '../json-rpc/json-rpc-methods.js';
 import { InMemoryTerminalPresence } from '../terminal/in-memory-terminal-presence.js';
 import { RedisTerminalPresence } from '../terminal/redis-terminal-presence.js';
 import { DEFAULT_TERMINAL_GATEWAY_OPTIONS, TerminalGateway } from '../terminal/terminal-gateway.js';
@@ -195,7 +194,9 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   });
   const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));
-  host.app.use(jsonRpcRoutes({ authenticator, dispatcher: new JsonRpcDispatcher(jsonRpcMethods({ queries, gateway }), logger) }));
+  // One method table for every JSON-RPC transport.
+  const rpcMethods = tradeRpcMethods({ queries, gateway });
+  host.app.use(jsonRpcRoutes({ authenticator, methods: rpcMethods, logger }));
   const tradeEndpoint = host.mapHub({
     path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, gateway), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });

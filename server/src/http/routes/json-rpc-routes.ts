@@ -1,13 +1,15 @@
 import express, { Router } from 'express';
+import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { principalOf, requireAuth } from '../../auth/http-auth.js';
-import type { Principal } from '../../auth/principal.js';
-import type { JsonRpcDispatcher } from '../../json-rpc/json-rpc-dispatcher.js';
+import { JsonRpcDispatcher } from '../../json-rpc/json-rpc-dispatcher.js';
+import type { TradeRpcMethodTable } from '../../json-rpc/trade-rpc-methods.js';
 
 export interface JsonRpcRoutesOptions {
   authenticator: Authenticator;
-  /** The one JSON-RPC method table (`json-rpc-methods.ts`), shared with every JSON-RPC transport. */
-  dispatcher: JsonRpcDispatcher<Principal>;
+  /** The one method table every JSON-RPC transport serves (`tradeRpcMethods`). */
+  methods: TradeRpcMethodTable;
+  logger: Logger;
 }
 
 /** Largest request body `POST /rpc` reads; larger ones are refused with HTTP 413. */
@@ -21,7 +23,7 @@ const MAX_RPC_BODY_BYTES = 1024 * 1024;
  */
 export function jsonRpcRoutes(options: JsonRpcRoutesOptions): Router {
   const router = Router();
-  const { dispatcher } = options;
+  const dispatcher = new JsonRpcDispatcher(options.methods, options.logger);
   // Read as text whatever the content type: invalid JSON must become a -32700 response, which
   // express.json would turn into an HTTP error first.
   const text = express.text({ type: () => true, limit: MAX_RPC_BODY_BYTES });

@@ -9,20 +9,24 @@ import { BROKER_RETRY_AFTER_SECONDS, TradeRequestError } from '../trade/trade-se
 import { jsonRpcMethod, type JsonRpcMethod } from './json-rpc-dispatcher.js';
 import { JsonRpcError, JsonRpcErrorCode } from './json-rpc-error.js';
 
-export interface JsonRpcMethodServices {
+/** What the methods read and call; one set of them serves every transport. */
+export interface TradeRpcDependencies {
   queries: TradeQueries;
+  /** Forwards the requests only a terminal can answer (`order_send`, ...) to it. */
   gateway: TerminalGateway;
 }
+
+/** The JSON-RPC methods of a caller holding a token, each transport calls them with the caller's principal. */
+export type TradeRpcMethodTable = Record<string, JsonRpcMethod<Principal>>;
 
 const platform = z.string().min(1);
 const accountParams = { platform, login: mtId };
 
 /**
- * The JSON-RPC method table, by the names terminal gateways use: the one table every JSON-RPC
- * transport (`POST /rpc`, `/ws`) dispatches to, with the caller's principal as context.
+ * THE method table, by the names terminal gateways use: `POST /rpc` and `/ws` both serve exactly
+ * these (`/ws` adds its subscriptions). A method added here appears on both transports.
  */
-export function jsonRpcMethods(services: JsonRpcMethodServices): Record<string, JsonRpcMethod<Principal>> {
-  const { queries, gateway } = services;
+export function tradeRpcMethods({ queries, gateway }: TradeRpcDependencies): TradeRpcMethodTable {
   return {
     get_account_info: tradeMethod(Scope.TradeRead, accountParams, async (principal, params) =>
       (await queries.account(principal, params.platform, params.login)).account),
@@ -68,24 +72,23 @@ async function fromGateway<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw error instanceof TerminalGatewayError ? terminalError(error) : error;
+    throw error instanceof TerminalGatewayError ? terminalRefusal(error) : error;
   }
 }
 
 /** Each way a terminal request fails, as its documented JSON-RPC code. */
-function terminalError(error: TerminalGatewayError): JsonRpcError {
-  const problems = error.problems ? { problems: error.problems } : undefined;
+function terminalRefusal(error: TerminalGatewayError): JsonRpcError {
   switch (error.failure) {
     case 'forbidden':
       return new JsonRpcError(JsonRpcErrorCode.Forbidden, error.message);
     case 'invalid_request':
-      return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', error.problems?.map((p) => ({ param: p.field || null, message: p.message })));
+      return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', error.problems?.map((problem) => ({ param: problem.field || null, message: problem.message })));
     case 'offline':
       return new JsonRpcError(JsonRpcErrorCode.TerminalOffline, error.message);
     case 'timeout':
       return new JsonRpcError(JsonRpcErrorCode.TerminalTimeout, error.message);
     case 'bad_answer':
-      return new JsonRpcError(JsonRpcErrorCode.TerminalBadAnswer, error.message, problems);
+      return new JsonRpcError(JsonRpcErrorCode.TerminalBadAnswer, error.message, { problems: error.problems ?? [] });
     case 'refused':
       return new JsonRpcError(JsonRpcErrorCode.TerminalRefused, error.message);
     case 'busy':
@@ -106,19 +109,23 @@ function tradeMethod<S extends z.ZodRawShape>(
   return {
     paramNames: method.paramNames,
     invoke: async (principal, params) => {
-      if (scope !== undefined && !hasScope(principal, scope)) {
-        throw new JsonRpcError(JsonRpcErrorCode.Forbidden, `This method needs the '${scope}' scope.`);
-      }
+      if (scope !== undefined) requireScope(principal, scope);
       try {
         return await method.invoke(principal, params);
       } catch (error) {
-        throw error instanceof TradeRequestError ? asJsonRpcError(error) : error;
+        throw error instanceof TradeRequestError ? tradeRefusal(error) : error;
       }
     },
   };
 }
 
-function asJsonRpcError(error: TradeRequestError): JsonRpcError {
+/** @throws JsonRpcError Forbidden when the caller's token lacks `scope` */
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!hasScope(principal, scope)) throw new JsonRpcError(JsonRpcErrorCode.Forbidden, `This method needs the '${scope}' scope.`);
+}
+
+/** The trade layer's refusal as the JSON-RPC error the caller gets. */
+function tradeRefusal(error: TradeRequestError): JsonRpcError {
   switch (error.status) {
     case 400:
       return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', [{ param: null, message: error.message }]);
