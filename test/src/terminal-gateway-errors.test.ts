@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
-import { JsonRpcErrorCode, Topics, type HistoryResult, type TradeEnvelope, type TradeResult } from '@tradehub/shared';
+import { JsonRpcErrorCode, Topics, type HistoryResult, type TerminalStatus, type TradeEnvelope, type TradeResult } from '@tradehub/shared';
+import { nextClose } from './support/official-client.js';
 import { ApiClient } from './support/http-api.js';
 import { filledResult, rpc, terminalConnection } from './support/terminal-helpers.js';
 import { TradeClient } from './support/trade-helpers.js';
@@ -100,6 +101,27 @@ describe('terminal gateway: bad answers, time-outs, bad requests and the simulat
     assert.equal(((await malformed.json()) as { error: { code: number } }).error.code, JsonRpcErrorCode.ParseError);
     const huge = await post(JSON.stringify({ jsonrpc: '2.0', method: 'order_send', params: { ...ORDER, comment: 'x'.repeat(2 * 1024 * 1024) }, id: 1 }));
     assert.equal(huge.status, 413);
+  });
+
+  it('drops a terminal offline when its token expires, closing its connection', async () => {
+    const created = await api.request('POST', '/api/tokens', { token: admin, json: { name: 'short-lived EA', platform: 'demo', login: '1002', expiresAt: Date.now() + 1_500 } });
+    assert.equal(created.status, 201, created.text);
+    const shortLived = api.remember(created.body.token as string);
+    const reader = await TradeClient.connect(hub.tradeHubUrl, await api.clientToken('demo-reader', 'demo-reader-secret'));
+    try {
+      await reader.subscribe([Topics.status('demo')]);
+      const ea = await terminalConnection(hub.baseUrl, shortLived);
+      connections.push(ea);
+      const closed = nextClose(ea, 5_000);
+      const statuses = (): TerminalStatus[] => reader.eventsOf(Topics.status('demo')).flatMap((envelope) =>
+        envelope.type === 'terminal.status' && envelope.data.login === '1002' ? [envelope.data] : []);
+      await waitUntil(() => statuses().some((status) => status.state === 'online'), 'online');
+      assert.match(String(await closed), /expired/);
+      await waitUntil(() => statuses().some((status) => status.state === 'offline'), 'offline');
+      assert.equal(statuses().find((status) => status.state === 'offline')?.reason, 'token expired');
+    } finally {
+      await reader.stop();
+    }
   });
 
   it('fills orders on the simulated account (login 5001) at the simulated price, with order, deal, position and account events in order', async () => {
