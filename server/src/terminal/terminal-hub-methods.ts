@@ -1,5 +1,6 @@
 import { mtId, type TerminalRequestName } from '@tradehub/shared';
 import { z } from 'zod';
+import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
 import { hubMethod, type HubMethod } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
 import type { TerminalGateway } from './terminal-gateway.js';
@@ -15,6 +16,8 @@ export function terminalHubMethod(gateway: TerminalGateway, name: TerminalReques
     try {
       return await gateway.request(context.user, platform, login, name, request);
     } catch (error) {
+      // Presence that cannot be read now (Redis): the caller may retry, as with any unavailable store.
+      if (error instanceof ServiceUnavailableError) throw new HubError(error.message);
       if (!(error instanceof TerminalGatewayError)) throw error;
       const details = error.problems?.map((problem) => `${problem.field || 'request'}: ${problem.message}`).join('; ');
       throw new HubError(details ? `${error.message} ${details}` : error.message);

@@ -29,17 +29,17 @@ export class TerminalSessions {
   /** The terminal is online: it replaces any earlier connection of its account, here or on another node. */
   async connect(holder: TerminalHolder, close: CloseTerminal): Promise<void> {
     this.local.set(holder.connectionId, { holder, close });
-    let previous: TerminalHolder | undefined;
     try {
-      previous = await this.presence.claim(holder);
+      const previous = await this.presence.claim(holder);
+      if (previous && previous.connectionId !== holder.connectionId) {
+        this.logger.info({ account: accountKey(holder.platform, holder.login), previousNode: previous.node }, 'a terminal connection replaced an older one');
+        await this.presence.displace(previous);
+      }
     } catch (error) {
       // The connection is refused (its disconnect hook will not run): nothing of it may stay.
       this.local.delete(holder.connectionId);
+      await this.presence.release(holder.platform, holder.login, holder.connectionId).catch(() => undefined);
       throw error;
-    }
-    if (previous && previous.connectionId !== holder.connectionId) {
-      this.logger.info({ account: accountKey(holder.platform, holder.login), previousNode: previous.node }, 'a terminal connection replaced an older one');
-      await this.presence.displace(previous);
     }
     await this.publishStatus(holder, 'online');
   }
