@@ -66,6 +66,18 @@ describe('terminal gateway: bad answers, time-outs, bad requests and the simulat
     }
   });
 
+  it('refuses at once what would wait beyond 16 requests for one terminal', async () => {
+    let asked = 0;
+    await terminal({ OrderSend: () => { asked++; return new Promise(() => undefined); } });
+    const waiting = Array.from({ length: 16 }, () => rpc(hub.baseUrl, token, 'order_send', ORDER));
+    await waitUntil(() => asked === 16, 'the terminal to be asked 16 times');
+    const busy = await rpc(hub.baseUrl, token, 'order_send', ORDER);
+    assert.equal(busy.body?.error?.code, JsonRpcErrorCode.TerminalBusy);
+    const answers = await Promise.all(waiting);
+    assert.ok(answers.every((answer) => answer.body?.error?.code === JsonRpcErrorCode.TerminalTimeout));
+    assert.equal(asked, 16);
+  });
+
   it("passes the terminal's own refusal on, and a terminal that leaves while asked answers offline at once", async () => {
     const leaving: { connection?: HubConnection } = {};
     await terminal({ OrderSend: () => { throw new Error('market closed'); } });
