@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
-import { JsonRpcErrorCode, Topics, type HistoryResult, type TerminalStatus, type TradeEnvelope, type TradeResult } from '@tradehub/shared';
+import { JsonRpcErrorCode, MAX_HISTORY_ITEMS, Topics, type HistoryResult, type TerminalStatus, type TradeEnvelope, type TradeResult } from '@tradehub/shared';
 import { nextClose } from './support/official-client.js';
 import { ApiClient } from './support/http-api.js';
 import { filledResult, rpc, terminalConnection } from './support/terminal-helpers.js';
@@ -105,6 +105,21 @@ describe('terminal gateway: bad answers, time-outs, bad requests and the simulat
     const history = await rpc(hub.baseUrl, readOnly, 'get_history', { platform: 'demo', login: '1001', from: 0, to: 10 });
     assert.deepEqual(history.body?.result, { deals: [], orders: [] });
     assert.equal(calls, 1);
+  });
+
+  it('carries a long history from the terminal, and refuses one longer than the contract allows', async () => {
+    const deal = (index: number) => ({
+      deal: String(10_000 + index), order: String(20_000 + index), position: String(30_000 + index), login: '1001', symbol: 'EURUSD',
+      action: 'buy', entry: 'in', volume: 10_000, price: 1.08426, profit: 0, commission: -0.7, swap: 0, time: 1_767_225_600_000 + index,
+    });
+    let count = MAX_HISTORY_ITEMS;
+    await terminal({ GetHistory: () => ({ deals: Array.from({ length: count }, (_, index) => deal(index)), orders: [] }) });
+    const params = { platform: 'demo', login: '1001', from: 1_767_225_600_000, to: 1_767_225_600_000 + 86_400_000 };
+    const answer = await rpc(hub.baseUrl, token, 'get_history', params);
+    assert.equal((answer.body?.result as HistoryResult | undefined)?.deals.length, MAX_HISTORY_ITEMS, JSON.stringify(answer.body?.error));
+    count = MAX_HISTORY_ITEMS + 1;
+    const tooLong = await rpc(hub.baseUrl, token, 'get_history', params);
+    assert.equal(tooLong.body?.error?.code, JsonRpcErrorCode.TerminalBadAnswer);
   });
 
   it('refuses a malformed or huge /rpc body', async () => {

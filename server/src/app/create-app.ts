@@ -1,4 +1,4 @@
-import { INTEROP_HUB_PATH, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
+import { INTEROP_HUB_PATH, TERMINAL_HUB_MESSAGE_BYTES, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessTokenService } from '../auth/access-token-service.js';
 import { Authenticator } from '../auth/authenticator.js';
@@ -190,7 +190,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     }),
     authenticator: terminalTokensOnly(authenticator),
     lifetimeManager: terminalLifetime,
-    hubOptions: { ...hubOptions.hubOptions, clientResultTimeoutMs: terminalRequestTimeoutMs + 1_000 },
+    hubOptions: {
+      ...hubOptions.hubOptions,
+      clientResultTimeoutMs: terminalRequestTimeoutMs + 1_000,
+      maximumReceiveMessageSize: Math.max(hubOptions.hubOptions.maximumReceiveMessageSize ?? 0, TERMINAL_HUB_MESSAGE_BYTES),
+    },
   });
   const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));

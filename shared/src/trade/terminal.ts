@@ -84,8 +84,14 @@ export const tradeResultSchema = z.strictObject({
   time: utcMillis,
 });
 
-/** Most deals and most orders one `GetHistory` answer may carry. */
-export const MAX_HISTORY_ITEMS = 10_000;
+/** Most deals and most orders one `GetHistory` answer may carry (ask for shorter ranges for more). */
+export const MAX_HISTORY_ITEMS = 5_000;
+
+/**
+ * Largest message a terminal may send on the terminal hub: room for a `GetHistory` answer of
+ * `MAX_HISTORY_ITEMS` deals and orders (other hubs keep `limits.messageSizeBytes`).
+ */
+export const TERMINAL_HUB_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export const historyResultSchema = z.strictObject({
   deals: z.array(dealSchema).max(MAX_HISTORY_ITEMS),
