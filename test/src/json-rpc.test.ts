@@ -143,7 +143,7 @@ describe('JSON-RPC 2.0 at POST /rpc', () => {
         const error = await errorOf(reader, method, {});
         assert.deepEqual(error, {
           code: -32601, message: 'Method not found',
-          data: { methods: ['get_account_info', 'get_positions', 'get_orders', 'get_symbols', 'ping'] },
+          data: { methods: ['get_account_info', 'get_positions', 'get_orders', 'get_symbols', 'ping', 'order_send', 'order_modify', 'order_close', 'get_history', 'get_terminal_status'] },
         });
       }
     });

@@ -15,6 +15,10 @@ const VALID: Record<TradeEventType, Record<string, unknown>> = {
   'margin': ev.margin('1001'),
   'platform.status': ev.status('connected'),
   'symbol': ev.symbol('EURUSD'),
+  'terminal.status': {
+    type: 'terminal.status', platformId: 'demo',
+    data: { state: 'online', platform: 'demo', login: '1001', name: 'EA on VPS 1', tokenId: 'tt_1', node: 'node-a', time: 1 },
+  },
 };
 
 /** Every number field of each payload that must be finite. */
@@ -27,7 +31,11 @@ const NUMBER_FIELDS: Record<TradeEventType, string[]> = {
   'margin': ['marginLevel', 'equity', 'margin', 'time'],
   'platform.status': ['serverTimeOffsetMs', 'time'],
   'symbol': ['digits', 'contractSize', 'volumeMin', 'volumeMax', 'volumeStep', 'time'],
+  'terminal.status': ['time'],
 };
+
+/** Fields that may be null. */
+const NULLABLE_FIELDS = new Set(['marginLevel:account', 'tokenId:terminal.status']);
 
 /** Fields a payload may leave out. */
 const OPTIONAL_FIELDS = new Set(['last', 'volume:tick', 'flags', 'sl', 'tp', 'timeDone', 'serverTimeOffsetMs', 'reason', 'description']);
@@ -101,7 +109,7 @@ describe('trade contracts (@tradehub/shared)', () => {
         for (const [field, value] of Object.entries(VALID[type].data as object)) {
           const wrong = typeof value === 'string' ? 12 : typeof value === 'number' ? String(value) : value === null ? 'none' : 'x';
           refused(withData(VALID[type], (data) => (data[field] = wrong)), `${type}.${field} = ${JSON.stringify(wrong)}`);
-          if (field !== 'marginLevel' || type !== 'account') {
+          if (!NULLABLE_FIELDS.has(`${field}:${type}`)) {
             refused(withData(VALID[type], (data) => (data[field] = null)), `${type}.${field} = null`);
           }
           refused(withData(VALID[type], (data) => (data[field] = { value })), `${type}.${field} as an object`);
@@ -204,6 +212,7 @@ describe('trade contracts (@tradehub/shared)', () => {
         'margin': 'platforms/demo/margin',
         'platform.status': 'platforms/demo/status',
         'symbol': 'platforms/demo/symbols',
+        'terminal.status': 'platforms/demo/status',
       });
       assert.equal(topicOf(ev.tick('XAUUSD.m', 2000, {}, 'live-1') as TradeEventInput), 'platforms/live-1/ticks/XAUUSD.m');
     });

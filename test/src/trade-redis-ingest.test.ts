@@ -41,6 +41,9 @@ describe('the Redis ingest stream', () => {
     await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'demo', data: { symbol: 'EURUSD', bid: 'x' } }]) });
     await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([{ type: 'tick', platformId: 'elsewhere', data: { symbol: 'EURUSD', bid: 1, ask: 1, time: 1 } }]) });
     await redis.xAdd(`${prefix}:ingest`, '*', { events: 'not json' });
+    // Only the terminal hub says whether a terminal is online: a feed cannot forge it.
+    const forged = { type: 'terminal.status', platformId: 'demo', data: { state: 'online', platform: 'demo', login: '1001', name: 'x', tokenId: null, node: 'n', time: 1 } };
+    await redis.xAdd(`${prefix}:ingest`, '*', { events: JSON.stringify([forged]) });
     // Sentinel: one node at a time reads the stream in order, so once this last valid entry is
     // delivered every entry before it was handled, and a duplicate would have come before it.
     const sentinel = [{ type: 'tick', platformId: 'demo', data: { symbol: 'USDJPY', bid: 150, ask: 150.01, time: Date.now() } }];
@@ -59,6 +62,7 @@ describe('the Redis ingest stream', () => {
       'Invalid events: event 0 (data.bid): Invalid input: expected number, received string; event 0 (data.ask): Invalid input: expected number, received undefined; event 0 (data.time): Invalid input: expected number, received undefined',
       "Unknown platform 'elsewhere'.",
       "The 'events' field is not valid JSON.",
+      "'terminal.status' events are published by tradehub's terminal hub only; a publisher may not send them.",
     ]);
     // The sentinel's entry is deleted just after it is published.
     await waitUntil(async () => (await redis.xLen(`${prefix}:ingest`)) === 0, 'every entry to be deleted from the stream');

@@ -45,6 +45,7 @@ export class TopicState {
         break;
       case 'deal':
       case 'margin':
+      case 'terminal.status':
         break;
     }
   }

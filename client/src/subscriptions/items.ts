@@ -14,7 +14,7 @@ export type TopicKindOf<T extends string> =
 export interface EventTypesOfKind {
   ticks: 'tick';
   accounts: 'deal' | 'order' | 'position' | 'account';
-  status: 'platform.status';
+  status: 'platform.status' | 'terminal.status';
   symbols: 'symbol';
   margin: 'margin';
 }

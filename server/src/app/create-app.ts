@@ -1,4 +1,4 @@
-import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
+import { INTEROP_HUB_PATH, TERMINAL_HUB_MESSAGE_BYTES, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessAdmin } from '../auth/access-admin.js';
 import { AccessEnforcer } from '../auth/access-enforcer.js';
@@ -54,6 +54,15 @@ import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
+import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
+import { InMemoryTerminalPresence } from '../terminal/in-memory-terminal-presence.js';
+import { RedisTerminalPresence } from '../terminal/redis-terminal-presence.js';
+import { DEFAULT_TERMINAL_GATEWAY_OPTIONS, TerminalGateway } from '../terminal/terminal-gateway.js';
+import { terminalHub } from '../terminal/terminal-hub.js';
+import type { TerminalPresence } from '../terminal/terminal-presence.js';
+import { TerminalSessions } from '../terminal/terminal-sessions.js';
+import { terminalTokensOnly } from '../terminal/terminal-tokens-only.js';
+import { SimulatedTerminal } from '../simulator/simulated-terminal.js';
 
 export interface TradehubAppOptions {
   env?: NodeJS.ProcessEnv;
@@ -71,6 +80,8 @@ export interface TradehubApp {
   readonly host: HubHost;
   readonly nodeId: string;
   readonly tradeHub: HubEndpoint;
+  /** Where terminals connect (`/hubs/terminal`). */
+  readonly terminalHub: HubEndpoint;
   /** Mapped only when the configuration enables it (`interopHub`). */
   readonly interopHub: HubEndpoint | undefined;
   readonly accessTokens: AccessTokenService;
@@ -133,6 +144,11 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     ? new TradeSimulator((events) => broker.publish(events), { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;
   await simulator?.start();
+  // Which terminals are online, known on every node: shared through Redis when configured.
+  const terminalPresence: TerminalPresence = redis && config.redis
+    ? await RedisTerminalPresence.start(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix }, logger)
+    : new InMemoryTerminalPresence();
+  const terminalSessions = new TerminalSessions(terminalPresence, broker, logger);
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
   const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics, statefulBufferBytes);
   const ingest = redis && config.redis
@@ -165,18 +181,41 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(accessAdminRoutes({ authenticator, access: new AccessAdmin(store, access, revocations, directory) }));
   host.app.use(directoryRoutes(directory, authenticator));
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
-  const lifetimeManager = async (hubName: string): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
+  const lifetimeManager = async (hubName: string, remoteInvokeTimeoutMs?: number): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
     redis && config.redis
-      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix, hubName, nodeId: node }, logger) }
+      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, {
+        keyPrefix: config.redis.keyPrefix, hubName, nodeId: node, ...(remoteInvokeTimeoutMs !== undefined ? { remoteInvokeTimeoutMs } : {}),
+      }, logger) }
       : {};
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
   const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...hubLimitsOf(config.limits), ...options.hubOptions } };
+  // Terminal requests reach the terminal's connection on any node through the terminal hub's
+  // lifetime manager; the underlying waits end shortly after the gateway's own time-out.
+  const terminalRequestTimeoutMs = config.trade.terminalRequestTimeoutMs;
+  const terminalLifetime = (await lifetimeManager('terminal', terminalRequestTimeoutMs + 1_000)).lifetimeManager ?? new InMemoryHubLifetimeManager();
+  const gateway = new TerminalGateway(terminalPresence, terminalLifetime, { ...DEFAULT_TERMINAL_GATEWAY_OPTIONS, requestTimeoutMs: terminalRequestTimeoutMs }, logger);
+  const terminalEndpoint: HubEndpoint = host.mapHub({
+    path: TERMINAL_HUB_PATH,
+    hub: terminalHub({
+      node, sessions: terminalSessions, trade,
+      nameOf: (tokenId) => terminalTokens.nameOf(tokenId),
+      closeConnection: (connectionId, error) => terminalEndpoint.closeConnection(connectionId, error),
+    }),
+    authenticator: terminalTokensOnly(authenticator),
+    lifetimeManager: terminalLifetime,
+    hubOptions: {
+      ...hubOptions.hubOptions,
+      clientResultTimeoutMs: terminalRequestTimeoutMs + 1_000,
+      maximumReceiveMessageSize: Math.max(hubOptions.hubOptions.maximumReceiveMessageSize ?? 0, TERMINAL_HUB_MESSAGE_BYTES),
+    },
+  });
+  const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   // One method table for both JSON-RPC transports: `POST /rpc` and `/ws` serve the same methods.
-  const rpcMethods = tradeRpcMethods({ queries });
+  const rpcMethods = tradeRpcMethods({ queries, gateway });
   host.app.use(jsonRpcRoutes({ authenticator, methods: rpcMethods, logger }));
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, gateway), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
   const wsRpcEndpoint = host.mapEndpoint(new WsRpcEndpoint({
     authenticator, methods: wsRpcMethods(rpcMethods, trade), trade, limits: wsRpcLimitsOf({ ...defaultHubOptions, ...hubOptions.hubOptions }),
@@ -189,7 +228,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(errorHandler(logger));
   // Every endpoint that keeps authenticated connections registers here: a revoked token, device,
   // or a disabled or expired organization or account closes its connections on every node.
-  const connectionRegistries: ConnectionRegistry[] = [tradeEndpoint, wsRpcEndpoint];
+  const connectionRegistries: ConnectionRegistry[] = [tradeEndpoint, terminalEndpoint, wsRpcEndpoint];
   const enforcer = new AccessEnforcer(access, config.organizations.map((o) => o.id), connectionRegistries, logger);
   revocations.onChange((change) => enforcer.apply(change));
   enforcer.checkOrganizations();
@@ -198,6 +237,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     host,
     nodeId: node,
     tradeHub: tradeEndpoint,
+    terminalHub: terminalEndpoint,
     interopHub: interopEndpoint,
     accessTokens,
     terminalTokens,
@@ -208,8 +248,10 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     revoke,
     close: async () => {
       simulator?.stop();
+      await simulatedTerminal?.stop();
       enforcer.dispose();
       await host.close();
+      await terminalPresence.close();
       trade.close();
       await ingest?.close();
       await broker.close();

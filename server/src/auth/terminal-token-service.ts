@@ -113,6 +113,11 @@ export class TerminalTokenService {
     return { view: toView(record), token };
   }
 
+  /** The token's name (for status events), without any admin check: only for a token that just authenticated. */
+  async nameOf(id: string): Promise<string> {
+    return (await this.store.getTerminalToken(id))?.name ?? id;
+  }
+
   /** @throws AuthError `invalid_token` for an unknown, revoked, expired or wrongly bound token. */
   async authenticate(token: string, deviceId: string | undefined): Promise<Principal> {
     const record = await this.store.findTerminalTokenByHash(hashOpaqueToken(token));

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { INTEROP_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
+import { INTEROP_HUB_PATH, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { TradehubApp } from '../app/create-app.js';
 import { DEMO_CREDENTIALS } from '../config/demo-config.js';
 import { loadConfig } from '../config/load-config.js';
@@ -82,11 +82,13 @@ export const serveCommand: Command = {
     const base = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     console.log(`tradehub node ${app.nodeId} listening on ${base}`);
     console.log(`  trade hub:   ${base}${TRADE_HUB_PATH} (bearer token required)`);
+    console.log(`  terminals:   ${base}${TERMINAL_HUB_PATH} (terminal tokens), requests to them at POST ${base}/rpc and ${base.replace(/^http/, 'ws')}/ws`);
     if (app.interopHub) console.log(`  interop hub: ${base}${INTEROP_HUB_PATH} (anonymous; TRADEHUB_INTEROP_HUB=on)`);
     console.log(`  dashboard:   ${base}/dashboard/`);
     console.log(`  tokens:      POST ${base}/connect/token, GET ${base}/v1/init`);
     if (simulatePlatform !== undefined) {
       console.log(`  simulator:   live ticks and account 5001 on platform '${simulatePlatform}' (TRADEHUB_SIMULATOR=off to stop)`);
+      console.log(`               account 5001 is an online terminal: orders to it fill (terminal token: POST ${base}/api/tokens)`);
     }
     if (loaded.demo) printDemoCredentials();
     runUntilSignal(app, app.host.logger);

@@ -148,7 +148,9 @@ export const configSchema = z.strictObject({
     historyLength: z.number().int().min(10).max(1_000_000).default(10_000),
     /** How long an event id is remembered, so that a republished event is stored once. */
     dedupeWindowSeconds: z.number().int().min(1).max(7 * 86_400).default(86_400),
-  }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400 }),
+    /** How long a terminal has to answer a request forwarded to it (`order_send`, ...) before the caller gets a time-out error. */
+    terminalRequestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400, terminalRequestTimeoutMs: 10_000 }),
   /**
    * Per-connection limits of the trade hub, so that no client can make a node hold unbounded
    * memory. A Subscribe past them answers an error for each topic it could not take.

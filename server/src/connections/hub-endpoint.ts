@@ -137,4 +137,9 @@ export class HubEndpoint implements ConnectionRegistry {
       ? this.handler.closeConnectionsOfToken(lost.tokenId, lost.reason)
       : this.handler.closeWhere((user) => lost.matches(user), lost.reason);
   }
+
+  /** Closes one connection of this node with an error and no reconnect; false when it is not here. */
+  closeConnection(connectionId: string, error: string): boolean {
+    return this.handler.closeConnection(connectionId, error);
+  }
 }

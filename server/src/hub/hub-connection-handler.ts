@@ -93,6 +93,16 @@ export class HubConnectionHandler {
     return contexts.length;
   }
 
+  /** Closes one connection of this node with an error its client sees, telling it not to reconnect; false when it is not here. */
+  closeConnection(connectionId: string, error: string): boolean {
+    for (const context of this.connections) {
+      if (context.connectionId !== connectionId) continue;
+      context.close({ error });
+      return true;
+    }
+    return false;
+  }
+
   dispose(): void {
     clearInterval(this.heartbeat);
   }

@@ -1,7 +1,9 @@
-import { mtId } from '@tradehub/shared';
+import { mtId, terminalRequests, type TerminalRequestName } from '@tradehub/shared';
 import { z } from 'zod';
 import { hasScope, type Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
+import type { TerminalGateway } from '../terminal/terminal-gateway.js';
+import { TerminalGatewayError } from '../terminal/terminal-gateway-error.js';
 import type { TradeQueries } from '../trade/trade-queries.js';
 import { BROKER_RETRY_AFTER_SECONDS, TradeRequestError } from '../trade/trade-service.js';
 import { jsonRpcMethod, type JsonRpcMethod } from './json-rpc-dispatcher.js';
@@ -10,6 +12,8 @@ import { JsonRpcError, JsonRpcErrorCode } from './json-rpc-error.js';
 /** What the methods read and call; one set of them serves every transport. */
 export interface TradeRpcDependencies {
   queries: TradeQueries;
+  /** Forwards the requests only a terminal can answer (`order_send`, ...) to it. */
+  gateway: TerminalGateway;
 }
 
 /** The JSON-RPC methods of a caller holding a token, each transport calls them with the caller's principal. */
@@ -22,7 +26,7 @@ const accountParams = { platform, login: mtId };
  * THE method table, by the names terminal gateways use: `POST /rpc` and `/ws` both serve exactly
  * these (`/ws` adds its subscriptions). A method added here appears on both transports.
  */
-export function tradeRpcMethods({ queries }: TradeRpcDependencies): TradeRpcMethodTable {
+export function tradeRpcMethods({ queries, gateway }: TradeRpcDependencies): TradeRpcMethodTable {
   return {
     get_account_info: tradeMethod(Scope.TradeRead, accountParams, async (principal, params) =>
       (await queries.account(principal, params.platform, params.login)).account),
@@ -38,7 +42,58 @@ export function tradeRpcMethods({ queries }: TradeRpcDependencies): TradeRpcMeth
         ? { platform: params.platform, status: await queries.status(principal, params.platform) }
         : {}),
     })),
+    order_send: terminalMethod(gateway, 'order_send'),
+    order_modify: terminalMethod(gateway, 'order_modify'),
+    order_close: terminalMethod(gateway, 'order_close'),
+    get_history: terminalMethod(gateway, 'get_history'),
+    get_terminal_status: tradeMethod(Scope.TradeRead, accountParams, (principal, params) =>
+      fromGateway(() => gateway.status(principal, params.platform, params.login))),
   };
+}
+
+/**
+ * A request forwarded to the account's terminal: `platform` and `login` name the account, every
+ * other param is the request (the shared contract checks it).
+ */
+function terminalMethod(gateway: TerminalGateway, name: TerminalRequestName): JsonRpcMethod<Principal> {
+  const target = jsonRpcMethod<Principal, typeof accountParams>(accountParams, (_principal, params) => params);
+  return {
+    paramNames: [...target.paramNames, ...Object.keys(terminalRequests[name].request.shape)],
+    invoke: async (principal, params) => {
+      const { platform: platformId, login, ...request } = params;
+      const account = await target.invoke(principal, { platform: platformId, login }) as z.output<z.ZodObject<typeof accountParams>>;
+      return fromGateway(() => gateway.request(principal, account.platform, account.login, name, request));
+    },
+  };
+}
+
+/** Runs gateway work; its refusals become their documented JSON-RPC errors. */
+async function fromGateway<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof TerminalGatewayError ? terminalRefusal(error) : error;
+  }
+}
+
+/** Each way a terminal request fails, as its documented JSON-RPC code. */
+function terminalRefusal(error: TerminalGatewayError): JsonRpcError {
+  switch (error.failure) {
+    case 'forbidden':
+      return new JsonRpcError(JsonRpcErrorCode.Forbidden, error.message);
+    case 'invalid_request':
+      return new JsonRpcError(JsonRpcErrorCode.InvalidParams, 'Invalid params', error.problems?.map((problem) => ({ param: problem.field || null, message: problem.message })));
+    case 'offline':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalOffline, error.message);
+    case 'timeout':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalTimeout, error.message);
+    case 'bad_answer':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalBadAnswer, error.message, { problems: error.problems ?? [] });
+    case 'refused':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalRefused, error.message);
+    case 'busy':
+      return new JsonRpcError(JsonRpcErrorCode.TerminalBusy, error.message);
+  }
 }
 
 /**

@@ -1,38 +1,74 @@
 import type { TradeEventInput } from '@tradehub/shared';
 import type { Logger } from 'pino';
-import { SimulatedPlatform, type SimulatedPlatformOptions } from './simulated-platform.js';
-
-export interface TradeSimulatorOptions extends SimulatedPlatformOptions {
-  /** Ticks per second for each symbol. */
-  ticksPerSecond: number;
-}
+import { SimulatedAccount } from './simulated-account.js';
+import { askOf, bidOf, simulatedSymbols, type SimulatedSymbol } from './simulated-market.js';
 
 /** Where simulated events go: the broker in the embedded demo, a remote hub's Publish for `tradehub simulate`. */
 export type SimulatedEventSink = (events: TradeEventInput[]) => Promise<unknown>;
 
-const TRADE_EVERY_MS = 4_000;
+export interface TradeSimulatorOptions {
+  platformId: string;
+  /** The login whose account, positions, orders and deals are simulated. */
+  login: string;
+  /** Ticks per second for each symbol. */
+  ticksPerSecond: number;
+}
 
 /**
- * Runs a SimulatedPlatform on timers, so that `npm start` shows live data: ticks at the given
- * rate, a trade every few seconds. A batch that cannot be published is logged and skipped.
+ * A made-up trade platform for the embedded demo, so that `npm start` shows live data: quotes
+ * on a random walk, and one account (also reachable as a terminal, see simulated-terminal.ts)
+ * that opens and closes a position now and then. It only makes events and sends them, in order,
+ * to its sink: the broker in the embedded demo, a remote hub's Publish for `tradehub simulate`.
  */
 export class TradeSimulator {
+  readonly account: SimulatedAccount;
+  private readonly symbols = simulatedSymbols();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly platform: SimulatedPlatform;
+  /** Publishes one after the other, so that events reach their topics in the order they happened. */
+  private publishing: Promise<void> = Promise.resolve();
 
   constructor(private readonly sink: SimulatedEventSink, private readonly options: TradeSimulatorOptions, private readonly logger: Logger) {
-    this.platform = new SimulatedPlatform(options);
+    this.account = new SimulatedAccount(options.platformId, options.login, {
+      find: (symbol) => this.symbols.find((candidate) => candidate.symbol === symbol),
+      any: () => this.symbols[Math.floor(Math.random() * this.symbols.length)] as SimulatedSymbol,
+    });
   }
 
-  /** Publishes the initial events (rejects when they cannot be), then keeps publishing until stop(). */
+  get platformId(): string {
+    return this.options.platformId;
+  }
+
+  /** Sends the initial events (rejects when the sink refuses them), then keeps sending until stop(). */
   async start(): Promise<void> {
-    await this.sink(this.platform.initialEvents());
-    this.every(1000 / this.options.ticksPerSecond, () => this.publish(this.platform.tickEvents()));
-    this.every(TRADE_EVERY_MS, () => this.publish(this.platform.tradeEvents()));
+    const now = Date.now();
+    await this.publish([
+      { type: 'platform.status', platformId: this.options.platformId, data: { state: 'connected', serverTimeOffsetMs: 0, time: now } },
+      ...this.symbols.map((s): TradeEventInput => ({
+        type: 'symbol', platformId: this.options.platformId,
+        data: {
+          symbol: s.symbol, digits: s.digits, description: `${s.currencyBase} against ${s.currencyProfit} (simulated)`,
+          currencyBase: s.currencyBase, currencyProfit: s.currencyProfit, contractSize: s.contractSize,
+          volumeMin: 100, volumeMax: 1_000_000, volumeStep: 100, time: now,
+        },
+      })),
+      this.account.accountEvent(),
+      ...this.symbols.map((symbol) => this.tick(symbol)),
+    ]);
+    this.every(1000 / this.options.ticksPerSecond, () => this.publishLogged(this.symbols.map((symbol) => this.tick(symbol))));
+    this.every(4_000, () => this.publishLogged(this.account.autoTrade()));
   }
 
   stop(): void {
     for (const timer of this.timers.splice(0)) clearInterval(timer);
+  }
+
+  /** Sends events after every earlier batch; rejects when the sink cannot take them. */
+  publish(events: TradeEventInput[]): Promise<void> {
+    const published = this.publishing.then(async () => {
+      await this.sink(events);
+    });
+    this.publishing = published.catch(() => undefined);
+    return published;
   }
 
   private every(ms: number, work: () => Promise<void>): void {
@@ -41,11 +77,19 @@ export class TradeSimulator {
     this.timers.push(timer);
   }
 
-  private async publish(events: TradeEventInput[]): Promise<void> {
+  private async publishLogged(events: TradeEventInput[]): Promise<void> {
     try {
-      await this.sink(events);
+      await this.publish(events);
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'simulator could not publish');
     }
+  }
+
+  private tick(symbol: SimulatedSymbol): TradeEventInput {
+    symbol.mid *= 1 + (Math.random() - 0.5) * 2 * symbol.volatility;
+    return {
+      type: 'tick', platformId: this.options.platformId,
+      data: { symbol: symbol.symbol, bid: bidOf(symbol), ask: askOf(symbol), time: Date.now() },
+    };
   }
 }

@@ -5,6 +5,7 @@ import type { Directory } from '../config/directory.js';
 import { LuaScript } from '../redis/lua-script.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
 import type { TradeBroker } from './broker/trade-broker.js';
+import { forgedEventRefusal } from './topic-access.js';
 import { TradeRequestError, validateBatch } from './trade-service.js';
 
 export interface RedisIngestOptions {
@@ -124,6 +125,8 @@ export class RedisIngest {
         throw new TradeRequestError(400, "The 'events' field is not valid JSON.");
       }
       events = validateBatch(parsed);
+      const forged = events.map(forgedEventRefusal).find((refusal) => refusal !== undefined);
+      if (forged !== undefined) throw new TradeRequestError(403, forged);
       const unknown = events.find((event) => this.directory.platform(event.platformId) === undefined);
       if (unknown) throw new TradeRequestError(400, `Unknown platform '${unknown.platformId}'.`);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { parseTopic, topicOf, type ParsedTopic, type TopicKind, type TradeEventInput } from '@tradehub/shared';
+import { parseTopic, topicOf, type ParsedTopic, type TopicKind, type TradeEventInput, type TradeEventType } from '@tradehub/shared';
 import { canAccessLogin, canAccessPlatform, hasScope, type Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
 import { printable } from '../text/printable.js';
@@ -41,6 +41,8 @@ const ACCOUNT_TOPIC_KINDS: ReadonlySet<TopicKind> = new Set<TopicKind>(['account
  * nothing is learned about other tenants.
  */
 export function checkPublishAccess(principal: Principal | undefined, event: TradeEventInput): string | undefined {
+  const forged = forgedEventRefusal(event);
+  if (forged !== undefined) return forged;
   if (!principal || !hasScope(principal, Scope.TradePublish)) return 'Publishing needs the trade.publish scope.';
   const topic = topicOf(event);
   const refused = `Publishing to topic '${printable(topic, 160)}' is not allowed.`;
@@ -54,4 +56,14 @@ export function checkPublishAccess(principal: Principal | undefined, event: Trad
     return `${refused} It is platform-wide: only a publisher not restricted to logins may publish to it.`;
   }
   return undefined;
+}
+
+/** Event types that only tradehub itself produces (the terminal hub's presence). */
+const HUB_ONLY_EVENT_TYPES: ReadonlySet<TradeEventType> = new Set<TradeEventType>(['terminal.status']);
+
+/** Why an event is refused from every publisher, whatever its rights: it would forge what only tradehub says. */
+export function forgedEventRefusal(event: TradeEventInput): string | undefined {
+  return HUB_ONLY_EVENT_TYPES.has(event.type)
+    ? `'${event.type}' events are published by tradehub's terminal hub only; a publisher may not send them.`
+    : undefined;
 }

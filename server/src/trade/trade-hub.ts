@@ -8,6 +8,8 @@ import { clientStream, defineHub, hubMethod, streamHubMethod, type HubContext, t
 import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
 import { TradeRequestError, type TradeService, type TradeSubscriber } from './trade-service.js';
+import { terminalHubMethod } from '../terminal/terminal-hub-methods.js';
+import type { TerminalGateway } from '../terminal/terminal-gateway.js';
 
 /** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
 const topicName = z.string();
@@ -19,7 +21,7 @@ export const topicList = z.array(topicName).min(1).max(100);
 export const resumePositions = z.record(topicName, topicPosition).optional();
 
 /** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
-async function forCaller<T>(work: () => Promise<T>): Promise<T> {
+export async function forCaller<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -42,7 +44,7 @@ function subscriberOf(context: HubContext, trade: TradeService): TradeSubscriber
  * The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing.
  * Handlers return the types of `TradeHubInvocations` (shared with the typed client), so that a contract change breaks this build too.
  */
-export function tradeHub(node: string, directory: Directory, trade: TradeService): HubDefinition {
+export function tradeHub(node: string, directory: Directory, trade: TradeService, gateway: TerminalGateway): HubDefinition {
   return defineHub({
     methods: {
       [M.GetServerInfo]: hubMethod([], (): TradeHubResult<'GetServerInfo'> => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
@@ -70,6 +72,10 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
       [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
+      [M.OrderSend]: terminalHubMethod(gateway, 'order_send'),
+      [M.OrderModify]: terminalHubMethod(gateway, 'order_modify'),
+      [M.OrderClose]: terminalHubMethod(gateway, 'order_close'),
+      [M.GetHistory]: terminalHubMethod(gateway, 'get_history'),
     },
     onConnected: async (context) => {
       const status: ConnectionStatus = {

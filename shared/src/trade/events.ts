@@ -3,6 +3,7 @@ import {
   accountSchema, dealSchema, marginEventSchema, orderSchema, platformStatusSchema, positionSchema, symbolInfoSchema, tickSchema,
 } from './payloads.js';
 import { platformId, utcMillis } from './primitives.js';
+import { terminalStatusSchema } from './terminal.js';
 
 /** Every event type with its payload schema: the one definition server, client and tests use. */
 export const eventPayloadSchemas = {
@@ -14,6 +15,8 @@ export const eventPayloadSchemas = {
   'margin': marginEventSchema,
   'platform.status': platformStatusSchema,
   'symbol': symbolInfoSchema,
+  /** Published by tradehub's terminal hub only: publishers are refused. */
+  'terminal.status': terminalStatusSchema,
 } as const;
 
 export type TradeEventType = keyof typeof eventPayloadSchemas;
@@ -30,7 +33,7 @@ function perType<S extends z.ZodRawShape>(extra: S) {
     z.object({ type: z.literal(type), platformId, id: eventId.optional(), data: eventPayloadSchemas[type], ...extra }).strict();
   return z.discriminatedUnion('type', [
     member('tick'), member('deal'), member('order'), member('position'),
-    member('account'), member('margin'), member('platform.status'), member('symbol'),
+    member('account'), member('margin'), member('platform.status'), member('symbol'), member('terminal.status'),
   ]);
 }
 

@@ -84,6 +84,16 @@ export const JsonRpcErrorCode = {
   NotFound: -32004,
   /** Server-defined: the event store cannot be reached now; `data.retryAfterSeconds` says when to retry. */
   Unavailable: -32005,
+  /** Terminal gateway: the account's terminal is not connected to tradehub now (answered at once). */
+  TerminalOffline: -32010,
+  /** Terminal gateway: the terminal did not answer within the time-out (`trade.terminalRequestTimeoutMs`). */
+  TerminalTimeout: -32011,
+  /** Terminal gateway: the terminal answered something that is not a valid result; `data.problems` says why. */
+  TerminalBadAnswer: -32012,
+  /** Terminal gateway: the terminal refused or failed the request; the message is the terminal's. */
+  TerminalRefused: -32013,
+  /** Terminal gateway: too many requests are waiting for this terminal; retry when some were answered. */
+  TerminalBusy: -32014,
 } as const;
 
 export type JsonRpcErrorCode = (typeof JsonRpcErrorCode)[keyof typeof JsonRpcErrorCode];

@@ -19,6 +19,15 @@ export const TradeHubMethod = {
    * were taken. Needs `trade.publish`.
    */
   PublishStream: 'PublishStream',
+  /**
+   * Terminal gateway: `OrderSend(platform, login, request)`, `OrderModify(...)`, `OrderClose(...)`
+   * and `GetHistory(...)` are forwarded to the account's terminal and answer with its result. Only
+   * a terminal token of that platform and login may call them (see `terminal.ts`).
+   */
+  OrderSend: 'OrderSend',
+  OrderModify: 'OrderModify',
+  OrderClose: 'OrderClose',
+  GetHistory: 'GetHistory',
 } as const;
 
 /** Client handlers the trade hub invokes. */

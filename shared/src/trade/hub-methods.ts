@@ -1,5 +1,6 @@
 import type { ServerInfo } from '../server-info.js';
 import type { TradeEnvelope, TradeEventInput } from './events.js';
+import type { GetHistoryRequest, HistoryResult, OrderCloseRequest, OrderModifyRequest, OrderSendRequest, TradeResult } from './terminal.js';
 import type {
   ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicPosition, TopicStreamItem, TradeClientMethod,
   TradeHubMethod,
@@ -38,6 +39,10 @@ export interface TradeHubInvocations {
   Subscribe: { args: [topics: string[], resume?: ResumePositions]; result: SubscribeResult[] };
   Unsubscribe: { args: [topics: string[]]; result: void };
   Publish: { args: [events: TradeEventInput[]]; result: PublishResult };
+  OrderSend: { args: [platform: string, login: string, request: OrderSendRequest]; result: TradeResult };
+  OrderModify: { args: [platform: string, login: string, request: OrderModifyRequest]; result: TradeResult };
+  OrderClose: { args: [platform: string, login: string, request: OrderCloseRequest]; result: TradeResult };
+  GetHistory: { args: [platform: string, login: string, request: GetHistoryRequest]; result: HistoryResult };
 }
 
 /** Server-to-client streaming methods: their arguments and the type of each streamed item. */

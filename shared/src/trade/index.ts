@@ -7,3 +7,4 @@ export * from './hub-methods.js';
 export * from './hub-schemas.js';
 export * from './http-contract.js';
 export * from './ws-rpc-contract.js';
+export * from './terminal.js';

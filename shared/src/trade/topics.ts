@@ -50,6 +50,7 @@ const KIND_OF_TYPE: Record<TradeEventType, TopicKind> = {
   'margin': 'margin',
   'platform.status': 'status',
   'symbol': 'symbols',
+  'terminal.status': 'status',
 };
 
 /** The one topic an event is published to. */
@@ -65,6 +66,7 @@ export function topicOf(event: TradeEventInput): string {
     case 'margin':
       return Topics.margin(event.platformId);
     case 'platform.status':
+    case 'terminal.status':
       return Topics.status(event.platformId);
     case 'symbol':
       return Topics.symbols(event.platformId);

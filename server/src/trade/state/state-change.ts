@@ -25,6 +25,8 @@ export function stateChangeOf(event: TradeEventInput): StateChange {
       return { field: `symbol:${event.data.symbol}`, value: event.data };
     case 'deal':
     case 'margin':
+    // Terminal presence is answered by the gateway (`get_terminal_status`), not kept as topic state.
+    case 'terminal.status':
       return undefined;
   }
 }
