@@ -160,7 +160,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   host.app.use(jsonRpcRoutes({ authenticator, queries, logger }));
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, authenticator), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
   // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
   const interopEndpoint = config.interopHub

@@ -2,11 +2,14 @@ import {
   TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
+import type { Authenticator } from '../auth/authenticator.js';
+import { MAX_TOKEN_LENGTH } from '../auth/access-token-service.js';
 import { Scope } from '../auth/scopes.js';
 import type { Directory } from '../config/directory.js';
 import { clientStream, defineHub, hubMethod, streamHubMethod, type HubDefinition } from '../hub/hub-definition.js';
 import { HubError } from '../hub/hub-error.js';
 import { TRADEHUB_VERSION } from '../node-identity.js';
+import { renewConnectionToken } from './connection-token-renewal.js';
 import { TradeRequestError, type TradeService } from './trade-service.js';
 
 /** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
@@ -32,7 +35,7 @@ async function forCaller<T>(work: () => Promise<T>): Promise<T> {
  * The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing.
  * Handlers return the types of `TradeHubInvocations` (shared with the typed client), so that a contract change breaks this build too.
  */
-export function tradeHub(node: string, directory: Directory, trade: TradeService): HubDefinition {
+export function tradeHub(node: string, directory: Directory, trade: TradeService, authenticator: Authenticator): HubDefinition {
   return defineHub({
     methods: {
       [M.GetServerInfo]: hubMethod([], (): TradeHubResult<'GetServerInfo'> => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
@@ -59,6 +62,8 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
       [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
+      [M.RenewToken]: hubMethod([z.string().min(1).max(MAX_TOKEN_LENGTH)], (context, token): Promise<TradeHubResult<'RenewToken'>> =>
+        renewConnectionToken(authenticator, trade, context, token)),
     },
     onConnected: async (context) => {
       const status: ConnectionStatus = {

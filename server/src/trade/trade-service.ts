@@ -117,6 +117,12 @@ export class TradeService {
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
+  /** Drops the subscriptions the connection's token (just renewed, narrower) no longer allows, and answers them. */
+  async dropRefusedSubscriptions(context: HubContext): Promise<string[]> {
+    const consumer = connectionConsumer(context.connection, this.conflation);
+    return this.fanout.removeAll(consumer, (subscription) => !checkReadAccess(context.user, subscription).ok);
+  }
+
   /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
   async disconnect(sink: HubConnectionSink): Promise<void> {
     const consumer = connectionConsumer(sink, this.conflation);

@@ -1,8 +1,8 @@
 import type { ServerInfo } from '../server-info.js';
 import type { TradeEnvelope, TradeEventInput } from './events.js';
 import type {
-  ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicPosition, TopicStreamItem, TradeClientMethod,
-  TradeHubMethod,
+  ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TokenRenewal, TopicPosition, TopicStreamItem,
+  TradeClientMethod, TradeHubMethod,
 } from './hub-contract.js';
 
 /** What `GetMyAccess()` answers: what the caller's token grants, whatever its kind. */
@@ -38,6 +38,7 @@ export interface TradeHubInvocations {
   Subscribe: { args: [topics: string[], resume?: ResumePositions]; result: SubscribeResult[] };
   Unsubscribe: { args: [topics: string[]]; result: void };
   Publish: { args: [events: TradeEventInput[]]; result: PublishResult };
+  RenewToken: { args: [accessToken: string]; result: TokenRenewal };
 }
 
 /** Server-to-client streaming methods: their arguments and the type of each streamed item. */
