@@ -68,7 +68,7 @@ export class InBandTokenRenewal {
   private async renew(round: number, current: string, expiresAt: number): Promise<void> {
     let next: string;
     try {
-      next = await this.tokens.token();
+      next = await this.tokens.token(current);
     } catch (error) {
       this.log.warn(`no token for an in-band renewal (${(error as Error).message}); the connection reconnects when its token expires`);
       return;
