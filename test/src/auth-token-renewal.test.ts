@@ -163,6 +163,34 @@ describe('auth: in-band token renewal (RenewToken)', () => {
     assert.equal(refused?.status, 'error');
   });
 
+  it('ends the topic streams a narrower token no longer allows, with an error saying so, and keeps the others', async () => {
+    const publisher = await connectHub(cleanup, hub.tradeHubUrl, await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret'));
+    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims()));
+    const follow = (topic: string): { items: unknown[]; error: Error | undefined; done: boolean } => {
+      const state = { items: [] as unknown[], error: undefined as Error | undefined, done: false };
+      connection.stream('StreamTopic', topic).subscribe({
+        next: (item) => state.items.push(item),
+        error: (error: Error) => {
+          state.error = error;
+          state.done = true;
+        },
+        complete: () => {
+          state.done = true;
+        },
+      });
+      return state;
+    };
+    const mine = follow('platforms/demo/accounts/5101');
+    const other = follow('platforms/demo/accounts/5102');
+    await waitUntil(() => mine.items.length === 1 && other.items.length === 1, 'the first item of both streams');
+    await renew(connection, signToken(validClaims({ logins: ['5101'] })));
+    await waitUntil(() => other.done, 'the stream of the login no longer allowed to end');
+    assert.match(String(other.error?.message), /The connection's renewed token does not allow topic 'platforms\/demo\/accounts\/5102'\./);
+    await publisher.invoke('Publish', [ev.account('5101', 100)]);
+    await waitUntil(() => mine.items.length === 2, 'the next event of the allowed stream');
+    assert.equal(mine.done, false);
+  });
+
   it('renews a terminal token only as the same terminal token', async () => {
     const admin = await clientToken(hub.baseUrl, 'demo-admin', 'demo-admin-secret');
     const terminal = await createTerminalToken(hub.baseUrl, admin, { name: 'renewal-a', platform: 'demo', login: '5001' });

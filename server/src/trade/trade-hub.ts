@@ -59,7 +59,7 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
       [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>
         forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.StreamTopic]: streamHubMethod([topicName, topicPosition.optional()], (context, topic, resume) =>
-        forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
+        forCaller(() => trade.streamTopic(context, topic, resume)), { requiredScope: Scope.TradeRead }),
       [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.RenewToken]: hubMethod([z.string().min(1).max(MAX_TOKEN_LENGTH)], (context, token): Promise<TradeHubResult<'RenewToken'>> =>

@@ -49,6 +49,8 @@ export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
 export class TradeService {
   /** Ticks waiting, the latest per topic, for connections that fall behind (`limits.tickConflationBytes`). */
   readonly conflation: TickConflation;
+  /** Each connection's open topic streams, so that a renewal that narrows its token can end those no longer allowed. */
+  private readonly streamsOf = new WeakMap<HubConnectionSink, Set<TopicStream>>();
 
   constructor(
     readonly broker: TradeBroker,
@@ -117,10 +119,17 @@ export class TradeService {
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
-  /** Drops the subscriptions the connection's token (just renewed, narrower) no longer allows, and answers them. */
+  /**
+   * Drops the subscriptions the connection's token (just renewed, narrower) no longer allows, and
+   * answers them; its topic streams no longer allowed end with an error saying so.
+   */
   async dropRefusedSubscriptions(context: HubContext): Promise<string[]> {
+    const refused = (topic: string): boolean => !checkReadAccess(context.user, topic).ok;
+    for (const stream of this.streamsOf.get(context.connection) ?? []) {
+      if (refused(stream.topic)) stream.fail(`The connection's renewed token does not allow topic '${stream.topic}'.`);
+    }
     const consumer = connectionConsumer(context.connection, this.conflation);
-    return this.fanout.removeAll(consumer, (subscription) => !checkReadAccess(context.user, subscription).ok);
+    return this.fanout.removeAll(consumer, refused);
   }
 
   /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
@@ -142,15 +151,22 @@ export class TradeService {
    * when it is closed (`return()`: cancelled, disconnected) or fails.
    * @throws TradeRequestError when the topic may not be read, is a wildcard, or cannot be read now
    */
-  async streamTopic(principal: Principal | undefined, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
+  async streamTopic(context: HubContext, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
     const refusal = this.checkTopicName(topic);
     if (refusal !== undefined) throw new TradeRequestError(400, refusal);
-    const access = checkReadAccess(principal, topic);
+    const access = checkReadAccess(context.user, topic);
     if (!access.ok) throw new TradeRequestError(403, access.error);
     if (access.topic.wildcard) {
       throw new TradeRequestError(400, `'${topic}' is a wildcard: stream one concrete topic, or Subscribe to the wildcard.`);
     }
-    const stream = new TopicStream(topic, (self) => this.fanout.remove(self, topic));
+    let streams = this.streamsOf.get(context.connection);
+    if (!streams) this.streamsOf.set(context.connection, (streams = new Set()));
+    const own = streams;
+    const stream = new TopicStream(topic, (self) => {
+      own.delete(self);
+      return this.fanout.remove(self, topic);
+    });
+    own.add(stream);
     try {
       await this.fanout.hold(stream, topic);
       const result = await this.topicResult(topic, resume);
