@@ -100,6 +100,13 @@ export class TradeService {
         await this.fanout.hold(consumer, topic);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
+        // A token renewal that narrowed the caller's access while this was read wins over it.
+        const stillAllowed = checkReadAccess(context.user, topic);
+        if (!stillAllowed.ok) {
+          await this.fanout.remove(consumer, topic);
+          results.push({ topic, status: 'error', error: stillAllowed.error });
+          continue;
+        }
         const positions = new Map<string, TopicPosition>(topicResults.map((result) => [result.topic, { epoch: result.epoch, seq: result.seq }]));
         context.afterCompletion(() => this.fanout.release(consumer, topic, positions));
         results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
@@ -167,17 +174,24 @@ export class TradeService {
       return this.fanout.remove(self, topic);
     });
     own.add(stream);
+    let result: TopicResult;
     try {
       await this.fanout.hold(stream, topic);
-      const result = await this.topicResult(topic, resume);
-      stream.begin(result);
-      this.fanout.release(stream, topic, new Map([[topic, { epoch: result.epoch, seq: result.seq }]]));
-      return stream;
+      result = await this.topicResult(topic, resume);
     } catch (error) {
       await stream.close();
       this.logger.warn({ topic, err: error }, 'stream topic failed');
       throw new TradeRequestError(503, 'The topic cannot be read now; try again.');
     }
+    // A token renewal that narrowed the caller's access while this was read wins over it.
+    const stillAllowed = checkReadAccess(context.user, topic);
+    if (!stillAllowed.ok) {
+      await stream.close();
+      throw new TradeRequestError(403, stillAllowed.error);
+    }
+    stream.begin(result);
+    this.fanout.release(stream, topic, new Map([[topic, { epoch: result.epoch, seq: result.seq }]]));
+    return stream;
   }
 
   /**
