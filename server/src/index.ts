@@ -36,6 +36,7 @@ export { loadConfig, parseConfig } from './config/load-config.js';
 export { demoConfig, DEMO_CREDENTIALS } from './config/demo-config.js';
 export { AuthError } from './auth/auth-error.js';
 export type { Principal } from './auth/principal.js';
+export { renewalRefusal } from './auth/token-renewal.js';
 export { VerifiedTokenCache } from './auth/verified-token-cache.js';
 export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
