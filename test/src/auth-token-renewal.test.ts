@@ -5,8 +5,9 @@ import {
   Cleanup, closure, connectHub, createTerminalToken, decodeJwt, nowSeconds, signToken, validClaims, withAcme, withTestSecret,
   type MyAccess,
 } from './support/auth-helpers.js';
+import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { ev } from './support/trade-helpers.js';
-import { startTradehub, clientToken, type RunningTradehub } from './support/tradehub-app.js';
+import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
 const HUB_ERROR = 'An unexpected error occurred invoking \'RenewToken\' on the server. HubException: ';
@@ -202,5 +203,44 @@ describe('auth: in-band token renewal (RenewToken)', () => {
       await refusedRenewal(connection, another.token),
       'The new token belongs to another subject: a connection renews only with a token of its own subject.',
     );
+  });
+});
+
+describe('auth: in-band token renewal across nodes (Redis)', () => {
+  const prefix = uniqueKeyPrefix();
+  const cleanup = new Cleanup();
+  let a: RunningTradehub;
+  let b: RunningTradehub;
+  before(async () => {
+    const options = { redis: { url: SHARED_REDIS_URL, keyPrefix: prefix }, config: withTestSecret };
+    a = await startTradehub(options);
+    b = await startTradehub(options);
+  });
+  after(async () => {
+    await cleanup.run();
+    await Promise.all([a.close(), b.close()]);
+    await deleteKeys(SHARED_REDIS_URL, prefix);
+  });
+
+  it('a revocation on another node follows the renewed token: the old id leaves the connection open, the new one closes it', async () => {
+    const oldToken = signToken(validClaims());
+    const renewed = await connectHub(cleanup, a.tradeHubUrl, oldToken);
+    const watched = watchClose(renewed);
+    const newToken = signToken(validClaims());
+    await renew(renewed, newToken);
+    const witness = await connectHub(cleanup, a.tradeHubUrl, oldToken);
+    const witnessClosed = closure(witness, 2_000);
+    const old = decodeJwt(oldToken).payload;
+    await b.app.revoke(old.jti, old.exp * 1000);
+    assert.equal((await witnessClosed).error?.message, 'Server returned an error on close: The access token was revoked.');
+    assert.equal(watched.closed, false);
+
+    const renewedClosed = closure(renewed, 2_000);
+    const started = Date.now();
+    const next = decodeJwt(newToken).payload;
+    await b.app.revoke(next.jti, next.exp * 1000);
+    const { error, at } = await renewedClosed;
+    assert.equal(error?.message, 'Server returned an error on close: The access token was revoked.');
+    assert.ok(at - started < 1_000, `closed after ${at - started} ms`);
   });
 });
