@@ -33,6 +33,35 @@ function watchClose(connection: HubConnection): { closed: boolean; error: Error 
   return state;
 }
 
+/**
+ * Renews a connection's token, then revokes the old token id with `revoke` (a connection still on
+ * the old token shows when that was carried out): the renewed connection stays open; revoking the
+ * new id closes it within a second.
+ */
+async function assertRevocationFollowsRenewal(cleanup: Cleanup, hubUrl: string, revoke: (jti: string, expiresAt: number) => Promise<void>): Promise<void> {
+  const oldToken = signToken(validClaims());
+  const renewed = await connectHub(cleanup, hubUrl, oldToken);
+  const watched = watchClose(renewed);
+  const newToken = signToken(validClaims());
+  await renew(renewed, newToken);
+  const witness = await connectHub(cleanup, hubUrl, oldToken);
+  const witnessClosed = closure(witness, 2_000);
+  const old = decodeJwt(oldToken).payload;
+  await revoke(old.jti, old.exp * 1000);
+  assert.equal((await witnessClosed).error?.message, 'Server returned an error on close: The access token was revoked.');
+  assert.equal(watched.closed, false);
+  assert.equal(renewed.state, HubConnectionState.Connected);
+  assert.equal((await renewed.invoke<MyAccess>('GetMyAccess')).subject, 'demo-reader');
+
+  const renewedClosed = closure(renewed, 2_000);
+  const started = Date.now();
+  const next = decodeJwt(newToken).payload;
+  await revoke(next.jti, next.exp * 1000);
+  const { error, at } = await renewedClosed;
+  assert.equal(error?.message, 'Server returned an error on close: The access token was revoked.');
+  assert.ok(at - started < 1_000, `closed after ${at - started} ms`);
+}
+
 describe('auth: in-band token renewal (RenewToken)', () => {
   let hub: RunningTradehub;
   const cleanup = new Cleanup();
@@ -116,28 +145,7 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('ties the connection to the new token id: revoking the old one leaves it open, revoking the new one closes it', async () => {
-    const oldToken = signToken(validClaims());
-    const renewed = await connectHub(cleanup, hub.tradeHubUrl, oldToken);
-    const watched = watchClose(renewed);
-    const newToken = signToken(validClaims());
-    await renew(renewed, newToken);
-    // A connection still on the old token shows when the old token's revocation has been carried out.
-    const witness = await connectHub(cleanup, hub.tradeHubUrl, oldToken);
-    const witnessClosed = closure(witness, 2_000);
-    const old = decodeJwt(oldToken).payload;
-    await hub.app.revoke(old.jti, old.exp * 1000);
-    assert.equal((await witnessClosed).error?.message, 'Server returned an error on close: The access token was revoked.');
-    assert.equal(watched.closed, false);
-    assert.equal(renewed.state, HubConnectionState.Connected);
-    assert.equal((await renewed.invoke<MyAccess>('GetMyAccess')).subject, 'demo-reader');
-
-    const renewedClosed = closure(renewed, 2_000);
-    const started = Date.now();
-    const next = decodeJwt(newToken).payload;
-    await hub.app.revoke(next.jti, next.exp * 1000);
-    const { error, at } = await renewedClosed;
-    assert.equal(error?.message, 'Server returned an error on close: The access token was revoked.');
-    assert.ok(at - started < 1_000, `closed after ${at - started} ms`);
+    await assertRevocationFollowsRenewal(cleanup, hub.tradeHubUrl, (jti, expiresAt) => hub.app.revoke(jti, expiresAt));
   });
 
   it('narrows rights for later calls and drops the subscriptions the new token does not allow', async () => {
@@ -223,24 +231,6 @@ describe('auth: in-band token renewal across nodes (Redis)', () => {
   });
 
   it('a revocation on another node follows the renewed token: the old id leaves the connection open, the new one closes it', async () => {
-    const oldToken = signToken(validClaims());
-    const renewed = await connectHub(cleanup, a.tradeHubUrl, oldToken);
-    const watched = watchClose(renewed);
-    const newToken = signToken(validClaims());
-    await renew(renewed, newToken);
-    const witness = await connectHub(cleanup, a.tradeHubUrl, oldToken);
-    const witnessClosed = closure(witness, 2_000);
-    const old = decodeJwt(oldToken).payload;
-    await b.app.revoke(old.jti, old.exp * 1000);
-    assert.equal((await witnessClosed).error?.message, 'Server returned an error on close: The access token was revoked.');
-    assert.equal(watched.closed, false);
-
-    const renewedClosed = closure(renewed, 2_000);
-    const started = Date.now();
-    const next = decodeJwt(newToken).payload;
-    await b.app.revoke(next.jti, next.exp * 1000);
-    const { error, at } = await renewedClosed;
-    assert.equal(error?.message, 'Server returned an error on close: The access token was revoked.');
-    assert.ok(at - started < 1_000, `closed after ${at - started} ms`);
+    await assertRevocationFollowsRenewal(cleanup, a.tradeHubUrl, (jti, expiresAt) => b.app.revoke(jti, expiresAt));
   });
 });
