@@ -45,6 +45,12 @@ export async function fromBroker<T>(operation: Promise<T>): Promise<T> {
   }
 }
 
+/** The connection behind a call: its sink, where its subscriptions and streams are found, and its caller now (a renewal may change it). */
+export interface ConnectionCaller {
+  readonly connection: HubConnectionSink;
+  readonly user: Principal | undefined;
+}
+
 /** Subscriptions, replay and publishing: the trade logic shared by the hub, REST and ingest channels. */
 export class TradeService {
   /** Ticks waiting, the latest per topic, for connections that fall behind (`limits.tickConflationBytes`). */
@@ -130,12 +136,12 @@ export class TradeService {
    * Drops the subscriptions the connection's token (just renewed, narrower) no longer allows, and
    * answers them; its topic streams no longer allowed end with an error saying so.
    */
-  async dropRefusedSubscriptions(context: HubContext): Promise<string[]> {
-    const refused = (topic: string): boolean => !checkReadAccess(context.user, topic).ok;
-    for (const stream of this.streamsOf.get(context.connection) ?? []) {
+  async dropRefusedSubscriptions(caller: ConnectionCaller): Promise<string[]> {
+    const refused = (topic: string): boolean => !checkReadAccess(caller.user, topic).ok;
+    for (const stream of this.streamsOf.get(caller.connection) ?? []) {
       if (refused(stream.topic)) stream.fail(`The connection's renewed token does not allow topic '${stream.topic}'.`);
     }
-    const consumer = connectionConsumer(context.connection, this.conflation);
+    const consumer = connectionConsumer(caller.connection, this.conflation);
     return this.fanout.removeAll(consumer, refused);
   }
 
@@ -158,16 +164,16 @@ export class TradeService {
    * when it is closed (`return()`: cancelled, disconnected) or fails.
    * @throws TradeRequestError when the topic may not be read, is a wildcard, or cannot be read now
    */
-  async streamTopic(context: HubContext, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
+  async streamTopic(caller: ConnectionCaller, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
     const refusal = this.checkTopicName(topic);
     if (refusal !== undefined) throw new TradeRequestError(400, refusal);
-    const access = checkReadAccess(context.user, topic);
+    const access = checkReadAccess(caller.user, topic);
     if (!access.ok) throw new TradeRequestError(403, access.error);
     if (access.topic.wildcard) {
       throw new TradeRequestError(400, `'${topic}' is a wildcard: stream one concrete topic, or Subscribe to the wildcard.`);
     }
-    let streams = this.streamsOf.get(context.connection);
-    if (!streams) this.streamsOf.set(context.connection, (streams = new Set()));
+    let streams = this.streamsOf.get(caller.connection);
+    if (!streams) this.streamsOf.set(caller.connection, (streams = new Set()));
     const own = streams;
     const stream = new TopicStream(topic, (self) => {
       own.delete(self);
@@ -184,7 +190,7 @@ export class TradeService {
       throw new TradeRequestError(503, 'The topic cannot be read now; try again.');
     }
     // A token renewal that narrowed the caller's access while this was read wins over it.
-    const stillAllowed = checkReadAccess(context.user, topic);
+    const stillAllowed = checkReadAccess(caller.user, topic);
     if (!stillAllowed.ok) {
       await stream.close();
       throw new TradeRequestError(403, stillAllowed.error);

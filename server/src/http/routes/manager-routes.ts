@@ -73,7 +73,8 @@ async function init(options: ManagerRoutesOptions, req: Request, res: Response):
   const check = await Promise.race([
     options.logins.check({
       account: `manager:${platform?.id ?? server}:${login}`,
-      address: req.socket.remoteAddress ?? 'unknown',
+      // The client's address, from X-Forwarded-For when the request came through a trusted proxy (trustProxy).
+      address: req.ip ?? 'unknown',
       secretKey: managerPasswordKey(platform?.id ?? '', login),
       secret: password,
     }),
