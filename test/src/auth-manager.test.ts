@@ -3,6 +3,7 @@ import {
   api, assertInvalidToken, assertMissingToken, Cleanup, connectHub, decodeJwt, nowSeconds, type HttpAnswer, type MyAccess,
 } from './support/auth-helpers.js';
 import { HubProcess } from './support/hub-process.js';
+import { waitUntil } from './support/wait.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 import type { TradehubConfig } from '@tradehub/server';
 import { MANAGER_CONNECT_TIMEOUT_MS, type ManagerInitResponse as InitAnswer, type ManagerPingResponse } from '@tradehub/shared';
@@ -201,6 +202,39 @@ describe('auth: the MT5 manager SDK against a tradehub process', () => {
     const pong = await ping.json() as ManagerPingResponse;
     assert.equal(pong.message, 'pong: the session to the platform is alive');
     assert.equal(pong.subject, 'manager:demo:1000');
+  });
+});
+
+describe('auth: /v1/init timeout bounds the wait', () => {
+  let hub: RunningTradehub;
+  before(async () => {
+    hub = await startTradehub({
+      config: (config) => {
+        // One hash at a time, and room for the whole flood below: the login waits behind it.
+        config.auth.login = { ...config.auth.login, hashConcurrency: 1, hashQueueLength: 1000, maxFailuresPerAddress: 10_000 };
+        return config;
+      },
+    });
+  });
+  after(async () => {
+    await hub.close();
+  });
+
+  it('answers 503 with Retry-After when the login cannot complete within timeout ms', async () => {
+    // Logins of accounts never seen, each hashed in turn; they give up after 2,000 ms themselves.
+    let answered = 0;
+    const flood = Array.from({ length: 100 }, (_, n) => init(hub.baseUrl, { server: 'demo', login: `flood-${n}`, password: 'wrong-password', timeout: '2000' })
+      .finally(() => answered++));
+    // Some were hashed: the rest wait on the server, ahead of the login below.
+    await waitUntil(() => answered >= 3, 'the first answers of the flood');
+    const started = Date.now();
+    const answer = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout: '1000' });
+    const waited = Date.now() - started;
+    await Promise.allSettled(flood);
+    assert.equal(answer.status, 503, answer.text);
+    assert.deepEqual(answer.json, { error: 'temporarily_unavailable', error_description: 'The login did not complete within 1000 ms; retry shortly.' });
+    assert.equal(answer.headers.get('retry-after'), '1');
+    assert.ok(waited >= 1_000 && waited < 3_000, `answered after ${waited} ms`);
   });
 });
 
