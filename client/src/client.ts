@@ -6,6 +6,7 @@ import { FactoryTokenSource } from './auth/factory-token-source.js';
 import { FixedTokenSource, type TokenSource } from './auth/token-source.js';
 import { Backoff } from './connection/backoff.js';
 import { HubSession, type ConnectionState, type ConnectionStateChange } from './connection/hub-session.js';
+import { InBandTokenRenewal } from './connection/in-band-renewal.js';
 import { NodeList } from './connection/node-list.js';
 import { TradehubError } from './errors.js';
 import { EventStream, type EventStreamOptions } from './events/event-stream.js';
@@ -51,6 +52,7 @@ export class TradehubClient {
   readonly state: TradeStateView;
   private readonly emitter: Emitter<ClientEvents>;
   private readonly attachment: StreamAttachment;
+  private readonly renewal: InBandTokenRenewal;
   private lastStatus: ConnectionStatus | undefined;
 
   private constructor(
@@ -70,6 +72,17 @@ export class TradehubClient {
     this.rpc = new JsonRpcClient(api);
     this.state = new TradeStateView(() => engine.topics);
     this.attachment = { attach: (tap) => engine.add(tap), detach: (tap) => engine.remove(tap) };
+    this.renewal = new InBandTokenRenewal({
+      get connectionToken() {
+        return session.connectionToken;
+      },
+      renewToken: (token) => typedHub.invoke('RenewToken', token),
+      tokenRenewed: (token, renewal) => {
+        session.tokenRenewed(token);
+        if (renewal.droppedTopics.length > 0) engine.droppedByServer(renewal.droppedTopics, 'The renewed token does not allow it.');
+      },
+      reconnect: (reason) => session.reconnect(reason),
+    }, tokens, log);
   }
 
   /** @see connect */
@@ -207,7 +220,12 @@ export class TradehubClient {
       this.emitter.emit('status', this.lastStatus);
     });
     this.session.events.on('state', (change) => {
-      if (change.state === 'connected') this.engine.connected();
+      if (change.state === 'connected') {
+        this.engine.connected();
+        this.renewal.connected();
+      } else {
+        this.renewal.stop();
+      }
       if (change.state === 'disconnected') {
         this.engine.close(this.session.closedError?.code === 'closed' ? undefined : this.session.closedError);
         this.tokens.close();

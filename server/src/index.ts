@@ -38,6 +38,7 @@ export { ConfigError } from './config/config-error.js';
 export { demoConfig, DEMO_CREDENTIALS } from './config/demo-config.js';
 export { AuthError } from './auth/auth-error.js';
 export type { Principal } from './auth/principal.js';
+export { renewalRefusal } from './auth/token-renewal.js';
 export { VerifiedTokenCache } from './auth/verified-token-cache.js';
 export { AccessPolicy } from './auth/access-policy.js';
 export { Directory } from './config/directory.js';

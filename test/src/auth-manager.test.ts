@@ -2,18 +2,18 @@ import assert from 'node:assert/strict';
 import {
   api, assertInvalidToken, assertMissingToken, Cleanup, connectHub, decodeJwt, nowSeconds, type HttpAnswer, type MyAccess,
 } from './support/auth-helpers.js';
+import { HubProcess } from './support/hub-process.js';
+import { waitUntil } from './support/wait.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
 import type { TradehubConfig } from '@tradehub/server';
-
-interface InitAnswer {
-  token: string;
-  token_type: string;
-  expires_in: number;
-  platform: string;
-}
+import { MANAGER_CONNECT_TIMEOUT_MS, type ManagerInitResponse as InitAnswer, type ManagerPingResponse } from '@tradehub/shared';
 
 const WRONG_LOGIN = { error: 'invalid_grant', error_description: 'Unknown server, or wrong login or password.' };
 const MISSING = { error: 'invalid_request', error_description: 'server, login and password are required, once each.' };
+const BAD_TIMEOUT = {
+  error: 'invalid_request',
+  error_description: 'timeout must be whole milliseconds from 1000 to 120000 (the time the login may wait for the platform), once.',
+};
 
 /** Demo config plus a second demo platform (with a trade server address) and organization `acme`. */
 function twoTenants(config: TradehubConfig): TradehubConfig {
@@ -71,8 +71,9 @@ describe('auth: manager login (/v1/init, /v1/ping)', () => {
     const ping = await api(hub.baseUrl, '/v1/ping', { token });
     assert.equal(ping.status, 200, ping.text);
     assert.equal(ping.headers.get('cache-control'), 'no-store');
-    const pong = ping.json as { status: string; subject: string; platforms: string[]; expiresAt: number; serverTime: number };
+    const pong = ping.json as ManagerPingResponse;
     assert.deepEqual(pong, {
+      message: 'pong: the session to the platform is alive',
       status: 'alive', subject: 'manager:demo:1000', platforms: ['demo'], expiresAt: decodeJwt(token).payload.exp * 1000, serverTime: pong.serverTime,
     });
     assert.ok(pong.serverTime >= before && pong.serverTime <= Date.now());
@@ -112,21 +113,45 @@ describe('auth: manager login (/v1/init, /v1/ping)', () => {
     }
   });
 
-  it('honours timeout as the token lifetime in seconds, from 60 to the configured maximum', async () => {
-    const answer = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout: '120' });
+  it('takes the MT5 manager SDK sequence: /v1/init with timeout=5000, then /v1/ping with the Bearer token, reading message', async () => {
+    const answer = await api(hub.baseUrl, '/v1/init?server=demo&login=1000&password=demo&timeout=5000');
     assert.equal(answer.status, 200, answer.text);
     const body = answer.json as InitAnswer;
-    assert.equal(body.expires_in, 120);
-    const { payload } = decodeJwt(body.token);
-    assert.equal(payload.exp - payload.iat, 120);
-    assert.ok(Math.abs(payload.exp - (nowSeconds() + 120)) <= 2);
-    assert.equal((await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout: '60' })).status, 200);
+    assert.equal(body.token_type, 'Bearer');
+    const ping = await api(hub.baseUrl, '/v1/ping', { token: body.token });
+    assert.equal(ping.status, 200, ping.text);
+    const pong = ping.json as ManagerPingResponse;
+    assert.equal(typeof pong.message, 'string');
+    assert.match(pong.message, /alive/);
+    assert.equal(pong.status, 'alive');
+  });
 
-    for (const timeout of ['5', '59', '3601', 'abc', '120.5', '-120', '']) {
-      const refused = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout });
-      assert.equal(refused.status, 400, `timeout=${timeout}`);
-      assert.deepEqual(refused.json, { error: 'invalid_request', error_description: 'timeout must be whole seconds from 60 to 3600.' });
+  it('reads timeout as milliseconds to wait for the platform: the token lifetime stays the configured one, timeout or not', async () => {
+    for (const timeout of [undefined, '1000', '5000', '120000']) {
+      const answer = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', ...(timeout !== undefined ? { timeout } : {}) });
+      assert.equal(answer.status, 200, `timeout=${timeout}: ${answer.text}`);
+      const body = answer.json as InitAnswer;
+      assert.equal(body.expires_in, 3600, `timeout=${timeout}`);
+      const { payload } = decodeJwt(body.token);
+      assert.equal(payload.exp - payload.iat, 3600, `timeout=${timeout}`);
+      assert.ok(Math.abs(payload.exp - (nowSeconds() + 3600)) <= 2);
     }
+    assert.deepEqual(MANAGER_CONNECT_TIMEOUT_MS, { min: 1000, max: 120_000, default: 5000 });
+  });
+
+  it('refuses a timeout out of range, not a whole number or repeated with a clear 400 that never echoes the password', async () => {
+    const cases: Array<string | string[]> = ['999', '120001', '0', '60', '-5000', '5000.5', '5e3', 'abc', '', ' 5000', '0x1388', '99999999999999999999', ['5000', '5000']];
+    for (const timeout of cases) {
+      const refused = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout });
+      assert.equal(refused.status, 400, `timeout=${String(timeout)}`);
+      assert.deepEqual(refused.json, BAD_TIMEOUT);
+    }
+    // With a wrong password the answer is the same 400: the timeout is checked before the password, which is never echoed.
+    const secret = 'a-password-that-must-not-echo';
+    const wrong = await init(hub.baseUrl, { server: 'demo', login: '1000', password: secret, timeout: 'garbage' });
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(wrong.json, BAD_TIMEOUT);
+    assert.ok(!wrong.text.includes(secret));
   });
 
   it('gives the manager token its platform only, on the API and the hub', async () => {
@@ -154,6 +179,62 @@ describe('auth: manager login (/v1/init, /v1/ping)', () => {
     assert.equal(decodeJwt(token).payload.org, 'acme');
     const platforms = await api(hub.baseUrl, '/api/platforms', { token });
     assert.deepEqual(platforms.json, [{ id: 'acme-mt5', name: 'acme-mt5', kind: 'mt5', organization: 'acme' }]);
+  });
+});
+
+describe('auth: the MT5 manager SDK against a tradehub process', () => {
+  let node: HubProcess;
+  before(async () => {
+    node = await HubProcess.start({});
+  });
+  after(async () => {
+    await node.dispose();
+  });
+
+  it('logs in with /v1/init?...&timeout=5000 and reads message from /v1/ping with the Bearer token, as the SDK does', async () => {
+    const answer = await api(node.baseUrl, '/v1/init?server=demo&login=1000&password=demo&timeout=5000');
+    assert.equal(answer.status, 200, answer.text);
+    const { token, token_type: type, expires_in: expiresIn } = answer.json as InitAnswer;
+    assert.equal(type, 'Bearer');
+    assert.equal(expiresIn, 3600);
+    const ping = await fetch(`${node.baseUrl}/v1/ping`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(ping.status, 200);
+    const pong = await ping.json() as ManagerPingResponse;
+    assert.equal(pong.message, 'pong: the session to the platform is alive');
+    assert.equal(pong.subject, 'manager:demo:1000');
+  });
+});
+
+describe('auth: /v1/init timeout bounds the wait', () => {
+  let hub: RunningTradehub;
+  before(async () => {
+    hub = await startTradehub({
+      config: (config) => {
+        // One hash at a time, and room for the whole flood below: the login waits behind it.
+        config.auth.login = { ...config.auth.login, hashConcurrency: 1, hashQueueLength: 1000, maxFailuresPerAddress: 10_000 };
+        return config;
+      },
+    });
+  });
+  after(async () => {
+    await hub.close();
+  });
+
+  it('answers 503 with Retry-After when the login cannot complete within timeout ms', async () => {
+    // Logins of accounts never seen, each hashed in turn; they give up after 2,000 ms themselves.
+    let answered = 0;
+    const flood = Array.from({ length: 100 }, (_, n) => init(hub.baseUrl, { server: 'demo', login: `flood-${n}`, password: 'wrong-password', timeout: '2000' })
+      .finally(() => answered++));
+    // Some were hashed: the rest wait on the server, ahead of the login below.
+    await waitUntil(() => answered >= 3, 'the first answers of the flood');
+    const started = Date.now();
+    const answer = await init(hub.baseUrl, { server: 'demo', login: '1000', password: 'demo', timeout: '1000' });
+    const waited = Date.now() - started;
+    await Promise.allSettled(flood);
+    assert.equal(answer.status, 503, answer.text);
+    assert.deepEqual(answer.json, { error: 'temporarily_unavailable', error_description: 'The login did not complete within 1000 ms; retry shortly.' });
+    assert.equal(answer.headers.get('retry-after'), '1');
+    assert.ok(waited >= 1_000 && waited < 3_000, `answered after ${waited} ms`);
   });
 });
 

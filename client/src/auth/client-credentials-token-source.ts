@@ -45,9 +45,9 @@ export class ClientCredentialsTokenSource implements TokenSource {
     log.redactor.add(credentials.clientSecret);
   }
 
-  async token(): Promise<string> {
+  async token(replacing?: string): Promise<string> {
     const cached = this.cached;
-    if (cached && Date.now() < cached.renewAt) return cached.value;
+    if (cached && Date.now() < cached.renewAt && cached.value !== replacing) return cached.value;
     return (await this.renew()).value;
   }
 

@@ -3,8 +3,11 @@
  * (re)connect and the REST calls for each request.
  */
 export interface TokenSource {
-  /** A token believed valid now; may fetch one. */
-  token(): Promise<string>;
+  /**
+   * A token believed valid now; may fetch one. With `replacing` (an in-band renewal of the
+   * connection's token), a source that can make a newer token than that one does.
+   */
+  token(replacing?: string): Promise<string>;
   /**
    * The server refused `token` (401, or closed the connection because it expired or was
    * revoked): do not hand it out again.

@@ -93,6 +93,27 @@ export class HubSession {
     return this.options.nodes.current;
   }
 
+  /** The token the current connection was opened with, or renewed to in band. */
+  get connectionToken(): string | undefined {
+    return this.lastToken;
+  }
+
+  /** The connection now lives on `token` (an in-band renewal): it is the one to drop when the server ends the connection for it. */
+  tokenRenewed(token: string): void {
+    this.lastToken = token;
+  }
+
+  /**
+   * Ends the current connection and connects again through the reconnect loop, with a token
+   * from the source: what the client does when an in-band renewal is refused.
+   */
+  async reconnect(reason: string): Promise<void> {
+    if (this.closing || this.current !== 'connected') return;
+    this.options.log.info(`reconnecting to ${this.node}: ${reason}`);
+    // Without `closing` set, the close this causes starts the reconnect loop (onClosed).
+    await this.connection.stop();
+  }
+
   get closedError(): TradehubError | undefined {
     return this.current === 'disconnected' ? (this.fatal ?? new ClientClosedError()) : undefined;
   }

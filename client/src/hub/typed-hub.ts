@@ -10,8 +10,12 @@ import type { HubSession } from '../connection/hub-session.js';
 import { ConsumerTooSlowError, InvalidEventError, MalformedServerMessageError, type TradehubError } from '../errors.js';
 import { withTimeout } from '../util/timeout.js';
 
-/** Hub methods callers invoke directly; `Subscribe` and `Unsubscribe` belong to `subscribe()` and `events()`, which keep resume positions. */
-export type PublicHubMethod = Exclude<TradeHubInvocationName, 'Subscribe' | 'Unsubscribe'>;
+/**
+ * Hub methods callers invoke directly; `Subscribe` and `Unsubscribe` belong to `subscribe()` and
+ * `events()`, which keep resume positions, and `RenewToken` to the client's own in-band renewal,
+ * which keeps track of the connection's token.
+ */
+export type PublicHubMethod = Exclude<TradeHubInvocationName, 'Subscribe' | 'Unsubscribe' | 'RenewToken'>;
 
 /** Typed access to the trade hub's methods, from the shared `TradeHubInvocations`, `TradeHubStreams` and `TradeHubUploads` maps. */
 export interface TradeHubAccess {

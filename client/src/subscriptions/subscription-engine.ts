@@ -113,6 +113,21 @@ export class SubscriptionEngine {
     this.queueSync();
   }
 
+  /**
+   * The server dropped these subscriptions because the connection's renewed token does not
+   * allow them: their consumers end with `SubscriptionRefusedError`, as a refused Subscribe would.
+   */
+  droppedByServer(patterns: readonly string[], reason: string): void {
+    for (const pattern of patterns) {
+      const entry = this.patterns.get(pattern);
+      if (!entry) continue;
+      this.onRefused(entry, reason, false);
+    }
+    for (const topic of [...this.trackers.keys()]) {
+      if (!this.isCovered(topic)) this.trackers.delete(topic);
+    }
+  }
+
   /** `OnEvent(envelope)`: checked against the shared schema, then applied in order. */
   onEvent(raw: unknown): void {
     const parsed = tradeEnvelopeSchema.safeParse(raw);

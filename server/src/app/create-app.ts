@@ -215,7 +215,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const rpcMethods = tradeRpcMethods({ queries, gateway });
   host.app.use(jsonRpcRoutes({ authenticator, methods: rpcMethods, logger }));
   const tradeEndpoint = host.mapHub({
-    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, gateway), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
+    path: TRADE_HUB_PATH, hub: tradeHub(node, directory, trade, gateway, authenticator), authenticator, ...hubOptions, ...(await lifetimeManager('trade')),
   });
   const wsRpcEndpoint = host.mapEndpoint(new WsRpcEndpoint({
     authenticator, methods: wsRpcMethods(rpcMethods, trade), trade, limits: wsRpcLimitsOf({ ...defaultHubOptions, ...hubOptions.hubOptions }),

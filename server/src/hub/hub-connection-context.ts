@@ -90,6 +90,8 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   private callerClients: HubCallerClients | undefined;
   /** The token id the handler indexed this connection under, for revocation. */
   indexedTokenId: string | undefined;
+  /** Set by the handler: indexes the connection under its current token's id again, once the token was renewed. */
+  onUserRenewed: (() => void) | undefined;
 
   constructor(
     readonly httpConnection: HttpConnection,
@@ -181,6 +183,17 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
 
   abort(): void {
     this.close({});
+  }
+
+  /**
+   * The heartbeat closes the connection when `user.expiresAt` passes, reading it at every beat:
+   * replacing the user moves that moment; the handler's index moves revocation to its token id.
+   * @throws HubError when the connection has closed meanwhile
+   */
+  renewUser(user: HubUser): void {
+    if (this.phase === 'closed') throw new HubError('The connection closed before its token was renewed.');
+    this.httpConnection.user = user;
+    this.onUserRenewed?.();
   }
 
   /**

@@ -46,6 +46,7 @@ export class HubConnectionHandler {
   onConnected(connection: HttpConnection): void {
     const context = new HubConnectionContext(connection, this.services);
     context.onReadingResumable = () => this.readOn(context);
+    context.onUserRenewed = () => this.reindexByToken(context);
     this.connections.add(context);
     this.indexByToken(context);
     connection.attachApplication({
@@ -77,6 +78,12 @@ export class HubConnectionHandler {
   private unindexByToken(context: HubConnectionContext): void {
     if (context.indexedTokenId !== undefined) removeFromIndex(this.byTokenId, context.indexedTokenId, context);
     context.indexedTokenId = undefined;
+  }
+
+  /** The connection's token changed (renewed, or a stateful connection resumed with a newer one): revocation follows the new id. */
+  private reindexByToken(context: HubConnectionContext): void {
+    this.unindexByToken(context);
+    this.indexByToken(context);
   }
 
   /** Closes every connection that authenticated with `tokenId`; they may reconnect with another token. */
@@ -284,8 +291,7 @@ export class HubConnectionHandler {
     const { protocol, statefulBuffer } = context;
     if (!protocol || !statefulBuffer) return;
     // It came back with the token of its new request: expiry, scopes and revocation follow that one.
-    this.unindexByToken(context);
-    this.indexByToken(context);
+    this.reindexByToken(context);
     context.inbound = Buffer.alloc(0);
     context.lastReceivedAt = Date.now();
     const { sequenceId, payloads } = statefulBuffer.resend();

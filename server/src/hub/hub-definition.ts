@@ -27,6 +27,12 @@ export interface HubContext {
   readonly connectionAborted: AbortSignal;
   /** Ends the caller's connection from the server. */
   abort(): void;
+  /**
+   * Moves the connection to a renewed token of the same caller, which the hub checked: from now
+   * on `user`, the close at its expiry and revocation (by its token id, no longer the old one)
+   * follow `user`.
+   */
+  renewUser(user: HubUser): void;
   readonly clients: HubCallerClients;
   readonly groups: GroupManager;
   /** The caller's connection as fan-out code addresses it: messages written here are framed once per protocol. */

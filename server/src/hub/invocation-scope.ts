@@ -29,6 +29,10 @@ export class InvocationScope implements StreamingHubContext {
     this.context.abort();
   }
 
+  renewUser(user: HubUser): void {
+    this.context.renewUser(user);
+  }
+
   afterCompletion(callback: () => void): void {
     this.afterCompletionCallbacks.push(callback);
   }

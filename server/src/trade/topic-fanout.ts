@@ -108,9 +108,11 @@ export class TopicFanout {
     });
   }
 
-  async removeAll(consumer: TopicConsumer): Promise<void> {
-    const subscribed = [...(this.subscriptionsOf.get(consumer) ?? [])];
-    await Promise.all(subscribed.map((subscription) => this.remove(consumer, subscription)));
+  /** Removes the consumer's subscriptions, those `which` selects or all, and answers the ones removed. */
+  async removeAll(consumer: TopicConsumer, which: (subscription: string) => boolean = () => true): Promise<string[]> {
+    const removed = [...(this.subscriptionsOf.get(consumer) ?? [])].filter(which);
+    await Promise.all(removed.map((subscription) => this.remove(consumer, subscription)));
+    return removed;
   }
 
   /** How many topics and wildcards the consumer is subscribed to, those still being answered included. */

@@ -97,7 +97,7 @@ export class TopicStream implements TopicConsumer, AsyncIterableIterator<TopicSt
    * Ends the stream with an error for the client. What is still in the backlog is dropped: the
    * client resumes from the last event it received, and history replays the rest.
    */
-  private fail(message: string): void {
+  fail(message: string): void {
     if (this.closed) return;
     this.failure = new HubError(message);
     void this.close();

@@ -2,6 +2,8 @@ import {
   TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
+import type { Authenticator } from '../auth/authenticator.js';
+import { MAX_TOKEN_LENGTH } from '../auth/access-token-service.js';
 import { Scope } from '../auth/scopes.js';
 import type { Directory } from '../config/directory.js';
 import { clientStream, defineHub, hubMethod, streamHubMethod, type HubContext, type HubDefinition } from '../hub/hub-definition.js';
@@ -10,6 +12,7 @@ import { TRADEHUB_VERSION } from '../node-identity.js';
 import { TradeRequestError, type TradeService, type TradeSubscriber } from './trade-service.js';
 import { terminalHubMethod } from '../terminal/terminal-hub-methods.js';
 import type { TerminalGateway } from '../terminal/terminal-gateway.js';
+import { renewConnectionToken } from './connection-token-renewal.js';
 
 /** Lengths are checked by the trade service against the configured limit (`limits.topicNameLength`). */
 const topicName = z.string();
@@ -34,7 +37,10 @@ export async function forCaller<T>(work: () => Promise<T>): Promise<T> {
 function subscriberOf(context: HubContext, trade: TradeService): TradeSubscriber {
   return {
     consumer: trade.consumerOf(context.connection),
-    user: context.user,
+    // Read at each use: a token renewal during the call may narrow the caller's access.
+    get user() {
+      return context.user;
+    },
     connectionAborted: context.connectionAborted,
     afterCompletion: (callback) => context.afterCompletion(callback),
   };
@@ -44,7 +50,7 @@ function subscriberOf(context: HubContext, trade: TradeService): TradeSubscriber
  * The trade hub (`/hubs/trade`): server information, topic subscriptions and streams with snapshots and replay, publishing.
  * Handlers return the types of `TradeHubInvocations` (shared with the typed client), so that a contract change breaks this build too.
  */
-export function tradeHub(node: string, directory: Directory, trade: TradeService, gateway: TerminalGateway): HubDefinition {
+export function tradeHub(node: string, directory: Directory, trade: TradeService, gateway: TerminalGateway, authenticator: Authenticator): HubDefinition {
   return defineHub({
     methods: {
       [M.GetServerInfo]: hubMethod([], (): TradeHubResult<'GetServerInfo'> => ({ nodeId: node, version: TRADEHUB_VERSION, serverTime: Date.now() })),
@@ -69,13 +75,15 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
       [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>
         forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.StreamTopic]: streamHubMethod([topicName, topicPosition.optional()], (context, topic, resume) =>
-        forCaller(() => trade.streamTopic(context.user, topic, resume)), { requiredScope: Scope.TradeRead }),
+        forCaller(() => trade.streamTopic(context, topic, resume)), { requiredScope: Scope.TradeRead }),
       [M.PublishStream]: hubMethod([clientStream(tradeEventInputSchema)], (context, events): Promise<TradeHubUploads['PublishStream']['result']> =>
         forCaller(() => trade.publishStream(context.user, events)), { requiredScope: Scope.TradePublish }),
       [M.OrderSend]: terminalHubMethod(gateway, 'order_send'),
       [M.OrderModify]: terminalHubMethod(gateway, 'order_modify'),
       [M.OrderClose]: terminalHubMethod(gateway, 'order_close'),
       [M.GetHistory]: terminalHubMethod(gateway, 'get_history'),
+      [M.RenewToken]: hubMethod([z.string().min(1).max(MAX_TOKEN_LENGTH)], (context, token): Promise<TradeHubResult<'RenewToken'>> =>
+        renewConnectionToken(authenticator, trade, context, token)),
     },
     onConnected: async (context) => {
       const status: ConnectionStatus = {

@@ -54,10 +54,18 @@ export interface TradeSubscriber {
   afterCompletion(callback: () => void): void;
 }
 
+/** The connection behind a call: its sink, where its subscriptions and streams are found, and its caller now (a renewal may change it). */
+export interface ConnectionCaller {
+  readonly connection: HubConnectionSink;
+  readonly user: Principal | undefined;
+}
+
 /** Subscriptions, replay and publishing: the trade logic shared by the hub, REST and ingest channels. */
 export class TradeService {
   /** Ticks waiting, the latest per topic, for connections that fall behind (`limits.tickConflationBytes`). */
   readonly conflation: TickConflation;
+  /** Each connection's open topic streams, so that a renewal that narrows its token can end those no longer allowed. */
+  private readonly streamsOf = new WeakMap<HubConnectionSink, Set<TopicStream>>();
 
   constructor(
     readonly broker: TradeBroker,
@@ -107,6 +115,13 @@ export class TradeService {
         await this.fanout.hold(consumer, topic);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
+        // A token renewal that narrowed the caller's access while this was read wins over it.
+        const stillAllowed = checkReadAccess(context.user, topic);
+        if (!stillAllowed.ok) {
+          await this.fanout.remove(consumer, topic);
+          results.push({ topic, status: 'error', error: stillAllowed.error });
+          continue;
+        }
         const positions = new Map<string, TopicPosition>(topicResults.map((result) => [result.topic, { epoch: result.epoch, seq: result.seq }]));
         context.afterCompletion(() => this.fanout.release(consumer, topic, positions));
         results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
@@ -130,6 +145,19 @@ export class TradeService {
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 
+  /**
+   * Drops the subscriptions the connection's token (just renewed, narrower) no longer allows, and
+   * answers them; its topic streams no longer allowed end with an error saying so.
+   */
+  async dropRefusedSubscriptions(caller: ConnectionCaller): Promise<string[]> {
+    const refused = (topic: string): boolean => !checkReadAccess(caller.user, topic).ok;
+    for (const stream of this.streamsOf.get(caller.connection) ?? []) {
+      if (refused(stream.topic)) stream.fail(`The connection's renewed token does not allow topic '${stream.topic}'.`);
+    }
+    const consumer = connectionConsumer(caller.connection, this.conflation);
+    return this.fanout.removeAll(consumer, refused);
+  }
+
   /** Forgets the connection's subscriptions; its topic streams end with the connection's streams. */
   async disconnect(consumer: ConnectionConsumer): Promise<void> {
     consumer.close();
@@ -148,26 +176,40 @@ export class TradeService {
    * when it is closed (`return()`: cancelled, disconnected) or fails.
    * @throws TradeRequestError when the topic may not be read, is a wildcard, or cannot be read now
    */
-  async streamTopic(principal: Principal | undefined, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
+  async streamTopic(caller: ConnectionCaller, topic: string, resume: TopicPosition | undefined): Promise<TopicStream> {
     const refusal = this.checkTopicName(topic);
     if (refusal !== undefined) throw new TradeRequestError(400, refusal);
-    const access = checkReadAccess(principal, topic);
+    const access = checkReadAccess(caller.user, topic);
     if (!access.ok) throw new TradeRequestError(403, access.error);
     if (access.topic.wildcard) {
       throw new TradeRequestError(400, `'${topic}' is a wildcard: stream one concrete topic, or Subscribe to the wildcard.`);
     }
-    const stream = new TopicStream(topic, (self) => this.fanout.remove(self, topic));
+    let streams = this.streamsOf.get(caller.connection);
+    if (!streams) this.streamsOf.set(caller.connection, (streams = new Set()));
+    const own = streams;
+    const stream = new TopicStream(topic, (self) => {
+      own.delete(self);
+      return this.fanout.remove(self, topic);
+    });
+    own.add(stream);
+    let result: TopicResult;
     try {
       await this.fanout.hold(stream, topic);
-      const result = await this.topicResult(topic, resume);
-      stream.begin(result);
-      this.fanout.release(stream, topic, new Map([[topic, { epoch: result.epoch, seq: result.seq }]]));
-      return stream;
+      result = await this.topicResult(topic, resume);
     } catch (error) {
       await stream.close();
       this.logger.warn({ topic, err: error }, 'stream topic failed');
       throw new TradeRequestError(503, 'The topic cannot be read now; try again.');
     }
+    // A token renewal that narrowed the caller's access while this was read wins over it.
+    const stillAllowed = checkReadAccess(caller.user, topic);
+    if (!stillAllowed.ok) {
+      await stream.close();
+      throw new TradeRequestError(403, stillAllowed.error);
+    }
+    stream.begin(result);
+    this.fanout.release(stream, topic, new Map([[topic, { epoch: result.epoch, seq: result.seq }]]));
+    return stream;
   }
 
   /**

@@ -11,6 +11,39 @@ export interface OAuthTokenResponse {
   scope: string;
 }
 
+/**
+ * `GET /v1/init?server=&login=&password=[&timeout=]`, the manager login as the MT5 manager SDK
+ * sends it: `timeout` is how long, in milliseconds, the caller lets the login wait for the
+ * platform; it has no bearing on how long the session's token lives (configuration decides).
+ */
+export const MANAGER_CONNECT_TIMEOUT_MS = {
+  min: 1_000,
+  max: 120_000,
+  /** When the caller sends no `timeout`. */
+  default: 5_000,
+} as const;
+
+/** `GET /v1/init`: the answer. */
+export interface ManagerInitResponse {
+  token: string;
+  token_type: 'Bearer';
+  /** Seconds the token stays valid (the configured session lifetime). */
+  expires_in: number;
+  platform: string;
+}
+
+/** `GET /v1/ping` with a manager (or any) token: the session is alive. */
+export interface ManagerPingResponse {
+  /** What the manager SDK reads: a short text saying the session is alive. */
+  message: string;
+  status: 'alive';
+  subject: string;
+  platforms: string[];
+  /** When the token stops being valid (UTC ms); null for tokens that never expire. */
+  expiresAt: number | null;
+  serverTime: number;
+}
+
 /** Error body of every HTTP route: RFC 6749 section 5.2 for /connect/token, the same shape elsewhere. */
 export interface HttpErrorBody {
   error: string;

@@ -28,6 +28,13 @@ export const TradeHubMethod = {
   OrderModify: 'OrderModify',
   OrderClose: 'OrderClose',
   GetHistory: 'GetHistory',
+  /**
+   * `RenewToken(accessToken)`: moves the live connection to a fresh token of the same subject and
+   * organization, without a reconnect. Scopes, platforms and logins may narrow, never widen; the
+   * connection then expires with the new token, is revoked with it (no longer with the old one),
+   * and loses the subscriptions the new token does not allow. Answers a `TokenRenewal`.
+   */
+  RenewToken: 'RenewToken',
 } as const;
 
 /** Client handlers the trade hub invokes. */
@@ -114,4 +121,16 @@ export interface ConnectionStatus {
 export interface PublishResult {
   /** Per event, in input order: its topic and seq, or `duplicate` when its id was already stored. */
   results: Array<{ topic: string; seq: number; duplicate: boolean }>;
+}
+
+/** What `RenewToken(accessToken)` answers: what the connection's new token grants from now on. */
+export interface TokenRenewal {
+  /** When the connection now expires (UTC ms, the new token's expiry); null for tokens that never expire. */
+  expiresAt: number | null;
+  scopes: string[];
+  platforms: string[];
+  /** The logins the new token is restricted to; null for every login of its platforms. */
+  logins: string[] | null;
+  /** Subscriptions the new token no longer allows, dropped by the renewal (no more events of them arrive). */
+  droppedTopics: string[];
 }

@@ -2,8 +2,8 @@ import type { ServerInfo } from '../server-info.js';
 import type { TradeEnvelope, TradeEventInput } from './events.js';
 import type { GetHistoryRequest, HistoryResult, OrderCloseRequest, OrderModifyRequest, OrderSendRequest, TradeResult } from './terminal.js';
 import type {
-  ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicPosition, TopicStreamItem, TradeClientMethod,
-  TradeHubMethod,
+  ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TokenRenewal, TopicPosition, TopicStreamItem,
+  TradeClientMethod, TradeHubMethod,
 } from './hub-contract.js';
 
 /** What `GetMyAccess()` answers: what the caller's token grants, whatever its kind. */
@@ -43,6 +43,7 @@ export interface TradeHubInvocations {
   OrderModify: { args: [platform: string, login: string, request: OrderModifyRequest]; result: TradeResult };
   OrderClose: { args: [platform: string, login: string, request: OrderCloseRequest]; result: TradeResult };
   GetHistory: { args: [platform: string, login: string, request: GetHistoryRequest]; result: HistoryResult };
+  RenewToken: { args: [accessToken: string]; result: TokenRenewal };
 }
 
 /** Server-to-client streaming methods: their arguments and the type of each streamed item. */
