@@ -1,5 +1,6 @@
 import type { ServerInfo } from '../server-info.js';
 import type { TradeEnvelope, TradeEventInput } from './events.js';
+import type { SubscribeOptions } from './market-data.js';
 import type {
   ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TopicPosition, TopicStreamItem, TradeClientMethod,
   TradeHubMethod,
@@ -35,7 +36,8 @@ export interface TradeHubInvocations {
   /** Null only for an unauthenticated caller, which the trade hub never has. */
   GetMyAccess: { args: []; result: MyAccess | null };
   GetPlatforms: { args: []; result: PlatformInfo[] };
-  Subscribe: { args: [topics: string[], resume?: ResumePositions]; result: SubscribeResult[] };
+  /** `options` (see `SubscribeOptions`) apply to every topic of the call; omitted, the topics get every event. */
+  Subscribe: { args: [topics: string[], resume?: ResumePositions, options?: SubscribeOptions]; result: SubscribeResult[] };
   Unsubscribe: { args: [topics: string[]]; result: void };
   Publish: { args: [events: TradeEventInput[]]; result: PublishResult };
 }

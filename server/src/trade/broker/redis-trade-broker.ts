@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import {
   parseTopic, topicOf, wildcardOf,
-  type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput,
+  type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../../redis/redis-guard.js';
 import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
-import { stateChangeOf } from '../state/state-change.js';
+import { stateChangeOf, type StateLimits } from '../state/state-change.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
 import { BrokerUnavailableError, type EnvelopeListener, type HistoryResult, type PublishOutcome, type TradeBroker } from './trade-broker.js';
 
-export interface RedisTradeBrokerOptions {
+export interface RedisTradeBrokerOptions extends StateLimits {
   keyPrefix: string;
   historyLength: number;
   dedupeWindowSeconds: number;
@@ -65,7 +65,7 @@ export class RedisTradeBroker implements TradeBroker {
     this.reconnectListeners.push(listener);
   }
 
-  async publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]> {
+  async publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
     for (const event of events) {
       try {
@@ -154,11 +154,11 @@ export class RedisTradeBroker implements TradeBroker {
     this.listeners.clear();
   }
 
-  private async publishOne(event: TradeEventInput): Promise<PublishOutcome> {
+  private async publishOne(event: HubEventInput): Promise<PublishOutcome> {
     const topic = topicOf(event);
     const keys = this.topicKeys(topic);
     const wildcard = wildcardOf(topic);
-    const change = stateChangeOf(event);
+    const change = stateChangeOf(event, this.options);
     const withoutPosition = {
       v: 1, topic, type: event.type, platformId: event.platformId,
       time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
@@ -176,6 +176,7 @@ export class RedisTradeBroker implements TradeBroker {
       String(this.options.dedupeWindowSeconds),
       topic,
       this.channel(topic),
+      change?.maxFields !== undefined ? String(change.maxFields) : '',
     ])) as [number, string];
     return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
   }

@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
-import type { TopicPosition, TopicSnapshot, TradeEnvelope, TradeEventInput } from '@tradehub/shared';
+import type { TopicPosition, TopicSnapshot, TradeEnvelope, HubEventInput } from '@tradehub/shared';
 
 export type EnvelopeListener = (envelope: TradeEnvelope) => void;
 
@@ -25,7 +25,7 @@ export interface TradeBroker {
    * atomically across nodes and grows by 1.
    * @throws BrokerUnavailableError when the events cannot be stored now; none of them is then lost silently.
    */
-  publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]>;
+  publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]>;
   /** Starts delivering a topic (or a `/*` wildcard) to this node; only nodes with listeners receive traffic. */
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
   unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
