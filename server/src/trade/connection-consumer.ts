@@ -1,4 +1,4 @@
-import { TradeClientMethod, topicMatches, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
+import { TradeClientMethod, topicMatches, wildcardOf, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { MessageType } from '../protocol/messages.js';
@@ -9,6 +9,12 @@ import type { TopicConsumer } from './topic-fanout.js';
 export interface ConnectionConsumer extends TopicConsumer {
   /** Writes now the ticks held of the topics a subscription covers: an answer about them follows. */
   writeHeld(subscription: string): void;
+  /**
+   * Limits the ticks of a ticks topic or wildcard subscription to `maxRatePerSecond` (the latest
+   * quote per topic, the newest always delivered last); undefined: every tick. A concrete
+   * topic's own rate goes before its wildcard's.
+   */
+  setTickRate(subscription: string, maxRatePerSecond: number | undefined): void;
   close(): void;
 }
 
@@ -20,7 +26,7 @@ const framed = new WeakMap<TradeEnvelope, SerializedHubMessage>();
 /**
  * The consumer that delivers a connection's subscriptions as `OnEvent` and `OnResync`
  * invocations. Ticks pass through the node's conflation (only the latest per topic waits for a
- * congested connection); every other event is written.
+ * congested connection, or for the subscription's rate); every other event is written.
  */
 export function connectionConsumer(sink: HubConnectionSink, conflation: TickConflation): ConnectionConsumer {
   let consumer = consumers.get(sink);
@@ -29,6 +35,15 @@ export function connectionConsumer(sink: HubConnectionSink, conflation: TickConf
     // last position delivered per topic lets each event through once.
     const delivered = new Map<string, { epoch: string; seq: number }>();
     const ticks = conflation.gate(sink, (tick) => sink.write(frame(tick)));
+    /** Least time between two ticks, by subscription (topic or wildcard) that has a rate; bounded by the subscription limit. */
+    const tickIntervals = new Map<string, number>();
+    const intervalOf = (topic: string): number | undefined => {
+      if (tickIntervals.size === 0) return undefined;
+      const own = tickIntervals.get(topic);
+      if (own !== undefined) return own;
+      const wildcard = wildcardOf(topic);
+      return wildcard === undefined ? undefined : tickIntervals.get(wildcard);
+    };
     consumer = {
       event: (envelope) => {
         const last = delivered.get(envelope.topic);
@@ -40,10 +55,14 @@ export function connectionConsumer(sink: HubConnectionSink, conflation: TickConf
         } else {
           delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
         }
-        if (envelope.type === 'tick') ticks.offer(envelope);
+        if (envelope.type === 'tick') ticks.offer(envelope, intervalOf(envelope.topic));
         else sink.write(frame(envelope));
       },
       writeHeld: (subscription) => ticks.writeHeld((topic) => topicMatches(subscription, topic)),
+      setTickRate: (subscription, maxRatePerSecond) => {
+        if (maxRatePerSecond === undefined) tickIntervals.delete(subscription);
+        else tickIntervals.set(subscription, 1000 / maxRatePerSecond);
+      },
       resync: (notice: ResyncNotice) => {
         ticks.writeHeld((topic) => topicMatches(notice.topic, topic));
         sink.write(new SerializedHubMessage({ type: MessageType.Invocation, target: TradeClientMethod.OnResync, arguments: [notice] }));

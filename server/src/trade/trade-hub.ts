@@ -1,5 +1,5 @@
 import {
-  TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
+  subscribeOptionsSchema, TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
 import { Scope } from '../auth/scopes.js';
@@ -16,7 +16,8 @@ const topicPosition = z.object({
   seq: z.number().int().nonnegative(),
 });
 const topicList = z.array(topicName).min(1).max(100);
-const resumePositions = z.record(topicName, topicPosition).optional();
+/** Null as well as absent: a caller that passes options after no resume positions sends null in their place. */
+const resumePositions = z.record(topicName, topicPosition).nullish();
 
 /** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
 async function forCaller<T>(work: () => Promise<T>): Promise<T> {
@@ -50,8 +51,8 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         const platform = directory.platform(id);
         return platform ? [{ id: platform.id, name: platform.name ?? platform.id, kind: platform.kind }] : [];
       }), { requiredScope: Scope.TradeRead }),
-      [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume): Promise<TradeHubResult<'Subscribe'>> =>
-        trade.subscribe(context, topics, resume), { requiredScope: Scope.TradeRead }),
+      [M.Subscribe]: hubMethod([topicList, resumePositions, subscribeOptionsSchema.nullish()], (context, topics, resume, options): Promise<TradeHubResult<'Subscribe'>> =>
+        trade.subscribe(context, topics, resume ?? {}, options ?? {}), { requiredScope: Scope.TradeRead }),
       [M.Unsubscribe]: hubMethod([topicList], (context, topics): Promise<TradeHubResult<'Unsubscribe'>> => trade.unsubscribe(context.connection, topics)),
       [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>
         forCaller(() => trade.publish(context.user, events)), { requiredScope: Scope.TradePublish }),

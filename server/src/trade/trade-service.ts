@@ -1,6 +1,6 @@
 import {
-  publishBatchSchema, type PublishResult, type ResumePositions, type SubscribeResult, type TopicPosition, type TopicResult,
-  type TradeEventInput,
+  publishBatchSchema, type PublishResult, type ResumePositions, type SubscribeOptions, type SubscribeResult, type TopicPosition,
+  type TopicResult, type TradeEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
@@ -68,8 +68,13 @@ export class TradeService {
     });
   }
 
-  /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
-  async subscribe(context: HubContext, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
+  /**
+   * Answers each topic with a snapshot or the missed events; live events follow once the answer
+   * was sent. `options.maxRatePerSecond` applies to the ticks topics among them (see `SubscribeOptions`).
+   */
+  async subscribe(
+    context: HubContext, topics: readonly string[], resume: ResumePositions = {}, options: SubscribeOptions = {},
+  ): Promise<SubscribeResult[]> {
     const consumer = connectionConsumer(context.connection, this.conflation);
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
@@ -96,6 +101,7 @@ export class TradeService {
           continue;
         }
         await this.fanout.hold(consumer, topic);
+        if (access.topic.kind === 'ticks') consumer.setTickRate(topic, options.maxRatePerSecond);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
         const positions = new Map<string, TopicPosition>(topicResults.map((result) => [result.topic, { epoch: result.epoch, seq: result.seq }]));
@@ -114,6 +120,7 @@ export class TradeService {
 
   async unsubscribe(sink: HubConnectionSink, topics: readonly string[]): Promise<void> {
     const consumer = connectionConsumer(sink, this.conflation);
+    for (const topic of topics) consumer.setTickRate(topic, undefined);
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 

@@ -55,6 +55,8 @@ export const depthSchema = z.object({
 export type DepthLevel = z.output<typeof depthLevel>;
 export type DepthBook = z.output<typeof depthSchema>;
 
+/** Lowest `maxRatePerSecond` a subscription may ask for: one tick per 10 s. */
+export const MIN_TICK_RATE_PER_SECOND = 0.1;
 /** Highest `maxRatePerSecond` a subscription may ask for. */
 export const MAX_TICK_RATE_PER_SECOND = 1000;
 
@@ -65,7 +67,7 @@ export const MAX_TICK_RATE_PER_SECOND = 1000;
  * never conflated. Subscribing again to a topic replaces its options (none: every tick).
  */
 export const subscribeOptionsSchema = z.object({
-  maxRatePerSecond: z.number().positive().max(MAX_TICK_RATE_PER_SECOND).optional(),
+  maxRatePerSecond: z.number().min(MIN_TICK_RATE_PER_SECOND).max(MAX_TICK_RATE_PER_SECOND).optional(),
 }).strict();
 
 export type SubscribeOptions = z.output<typeof subscribeOptionsSchema>;
