@@ -1,5 +1,6 @@
 import {
-  Topics, type AccountState, type Bar, type DepthBook, type Order, type PlatformStatus, type Position, type SymbolInfo, type Tick, type TopicPosition,
+  Topics, type AccountState, type Bar, type DepthBook, type Order, type PlatformStatus, type Position, type SymbolInfo, type Tick, type Timeframe,
+  type TopicPosition,
 } from '@tradehub/shared';
 import type { TopicTracker } from '../subscriptions/topic-tracker.js';
 
