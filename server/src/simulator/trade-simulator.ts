@@ -36,8 +36,8 @@ export interface TradeSimulatorOptions {
 
 /**
  * A made-up trade platform for the embedded demo, so that `npm start` shows live data: quotes
- * on a random walk, and one account that opens and closes positions now and then. It publishes
- * through the broker like any feed.
+ * on a random walk with a small depth book around each, and one account that opens and closes
+ * positions now and then. It publishes through the broker like any feed (bars come from its ticks).
  */
 export class TradeSimulator {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -60,9 +60,9 @@ export class TradeSimulator {
         },
       })),
       this.accountEvent(0),
-      ...SYMBOLS.map((symbol) => this.tick(symbol)),
+      ...SYMBOLS.flatMap((symbol) => this.quote(symbol)),
     ]);
-    this.every(1000 / this.options.ticksPerSecond, () => this.publish(SYMBOLS.map((symbol) => this.tick(symbol))));
+    this.every(1000 / this.options.ticksPerSecond, () => this.publish(SYMBOLS.flatMap((symbol) => this.quote(symbol))));
     this.every(4_000, () => this.publish(this.tradeEvents()));
   }
 
@@ -84,7 +84,27 @@ export class TradeSimulator {
     }
   }
 
-  private tick(symbol: SimulatedSymbol): TradeEventInput {
+  /** A new tick of the symbol and the depth book around it. */
+  private quote(symbol: SimulatedSymbol): TradeEventInput[] {
+    const tick = this.tick(symbol);
+    return [tick, this.depth(symbol, tick.data.time)];
+  }
+
+  /** Five levels a side, a spread apart, the volume growing away from the price. */
+  private depth(symbol: SimulatedSymbol, time: number): Extract<TradeEventInput, { type: 'depth' }> {
+    const levels = [1, 2, 3, 4, 5];
+    const volumeAt = (level: number): number => level * 10_000 + Math.floor(Math.random() * 10) * 1_000;
+    return {
+      type: 'depth', platformId: this.options.platformId,
+      data: {
+        symbol: symbol.symbol, time,
+        bids: levels.map((level) => ({ price: priceOf(symbol, symbol.mid - symbol.spread * (level - 0.5)), volume: volumeAt(level) })),
+        asks: levels.map((level) => ({ price: priceOf(symbol, symbol.mid + symbol.spread * (level - 0.5)), volume: volumeAt(level) })),
+      },
+    };
+  }
+
+  private tick(symbol: SimulatedSymbol): Extract<TradeEventInput, { type: 'tick' }> {
     symbol.mid *= 1 + (Math.random() - 0.5) * 2 * symbol.volatility;
     const round = (price: number): number => priceOf(symbol, price);
     return {
