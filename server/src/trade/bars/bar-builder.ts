@@ -1,4 +1,4 @@
-import { TIMEFRAMES, Topics, type Bar, type BarEventInput, type Tick, type Timeframe } from '@tradehub/shared';
+import { TIMEFRAMES, Topics, type Bar, type BarEventInput, type Tick, type Timeframe, type TopicPosition } from '@tradehub/shared';
 import { CappedMap } from '../../collections/capped-map.js';
 import { nextBar } from './bar-rule.js';
 
@@ -8,72 +8,94 @@ export interface AcceptedTick {
   tick: Tick;
 }
 
-/** Reads the current (last stored) bar of a bars topic, to continue a series this node does not hold. */
-export type CurrentBarLoader = (topic: string) => Promise<Bar | undefined>;
+/** Where bars are stored: shared by every node, so that each continues what the others stored. */
+export interface BarStore {
+  /** The current (last stored) bar of a bars topic and the topic's position. */
+  current(topic: string): Promise<{ bar: Bar | undefined; position: TopicPosition }>;
+  /** Stores a bar event while its topic is still at `expected`: its new position, or undefined when another node stored one first. */
+  storeIfAt(event: BarEventInput, expected: TopicPosition): Promise<TopicPosition | undefined>;
+}
 
 export interface BarBuilderOptions {
-  /** Series (symbol and timeframe) held in memory; the least recently used go past it. */
+  /** Series (symbol and timeframe) held in memory; past it, the least recently used are dropped (and read back when they tick again). */
   maxSeries: number;
-  /**
-   * A series untouched this long is read back from the store before its next tick: another node
-   * may have continued it meanwhile (a feed that moved between nodes).
-   */
-  reloadAfterIdleMs: number;
-  /** Ticks whose source time is further ahead of the clock than this do not make bars (a wrong clock would freeze them). */
+  /** Ticks whose source time is further ahead of the clock than this make no bars (one wrong clock would otherwise freeze the series). */
   futureToleranceMs: number;
   now: () => number;
 }
 
+/** How often a bar is built again on a fresher state when other nodes keep storing first. */
+const MAX_ATTEMPTS = 5;
+
 interface Series {
   bar: Bar | undefined;
-  touchedAt: number;
+  /** The topic's position that `bar` is the state of. */
+  position: TopicPosition;
 }
 
 /**
- * Turns accepted ticks into bar events for every timeframe: exactly one `bar` event per tick
- * and timeframe, carrying the updated current bar, unless the tick is out of order for that
- * timeframe or too far in the future (see `nextBar`). Each series' current bar is kept here,
- * bounded by `maxSeries`, and read back from the store when unknown or idle.
+ * Turns accepted ticks into stored bar events, for every timeframe: exactly one `bar` event per
+ * tick and timeframe, carrying the updated current bar, unless the tick is out of order for that
+ * timeframe or too far in the future (see `nextBar`). Each series' current bar is kept here with
+ * the topic position it reflects, and stored only if the topic is still there: when another node
+ * stored a bar meanwhile, the series is read again and the bar built on it, so that nodes sharing
+ * a broker never lose each other's ticks.
  *
- * Calls must not overlap (the caller serializes them), so that bars follow ticks in the order they were accepted.
+ * Ticks of one symbol are applied in the order given; different symbols proceed side by side.
+ * Calls must not overlap (the caller serializes them).
  */
 export class BarBuilder {
   private readonly series: CappedMap<string, Series>;
 
-  constructor(private readonly options: BarBuilderOptions, private readonly load: CurrentBarLoader) {
-    this.series = new CappedMap(options.maxSeries, (series) => this.isIdle(series));
+  constructor(private readonly options: BarBuilderOptions, private readonly store: BarStore) {
+    this.series = new CappedMap(options.maxSeries, () => false);
   }
 
-  /** The bar events of the ticks, in order: for each tick, one per timeframe it counts for. */
-  async barsOf(ticks: readonly AcceptedTick[]): Promise<BarEventInput[]> {
-    const events: BarEventInput[] = [];
-    for (const { platformId, tick } of ticks) {
-      const now = this.options.now();
-      if (tick.time > now + this.options.futureToleranceMs) continue;
-      const series = await Promise.all(TIMEFRAMES.map((timeframe) => this.seriesOf(platformId, tick.symbol, timeframe, now)));
-      for (const [index, timeframe] of TIMEFRAMES.entries()) {
-        const entry = series[index] as Series;
-        const bar = nextBar(entry.bar, tick, timeframe);
-        if (!bar) continue;
-        entry.bar = bar;
-        events.push({ type: 'bar', platformId, data: bar });
+  /** Builds and stores the bars of the ticks; resolves when all are stored. */
+  async build(ticks: readonly AcceptedTick[]): Promise<void> {
+    const bySymbol = new Map<string, AcceptedTick[]>();
+    for (const accepted of ticks) {
+      const key = Topics.ticks(accepted.platformId, accepted.tick.symbol);
+      const list = bySymbol.get(key);
+      if (list) list.push(accepted);
+      else bySymbol.set(key, [accepted]);
+    }
+    await settleAll([...bySymbol.values()].map(async (symbolTicks) => {
+      for (const accepted of symbolTicks) await this.apply(accepted);
+    }));
+  }
+
+  private async apply({ platformId, tick }: AcceptedTick): Promise<void> {
+    if (tick.time > this.options.now() + this.options.futureToleranceMs) return;
+    await settleAll(TIMEFRAMES.map((timeframe) => this.applyTo(Topics.bars(platformId, tick.symbol, timeframe), platformId, tick, timeframe)));
+  }
+
+  private async applyTo(topic: string, platformId: string, tick: Tick, timeframe: Timeframe): Promise<void> {
+    let series = this.series.get(topic) ?? await this.load(topic);
+    for (let attempt = 1; ; attempt++) {
+      const bar = nextBar(series.bar, tick, timeframe);
+      if (!bar) return;
+      const position = await this.store.storeIfAt({ type: 'bar', platformId, data: bar }, series.position);
+      if (position) {
+        this.series.set(topic, { bar, position });
+        return;
       }
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`Bars of '${topic}' kept being stored by other nodes first; one tick was left out.`);
+      series = await this.load(topic);
     }
-    return events;
   }
 
-  private async seriesOf(platformId: string, symbol: string, timeframe: Timeframe, now: number): Promise<Series> {
-    const topic = Topics.bars(platformId, symbol, timeframe);
-    let series = this.series.get(topic);
-    if (!series || this.isIdle(series)) {
-      series = { bar: await this.load(topic), touchedAt: now };
-    }
-    series.touchedAt = now;
+  private async load(topic: string): Promise<Series> {
+    const { bar, position } = await this.store.current(topic);
+    const series = { bar, position };
     this.series.set(topic, series);
     return series;
   }
+}
 
-  private isIdle(series: Series): boolean {
-    return this.options.now() - series.touchedAt > this.options.reloadAfterIdleMs;
-  }
+/** Waits for every one of the operations, so that none still runs after a failure; then throws the first failure. */
+async function settleAll(operations: ReadonlyArray<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(operations);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
 }

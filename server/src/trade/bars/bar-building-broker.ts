@@ -1,15 +1,15 @@
-import { topicOf, type Bar, type HubEventInput, type TopicPosition, type TopicSnapshot } from '@tradehub/shared';
+import type { HubEventInput, TopicPosition, TopicSnapshot, TradeEnvelope } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from '../broker/trade-broker.js';
-import { BarBuilder, type AcceptedTick } from './bar-builder.js';
+import { BarBuilder, type AcceptedTick, type BarStore } from './bar-builder.js';
 
 /**
  * A broker that also builds bars: every tick it stores (from any publisher: the hub, REST, the
  * Redis ingest channel, the simulator; duplicates excluded) is turned into bar events, which are
  * stored and delivered as ordinary events of their topics (history, replay, multi-node fan-out).
- * `publish` resolves once the bars of its ticks are stored too. A bar that cannot be stored is
- * logged, not reported to the tick's publisher: its tick is stored, and the next bar event of the
- * series carries the whole bar again.
+ * `publish` resolves once the bars of its ticks are stored too. A bar that cannot be stored (the
+ * broker failed in between) is logged, not reported to the tick's publisher, whose tick is
+ * stored: that tick is then missing from its bars, and the series goes on from what was stored.
  */
 export class BarBuildingBroker implements TradeBroker {
   /** Bar building, one publish call at a time, so that bars follow ticks in the order they were accepted. */
@@ -25,6 +25,10 @@ export class BarBuildingBroker implements TradeBroker {
     }
     if (ticks.length > 0) await this.enqueue(() => this.storeBars(ticks));
     return outcomes;
+  }
+
+  publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+    return this.inner.publishIfAt(event, expected);
   }
 
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
@@ -65,32 +69,29 @@ export class BarBuildingBroker implements TradeBroker {
     return done;
   }
 
-  /** Builds and stores the bars of some ticks; each topic's bars in order, the topics side by side. */
   private async storeBars(ticks: readonly AcceptedTick[]): Promise<void> {
     try {
-      const bars = await this.builder.barsOf(ticks);
-      const byTopic = new Map<string, HubEventInput[]>();
-      for (const bar of bars) {
-        const topic = topicOf(bar);
-        const list = byTopic.get(topic);
-        if (list) list.push(bar);
-        else byTopic.set(topic, [bar]);
-      }
-      await Promise.all([...byTopic.values()].map((list) => this.inner.publish(list)));
+      await this.builder.build(ticks);
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message, ticks: ticks.length }, 'could not store bars built from ticks');
     }
   }
 }
 
-/** The last bar of a bars topic's snapshot: where its series goes on. */
-export async function currentBarOf(broker: TradeBroker, topic: string): Promise<Bar | undefined> {
-  const { snapshot } = await broker.snapshot(topic);
-  return snapshot.kind === 'bars' ? snapshot.bars.at(-1) : undefined;
+/** Bars stored through a broker: the current bar is the last of the topic's snapshot. */
+export function brokerBarStore(broker: TradeBroker): BarStore {
+  return {
+    current: async (topic) => {
+      const { position, snapshot } = await broker.snapshot(topic);
+      return { bar: snapshot.kind === 'bars' ? snapshot.bars.at(-1) : undefined, position };
+    },
+    storeIfAt: async (event, expected) => {
+      const envelope = await broker.publishIfAt(event, expected);
+      return envelope ? { epoch: envelope.epoch, seq: envelope.seq } : undefined;
+    },
+  };
 }
 
-/** How long a series may stay untouched before it is read back from the store (see `BarBuilderOptions`). */
-const RELOAD_AFTER_IDLE_MS = 10_000;
 /** How far ahead of the node's clock a tick's source time may be and still make bars. */
 const FUTURE_TOLERANCE_MS = 60_000;
 
@@ -98,9 +99,8 @@ const FUTURE_TOLERANCE_MS = 60_000;
 export function withBars(inner: TradeBroker, options: { barSeriesPerNode: number }, logger: Logger): TradeBroker {
   const builder = new BarBuilder({
     maxSeries: options.barSeriesPerNode,
-    reloadAfterIdleMs: RELOAD_AFTER_IDLE_MS,
     futureToleranceMs: FUTURE_TOLERANCE_MS,
     now: Date.now,
-  }, (topic) => currentBarOf(inner, topic));
+  }, brokerBarStore(inner));
   return new BarBuildingBroker(inner, builder, logger);
 }

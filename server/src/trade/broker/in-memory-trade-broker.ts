@@ -60,6 +60,13 @@ export class InMemoryTradeBroker implements TradeBroker {
     return outcomes;
   }
 
+  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+    const log = this.topics.get(topicOf(event)) ?? this.emptyLog();
+    if (log.epoch !== expected.epoch || log.seq !== expected.seq) return undefined;
+    const [outcome] = await this.publish([event]);
+    return outcome?.envelope;
+  }
+
   async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
     let set = this.listeners.get(subscription);
     if (!set) this.listeners.set(subscription, (set = new Set()));

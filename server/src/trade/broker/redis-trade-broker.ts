@@ -82,6 +82,15 @@ export class RedisTradeBroker implements TradeBroker {
     return outcomes;
   }
 
+  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+    try {
+      const outcome = await this.publishOne(event, expected);
+      return outcome?.envelope;
+    } catch (error) {
+      throw new BrokerUnavailableError(`The event store is unreachable (${unavailabilityReason(error)}).`);
+    }
+  }
+
   async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
     let listeners = this.listeners.get(subscription);
     if (listeners) {
@@ -154,7 +163,10 @@ export class RedisTradeBroker implements TradeBroker {
     this.listeners.clear();
   }
 
-  private async publishOne(event: HubEventInput): Promise<PublishOutcome> {
+  /** Stores one event; with `expected`, only while its topic is there (undefined otherwise). */
+  private async publishOne(event: HubEventInput): Promise<PublishOutcome>;
+  private async publishOne(event: HubEventInput, expected: TopicPosition): Promise<PublishOutcome | undefined>;
+  private async publishOne(event: HubEventInput, expected?: TopicPosition): Promise<PublishOutcome | undefined> {
     const topic = topicOf(event);
     const keys = this.topicKeys(topic);
     const wildcard = wildcardOf(topic);
@@ -177,7 +189,10 @@ export class RedisTradeBroker implements TradeBroker {
       topic,
       this.channel(topic),
       change?.maxFields !== undefined ? String(change.maxFields) : '',
+      expected?.epoch ?? '',
+      String(expected?.seq ?? 0),
     ])) as [number, string];
+    if (Number(isNew) === 2) return undefined;
     return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
   }
 

@@ -26,6 +26,14 @@ export interface TradeBroker {
    * @throws BrokerUnavailableError when the events cannot be stored now; none of them is then lost silently.
    */
   publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]>;
+  /**
+   * Stores one event (without id) only while its topic is still at `expectedSeq` in `expectedEpoch`
+   * (seq 0: no event yet), atomically across nodes: what a node that derives events from a
+   * topic's state uses, so that two nodes never build on the same state. Undefined when the topic
+   * moved on: read it again and retry.
+   * @throws BrokerUnavailableError
+   */
+  publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined>;
   /** Starts delivering a topic (or a `/*` wildcard) to this node; only nodes with listeners receive traffic. */
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
   unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
