@@ -57,3 +57,6 @@ export { DEFAULT_TICK_CONFLATION_BYTES, TickConflation, TickGate, type BufferedS
 export { connectionConsumer, type ConnectionConsumer } from './trade/connection-consumer.js';
 export { CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, type FrameSink, type FlushScheduler } from './transports/coalescing-writer.js';
 export { SerializedHubMessage } from './lifetime/serialized-hub-message.js';
+export { barOpenTime, nextBar } from './trade/bars/bar-rule.js';
+export { BarBuilder, type AcceptedTick, type BarBuilderOptions, type BarStore } from './trade/bars/bar-builder.js';
+export { InMemoryTradeBroker } from './trade/broker/in-memory-trade-broker.js';
