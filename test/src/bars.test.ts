@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { barOpenTime, BarBuilder, InMemoryTradeBroker, nextBar, type AcceptedTick, type BarStore } from '@tradehub/server';
-import {
-  TIMEFRAME_MS, TIMEFRAMES, Topics, type Bar, type BarEventInput, type Tick, type Timeframe, type TopicPosition,
-} from '@tradehub/shared';
+import { TIMEFRAMES, Topics, type Bar, type BarEventInput, type Tick, type TopicPosition } from '@tradehub/shared';
+import { recomputeBars } from './support/bar-recomputation.js';
 
 /** 2026-01-01T00:00:00Z plus a bit: a Thursday, on no bar boundary of any timeframe but D1's day. */
 const BASE = Date.UTC(2026, 0, 1, 10, 7, 30, 250);
@@ -50,31 +49,6 @@ class FakeBarStore implements BarStore {
 
 function builder(store: BarStore, now: () => number, maxSeries = 1000): BarBuilder {
   return new BarBuilder({ maxSeries, futureToleranceMs: 60_000, now }, store);
-}
-
-/**
- * The bars of ticks (in the order accepted) recomputed independently of the builder: a tick counts
- * for a timeframe when no earlier tick fell in a later period; the counted ticks are grouped by
- * period, and each group makes one bar (first bid opens, last closes, extremes, count).
- */
-function recompute(ticks: readonly Tick[], timeframe: Timeframe): { bars: Bar[]; counted: number } {
-  const length = TIMEFRAME_MS[timeframe];
-  let latestPeriod = -Infinity;
-  const groups = new Map<number, Tick[]>();
-  for (const t of ticks) {
-    const period = Math.floor(t.time / length);
-    if (period < latestPeriod) continue;
-    latestPeriod = period;
-    groups.set(period, [...(groups.get(period) ?? []), t]);
-  }
-  const bars = [...groups.entries()].sort(([a], [b]) => a - b).map(([period, group]): Bar => {
-    const bids = group.map((t) => t.bid);
-    return {
-      symbol: group[0]!.symbol, timeframe, time: period * length,
-      open: bids[0]!, high: Math.max(...bids), low: Math.min(...bids), close: bids.at(-1)!, tickVolume: group.length,
-    };
-  });
-  return { bars, counted: [...groups.values()].reduce((sum, group) => sum + group.length, 0) };
 }
 
 describe('bars built from ticks', () => {
@@ -176,7 +150,7 @@ describe('bars built from ticks', () => {
       for (const symbol of ['EURUSD', 'GBPUSD']) {
         const ofSymbol = ticks.filter((t) => t.symbol === symbol).map((t) => tick(BASE + t.offset, t.bid, symbol));
         for (const timeframe of TIMEFRAMES) {
-          const expected = recompute(ofSymbol, timeframe);
+          const expected = recomputeBars(ofSymbol, timeframe);
           const topic = Topics.bars('demo', symbol, timeframe);
           assert.deepEqual(store.bars(topic), expected.bars, `${symbol} ${timeframe}`);
           const events = store.stored.filter((event) => event.data.symbol === symbol && event.data.timeframe === timeframe);
@@ -198,7 +172,7 @@ describe('bars built from ticks', () => {
         const store = new FakeBarStore();
         await builder(store, () => BASE + 4 * 3_600_000).build(ticks.map((t) => ({ platformId: 'demo', tick: tick(BASE + t.offset, t.bid, t.symbol) })));
         for (const symbol of ['EURUSD', 'GBPUSD']) {
-          const expected = recompute(ticks.filter((t) => t.symbol === symbol).map((t) => tick(BASE + t.offset, t.bid, symbol)), 'M1');
+          const expected = recomputeBars(ticks.filter((t) => t.symbol === symbol).map((t) => tick(BASE + t.offset, t.bid, symbol)), 'M1');
           assert.deepEqual(store.bars(Topics.bars('demo', symbol, 'M1')), expected.bars);
         }
       }), { numRuns: 100 });
