@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput } from '@tradehub/shared';
 import { snapshotOf } from '../state/snapshot.js';
+import { historyLengthForType } from './history-length.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
 import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from './trade-broker.js';
 
@@ -45,7 +46,8 @@ export class InMemoryTradeBroker implements TradeBroker {
         time: event.data.time, hubTime: now, ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
       } as TradeEnvelope;
       log.history.push(envelope);
-      if (log.history.length > this.options.historyLength) log.history.splice(0, log.history.length - this.options.historyLength);
+      const historyLength = historyLengthForType(event.type, this.options.historyLength);
+      if (log.history.length > historyLength) log.history.splice(0, log.history.length - historyLength);
       const change = stateChangeOf(event, this.options);
       if (change) {
         if (change.value === null) log.state.delete(change.field);

@@ -9,6 +9,7 @@ import type { RedisGuard } from '../../redis/redis-guard.js';
 import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
+import { historyLengthForTopic, historyLengthForType } from './history-length.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
 import { BrokerUnavailableError, type EnvelopeListener, type HistoryResult, type PublishOutcome, type TradeBroker } from './trade-broker.js';
 
@@ -147,7 +148,7 @@ export class RedisTradeBroker implements TradeBroker {
   async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
     const keys = this.topicKeys(topic);
     const reply = await this.available(() => HISTORY_SCRIPT.run(
-      this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(this.options.historyLength)],
+      this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(historyLengthForTopic(topic, this.options.historyLength))],
     )) as ['reset', ResetReason] | ['events', string, number, string[]];
     if (reply[0] === 'reset') return { kind: 'reset', reason: reply[1] };
     const [, epoch, seq, texts] = reply;
@@ -182,7 +183,7 @@ export class RedisTradeBroker implements TradeBroker {
     ], [
       JSON.stringify(withoutPosition),
       newEpoch(),
-      String(this.options.historyLength),
+      String(historyLengthForType(event.type, this.options.historyLength)),
       change?.field ?? '',
       change && change.value !== null ? JSON.stringify(change.value) : '',
       String(this.options.dedupeWindowSeconds),
