@@ -115,6 +115,19 @@ describe('bars built from ticks', () => {
       assert.deepEqual(store.bars(Topics.bars('demo', 'EURUSD', 'M1')).map((bar) => [bar.open, bar.close, bar.tickVolume]), [[1.1, 1.3, 2]]);
     });
 
+    it('applies overlapping calls in the order they were made, symbol by symbol', async () => {
+      const store = new FakeBarStore();
+      const bars = builder(store, now);
+      await Promise.all([
+        bars.build([{ platformId: 'demo', tick: tick(BASE, 1.1) }, { platformId: 'demo', tick: tick(BASE, 2.1, 'GBPUSD') }]),
+        bars.build([{ platformId: 'demo', tick: tick(BASE + 1, 1.2) }]),
+        bars.build([{ platformId: 'demo', tick: tick(BASE + 2, 1.3) }, { platformId: 'demo', tick: tick(BASE + 2, 2.2, 'GBPUSD') }]),
+      ]);
+      const closes = (symbol: string): number[] => store.stored.filter((event) => event.data.symbol === symbol && event.data.timeframe === 'M1').map((event) => event.data.close);
+      assert.deepEqual(closes('EURUSD'), [1.1, 1.2, 1.3]);
+      assert.deepEqual(closes('GBPUSD'), [2.1, 2.2]);
+    });
+
     it('builds on what another node stored meanwhile (compare-and-set on the topic position)', async () => {
       const store = new FakeBarStore();
       const nodeA = builder(store, now);

@@ -41,17 +41,19 @@ interface Series {
  * stored a bar meanwhile, the series is read again and the bar built on it, so that nodes sharing
  * a broker never lose each other's ticks.
  *
- * Ticks of one symbol are applied in the order given; different symbols proceed side by side.
- * Calls must not overlap (the caller serializes them).
+ * Ticks of one symbol are applied in the order `build` was called with them, also across
+ * overlapping calls; different symbols proceed side by side.
  */
 export class BarBuilder {
   private readonly series: CappedMap<string, Series>;
+  /** The last work under way per symbol, which the next waits for; an entry goes when its work ends (so at most one per symbol being built). */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly options: BarBuilderOptions, private readonly store: BarStore) {
     this.series = new CappedMap(options.maxSeries, () => false);
   }
 
-  /** Builds and stores the bars of the ticks; resolves when all are stored. */
+  /** Builds and stores the bars of the ticks; resolves when all are stored, rejects with the first failure. */
   async build(ticks: readonly AcceptedTick[]): Promise<void> {
     const bySymbol = new Map<string, AcceptedTick[]>();
     for (const accepted of ticks) {
@@ -60,9 +62,20 @@ export class BarBuilder {
       if (list) list.push(accepted);
       else bySymbol.set(key, [accepted]);
     }
-    await settleAll([...bySymbol.values()].map(async (symbolTicks) => {
+    await settleAll([...bySymbol].map(([key, symbolTicks]) => this.after(key, async () => {
       for (const accepted of symbolTicks) await this.apply(accepted);
-    }));
+    })));
+  }
+
+  /** Runs `work` once the symbol's earlier work ended (however it ended). */
+  private after(key: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.running.get(key) ?? Promise.resolve();
+    const done = previous.catch(() => undefined).then(work);
+    const tracked = done.catch(() => undefined).finally(() => {
+      if (this.running.get(key) === tracked) this.running.delete(key);
+    });
+    this.running.set(key, tracked);
+    return done;
   }
 
   private async apply({ platformId, tick }: AcceptedTick): Promise<void> {

@@ -12,9 +12,6 @@ import { BarBuilder, type AcceptedTick, type BarStore } from './bar-builder.js';
  * stored: that tick is then missing from its bars, and the series goes on from what was stored.
  */
 export class BarBuildingBroker implements TradeBroker {
-  /** Bar building, one publish call at a time, so that bars follow ticks in the order they were accepted. */
-  private queue: Promise<void> = Promise.resolve();
-
   constructor(private readonly inner: TradeBroker, private readonly builder: BarBuilder, private readonly logger: Logger) {}
 
   async publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]> {
@@ -23,7 +20,7 @@ export class BarBuildingBroker implements TradeBroker {
     for (const { envelope, duplicate } of outcomes) {
       if (!duplicate && envelope.type === 'tick') ticks.push({ platformId: envelope.platformId, tick: envelope.data });
     }
-    if (ticks.length > 0) await this.enqueue(() => this.storeBars(ticks));
+    if (ticks.length > 0) await this.storeBars(ticks);
     return outcomes;
   }
 
@@ -61,12 +58,6 @@ export class BarBuildingBroker implements TradeBroker {
 
   close(): Promise<void> {
     return this.inner.close();
-  }
-
-  private enqueue(work: () => Promise<void>): Promise<void> {
-    const done = this.queue.then(work);
-    this.queue = done;
-    return done;
   }
 
   private async storeBars(ticks: readonly AcceptedTick[]): Promise<void> {
