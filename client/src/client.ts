@@ -102,7 +102,9 @@ export class TradehubClient {
       get connected() {
         return session.state === 'connected';
       },
-      subscribe: (topics, resume, subscribeOptions) => typedHub.invoke('Subscribe', topics, resume, subscribeOptions),
+      subscribe: (topics, resume, subscribeOptions) => (subscribeOptions
+        ? typedHub.invoke('Subscribe', topics, resume, subscribeOptions)
+        : typedHub.invoke('Subscribe', topics, resume)),
       unsubscribe: (topics) => typedHub.invoke('Unsubscribe', topics),
     }, {
       error: (error) => client?.report(error),

@@ -98,13 +98,6 @@ export class TopicState {
       case 'depth':
         this.depth = snapshot.depth;
         break;
-      case 'bars':
-        this.barHistory = Math.max(DEFAULT_BAR_HISTORY, snapshot.bars.length);
-        for (const bar of snapshot.bars) this.addBar(bar);
-        break;
-      case 'depth':
-        this.depth = snapshot.depth;
-        break;
     }
   }
 

@@ -18,7 +18,8 @@ export interface SubscriptionHub {
   /** Grows at every new server-side connection, whose subscriptions start empty. */
   readonly generation: number;
   readonly connected: boolean;
-  subscribe(topics: string[], resume: ResumePositions, options: SubscribeOptions): Promise<unknown>;
+  /** `options` only when there are some, so that servers without them are still called as before. */
+  subscribe(topics: string[], resume: ResumePositions, options?: SubscribeOptions): Promise<unknown>;
   unsubscribe(topics: string[]): Promise<void>;
 }
 
@@ -313,7 +314,7 @@ export class SubscriptionEngine {
     let results: z.output<typeof subscribeAnswerSchema> | undefined;
     try {
       entry.subscribedRate = tickRateOf(entry.consumers);
-      const answer = await this.hub.subscribe([entry.pattern], resume, entry.subscribedRate === undefined ? {} : { maxRatePerSecond: entry.subscribedRate });
+      const answer = await this.hub.subscribe([entry.pattern], resume, entry.subscribedRate === undefined ? undefined : { maxRatePerSecond: entry.subscribedRate });
       const parsed = subscribeAnswerSchema.safeParse(answer);
       if (parsed.success) results = parsed.data;
       else this.reporter.error(new MalformedServerMessageError('Subscribe answer', schemaIssues(parsed.error)));
