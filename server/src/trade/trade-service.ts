@@ -108,6 +108,7 @@ export class TradeService {
         context.afterCompletion(() => this.fanout.release(consumer, topic, positions));
         results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
       } catch (error) {
+        consumer.setTickRate(topic, undefined);
         await this.fanout.remove(consumer, topic);
         this.logger.warn({ topic, err: error }, 'subscribe failed');
         results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.', retryable: true });
