@@ -230,5 +230,26 @@ describe('client: subscriptions, state, hub, REST and JSON-RPC against one node'
       await assert.rejects(reader.subscribe(topic, () => undefined, { maxRatePerSecond: 0 }), ConfigurationError);
       assert.throws(() => reader.events(topic, { maxRatePerSecond: 1001 }), ConfigurationError);
     });
+
+    it('asks the server again when another consumer of the topic wants every tick', async () => {
+      const topic = Topics.ticks('demo', 'CRATE2');
+      const slow: number[] = [];
+      const all: number[] = [];
+      const limited = await reader.subscribe(topic, (item) => {
+        if (item.kind === 'event') slow.push(item.event.seq);
+      }, { maxRatePerSecond: 0.1 });
+      await publisher.publish([quote('CRATE2', 1.0)]);
+      await waitUntil(() => slow.length === 1, 'the first tick');
+      const every = await reader.subscribe(topic, (item) => {
+        if (item.kind === 'event') all.push(item.event.seq);
+      });
+      for (let i = 1; i <= 10; i++) {
+        await publisher.publish([quote('CRATE2', 1 + i / 1000)]);
+        await waitUntil(() => all.includes(i + 1), `tick ${i + 1} without a rate`);
+      }
+      assert.deepEqual(all, Array.from({ length: 10 }, (_, i) => i + 2), 'every tick once the rate was dropped');
+      limited.unsubscribe();
+      every.unsubscribe();
+    });
   });
 });
