@@ -1,5 +1,5 @@
 import {
-  TradeClientMethod, type ConnectionStatus, type MyAccess, type PlatformInfo, type PublishResult, type ServerInfo, type TradeEventInput,
+  TradeClientMethod, type ConnectionStatus, type SubscribeOptions, type MyAccess, type PlatformInfo, type PublishResult, type ServerInfo, type TradeEventInput,
 } from '@tradehub/shared';
 import { ClientCredentialsTokenSource } from './auth/client-credentials-token-source.js';
 import { FactoryTokenSource } from './auth/factory-token-source.js';
@@ -21,6 +21,7 @@ import { TradeStateView } from './state/trade-state-view.js';
 import type { StreamAttachment } from './subscriptions/consumer-tap.js';
 import { HandlerSubscription, type Subscription, type TopicHandler } from './subscriptions/handler-subscription.js';
 import { SubscriptionEngine } from './subscriptions/subscription-engine.js';
+import { checkedTickRate } from './subscriptions/tick-rate.js';
 import { topicList } from './subscriptions/topic-list.js';
 import { Emitter } from './util/emitter.js';
 
@@ -114,7 +115,9 @@ export class TradehubClient {
       get connected() {
         return session.state === 'connected';
       },
-      subscribe: (topics, resume) => typedHub.invoke('Subscribe', topics, resume),
+      subscribe: (topics, resume, subscribeOptions) => (subscribeOptions
+        ? typedHub.invoke('Subscribe', topics, resume, subscribeOptions)
+        : typedHub.invoke('Subscribe', topics, resume)),
       unsubscribe: (topics) => typedHub.invoke('Unsubscribe', topics),
     }, {
       error: (error) => client?.report(error),
@@ -156,12 +159,16 @@ export class TradehubClient {
   /**
    * Calls `handler` with each item of the topics (or wildcards): for each topic its snapshot
    * first, then its events in order, each once, across reconnects; `reset` then `snapshot` when
-   * a topic had to start over. Resolves once the server holds every topic.
-   * @throws InvalidTopicError, SubscriptionRefusedError, TimeoutError, ClientClosedError
+   * a topic had to start over. Resolves once the server holds every topic. `options.maxRatePerSecond`
+   * limits the ticks of ticks topics (see `EventStreamOptions.maxRatePerSecond`).
+   * @throws InvalidTopicError, ConfigurationError, SubscriptionRefusedError, TimeoutError, ClientClosedError
    */
-  async subscribe<const T extends string>(topics: T | readonly T[], handler: TopicHandler<T>): Promise<Subscription> {
+  async subscribe<const T extends string>(
+    topics: T | readonly T[], handler: TopicHandler<T>, options: SubscribeOptions = {},
+  ): Promise<Subscription> {
     const subscription = new HandlerSubscription<T>(
       topicList(topics), handler, (error) => this.report(asTradehubError(error, 'A subscription handler threw')), this.attachment, this.requestTimeoutMs,
+      checkedTickRate(options.maxRatePerSecond),
     );
     this.throwIfClosed(subscription);
     await subscription.ready;

@@ -30,4 +30,5 @@ export {
   JsonRpcErrorCode, Topics, parseTopic, topicOf, type AccountState, type ConnectionStatus, type Deal, type MarginEvent, type MyAccess,
   type Order, type PlatformInfo, type PlatformStatus, type Position, type PublishResult, type ResetReason, type ServerInfo, type SymbolInfo,
   type Tick, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput, type TradeEventType,
+  TIMEFRAMES, TIMEFRAME_MS, type Bar, type DepthBook, type DepthLevel, type SubscribeOptions, type Timeframe,
 } from '@tradehub/shared';

@@ -69,3 +69,6 @@ export { connectRedis, type RedisConnections } from './app/redis-connections.js'
 export { InMemoryTerminalPresence } from './terminal/in-memory-terminal-presence.js';
 export { RedisTerminalPresence } from './terminal/redis-terminal-presence.js';
 export type { TerminalHolder, TerminalPresence } from './terminal/terminal-presence.js';
+export { barOpenTime, nextBar } from './trade/bars/bar-rule.js';
+export { BarBuilder, type AcceptedTick, type BarBuilderOptions, type BarStore } from './trade/bars/bar-builder.js';
+export { InMemoryTradeBroker } from './trade/broker/in-memory-trade-broker.js';

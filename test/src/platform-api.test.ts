@@ -115,7 +115,7 @@ describe('platform REST API', () => {
         assert.equal(several.status, 400);
         assert.equal(several.body.error_description, [
           'Invalid events: event 0: Invalid input: expected object, received string',
-          "event 1 (type): Invalid discriminator value. Expected 'tick' | 'deal' | 'order' | 'position' | 'account' | 'margin' | 'platform.status' | 'symbol' | 'terminal.status'",
+          "event 1 (type): Invalid discriminator value. Expected 'tick' | 'deal' | 'order' | 'position' | 'account' | 'margin' | 'platform.status' | 'symbol' | 'depth' | 'terminal.status'",
           'event 2: Unrecognized key: "extra"',
         ].join('; '));
 

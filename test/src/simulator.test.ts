@@ -43,4 +43,24 @@ describe('the demo trade simulator', function () {
       for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1] as number) + 1, topic);
     }
   });
+
+  it('makes bars from its ticks and publishes a depth book for its symbols', async () => {
+    const token = await clientToken(hub.baseUrl, 'demo-reader', 'demo-reader-secret');
+    const connection = officialClient(hub.tradeHubUrl, { accessTokenFactory: () => token });
+    connection.on('OnConnectionStatus', () => undefined);
+    const events: TradeEnvelope[] = [];
+    connection.on('OnEvent', (envelope: unknown) => events.push(tradeEnvelopeSchema.parse(envelope)));
+    await connection.start();
+    try {
+      const [bars, depth] = await connection.invoke('Subscribe', ['platforms/demo/bars/EURUSD/M1', 'platforms/demo/depth/EURUSD']) as SubscribeResult[];
+      assert.ok(bars?.status === 'snapshot' && bars.snapshot.kind === 'bars' && bars.snapshot.bars.length >= 1, JSON.stringify(bars));
+      assert.ok(depth?.status === 'snapshot' && depth.snapshot.kind === 'depth' && depth.snapshot.depth !== null, JSON.stringify(depth));
+      assert.equal(depth.snapshot.depth?.bids.length, 5);
+      await waitUntil(() => events.some((e) => e.type === 'bar') && events.some((e) => e.type === 'depth'), 'a bar and a depth event');
+      const bar = events.find((e) => e.type === 'bar');
+      assert.ok(bar?.type === 'bar' && bar.data.symbol === 'EURUSD' && bar.data.timeframe === 'M1' && bar.data.time % 60_000 === 0);
+    } finally {
+      await connection.stop();
+    }
+  });
 });

@@ -230,4 +230,103 @@ describe('tick conflation (per connection, at the trade layer)', () => {
       consumer.close();
     });
   });
+
+  describe('per-subscription tick rate (maxRatePerSecond), injected clock', () => {
+    let clock: number;
+    let rated: TickConflation;
+    beforeEach(() => {
+      clock = 1_000_000;
+      rated = new TickConflation({ thresholdBytes: THRESHOLD, flushIntervalMs: 60_000, onConflated: () => conflated++, now: () => clock });
+    });
+    afterEach(() => rated.close());
+
+    it('writes at most one tick per interval per topic, holds the latest meanwhile, and writes it once due (the trailing delivery)', () => {
+      const sink = new FakeSink();
+      const gate = rated.gate(sink, (envelope) => { sink.written.push(envelope); });
+      // 2 per second: 500 ms apart. EURUSD is limited, GBPUSD is not.
+      gate.offer(tick('EURUSD', 1), 500);
+      gate.offer(tick('EURUSD', 2), 500);
+      clock += 100;
+      gate.offer(tick('EURUSD', 3), 500);
+      gate.offer(tick('GBPUSD', 1));
+      gate.offer(tick('GBPUSD', 2));
+      assert.deepEqual(written(sink), ['EURUSD:1', 'GBPUSD:1', 'GBPUSD:2'], 'the unlimited topic is not held back');
+      assert.equal(gate.heldCount, 1);
+      assert.equal(conflated, 1, 'EURUSD:2 replaced by EURUSD:3');
+      clock += 399;
+      rated.flush();
+      assert.equal(sink.written.length, 3, 'not due before 500 ms');
+      clock += 1;
+      rated.flush();
+      assert.deepEqual(written(sink).slice(3), ['EURUSD:3'], 'the newest, once due');
+      assert.equal(rated.holdingConnections, 0);
+      // The next one is due 500 ms after that write: written at once only then.
+      clock += 200;
+      gate.offer(tick('EURUSD', 4), 500);
+      assert.equal(sink.written.length, 4);
+      clock += 300;
+      gate.offer(tick('EURUSD', 5), 500);
+      assert.deepEqual(written(sink).slice(4), ['EURUSD:4'], 'a due held tick goes before a later one, which then waits its turn');
+      clock += 500;
+      rated.flush();
+      assert.deepEqual(written(sink).slice(5), ['EURUSD:5']);
+    });
+
+    it('over any second, writes no more than the rate (plus the first), whatever the tick rate', () => {
+      const sink = new FakeSink();
+      const gate = rated.gate(sink, (envelope) => { sink.written.push(envelope); });
+      const writtenAt: number[] = [];
+      const write = sink.written.push.bind(sink.written);
+      sink.written.push = (...items) => {
+        writtenAt.push(clock);
+        return write(...items);
+      };
+      for (let seq = 1; seq <= 2000; seq++) {
+        clock += 3;
+        gate.offer(tick('EURUSD', seq), 100);
+        if (seq % 8 === 0) rated.flush();
+      }
+      clock += 100;
+      rated.flush();
+      assert.equal(sink.written.at(-1)?.seq, 2000, 'ends with the newest');
+      for (let index = 1; index < writtenAt.length; index++) {
+        assert.ok((writtenAt[index] as number) - (writtenAt[index - 1] as number) >= 100, `writes ${index - 1} and ${index} less than 100 ms apart`);
+      }
+      assert.ok(writtenAt.length >= 55 && writtenAt.length <= 61, `${writtenAt.length} writes in 6.1 s at 10 per second`);
+    });
+
+    it('rates a connection\'s ticks by subscription: a topic\'s own rate, else its wildcard\'s; other events are never held', () => {
+      const connection = (() => {
+        const sent: string[] = [];
+        const sink = {
+          connectionId: 'c2', userId: undefined, bufferedBytes: 0,
+          write(message: { message: { arguments?: unknown[] } }) {
+            const argument = message.message.arguments?.[0] as { topic: string; seq: number; type: string };
+            sent.push(`${argument.type}:${argument.topic.split('/').at(-1)}:${argument.seq}`);
+          },
+          invokeClient: () => Promise.resolve(undefined),
+        } as unknown as Parameters<typeof connectionConsumer>[0];
+        return { sink, sent };
+      })();
+      const consumer = connectionConsumer(connection.sink, rated);
+      consumer.setTickRate(Topics.allTicks('demo'), 1);
+      consumer.setTickRate(Topics.ticks('demo', 'GBPUSD'), 10);
+      for (let seq = 1; seq <= 3; seq++) {
+        consumer.event(tick('EURUSD', seq));
+        consumer.event(tick('GBPUSD', seq));
+        consumer.event(deal('5001', seq));
+      }
+      assert.deepEqual(connection.sent, ['tick:EURUSD:1', 'tick:GBPUSD:1', 'deal:5001:1', 'deal:5001:2', 'deal:5001:3']);
+      clock += 100;
+      rated.flush();
+      assert.deepEqual(connection.sent.slice(5), ['tick:GBPUSD:3'], 'GBPUSD at its own 10 per second');
+      clock += 900;
+      rated.flush();
+      assert.deepEqual(connection.sent.slice(6), ['tick:EURUSD:3'], 'EURUSD at the wildcard\'s 1 per second');
+      consumer.setTickRate(Topics.allTicks('demo'), undefined);
+      consumer.event(tick('EURUSD', 4));
+      assert.deepEqual(connection.sent.slice(7), ['tick:EURUSD:4'], 'no rate any more');
+      consumer.close();
+    });
+  });
 });

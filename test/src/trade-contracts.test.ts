@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import {
-  eventPayloadSchemas, MAX_PUBLISH_BATCH, parseTopic, publishBatchSchema, topicMatches, topicOf, Topics, TRADE_EVENT_TYPES,
-  tradeEnvelopeSchema, tradeEventInputSchema, wildcardOf, type TradeEventInput, type TradeEventType,
+  eventPayloadSchemas, MAX_PUBLISH_BATCH, parseTopic, PUBLISHED_EVENT_TYPES, publishBatchSchema, topicMatches, topicOf, Topics,
+  tradeEnvelopeSchema, tradeEventInputSchema, wildcardOf, type TradeEventInput,
 } from '@tradehub/shared';
 import { ev } from './support/trade-helpers.js';
 
 /** One valid event of each type. */
-const VALID: Record<TradeEventType, Record<string, unknown>> = {
+type PublishedType = TradeEventInput['type'];
+
+const VALID: Record<PublishedType, Record<string, unknown>> = {
   'tick': ev.tick('EURUSD', 1.1, { id: 'tick-1' }),
   'deal': ev.deal('1001', '9001'),
   'order': ev.order('1001', '7001', 'placed'),
@@ -19,10 +21,11 @@ const VALID: Record<TradeEventType, Record<string, unknown>> = {
     type: 'terminal.status', platformId: 'demo',
     data: { state: 'online', platform: 'demo', login: '1001', name: 'EA on VPS 1', tokenId: 'tt_1', node: 'node-a', time: 1 },
   },
+  'depth': ev.depth('EURUSD', 1.1),
 };
 
 /** Every number field of each payload that must be finite. */
-const NUMBER_FIELDS: Record<TradeEventType, string[]> = {
+const NUMBER_FIELDS: Record<PublishedType, string[]> = {
   'tick': ['bid', 'ask', 'time'],
   'deal': ['volume', 'price', 'profit', 'commission', 'swap', 'time'],
   'order': ['volumeInitial', 'volumeCurrent', 'priceOpen', 'timeSetup', 'time'],
@@ -32,6 +35,7 @@ const NUMBER_FIELDS: Record<TradeEventType, string[]> = {
   'platform.status': ['serverTimeOffsetMs', 'time'],
   'symbol': ['digits', 'contractSize', 'volumeMin', 'volumeMax', 'volumeStep', 'time'],
   'terminal.status': ['time'],
+  'depth': ['time'],
 };
 
 /** Fields that may be null. */
@@ -53,8 +57,8 @@ function refused(value: unknown, what: string): void {
 describe('trade contracts (@tradehub/shared)', () => {
   describe('event inputs', () => {
     it('has a payload schema and a valid example for every event type', () => {
-      assert.deepEqual([...TRADE_EVENT_TYPES].sort(), Object.keys(VALID).sort());
-      for (const type of TRADE_EVENT_TYPES) {
+      assert.deepEqual([...PUBLISHED_EVENT_TYPES].sort(), Object.keys(VALID).sort());
+      for (const type of PUBLISHED_EVENT_TYPES) {
         const event = VALID[type];
         const parsed = tradeEventInputSchema.safeParse(event);
         assert.ok(parsed.success, `${type}: ${JSON.stringify(parsed.error?.issues)}`);
@@ -95,7 +99,7 @@ describe('trade contracts (@tradehub/shared)', () => {
     });
 
     it('refuses every event that misses a required payload field', () => {
-      for (const type of TRADE_EVENT_TYPES) {
+      for (const type of PUBLISHED_EVENT_TYPES) {
         for (const field of Object.keys(VALID[type].data as object)) {
           const optional = OPTIONAL_FIELDS.has(field) || OPTIONAL_FIELDS.has(`${field}:${type}`);
           const event = withData(VALID[type], (data) => delete data[field]);
@@ -105,7 +109,7 @@ describe('trade contracts (@tradehub/shared)', () => {
     });
 
     it('refuses wrong types in every field', () => {
-      for (const type of TRADE_EVENT_TYPES) {
+      for (const type of PUBLISHED_EVENT_TYPES) {
         for (const [field, value] of Object.entries(VALID[type].data as object)) {
           const wrong = typeof value === 'string' ? 12 : typeof value === 'number' ? String(value) : value === null ? 'none' : 'x';
           refused(withData(VALID[type], (data) => (data[field] = wrong)), `${type}.${field} = ${JSON.stringify(wrong)}`);
@@ -120,7 +124,7 @@ describe('trade contracts (@tradehub/shared)', () => {
     });
 
     it('refuses NaN and infinite numbers in every number field', () => {
-      for (const type of TRADE_EVENT_TYPES) {
+      for (const type of PUBLISHED_EVENT_TYPES) {
         for (const field of NUMBER_FIELDS[type]) {
           for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
             refused(withData(VALID[type], (data) => (data[field] = value)), `${type}.${field} = ${value}`);
@@ -202,7 +206,7 @@ describe('trade contracts (@tradehub/shared)', () => {
 
   describe('topics', () => {
     it('topicOf names the one topic of each event type', () => {
-      const topics = Object.fromEntries(TRADE_EVENT_TYPES.map((type) => [type, topicOf(VALID[type] as TradeEventInput)]));
+      const topics = Object.fromEntries(PUBLISHED_EVENT_TYPES.map((type) => [type, topicOf(VALID[type] as TradeEventInput)]));
       assert.deepEqual(topics, {
         'tick': 'platforms/demo/ticks/EURUSD',
         'deal': 'platforms/demo/accounts/1001',
@@ -213,6 +217,7 @@ describe('trade contracts (@tradehub/shared)', () => {
         'platform.status': 'platforms/demo/status',
         'symbol': 'platforms/demo/symbols',
         'terminal.status': 'platforms/demo/status',
+        'depth': 'platforms/demo/depth/EURUSD',
       });
       assert.equal(topicOf(ev.tick('XAUUSD.m', 2000, {}, 'live-1') as TradeEventInput), 'platforms/live-1/ticks/XAUUSD.m');
     });
@@ -266,7 +271,7 @@ describe('trade contracts (@tradehub/shared)', () => {
       assert.ok(!topicMatches('platforms/demo/accounts/*', 'platforms/demo/margin'));
       assert.ok(!topicMatches('platforms/demo/ticks/EURUSD', 'platforms/demo/ticks/*'));
       assert.ok(!topicMatches('platforms/demo/ticks/*', 'platforms/demo/ticks/EUR/USD'));
-      for (const type of TRADE_EVENT_TYPES) {
+      for (const type of PUBLISHED_EVENT_TYPES) {
         const topic = topicOf(VALID[type] as TradeEventInput);
         const wildcard = wildcardOf(topic);
         assert.ok(topicMatches(topic, topic));

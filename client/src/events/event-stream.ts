@@ -2,6 +2,7 @@ import type { TopicPosition } from '@tradehub/shared';
 import { ClientClosedError, ConsumerTooSlowError, TimeoutError, type TradehubError } from '../errors.js';
 import { ConsumerTap, describe, type StreamAttachment, type TapSink } from '../subscriptions/consumer-tap.js';
 import type { TopicItem } from '../subscriptions/items.js';
+import { checkedTickRate } from '../subscriptions/tick-rate.js';
 import { ItemBuffer } from './item-buffer.js';
 
 export interface EventStreamOptions {
@@ -15,6 +16,12 @@ export interface EventStreamOptions {
   conflateTicks?: boolean;
   /** The server must hold the subscription within this time (default: the client's request time-out). */
   startTimeoutMs?: number;
+  /**
+   * Ticks of ticks topics at most this often per second, conflated by the server to the latest
+   * quote per symbol, the newest always delivered last (0.1 to 1000; default: every tick). Other
+   * events are never conflated.
+   */
+  maxRatePerSecond?: number;
 }
 
 export const DEFAULT_BUFFER_SIZE = 1000;
@@ -50,7 +57,8 @@ export class EventStream<T extends string = string> implements TapSink, AsyncIte
     // The loop sees a failure too; this keeps a `ready` nobody awaits from being reported as unhandled.
     this.ready.catch(() => undefined);
     this.buffer = new ItemBuffer(options.bufferSize ?? DEFAULT_BUFFER_SIZE, options.conflateTicks ?? true);
-    this.taps = topics.map((topic) => new ConsumerTap(topic, this));
+    const maxRatePerSecond = checkedTickRate(options.maxRatePerSecond);
+    this.taps = topics.map((topic) => new ConsumerTap(topic, this, maxRatePerSecond));
     this.startTimer = setTimeout(() => {
       if (this.startedTaps < this.taps.length) this.fail(new TimeoutError(`Subscribing to ${describe(topics)}`, options.startTimeoutMs));
     }, options.startTimeoutMs);

@@ -1,5 +1,5 @@
 import type {
-  AccountState, Order, ParsedTopic, PlatformStatus, Position, SymbolInfo, Tick, TopicSnapshot, TradeEnvelope,
+  AccountState, Bar, DepthBook, Order, ParsedTopic, PlatformStatus, Position, SymbolInfo, Tick, TopicSnapshot, TradeEnvelope,
 } from '@tradehub/shared';
 
 /** Orders in these states are done: they leave the open orders, as on the server. */
@@ -8,8 +8,9 @@ const FINAL_ORDER_STATES: ReadonlySet<Order['state']> = new Set(['filled', 'canc
 /**
  * The current state of one concrete topic, kept from its snapshot and the events after it with
  * the server's own rules: the latest tick; an account's state, open positions (volume 0 closes
- * one) and active orders (final states remove one); the platform status; the symbols. Deals
- * and margin events are history, not state.
+ * one) and active orders (final states remove one); the platform status; the symbols; the last
+ * `barHistory` bars (a bar event replaces the bar of its time or adds one); the depth book (each
+ * depth event replaces it). Deals and margin events are history, not state.
  */
 export class TopicState {
   tick: Tick | undefined;
@@ -18,6 +19,11 @@ export class TopicState {
   readonly orders = new Map<string, Order>();
   status: PlatformStatus | null = null;
   readonly symbols = new Map<string, SymbolInfo>();
+  /** Bars by open time, oldest first. */
+  readonly bars = new Map<number, Bar>();
+  depth: DepthBook | null = null;
+  /** Most bars kept: as many as the server's snapshot held, at least `DEFAULT_BAR_HISTORY`. */
+  private barHistory = DEFAULT_BAR_HISTORY;
 
   constructor(readonly topic: ParsedTopic) {}
 
@@ -43,6 +49,12 @@ export class TopicState {
       case 'symbol':
         this.symbols.set(envelope.data.symbol, envelope.data);
         break;
+      case 'bar':
+        this.addBar(envelope.data);
+        break;
+      case 'depth':
+        this.depth = envelope.data;
+        break;
       case 'deal':
       case 'margin':
       case 'terminal.status':
@@ -58,6 +70,8 @@ export class TopicState {
     this.orders.clear();
     this.status = null;
     this.symbols.clear();
+    this.bars.clear();
+    this.depth = null;
     switch (snapshot.kind) {
       case 'ticks':
         this.tick = snapshot.ticks.at(-1);
@@ -78,6 +92,13 @@ export class TopicState {
         break;
       case 'margin':
         break;
+      case 'bars':
+        this.barHistory = Math.max(DEFAULT_BAR_HISTORY, snapshot.bars.length);
+        for (const bar of snapshot.bars) this.addBar(bar);
+        break;
+      case 'depth':
+        this.depth = snapshot.depth;
+        break;
     }
   }
 
@@ -97,6 +118,21 @@ export class TopicState {
         return { kind: 'symbols', symbols: [...this.symbols.values()] };
       case 'margin':
         return { kind: 'margin' };
+      case 'bars':
+        return { kind: 'bars', bars: [...this.bars.values()] };
+      case 'depth':
+        return { kind: 'depth', depth: this.depth };
     }
   }
+
+  /** Bars arrive in time order (the server ignores older ticks), so that the map stays sorted; the oldest goes past the limit. */
+  private addBar(bar: Bar): void {
+    this.bars.set(bar.time, bar);
+    if (this.bars.size <= this.barHistory) return;
+    const oldest = this.bars.keys().next();
+    if (!oldest.done) this.bars.delete(oldest.value);
+  }
 }
+
+/** The server's default `trade.barHistory`. */
+const DEFAULT_BAR_HISTORY = 500;

@@ -1,5 +1,6 @@
 import {
-  Topics, type AccountState, type Order, type PlatformStatus, type Position, type SymbolInfo, type Tick, type TopicPosition,
+  Topics, type AccountState, type Bar, type DepthBook, type Order, type PlatformStatus, type Position, type SymbolInfo, type Tick, type Timeframe,
+  type TopicPosition,
 } from '@tradehub/shared';
 import type { TopicTracker } from '../subscriptions/topic-tracker.js';
 
@@ -18,7 +19,8 @@ export interface LocalAccountView {
 /**
  * The client's local view of the trade state (`client.state`), kept consistent from each
  * subscribed topic's snapshot and the events after it, in seq order: latest tick per symbol,
- * each account's state, open positions and active orders, each platform's status and symbols.
+ * each account's state, open positions and active orders, each platform's status and symbols,
+ * the bars and depth book of subscribed symbols.
  * Only subscribed topics are known; a topic is forgotten when its last subscription ends.
  * Read it from a handler, a loop or the client's `change` event.
  */
@@ -74,6 +76,17 @@ export class TradeStateView {
 
   symbols(platform: string): SymbolInfo[] {
     return [...(this.known(Topics.symbols(platform))?.state.symbols.values() ?? [])];
+  }
+
+  /** The last bars of a symbol and timeframe, oldest first (the last is the current bar); empty when its topic is not subscribed. */
+  bars(platform: string, symbol: string, timeframe: Timeframe): Bar[] {
+    return [...(this.known(Topics.bars(platform, symbol, timeframe))?.state.bars.values() ?? [])];
+  }
+
+  /** The order book of a symbol: null before any depth event, undefined when its topic is not subscribed. */
+  depth(platform: string, symbol: string): DepthBook | null | undefined {
+    const tracker = this.known(Topics.depth(platform, symbol));
+    return tracker ? tracker.state.depth : undefined;
   }
 
   /** The position (epoch, seq) of the last event applied to a concrete topic. */

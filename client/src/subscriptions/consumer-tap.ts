@@ -18,7 +18,7 @@ export interface TapSink {
 export class ConsumerTap implements TopicConsumer {
   private isStarted = false;
 
-  constructor(readonly topic: string, private readonly sink: TapSink) {}
+  constructor(readonly topic: string, private readonly sink: TapSink, readonly maxRatePerSecond?: number) {}
 
   get started(): boolean {
     return this.isStarted;

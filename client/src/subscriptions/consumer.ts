@@ -8,6 +8,8 @@ import type { TopicItem } from './items.js';
 export interface TopicConsumer {
   /** The topic or wildcard subscribed to. */
   readonly topic: string;
+  /** Ticks of a ticks topic at most this often per second (see `SubscribeOptions`); undefined: every tick. */
+  readonly maxRatePerSecond?: number | undefined;
   readonly started: boolean;
   /** The server holds the subscription: snapshots follow at once, then live items. */
   start(): void;

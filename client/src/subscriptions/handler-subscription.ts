@@ -36,6 +36,7 @@ export class HandlerSubscription<T extends string> implements TapSink, Subscript
     private readonly reportHandlerError: (error: unknown) => void,
     private readonly attachment: StreamAttachment,
     startTimeoutMs: number,
+    maxRatePerSecond?: number,
   ) {
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
@@ -45,7 +46,7 @@ export class HandlerSubscription<T extends string> implements TapSink, Subscript
     });
     // Callers see a failure through `ready`; this keeps one nobody awaits from being reported as unhandled.
     this.ready.catch(() => undefined);
-    this.taps = topics.map((topic) => new ConsumerTap(topic, this));
+    this.taps = topics.map((topic) => new ConsumerTap(topic, this, maxRatePerSecond));
     this.startTimer = setTimeout(() => {
       if (this.startedTaps < this.taps.length) this.fail(new TimeoutError(`Subscribing to ${describe(topics)}`, startTimeoutMs));
     }, startTimeoutMs);

@@ -8,7 +8,9 @@ export type TopicKindOf<T extends string> =
         : T extends `platforms/${string}/status` ? 'status'
           : T extends `platforms/${string}/symbols` ? 'symbols'
             : T extends `platforms/${string}/margin` ? 'margin'
-              : TopicKind;
+              : T extends `platforms/${string}/bars/${string}` ? 'bars'
+                : T extends `platforms/${string}/depth/${string}` ? 'depth'
+                  : TopicKind;
 
 /** Event types published to topics of each kind. */
 export interface EventTypesOfKind {
@@ -17,6 +19,8 @@ export interface EventTypesOfKind {
   status: 'platform.status' | 'terminal.status';
   symbols: 'symbol';
   margin: 'margin';
+  bars: 'bar';
+  depth: 'depth';
 }
 
 /** The envelope of an event type: `type` narrows `data`. */

@@ -1,6 +1,6 @@
 import {
   parseTopic, resyncNoticeSchema, subscribeResultSchema, topicMatches, topicOf, tradeEnvelopeSchema, type ResumePositions,
-  type TopicResult, type TradeEnvelope,
+  type SubscribeOptions, type TopicResult, type TradeEnvelope,
 } from '@tradehub/shared';
 import * as z from 'zod';
 import type { Backoff } from '../connection/backoff.js';
@@ -18,7 +18,8 @@ export interface SubscriptionHub {
   /** Grows at every new server-side connection, whose subscriptions start empty. */
   readonly generation: number;
   readonly connected: boolean;
-  subscribe(topics: string[], resume: ResumePositions): Promise<unknown>;
+  /** `options` only when there are some, so that servers without them are still called as before. */
+  subscribe(topics: string[], resume: ResumePositions, options?: SubscribeOptions): Promise<unknown>;
   unsubscribe(topics: string[]): Promise<void>;
 }
 
@@ -41,6 +42,21 @@ interface PatternEntry {
   refresh: boolean;
   /** The last Subscribe failed for a passing reason: wait for the retry timer. */
   retrying: boolean;
+  /** The tick rate the server was last asked for (see `tickRateOf`). */
+  subscribedRate: number | undefined;
+}
+
+/**
+ * The tick rate a topic is subscribed with on the server, for all its consumers: the highest
+ * they ask for, none (every tick) as soon as one asks for none.
+ */
+function tickRateOf(consumers: Iterable<TopicConsumer>): number | undefined {
+  let rate = 0;
+  for (const consumer of consumers) {
+    if (consumer.maxRatePerSecond === undefined) return undefined;
+    rate = Math.max(rate, consumer.maxRatePerSecond);
+  }
+  return rate > 0 ? rate : undefined;
 }
 
 /** Events held for one topic while waiting for the server; past this, they are dropped and the topic restarts from a snapshot. */
@@ -89,17 +105,25 @@ export class SubscriptionEngine {
     if (!parseTopic(consumer.topic)) throw new InvalidTopicError(consumer.topic);
     let entry = this.patterns.get(consumer.topic);
     if (!entry) {
-      entry = { pattern: consumer.topic, consumers: new Set(), activeGeneration: undefined, inFlight: false, refresh: false, retrying: false };
+      entry = {
+        pattern: consumer.topic, consumers: new Set(), activeGeneration: undefined, inFlight: false, refresh: false, retrying: false,
+        subscribedRate: undefined,
+      };
       this.patterns.set(consumer.topic, entry);
     }
     entry.consumers.add(consumer);
     if (this.isActive(entry) && !entry.inFlight) this.start(consumer);
     else this.queueSync();
+    this.resubscribeIfRateChanged(entry);
   }
 
   remove(consumer: TopicConsumer): void {
     const entry = this.patterns.get(consumer.topic);
-    if (!entry?.consumers.delete(consumer) || entry.consumers.size > 0) return;
+    if (!entry?.consumers.delete(consumer)) return;
+    if (entry.consumers.size > 0) {
+      this.resubscribeIfRateChanged(entry);
+      return;
+    }
     // A Subscribe on its way ends first: its answer decides (a consumer may have come back meanwhile).
     if (!entry.inFlight) this.drop(entry);
   }
@@ -175,6 +199,13 @@ export class SubscriptionEngine {
       if (error) consumer.fail(error);
       else consumer.end();
     }
+  }
+
+  /** Consumers came or went so that the topic's tick rate changed: the server is asked again (with resume, so nothing repeats). */
+  private resubscribeIfRateChanged(entry: PatternEntry): void {
+    if (!this.isActive(entry) || tickRateOf(entry.consumers) === entry.subscribedRate) return;
+    entry.refresh = true;
+    this.queueSync();
   }
 
   private isActive(entry: PatternEntry): boolean {
@@ -297,7 +328,8 @@ export class SubscriptionEngine {
     const resume = resumePositions(covered);
     let results: z.output<typeof subscribeAnswerSchema> | undefined;
     try {
-      const answer = await this.hub.subscribe([entry.pattern], resume);
+      entry.subscribedRate = tickRateOf(entry.consumers);
+      const answer = await this.hub.subscribe([entry.pattern], resume, entry.subscribedRate === undefined ? undefined : { maxRatePerSecond: entry.subscribedRate });
       const parsed = subscribeAnswerSchema.safeParse(answer);
       if (parsed.success) results = parsed.data;
       else this.reporter.error(new MalformedServerMessageError('Subscribe answer', schemaIssues(parsed.error)));

@@ -49,6 +49,7 @@ import { TopicFanout } from '../trade/topic-fanout.js';
 import { tradeHub } from '../trade/trade-hub.js';
 import { TradeQueries } from '../trade/trade-queries.js';
 import { TradeService } from '../trade/trade-service.js';
+import { withBars } from '../trade/bars/bar-building-broker.js';
 import { TradeSimulator } from '../simulator/trade-simulator.js';
 import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, type RedisConnections } from './redis-connections.js';
@@ -130,16 +131,18 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     await revocations.publish({ kind: 'token', tokenId });
   };
 
-  const broker: TradeBroker = redis && config.redis
+  const broker: TradeBroker = withBars(redis && config.redis
     ? new RedisTradeBroker(redis.commands, redis.subscriber, redis.guard, {
       keyPrefix: config.redis.keyPrefix,
       historyLength: config.trade.historyLength,
       dedupeWindowSeconds: config.trade.dedupeWindowSeconds,
+      barHistory: config.trade.barHistory,
     }, logger)
     : new InMemoryTradeBroker({
       historyLength: config.trade.historyLength,
       dedupeWindowMs: config.trade.dedupeWindowSeconds * 1000,
-    });
+      barHistory: config.trade.barHistory,
+    }), config.trade, logger);
   const simulator = options.simulatePlatform !== undefined
     ? new TradeSimulator((events) => broker.publish(events), { platformId: options.simulatePlatform, login: '5001', ticksPerSecond: 2 }, logger)
     : undefined;

@@ -150,7 +150,14 @@ export const configSchema = z.strictObject({
     dedupeWindowSeconds: z.number().int().min(1).max(7 * 86_400).default(86_400),
     /** How long a terminal has to answer a request forwarded to it (`order_send`, ...) before the caller gets a time-out error. */
     terminalRequestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
-  }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400, terminalRequestTimeoutMs: 10_000 }),
+    /** Bars kept per symbol and timeframe: what subscribing to a bars topic answers with. */
+    barHistory: z.number().int().min(1).max(10_000).default(500),
+    /**
+     * Bar series (symbol and timeframe) whose current bar a node keeps in memory; past it, the
+     * least recently used is dropped and read back from the broker when its symbol ticks again.
+     */
+    barSeriesPerNode: z.number().int().min(5).max(1_000_000).default(50_000),
+  }).default({ historyLength: 10_000, dedupeWindowSeconds: 86_400, terminalRequestTimeoutMs: 10_000, barHistory: 500, barSeriesPerNode: 50_000 }),
   /**
    * Per-connection limits of the trade hub, so that no client can make a node hold unbounded
    * memory. A Subscribe past them answers an error for each topic it could not take.

@@ -24,7 +24,7 @@ export function demoConfig(dataDir: string): TradehubConfig {
       issuer: 'tradehub', audience: 'tradehub', accessTokenLifetimeSeconds: 3600, signing: { algorithm: 'HS256' },
       login: { ...LOGIN_LIMIT_DEFAULTS },
     },
-    trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400, terminalRequestTimeoutMs: 10_000 },
+    trade: { historyLength: 10_000, dedupeWindowSeconds: 86_400, terminalRequestTimeoutMs: 10_000, barHistory: 500, barSeriesPerNode: 50_000 },
     hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },
     limits: { topicsPerConnection: 1000, topicNameLength: 256 },
     interopHub: false,

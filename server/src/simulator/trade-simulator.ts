@@ -1,7 +1,7 @@
 import type { TradeEventInput } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { SimulatedAccount } from './simulated-account.js';
-import { askOf, bidOf, simulatedSymbols, type SimulatedSymbol } from './simulated-market.js';
+import { askOf, bidOf, priceOf, simulatedSymbols, type SimulatedSymbol } from './simulated-market.js';
 
 /** Where simulated events go: the broker in the embedded demo, a remote hub's Publish for `tradehub simulate`. */
 export type SimulatedEventSink = (events: TradeEventInput[]) => Promise<unknown>;
@@ -16,8 +16,9 @@ export interface TradeSimulatorOptions {
 
 /**
  * A made-up trade platform for the embedded demo, so that `npm start` shows live data: quotes
- * on a random walk, and one account (also reachable as a terminal, see simulated-terminal.ts)
- * that opens and closes a position now and then. It only makes events and sends them, in order,
+ * on a random walk with a small depth book around each (bars come from its ticks), and one
+ * account (also reachable as a terminal, see simulated-terminal.ts) that opens and closes a
+ * position now and then. It only makes events and sends them, in order,
  * to its sink: the broker in the embedded demo, a remote hub's Publish for `tradehub simulate`.
  */
 export class TradeSimulator {
@@ -52,9 +53,9 @@ export class TradeSimulator {
         },
       })),
       this.account.accountEvent(),
-      ...this.symbols.map((symbol) => this.tick(symbol)),
+      ...this.symbols.flatMap((symbol) => this.quote(symbol)),
     ]);
-    this.every(1000 / this.options.ticksPerSecond, () => this.publishLogged(this.symbols.map((symbol) => this.tick(symbol))));
+    this.every(1000 / this.options.ticksPerSecond, () => this.publishLogged(this.symbols.flatMap((symbol) => this.quote(symbol))));
     this.every(4_000, () => this.publishLogged(this.account.autoTrade()));
   }
 
@@ -85,7 +86,27 @@ export class TradeSimulator {
     }
   }
 
-  private tick(symbol: SimulatedSymbol): TradeEventInput {
+  /** A new tick of the symbol and the depth book around it. */
+  private quote(symbol: SimulatedSymbol): TradeEventInput[] {
+    const tick = this.tick(symbol);
+    return [tick, this.depth(symbol, tick.data.time)];
+  }
+
+  /** Five levels a side, a spread apart, the volume growing away from the price. */
+  private depth(symbol: SimulatedSymbol, time: number): Extract<TradeEventInput, { type: 'depth' }> {
+    const levels = [1, 2, 3, 4, 5];
+    const volumeAt = (level: number): number => level * 10_000 + Math.floor(Math.random() * 10) * 1_000;
+    return {
+      type: 'depth', platformId: this.options.platformId,
+      data: {
+        symbol: symbol.symbol, time,
+        bids: levels.map((level) => ({ price: priceOf(symbol, symbol.mid - symbol.spread * (level - 0.5)), volume: volumeAt(level) })),
+        asks: levels.map((level) => ({ price: priceOf(symbol, symbol.mid + symbol.spread * (level - 0.5)), volume: volumeAt(level) })),
+      },
+    };
+  }
+
+  private tick(symbol: SimulatedSymbol): Extract<TradeEventInput, { type: 'tick' }> {
     symbol.mid *= 1 + (Math.random() - 0.5) * 2 * symbol.volatility;
     return {
       type: 'tick', platformId: this.options.platformId,

@@ -1,4 +1,4 @@
-import { TradeClientMethod, topicMatches, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
+import { TradeClientMethod, topicMatches, wildcardOf, type ResyncNotice, type TradeEnvelope } from '@tradehub/shared';
 import type { HubConnectionSink } from '../lifetime/hub-lifetime-manager.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { MessageType } from '../protocol/messages.js';
@@ -9,6 +9,12 @@ import type { TopicConsumer } from './topic-fanout.js';
 export interface ConnectionConsumer extends TopicConsumer {
   /** Writes now the ticks held of the topics a subscription covers: an answer about them follows. */
   writeHeld(subscription: string): void;
+  /**
+   * Limits the ticks of a ticks topic or wildcard subscription to `maxRatePerSecond` (the latest
+   * quote per topic, the newest always delivered last); undefined: every tick. A concrete
+   * topic's own rate goes before its wildcard's.
+   */
+  setTickRate(subscription: string, maxRatePerSecond: number | undefined): void;
   close(): void;
 }
 
@@ -26,7 +32,7 @@ export interface ConsumerOutput extends BufferedSink {
 /**
  * The consumer that delivers a connection's subscriptions as `OnEvent` and `OnResync`
  * invocations. Ticks pass through the node's conflation (only the latest per topic waits for a
- * congested connection); every other event is written.
+ * congested connection, or for the subscription's rate); every other event is written.
  */
 export function connectionConsumer(sink: HubConnectionSink, conflation: TickConflation): ConnectionConsumer {
   let consumer = consumers.get(sink);
@@ -52,6 +58,15 @@ export function deliveringConsumer(output: ConsumerOutput, conflation: TickConfl
   // last position delivered per topic lets each event through once.
   const delivered = new Map<string, { epoch: string; seq: number }>();
   const ticks = conflation.gate(output, (tick) => output.writeEvent(tick));
+  /** Least time between two ticks, by subscription (topic or wildcard) that has a rate; bounded by the subscription limit. */
+  const tickIntervals = new Map<string, number>();
+  const intervalOf = (topic: string): number | undefined => {
+    if (tickIntervals.size === 0) return undefined;
+    const own = tickIntervals.get(topic);
+    if (own !== undefined) return own;
+    const wildcard = wildcardOf(topic);
+    return wildcard === undefined ? undefined : tickIntervals.get(wildcard);
+  };
   return {
     event: (envelope) => {
       const last = delivered.get(envelope.topic);
@@ -63,10 +78,14 @@ export function deliveringConsumer(output: ConsumerOutput, conflation: TickConfl
       } else {
         delivered.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
       }
-      if (envelope.type === 'tick') ticks.offer(envelope);
+      if (envelope.type === 'tick') ticks.offer(envelope, intervalOf(envelope.topic));
       else output.writeEvent(envelope);
     },
     writeHeld: (subscription) => ticks.writeHeld((topic) => topicMatches(subscription, topic)),
+    setTickRate: (subscription, maxRatePerSecond) => {
+      if (maxRatePerSecond === undefined) tickIntervals.delete(subscription);
+      else tickIntervals.set(subscription, 1000 / maxRatePerSecond);
+    },
     resync: (notice: ResyncNotice) => {
       ticks.writeHeld((topic) => topicMatches(notice.topic, topic));
       output.writeResync(notice);

@@ -1,4 +1,4 @@
-import type { TradeEnvelope } from '@tradehub/shared';
+import { MIN_TICK_RATE_PER_SECOND, type TradeEnvelope } from '@tradehub/shared';
 
 /**
  * Bytes waiting for a connection above which its ticks wait too, by default: a quarter of the
@@ -29,6 +29,8 @@ export interface TickConflationOptions {
   readonly flushIntervalMs?: number;
   /** Told of every tick dropped because a newer one of its topic replaced it before it could be written. */
   readonly onConflated?: () => void;
+  /** The clock that rate limits read (tests inject one). */
+  readonly now?: () => number;
 }
 
 /**
@@ -38,15 +40,21 @@ export interface TickConflationOptions {
  * of being disconnected; every other event is written as always, and counts toward the outbound
  * budget that disconnects a client that does not read.
  *
+ * The same holding serves a subscription's `maxRatePerSecond`: a tick of a rate-limited topic
+ * that comes sooner than the rate allows is held until it is due, a newer one replacing it, so
+ * that the newest is always delivered last (within a flush interval of being due).
+ *
  * One per node: a single timer offers held ticks again, only while some connection holds any.
  */
 export class TickConflation {
   private readonly holding = new Set<TickGate>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly flushIntervalMs: number;
+  readonly now: () => number;
 
   constructor(private readonly options: TickConflationOptions) {
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Bytes waiting above which ticks wait; undefined: conflation is off. */
@@ -107,14 +115,32 @@ export class TickConflation {
   }
 }
 
+/** A tick waiting to be written: its topic's latest, and from when it may go (0: as soon as the connection keeps up). */
+interface HeldTick {
+  tick: TradeEnvelope;
+  notBefore: number;
+  /** The topic's least time between two ticks (its `maxRatePerSecond`), if it has one. */
+  minIntervalMs: number | undefined;
+}
+
+/** Longest time between two ticks of a rate-limited topic (`MIN_TICK_RATE_PER_SECOND`). */
+const LONGEST_INTERVAL_MS = 1000 / MIN_TICK_RATE_PER_SECOND;
+/** Write times kept before the ones too old to matter are first swept. */
+const WRITE_TIMES_SWEEP_SIZE = 256;
+
 /**
- * One connection's ticks on their way: written at once while the connection keeps up, else held
- * as the latest of their topic. A held tick is always written before a later one of its topic,
- * so that each topic stays in seq order (with gaps, for ticks that were replaced).
+ * One connection's ticks on their way: written at once while the connection keeps up and the
+ * topic's rate allows, else held as the latest of their topic. A held tick is always written
+ * before a later one of its topic, so that each topic stays in seq order (with gaps, for ticks
+ * that were replaced).
  */
 export class TickGate {
   /** Latest tick per topic, in the order the topics first waited (the oldest wait goes first). */
-  private held: Map<string, TradeEnvelope> | undefined;
+  private held: Map<string, HeldTick> | undefined;
+  /** When a tick of each rate-limited topic was last written. */
+  private readonly writtenAt = new Map<string, number>();
+  /** Size of `writtenAt` at which it is swept next: twice what a sweep left, so that sweeps stay rare. */
+  private sweepAt = WRITE_TIMES_SWEEP_SIZE;
 
   constructor(private readonly node: TickConflation, private readonly sink: BufferedSink, private readonly write: (tick: TradeEnvelope) => void) {}
 
@@ -123,45 +149,59 @@ export class TickGate {
     return this.held?.size ?? 0;
   }
 
-  /** The next tick of its topic, in seq order: written, or held while the connection is congested. */
-  offer(tick: TradeEnvelope): void {
+  /**
+   * The next tick of its topic, in seq order: written, or held while the connection is congested
+   * or, with `minIntervalMs`, until that long after the topic's last written tick.
+   */
+  offer(tick: TradeEnvelope, minIntervalMs?: number): void {
+    const now = this.node.now();
     // The next write opportunity: what waits goes first, so that nothing overtakes it.
-    if (this.held && !this.drain()) {
-      this.hold(tick);
+    if (this.held) this.drain(now);
+    const waiting = this.held?.get(tick.topic);
+    if (waiting) {
+      // Keeps its place and due time: the newest quote goes when the older one would have.
+      this.node.conflated();
+      waiting.tick = tick;
+      waiting.minIntervalMs = minIntervalMs;
       return;
     }
-    if (this.node.congested(this.sink)) this.hold(tick);
-    else this.write(tick);
+    const due = minIntervalMs === undefined ? 0 : (this.writtenAt.get(tick.topic) ?? -Infinity) + minIntervalMs;
+    if (due > now || this.node.congested(this.sink)) this.hold({ tick, notBefore: due, minIntervalMs });
+    else this.writeTick(tick, minIntervalMs, now);
   }
 
   /**
-   * Writes held ticks, oldest wait first, while the connection is not congested. Returns whether
-   * none is held any more.
+   * Writes held ticks that are due, oldest wait first, while the connection is not congested.
+   * Returns whether none is held any more.
    */
-  drain(): boolean {
+  drain(now = this.node.now()): boolean {
     const held = this.held;
     if (held) {
-      for (const [topic, tick] of held) {
+      for (const [topic, waiting] of held) {
+        if (waiting.notBefore > now) continue;
         if (this.node.congested(this.sink)) return false;
         held.delete(topic);
-        this.write(tick);
+        this.writeTick(waiting.tick, waiting.minIntervalMs, now);
       }
+      if (held.size > 0) return false;
     }
     this.release();
     return true;
   }
 
   /**
-   * Something else is about to be written about these topics (a resync notice): what is held
-   * of them goes first, congested or not, so that their order holds. One tick per topic at most.
+   * Something else is about to be written about these topics (a Subscribe answer, a resync
+   * notice): what is held of them goes first, congested, rate-limited or not, so that their order
+   * holds. One tick per topic at most.
    */
   writeHeld(matches: (topic: string) => boolean): void {
     const held = this.held;
     if (!held) return;
-    for (const [topic, tick] of held) {
+    const now = this.node.now();
+    for (const [topic, waiting] of held) {
       if (!matches(topic)) continue;
       held.delete(topic);
-      this.write(tick);
+      this.writeTick(waiting.tick, waiting.minIntervalMs, now);
     }
     if (held.size === 0) this.release();
   }
@@ -169,15 +209,29 @@ export class TickGate {
   /** The connection is gone: nothing it held will be written. */
   forget(): void {
     this.release();
+    this.writtenAt.clear();
   }
 
-  private hold(tick: TradeEnvelope): void {
+  private writeTick(tick: TradeEnvelope, minIntervalMs: number | undefined, now: number): void {
+    if (minIntervalMs !== undefined) {
+      if (this.writtenAt.size >= this.sweepAt) this.sweepWriteTimes(now);
+      this.writtenAt.set(tick.topic, now);
+    }
+    this.write(tick);
+  }
+
+  /** Forgets write times too old to hold back any tick: the map stays as small as the topics ticking now. */
+  private sweepWriteTimes(now: number): void {
+    for (const [topic, at] of this.writtenAt) if (now - at >= LONGEST_INTERVAL_MS) this.writtenAt.delete(topic);
+    this.sweepAt = Math.max(WRITE_TIMES_SWEEP_SIZE, this.writtenAt.size * 2);
+  }
+
+  private hold(waiting: HeldTick): void {
     if (!this.held) {
       this.held = new Map();
       this.node.holds(this);
     }
-    if (this.held.has(tick.topic)) this.node.conflated();
-    this.held.set(tick.topic, tick);
+    this.held.set(waiting.tick.topic, waiting);
   }
 
   private release(): void {

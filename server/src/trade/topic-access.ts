@@ -24,6 +24,7 @@ export function checkReadAccess(principal: Principal | undefined, topic: string)
       if (restrictedToLogins) return refused;
       break;
     default:
+      // Ticks, bars and depth of a symbol, the status and symbols: anyone who may read the platform.
       break;
   }
   return { ok: true, topic: parsed };

@@ -1,5 +1,5 @@
 import {
-  TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
+  subscribeOptionsSchema, TradeClientMethod, TradeHubMethod as M, tradeEventInputSchema, type ConnectionStatus, type TradeHubResult, type TradeHubUploads,
 } from '@tradehub/shared';
 import { z } from 'zod';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -21,7 +21,8 @@ const topicPosition = z.object({
   seq: z.number().int().nonnegative(),
 });
 export const topicList = z.array(topicName).min(1).max(100);
-export const resumePositions = z.record(topicName, topicPosition).optional();
+/** Null as well as absent: a caller that passes options after no resume positions sends null in their place. */
+export const resumePositions = z.record(topicName, topicPosition).nullish();
 
 /** Runs trade logic for a hub caller: refusals meant for the caller become HubErrors, which reach the client. */
 export async function forCaller<T>(work: () => Promise<T>): Promise<T> {
@@ -68,8 +69,8 @@ export function tradeHub(node: string, directory: Directory, trade: TradeService
         const platform = directory.platform(id);
         return platform ? [{ id: platform.id, name: platform.name ?? platform.id, kind: platform.kind }] : [];
       }), { requiredScope: Scope.TradeRead }),
-      [M.Subscribe]: hubMethod([topicList, resumePositions], (context, topics, resume): Promise<TradeHubResult<'Subscribe'>> =>
-        trade.subscribe(subscriberOf(context, trade), topics, resume), { requiredScope: Scope.TradeRead }),
+      [M.Subscribe]: hubMethod([topicList, resumePositions, subscribeOptionsSchema.nullish()], (context, topics, resume, options): Promise<TradeHubResult<'Subscribe'>> =>
+        trade.subscribe(subscriberOf(context, trade), topics, resume ?? {}, options ?? {}), { requiredScope: Scope.TradeRead }),
       [M.Unsubscribe]: hubMethod([topicList], (context, topics): Promise<TradeHubResult<'Unsubscribe'>> =>
         trade.unsubscribe(trade.consumerOf(context.connection), topics)),
       [M.Publish]: hubMethod([z.unknown()], (context, events): Promise<TradeHubResult<'Publish'>> =>

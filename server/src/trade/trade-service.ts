@@ -1,6 +1,6 @@
 import {
-  publishBatchSchema, type PublishResult, type ResumePositions, type SubscribeResult, type TopicPosition, type TopicResult,
-  type TradeEventInput,
+  publishBatchSchema, type PublishResult, type ResumePositions, type SubscribeOptions, type SubscribeResult, type TopicPosition,
+  type TopicResult, type TradeEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
@@ -85,8 +85,13 @@ export class TradeService {
     });
   }
 
-  /** Answers each topic with a snapshot or the missed events; live events follow once the answer was sent. */
-  async subscribe(context: TradeSubscriber, topics: readonly string[], resume: ResumePositions = {}): Promise<SubscribeResult[]> {
+  /**
+   * Answers each topic with a snapshot or the missed events; live events follow once the answer
+   * was sent. `options.maxRatePerSecond` applies to the ticks topics among them (see `SubscribeOptions`).
+   */
+  async subscribe(
+    context: TradeSubscriber, topics: readonly string[], resume: ResumePositions = {}, options: SubscribeOptions = {},
+  ): Promise<SubscribeResult[]> {
     const { consumer } = context;
     const results: SubscribeResult[] = [];
     for (const topic of new Set(topics)) {
@@ -113,6 +118,7 @@ export class TradeService {
           continue;
         }
         await this.fanout.hold(consumer, topic);
+        if (access.topic.kind === 'ticks') consumer.setTickRate(topic, options.maxRatePerSecond);
         const concrete = access.topic.wildcard ? await this.broker.topicsUnder(topic) : [topic];
         const topicResults = await Promise.all(concrete.map((name) => this.topicResult(name, resume[name])));
         // A token renewal that narrowed the caller's access while this was read wins over it.
@@ -126,6 +132,7 @@ export class TradeService {
         context.afterCompletion(() => this.fanout.release(consumer, topic, positions));
         results.push(access.topic.wildcard ? { topic, status: 'wildcard', topics: topicResults } : topicResults[0] as TopicResult);
       } catch (error) {
+        consumer.setTickRate(topic, undefined);
         await this.fanout.remove(consumer, topic);
         this.logger.warn({ topic, err: error }, 'subscribe failed');
         results.push({ topic, status: 'error', error: 'The topic cannot be read now; try again.', retryable: true });
@@ -142,6 +149,7 @@ export class TradeService {
   }
 
   async unsubscribe(consumer: ConnectionConsumer, topics: readonly string[]): Promise<void> {
+    for (const topic of topics) consumer.setTickRate(topic, undefined);
     await Promise.all(topics.map((topic) => this.fanout.remove(consumer, topic)));
   }
 

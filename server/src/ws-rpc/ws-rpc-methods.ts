@@ -25,7 +25,7 @@ export function wsRpcMethods(shared: TradeRpcMethodTable, trade: TradeService): 
       if (refused.length > 0) {
         throw new JsonRpcError(JsonRpcErrorCode.Forbidden, refused.length === 1 ? refused[0]?.error ?? '' : 'Access to some topics is not allowed.', { refused });
       }
-      return trade.subscribe(call, params.topics, params.resume);
+      return trade.subscribe(call, params.topics, params.resume ?? {});
     }),
     unsubscribe: jsonRpcMethod({ topics: topicList }, async (call, params): Promise<WsOnlyRpcMethods['unsubscribe']['result']> => {
       await trade.unsubscribe(call.consumer, params.topics);

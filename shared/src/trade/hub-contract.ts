@@ -50,7 +50,7 @@ export const TradeClientMethod = {
 /** An item of `StreamTopic`: the topic's `TopicResult` first, then its live events. */
 export type TopicStreamItem = TopicResult | TradeEnvelope;
 
-/** `Subscribe(topics, resume?)`: `resume` maps concrete topics to the position the client reached. */
+/** `Subscribe(topics, resume?, options?)`: `resume` maps concrete topics to the position the client reached. */
 export type ResumePositions = Record<string, TopicPosition>;
 
 /** Where a consumer stands in a topic: the last `seq` it has seen in `epoch`. */
@@ -65,7 +65,10 @@ export type TopicSnapshot =
   | { kind: 'accounts'; accounts: AccountSnapshot[] }
   | { kind: 'status'; status: Extract<TradeEnvelope, { type: 'platform.status' }>['data'] | null }
   | { kind: 'symbols'; symbols: Array<Extract<TradeEnvelope, { type: 'symbol' }>['data']> }
-  | { kind: 'margin' };
+  | { kind: 'margin' }
+  /** The last bars (at most `trade.barHistory`), oldest first; the last one is the current bar. */
+  | { kind: 'bars'; bars: Array<Extract<TradeEnvelope, { type: 'bar' }>['data']> }
+  | { kind: 'depth'; depth: Extract<TradeEnvelope, { type: 'depth' }>['data'] | null };
 
 export interface AccountSnapshot {
   login: string;

@@ -1,6 +1,7 @@
 import type { ServerInfo } from '../server-info.js';
 import type { TradeEnvelope, TradeEventInput } from './events.js';
 import type { GetHistoryRequest, HistoryResult, OrderCloseRequest, OrderModifyRequest, OrderSendRequest, TradeResult } from './terminal.js';
+import type { SubscribeOptions } from './market-data.js';
 import type {
   ConnectionStatus, PublishResult, ResumePositions, ResyncNotice, SubscribeResult, TokenRenewal, TopicPosition, TopicStreamItem,
   TradeClientMethod, TradeHubMethod,
@@ -36,7 +37,8 @@ export interface TradeHubInvocations {
   /** Null only for an unauthenticated caller, which the trade hub never has. */
   GetMyAccess: { args: []; result: MyAccess | null };
   GetPlatforms: { args: []; result: PlatformInfo[] };
-  Subscribe: { args: [topics: string[], resume?: ResumePositions]; result: SubscribeResult[] };
+  /** `options` (see `SubscribeOptions`) apply to every topic of the call; omitted, the topics get every event. */
+  Subscribe: { args: [topics: string[], resume?: ResumePositions, options?: SubscribeOptions]; result: SubscribeResult[] };
   Unsubscribe: { args: [topics: string[]]; result: void };
   Publish: { args: [events: TradeEventInput[]]; result: PublishResult };
   OrderSend: { args: [platform: string, login: string, request: OrderSendRequest]; result: TradeResult };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { tradeEnvelopeSchema } from './events.js';
 import type { ResyncNotice, SubscribeResult, TopicResult, TopicSnapshot } from './hub-contract.js';
+import { barSchema, depthSchema } from './market-data.js';
 import { accountSchema, orderSchema, platformStatusSchema, positionSchema, symbolInfoSchema, tickSchema } from './payloads.js';
 
 /**
@@ -23,6 +24,8 @@ export const topicSnapshotSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('status'), status: platformStatusSchema.nullable() }),
   z.object({ kind: z.literal('symbols'), symbols: z.array(symbolInfoSchema) }),
   z.object({ kind: z.literal('margin') }),
+  z.object({ kind: z.literal('bars'), bars: z.array(barSchema) }),
+  z.object({ kind: z.literal('depth'), depth: depthSchema.nullable() }),
 ]);
 
 const resetReasonSchema = z.enum(['epoch_changed', 'history_gone', 'ahead_of_server']);

@@ -1,5 +1,6 @@
 export * from './primitives.js';
 export * from './payloads.js';
+export * from './market-data.js';
 export * from './events.js';
 export * from './topics.js';
 export * from './hub-contract.js';

@@ -56,6 +56,14 @@ export const ev = {
       volumeStep: 100, time: T0,
     },
   }),
+  depth: (symbol: string, bid: number, extra: Record<string, unknown> = {}, platformId = 'demo') => ({
+    type: 'depth' as const, platformId, ...extra,
+    data: {
+      symbol, time: T0,
+      bids: [{ price: bid, volume: 10_000 }, { price: bid - 0.0001, volume: 20_000 }],
+      asks: [{ price: bid + 0.0002, volume: 10_000 }, { price: bid + 0.0003, volume: 30_000 }],
+    },
+  }),
 };
 
 /**

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput } from '@tradehub/shared';
+import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput } from '@tradehub/shared';
 import { snapshotOf } from '../state/snapshot.js';
-import { stateChangeOf } from '../state/state-change.js';
+import { historyLengthForType } from './history-length.js';
+import { stateChangeOf, type StateLimits } from '../state/state-change.js';
 import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from './trade-broker.js';
 
 interface TopicLog {
@@ -11,7 +12,7 @@ interface TopicLog {
   state: Map<string, unknown>;
 }
 
-export interface InMemoryTradeBrokerOptions {
+export interface InMemoryTradeBrokerOptions extends StateLimits {
   /** Events kept per topic for replay. */
   historyLength: number;
   /** How long an event id is remembered for de-duplication. */
@@ -27,7 +28,7 @@ export class InMemoryTradeBroker implements TradeBroker {
 
   constructor(private readonly options: InMemoryTradeBrokerOptions) {}
 
-  async publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]> {
+  async publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]> {
     const now = Date.now();
     const outcomes: PublishOutcome[] = [];
     for (const event of events) {
@@ -45,11 +46,13 @@ export class InMemoryTradeBroker implements TradeBroker {
         time: event.data.time, hubTime: now, ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
       } as TradeEnvelope;
       log.history.push(envelope);
-      if (log.history.length > this.options.historyLength) log.history.splice(0, log.history.length - this.options.historyLength);
-      const change = stateChangeOf(event);
+      const historyLength = historyLengthForType(event.type, this.options.historyLength);
+      if (log.history.length > historyLength) log.history.splice(0, log.history.length - historyLength);
+      const change = stateChangeOf(event, this.options);
       if (change) {
         if (change.value === null) log.state.delete(change.field);
         else log.state.set(change.field, change.value);
+        if (change.maxFields !== undefined) dropLowestFields(log.state, change.maxFields);
       }
       if (dedupeKey !== undefined) this.seenIds.set(dedupeKey, { envelope, until: now + this.options.dedupeWindowMs });
       outcomes.push({ envelope, duplicate: false });
@@ -57,6 +60,13 @@ export class InMemoryTradeBroker implements TradeBroker {
     }
     this.forgetExpiredIds(now);
     return outcomes;
+  }
+
+  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+    const log = this.topics.get(topicOf(event)) ?? this.emptyLog();
+    if (log.epoch !== expected.epoch || log.seq !== expected.seq) return undefined;
+    const [outcome] = await this.publish([event]);
+    return outcome?.envelope;
   }
 
   async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
@@ -136,4 +146,11 @@ export class InMemoryTradeBroker implements TradeBroker {
     if (this.seenIds.size < 10_000) return;
     for (const [key, seen] of this.seenIds) if (seen.until <= now) this.seenIds.delete(key);
   }
+}
+
+/** Drops the fields with the lowest names while there are more than `maxFields` (the oldest bars). */
+function dropLowestFields(state: Map<string, unknown>, maxFields: number): void {
+  const excess = state.size - maxFields;
+  if (excess <= 0) return;
+  for (const field of [...state.keys()].sort().slice(0, excess)) state.delete(field);
 }

@@ -4,10 +4,13 @@ import { LuaScript } from '../../redis/lua-script.js';
  * Numbers, stores and announces one event atomically: de-duplication by event id, the topic's
  * epoch (created when missing, which also drops counters and history older than it), INCR of
  * the sequence, XADD to the bounded history with the seq as entry id, the state change, the
- * wildcard index, and PUBLISH to the topic's channel.
+ * wildcard index, and PUBLISH to the topic's channel. With a state field limit, the fields with
+ * the lowest names go while the state has more (the oldest bars of a bars topic). With an expected
+ * epoch and seq, nothing is stored unless the topic is still there (returns [2, '']).
  * KEYS: seq, epoch, history, state, dedupe (or ''), wildcard index (or '')
  * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
- *       state value (or '' to delete), dedupe TTL seconds, topic, channel
+ *       state value (or '' to delete), dedupe TTL seconds, topic, channel, state field limit (or ''),
+ *       expected epoch (or ''), expected seq
  * Returns [isNew (1/0), envelope JSON].
  *
  * Declared a write script (`#!lua`, Redis 7 script flags, without `no-writes` or `allow-oom`):
@@ -22,6 +25,9 @@ if KEYS[5] ~= '' then
   if existing then return {0, existing} end
 end
 local epoch = redis.call('GET', KEYS[2])
+if ARGV[10] ~= '' and (epoch ~= ARGV[10] or tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[11])) then
+  return {2, ''}
+end
 if not epoch then
   epoch = ARGV[2]
   redis.call('SET', KEYS[2], epoch)
@@ -35,6 +41,14 @@ local envelope = '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ',' .
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'e', envelope)
 if ARGV[4] ~= '' then
   if ARGV[5] == '' then redis.call('HDEL', KEYS[4], ARGV[4]) else redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
+  if ARGV[9] ~= '' then
+    local excess = redis.call('HLEN', KEYS[4]) - tonumber(ARGV[9])
+    if excess > 0 then
+      local names = redis.call('HKEYS', KEYS[4])
+      table.sort(names)
+      for i = 1, excess do redis.call('HDEL', KEYS[4], names[i]) end
+    end
+  end
 end
 if KEYS[5] ~= '' then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
 if KEYS[6] ~= '' then redis.call('SADD', KEYS[6], ARGV[7]) end

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import {
   parseTopic, topicOf, wildcardOf,
-  type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput,
+  type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../../redis/redis-guard.js';
 import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
-import { stateChangeOf } from '../state/state-change.js';
+import { stateChangeOf, type StateLimits } from '../state/state-change.js';
+import { historyLengthForTopic, historyLengthForType } from './history-length.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
 import { BrokerUnavailableError, type EnvelopeListener, type HistoryResult, type PublishOutcome, type TradeBroker } from './trade-broker.js';
 
-export interface RedisTradeBrokerOptions {
+export interface RedisTradeBrokerOptions extends StateLimits {
   keyPrefix: string;
   historyLength: number;
   dedupeWindowSeconds: number;
@@ -65,7 +66,7 @@ export class RedisTradeBroker implements TradeBroker {
     this.reconnectListeners.push(listener);
   }
 
-  async publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]> {
+  async publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
     for (const event of events) {
       try {
@@ -80,6 +81,15 @@ export class RedisTradeBroker implements TradeBroker {
       }
     }
     return outcomes;
+  }
+
+  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+    try {
+      const outcome = await this.publishOne(event, expected);
+      return outcome?.envelope;
+    } catch (error) {
+      throw new BrokerUnavailableError(`The event store is unreachable (${unavailabilityReason(error)}).`);
+    }
   }
 
   async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
@@ -138,7 +148,7 @@ export class RedisTradeBroker implements TradeBroker {
   async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
     const keys = this.topicKeys(topic);
     const reply = await this.available(() => HISTORY_SCRIPT.run(
-      this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(this.options.historyLength)],
+      this.commands, [keys.seq, keys.epoch, keys.history], [since.epoch, String(since.seq), String(historyLengthForTopic(topic, this.options.historyLength))],
     )) as ['reset', ResetReason] | ['events', string, number, string[]];
     if (reply[0] === 'reset') return { kind: 'reset', reason: reply[1] };
     const [, epoch, seq, texts] = reply;
@@ -154,11 +164,14 @@ export class RedisTradeBroker implements TradeBroker {
     this.listeners.clear();
   }
 
-  private async publishOne(event: TradeEventInput): Promise<PublishOutcome> {
+  /** Stores one event; with `expected`, only while its topic is there (undefined otherwise). */
+  private async publishOne(event: HubEventInput): Promise<PublishOutcome>;
+  private async publishOne(event: HubEventInput, expected: TopicPosition): Promise<PublishOutcome | undefined>;
+  private async publishOne(event: HubEventInput, expected?: TopicPosition): Promise<PublishOutcome | undefined> {
     const topic = topicOf(event);
     const keys = this.topicKeys(topic);
     const wildcard = wildcardOf(topic);
-    const change = stateChangeOf(event);
+    const change = stateChangeOf(event, this.options);
     const withoutPosition = {
       v: 1, topic, type: event.type, platformId: event.platformId,
       time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
@@ -170,13 +183,17 @@ export class RedisTradeBroker implements TradeBroker {
     ], [
       JSON.stringify(withoutPosition),
       newEpoch(),
-      String(this.options.historyLength),
+      String(historyLengthForType(event.type, this.options.historyLength)),
       change?.field ?? '',
       change && change.value !== null ? JSON.stringify(change.value) : '',
       String(this.options.dedupeWindowSeconds),
       topic,
       this.channel(topic),
+      change?.maxFields !== undefined ? String(change.maxFields) : '',
+      expected?.epoch ?? '',
+      String(expected?.seq ?? 0),
     ])) as [number, string];
+    if (Number(isNew) === 2) return undefined;
     return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
   }
 

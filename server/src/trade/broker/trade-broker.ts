@@ -1,5 +1,5 @@
 import { ServiceUnavailableError } from '../../errors/service-unavailable-error.js';
-import type { TopicPosition, TopicSnapshot, TradeEnvelope, TradeEventInput } from '@tradehub/shared';
+import type { TopicPosition, TopicSnapshot, TradeEnvelope, HubEventInput } from '@tradehub/shared';
 
 export type EnvelopeListener = (envelope: TradeEnvelope) => void;
 
@@ -25,7 +25,15 @@ export interface TradeBroker {
    * atomically across nodes and grows by 1.
    * @throws BrokerUnavailableError when the events cannot be stored now; none of them is then lost silently.
    */
-  publish(events: readonly TradeEventInput[]): Promise<PublishOutcome[]>;
+  publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]>;
+  /**
+   * Stores one event (without id) only while its topic is still at `expectedSeq` in `expectedEpoch`
+   * (seq 0: no event yet), atomically across nodes: what a node that derives events from a
+   * topic's state uses, so that two nodes never build on the same state. Undefined when the topic
+   * moved on: read it again and retry.
+   * @throws BrokerUnavailableError
+   */
+  publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined>;
   /** Starts delivering a topic (or a `/*` wildcard) to this node; only nodes with listeners receive traffic. */
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
   unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void>;

@@ -1,4 +1,5 @@
 import type { AccountSnapshot, ParsedTopic, TopicSnapshot } from '@tradehub/shared';
+import { BAR_FIELD_PREFIX } from './state-change.js';
 
 type Fields = ReadonlyMap<string, unknown>;
 
@@ -17,6 +18,11 @@ export function snapshotOf(topic: ParsedTopic, fields: Fields): TopicSnapshot {
       return { kind: 'symbols', symbols: valuesWithPrefix(fields, 'symbol:') as Extract<TopicSnapshot, { kind: 'symbols' }>['symbols'] };
     case 'margin':
       return { kind: 'margin' };
+    case 'bars':
+      // Field names sort as the bars' times (see state-change.ts): oldest first.
+      return { kind: 'bars', bars: valuesWithPrefix(fields, BAR_FIELD_PREFIX, true) as Extract<TopicSnapshot, { kind: 'bars' }>['bars'] };
+    case 'depth':
+      return { kind: 'depth', depth: (fields.get('depth') ?? null) as Extract<TopicSnapshot, { kind: 'depth' }>['depth'] };
   }
 }
 
@@ -29,8 +35,8 @@ function accountSnapshot(login: string, fields: Fields): AccountSnapshot {
   };
 }
 
-function valuesWithPrefix(fields: Fields, prefix: string): unknown[] {
-  const values: unknown[] = [];
-  for (const [field, value] of fields) if (field.startsWith(prefix)) values.push(value);
-  return values;
+function valuesWithPrefix(fields: Fields, prefix: string, sortedByField = false): unknown[] {
+  const matching = [...fields].filter(([field]) => field.startsWith(prefix));
+  if (sortedByField) matching.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return matching.map(([, value]) => value);
 }
