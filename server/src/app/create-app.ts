@@ -58,6 +58,7 @@ import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.
 import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
 import { InMemoryTerminalPresence } from '../terminal/in-memory-terminal-presence.js';
 import { RedisTerminalPresence } from '../terminal/redis-terminal-presence.js';
+import { TerminalAccessRegistry } from '../terminal/terminal-access-registry.js';
 import { DEFAULT_TERMINAL_GATEWAY_OPTIONS, TerminalGateway } from '../terminal/terminal-gateway.js';
 import { terminalHub } from '../terminal/terminal-hub.js';
 import type { TerminalPresence } from '../terminal/terminal-presence.js';
@@ -231,7 +232,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   host.app.use(errorHandler(logger));
   // Every endpoint that keeps authenticated connections registers here: a revoked token, device,
   // or a disabled or expired organization or account closes its connections on every node.
-  const connectionRegistries: ConnectionRegistry[] = [tradeEndpoint, terminalEndpoint, wsRpcEndpoint];
+  const connectionRegistries: ConnectionRegistry[] = [tradeEndpoint, new TerminalAccessRegistry(terminalEndpoint, terminalSessions), wsRpcEndpoint];
   const enforcer = new AccessEnforcer(access, config.organizations.map((o) => o.id), connectionRegistries, logger);
   revocations.onChange((change) => enforcer.apply(change));
   enforcer.checkOrganizations();

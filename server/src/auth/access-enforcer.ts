@@ -38,7 +38,9 @@ export class AccessEnforcer {
   /** Acts on a change from the bus; never throws (a store that cannot answer now is logged, and the sweep tries again). */
   apply(change: AccessChange): void {
     if (change.kind === 'token') {
-      this.close({ reason: 'The access token was revoked.', tokenId: change.tokenId, matches: (principal) => principal.tokenId === change.tokenId });
+      const { tokenId, replaced } = change;
+      const reason = replaced ? 'The access token was replaced by a new secret.' : 'The access token was revoked.';
+      this.close({ reason, cause: replaced ? 'replaced' : 'revoked', tokenId, matches: (principal) => principal.tokenId === tokenId });
       return;
     }
     this.applySubject(change).catch((error: unknown) => {
@@ -61,7 +63,7 @@ export class AccessEnforcer {
   private async applySubject(subject: AccessSubject): Promise<void> {
     const state = await this.policy.state(subject);
     const denial = this.policy.denialFor(subject, state);
-    if (denial) this.close({ reason: denial, matches: (principal) => principalBelongsTo(subject, principal) });
+    if (denial) this.close({ reason: denial, cause: denial, matches: (principal) => principalBelongsTo(subject, principal) });
     if (subject.kind === 'organization') this.scheduleExpiry(subject, denial === undefined ? state.expiresAt : undefined);
   }
 

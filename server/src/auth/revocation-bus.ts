@@ -8,7 +8,7 @@ import type { AccessSubject } from './access-subject.js';
  * or the state of an organization, account or device changed (each node reads the new state,
  * closes the connections it denies, and schedules an organization's expiry).
  */
-export type AccessChange = { kind: 'token'; tokenId: string } | AccessSubject;
+export type AccessChange = { kind: 'token'; tokenId: string; /** The token got a new secret (rather than being revoked). */ replaced?: true } | AccessSubject;
 
 /** Tells every node of an access change, so that each closes its own connections that lost access. */
 export interface RevocationBus {
@@ -84,7 +84,7 @@ function parseChange(message: string): AccessChange | undefined {
   const strings = (...names: string[]): boolean => names.every((name) => typeof change[name] === 'string');
   switch (change.kind) {
     case 'token':
-      return strings('tokenId') ? value as AccessChange : undefined;
+      return strings('tokenId') && (change.replaced === undefined || change.replaced === true) ? value as AccessChange : undefined;
     case 'organization':
       return strings('organization') ? value as AccessChange : undefined;
     case 'account':

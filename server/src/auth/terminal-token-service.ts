@@ -109,7 +109,7 @@ export class TerminalTokenService {
     record.tokenHash = hashOpaqueToken(token);
     // The store refuses when a revocation landed since the record was read (on any node).
     if (!(await this.store.saveTerminalToken(record, previousHash))) throw revoked;
-    await this.revocations.publish({ kind: 'token', tokenId: record.id });
+    await this.revocations.publish({ kind: 'token', tokenId: record.id, replaced: true });
     return { view: toView(record), token };
   }
 

@@ -1,4 +1,4 @@
-import { terminalRequests, type TerminalRequestName, type TerminalRequestOf } from '@tradehub/shared';
+import { TerminalOfflineReason, terminalRequests, type TerminalRequestName, type TerminalRequestOf } from '@tradehub/shared';
 import { HubError } from '../hub/hub-error.js';
 import type { HubConnectionSink, HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import type { TerminalSessions } from '../terminal/terminal-sessions.js';
@@ -39,7 +39,7 @@ export class SimulatedTerminal implements HubConnectionSink {
 
   async stop(): Promise<void> {
     await this.lifetime.onDisconnected(this);
-    await this.sessions.disconnect(this.connectionId, 'simulator stopped');
+    await this.sessions.disconnect(this.connectionId, TerminalOfflineReason.SimulatorStopped);
   }
 
   /** Server-to-client sends (none are meant for a terminal) are dropped. */

@@ -1,4 +1,4 @@
-import { TerminalHubMethod, type PublishResult } from '@tradehub/shared';
+import { TerminalHubMethod, TerminalOfflineReason, type PublishResult } from '@tradehub/shared';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { Scope } from '../auth/scopes.js';
@@ -34,7 +34,7 @@ export function terminalHub(options: TerminalHubOptions): HubDefinition {
     onConnected: async (context) => {
       const holder = await holderOf(context, options);
       const close: CloseTerminal = (error) => options.closeConnection(context.connectionId, error);
-      await options.sessions.connect(holder, close);
+      await options.sessions.connect(holder, close, context.user);
     },
     onDisconnected: (context) => options.sessions.disconnect(context.connectionId, disconnectReason(context.user)),
   });
@@ -53,6 +53,6 @@ function terminalAccountOf(user: Principal | undefined): { platform: string; log
   return { platform, login, tokenId: user.tokenId };
 }
 
-function disconnectReason(user: Principal | undefined): string {
-  return user?.expiresAt !== undefined && user.expiresAt <= Date.now() ? 'token expired' : 'disconnected';
+function disconnectReason(user: Principal | undefined): TerminalOfflineReason {
+  return user?.expiresAt !== undefined && user.expiresAt <= Date.now() ? TerminalOfflineReason.TokenExpired : TerminalOfflineReason.Disconnected;
 }

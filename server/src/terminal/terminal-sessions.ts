@@ -1,5 +1,7 @@
-import type { TerminalStatus } from '@tradehub/shared';
+import type { TerminalOfflineReason, TerminalStatus } from '@tradehub/shared';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth/principal.js';
+import type { LostAccess } from '../connections/connection-registry.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { accountKey, type TerminalHolder, type TerminalPresence } from './terminal-presence.js';
 
@@ -15,8 +17,11 @@ export type CloseTerminal = (error: string) => void;
  * to its platform's status topic. Only this class publishes `terminal.status`.
  */
 export class TerminalSessions {
-  /** Local terminal connections by connection id, with how to close each. */
-  private readonly local = new Map<string, { holder: TerminalHolder; close: CloseTerminal }>();
+  /**
+   * Local terminal connections by connection id, with how to close each, who it is (none for an
+   * in-process terminal) and, once its access was lost, why (its offline event says so).
+   */
+  private readonly local = new Map<string, { holder: TerminalHolder; close: CloseTerminal; user?: Principal; lostAccess?: TerminalOfflineReason }>();
 
   constructor(
     private readonly presence: TerminalPresence,
@@ -27,8 +32,8 @@ export class TerminalSessions {
   }
 
   /** The terminal is online: it replaces any earlier connection of its account, here or on another node. */
-  async connect(holder: TerminalHolder, close: CloseTerminal): Promise<void> {
-    this.local.set(holder.connectionId, { holder, close });
+  async connect(holder: TerminalHolder, close: CloseTerminal, user?: Principal): Promise<void> {
+    this.local.set(holder.connectionId, { holder, close, ...(user ? { user } : {}) });
     try {
       const previous = await this.presence.claim(holder);
       if (previous && previous.connectionId !== holder.connectionId) {
@@ -44,13 +49,23 @@ export class TerminalSessions {
     await this.publishStatus(holder, 'online');
   }
 
+  /**
+   * Access was lost (a revoked or replaced token, device, account or organization): the local
+   * terminals it concerns, about to be closed, go offline saying why rather than `disconnected`.
+   */
+  noteLostAccess(lost: LostAccess): void {
+    for (const session of this.local.values()) {
+      if (session.user && lost.matches(session.user)) session.lostAccess = lost.cause;
+    }
+  }
+
   /** The connection ended: the terminal is offline unless a newer connection already replaced it. */
-  async disconnect(connectionId: string, reason: string): Promise<void> {
+  async disconnect(connectionId: string, reason: TerminalOfflineReason): Promise<void> {
     const session = this.local.get(connectionId);
     if (!session) return;
     this.local.delete(connectionId);
     const { holder } = session;
-    if (await this.presence.release(holder.platform, holder.login, connectionId)) await this.publishStatus(holder, 'offline', reason);
+    if (await this.presence.release(holder.platform, holder.login, connectionId)) await this.publishStatus(holder, 'offline', session.lostAccess ?? reason);
   }
 
   private closeDisplaced(holder: TerminalHolder): void {
@@ -61,7 +76,7 @@ export class TerminalSessions {
     session.close(REPLACED_CLOSE_ERROR);
   }
 
-  private async publishStatus(holder: TerminalHolder, state: TerminalStatus['state'], reason?: string): Promise<void> {
+  private async publishStatus(holder: TerminalHolder, state: TerminalStatus['state'], reason?: TerminalOfflineReason): Promise<void> {
     const data: TerminalStatus = {
       state, platform: holder.platform, login: holder.login, name: holder.name, tokenId: holder.tokenId, node: holder.node,
       ...(reason !== undefined ? { reason } : {}), time: Date.now(),

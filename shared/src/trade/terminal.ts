@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AccessDenial } from '../access-admin.js';
 import { dealSchema, orderSchema } from './payloads.js';
 import { finiteNumber, mtId, platformId, price, symbolName, utcMillis, volume } from './primitives.js';
 
@@ -129,6 +130,24 @@ export type TerminalRequestOf<N extends TerminalRequestName> = z.output<(typeof 
 export type TerminalResultOf<N extends TerminalRequestName> = z.output<(typeof terminalRequests)[N]['result']>;
 
 /**
+ * Why a terminal went offline (`terminal.status` `reason`): its connection ended, its token was
+ * revoked, replaced by a new secret or expired, its device was revoked, its account or
+ * organization disabled or expired, or (for the demo's in-process terminal) the simulator stopped.
+ */
+export const TerminalOfflineReason = {
+  Disconnected: 'disconnected',
+  TokenExpired: 'token expired',
+  Revoked: 'revoked',
+  Replaced: 'replaced',
+  ...AccessDenial,
+  SimulatorStopped: 'simulator stopped',
+} as const;
+
+export type TerminalOfflineReason = (typeof TerminalOfflineReason)[keyof typeof TerminalOfflineReason];
+
+export const terminalOfflineReasonSchema = z.enum(Object.values(TerminalOfflineReason) as [TerminalOfflineReason, ...TerminalOfflineReason[]]);
+
+/**
  * `terminal.status` on `platforms/{p}/status`: a terminal came online or went offline. Only
  * tradehub's terminal hub publishes it; publishers are refused.
  */
@@ -142,8 +161,8 @@ export const terminalStatusSchema = z.strictObject({
   tokenId: z.string().max(64).nullable(),
   /** The tradehub node holding (or that held) the terminal's connection. */
   node: z.string().max(200),
-  /** Why it went offline: disconnected, replaced, revoked, expired, ... */
-  reason: z.string().max(200).optional(),
+  /** Why it went offline (offline events only). */
+  reason: terminalOfflineReasonSchema.optional(),
   time: utcMillis,
 });
 
