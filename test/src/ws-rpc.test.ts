@@ -323,6 +323,39 @@ describe('/ws: JSON-RPC 2.0 over a plain WebSocket', function () {
     });
   });
 
+  it('subscribe takes maxRatePerSecond as the trade hub does: ticks conflated for that socket, the newest last; other events and sockets get everything', async () => {
+    const limited = await connect(tokens.reader);
+    const unlimited = await connect(tokens.reader);
+    const ticks = 'platforms/demo/ticks/WSRATE1';
+    const account = 'platforms/demo/accounts/7101';
+    const [rated] = await limited.call('subscribe', { topics: [ticks], maxRatePerSecond: 4 });
+    assert.equal(rated.status, 'snapshot');
+    // Positional params in the documented order: topics, resume, maxRatePerSecond.
+    assert.equal((await limited.call('subscribe', [[account], null]))[0].status, 'snapshot');
+    await unlimited.call('subscribe', { topics: [ticks] });
+    const started = Date.now();
+    const count = 40;
+    for (let i = 1; i <= count; i++) {
+      await publisher.publish([ev.tick('WSRATE1', 1 + i / 10_000), ev.deal('7101', String(i))]);
+      // Paced by delivery: each tick reached the socket without a rate before the next is published.
+      await unlimited.waitForEvents(i, ticks);
+    }
+    await limited.waitForEvents(count, account);
+    await waitUntil(() => limited.events.filter((event) => event.topic === ticks).at(-1)?.seq === count, 'the newest tick at the rate-limited socket');
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const delivered = limited.events.filter((event) => event.topic === ticks);
+    assert.ok(delivered.length <= Math.ceil(elapsedSeconds * 4) + 1, `${delivered.length} ticks in ${elapsedSeconds} s at 4 per second`);
+    assert.ok(delivered.length < count, 'ticks were conflated');
+    assert.deepEqual(seqs(delivered), [...seqs(delivered)].sort((x, y) => x - y), 'in seq order');
+    assert.deepEqual(seqs(limited.events.filter((event) => event.topic === account)), Array.from({ length: count }, (_, i) => i + 1), 'every deal, in order');
+    // Out of range or not a number: -32602 naming the param, nothing subscribed.
+    for (const maxRatePerSecond of [0, 5000, 'x', null]) {
+      const answer = await limited.request('subscribe', { topics: ['platforms/demo/ticks/WSRATE2'], maxRatePerSecond });
+      assert.equal(answer.error?.code, -32602, JSON.stringify(answer));
+      assert.equal(answer.error?.data?.[0]?.param, 'maxRatePerSecond');
+    }
+  });
+
   it('closes its sockets with 1001 on graceful shutdown', async () => {
     const node = await startTradehub({ config: withSecondTenant });
     try {

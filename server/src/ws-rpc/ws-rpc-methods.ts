@@ -1,4 +1,4 @@
-import type { WsOnlyRpcMethods } from '@tradehub/shared';
+import { subscribeOptionsSchema, type WsOnlyRpcMethods } from '@tradehub/shared';
 import { Scope } from '../auth/scopes.js';
 import { jsonRpcMethod, withContext, type JsonRpcMethod } from '../json-rpc/json-rpc-dispatcher.js';
 import { JsonRpcError, JsonRpcErrorCode } from '../json-rpc/json-rpc-error.js';
@@ -14,7 +14,7 @@ import type { WsRpcCall } from './ws-rpc-call.js';
  */
 export function wsRpcMethods(shared: TradeRpcMethodTable, trade: TradeService): Record<string, JsonRpcMethod<WsRpcCall>> {
   const subscriptions: Record<keyof WsOnlyRpcMethods, JsonRpcMethod<WsRpcCall>> = {
-    subscribe: jsonRpcMethod({ topics: topicList, resume: resumePositions }, (call, params): Promise<WsOnlyRpcMethods['subscribe']['result']> => {
+    subscribe: jsonRpcMethod({ topics: topicList, resume: resumePositions, ...subscribeOptionsSchema.shape }, (call, params): Promise<WsOnlyRpcMethods['subscribe']['result']> => {
       requireScope(call.principal, Scope.TradeRead);
       // A topic the token may not read refuses the whole call, before anything is subscribed:
       // a script learns of its mistake at once instead of in one entry of a list.
@@ -25,7 +25,8 @@ export function wsRpcMethods(shared: TradeRpcMethodTable, trade: TradeService): 
       if (refused.length > 0) {
         throw new JsonRpcError(JsonRpcErrorCode.Forbidden, refused.length === 1 ? refused[0]?.error ?? '' : 'Access to some topics is not allowed.', { refused });
       }
-      return trade.subscribe(call, params.topics, params.resume ?? {});
+      const { topics, resume, ...options } = params;
+      return trade.subscribe(call, topics, resume ?? {}, options);
     }),
     unsubscribe: jsonRpcMethod({ topics: topicList }, async (call, params): Promise<WsOnlyRpcMethods['unsubscribe']['result']> => {
       await trade.unsubscribe(call.consumer, params.topics);

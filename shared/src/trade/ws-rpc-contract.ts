@@ -1,13 +1,18 @@
 import type { ResumePositions, ResyncNotice, SubscribeResult } from './hub-contract.js';
 import type { TradeEnvelope } from './events.js';
+import type { SubscribeOptions } from './market-data.js';
 
 /** Where the JSON-RPC 2.0 WebSocket is mapped: one JSON-RPC message or batch per text frame. */
 export const WS_RPC_PATH = '/ws';
 
 /** Methods only `/ws` has (beside every method of `TradeRpcMethods`): subscriptions need a connection to deliver their events on. */
 export interface WsOnlyRpcMethods {
-  /** Like the trade hub's Subscribe: a snapshot, or the missed events after `resume`, per topic; live events follow as notifications. */
-  subscribe: { params: { topics: string[]; resume?: ResumePositions }; result: SubscribeResult[] };
+  /**
+   * Like the trade hub's Subscribe: a snapshot, or the missed events after `resume`, per topic;
+   * live events follow as notifications. `maxRatePerSecond` is the trade hub's Subscribe option
+   * (at most that many tick events per second on each ticks topic of the call, the newest last).
+   */
+  subscribe: { params: { topics: string[]; resume?: ResumePositions } & SubscribeOptions; result: SubscribeResult[] };
   unsubscribe: { params: { topics: string[] }; result: null };
 }
 
