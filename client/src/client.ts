@@ -18,6 +18,7 @@ import { resolveOptions, type ConnectOptions } from './options.js';
 import { publishEvents, type PublishOptions } from './publishing/publish-call.js';
 import { Publisher, type PublisherOptions } from './publishing/publisher.js';
 import { TradeStateView } from './state/trade-state-view.js';
+import { TerminalRequests } from './terminal/terminal-requests.js';
 import type { StreamAttachment } from './subscriptions/consumer-tap.js';
 import { HandlerSubscription, type Subscription, type TopicHandler } from './subscriptions/handler-subscription.js';
 import { SubscriptionEngine } from './subscriptions/subscription-engine.js';
@@ -209,6 +210,14 @@ export class TradehubClient {
 
   platforms(): Promise<PlatformInfo[]> {
     return this.typedHub.invoke('GetPlatforms');
+  }
+
+  /**
+   * Requests to the terminal of an account (`orderSend`, `orderModify`, `orderClose`,
+   * `getHistory`, `status`): the client's token must be that account's terminal token.
+   */
+  terminal(platform: string, login: string): TerminalRequests {
+    return new TerminalRequests(platform, login, this.typedHub, this.rpc);
   }
 
   /** Closes the connection for good; subscriptions and event loops end normally. */

@@ -25,6 +25,7 @@ export type TradehubErrorCode =
   | 'subscription_refused'
   | 'invalid_topic'
   | 'invalid_event'
+  | 'invalid_request'
   | 'malformed_message'
   | 'consumer_too_slow'
   | 'http_error'
@@ -126,6 +127,13 @@ export class InvalidTopicError extends TradehubError {
 export class InvalidEventError extends TradehubError {
   constructor(readonly issues: readonly string[]) {
     super('invalid_event', `Invalid events: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`);
+  }
+}
+
+/** A terminal request (an order, a history range) that the shared schema refuses; it was not sent. */
+export class InvalidRequestError extends TradehubError {
+  constructor(readonly method: string, readonly issues: string) {
+    super('invalid_request', `Invalid ${method} request: ${issues}`);
   }
 }
 

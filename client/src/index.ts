@@ -10,7 +10,7 @@ export type { ConnectionState, ConnectionStateChange } from './connection/hub-se
 export type { Logger } from './logger.js';
 export {
   ClientClosedError, ConfigurationError, ConnectionClosedError, ConnectionLostError, ConsumerTooSlowError, CredentialsRefusedError, HttpApiError, HubMethodError,
-  InvalidEventError, InvalidTopicError, JsonRpcCallError, MalformedServerMessageError, NotSignalRServerError, ProtocolNotSupportedError,
+  InvalidEventError, InvalidRequestError, InvalidTopicError, JsonRpcCallError, MalformedServerMessageError, NotSignalRServerError, ProtocolNotSupportedError,
   ServerUnreachableError, SubscriptionRefusedError, TimeoutError, TokenRefusedError, TokenUnavailableError, TradehubError,
   type TradehubErrorCode,
 } from './errors.js';
@@ -23,6 +23,7 @@ export type { PublishOptions } from './publishing/publish-call.js';
 export { Publisher, type PublisherOptions, type PublisherStats } from './publishing/publisher.js';
 export type { PublicHubMethod, TradeHubAccess } from './hub/typed-hub.js';
 export type { RestApi } from './http/rest-api.js';
+export type { TerminalRequests } from './terminal/terminal-requests.js';
 export type { JsonRpcClient } from './http/json-rpc-client.js';
 export type { LocalAccountView, TradeStateView } from './state/trade-state-view.js';
 // The shared contracts, so that users need one import.
@@ -30,5 +31,7 @@ export {
   JsonRpcErrorCode, Topics, parseTopic, topicOf, type AccountState, type ConnectionStatus, type Deal, type MarginEvent, type MyAccess,
   type Order, type PlatformInfo, type PlatformStatus, type Position, type PublishResult, type ResetReason, type ServerInfo, type SymbolInfo,
   type Tick, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type TradeEventInput, type TradeEventType,
+  TradeRetcode, type GetHistoryRequest, type HistoryResult, type OrderCloseRequest, type OrderModifyRequest, type OrderSendRequest,
+  type TerminalPresenceView, type TerminalStatus, type TerminalOfflineReason, type TradeResult,
   TIMEFRAMES, TIMEFRAME_MS, type Bar, type DepthBook, type DepthLevel, type SubscribeOptions, type Timeframe,
 } from '@tradehub/shared';

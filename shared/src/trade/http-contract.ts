@@ -1,6 +1,9 @@
 import type { AccountSnapshot } from './hub-contract.js';
 import type { AccountState, Order, PlatformStatus, Position, SymbolInfo } from './payloads.js';
 import type { TradeEventInput } from './events.js';
+import type {
+  GetHistoryRequest, HistoryResult, OrderCloseRequest, OrderModifyRequest, OrderSendRequest, TerminalPresenceView, TradeResult,
+} from './terminal.js';
 
 /** `POST /connect/token` (client credentials): the answer. */
 export interface OAuthTokenResponse {
@@ -92,6 +95,19 @@ export interface TradeRpcMethods {
     params: { platform?: string };
     result: { pong: true; serverTime: number; platform?: string; status?: PlatformStatus | null };
   };
+  /** Terminal gateway: forwarded to the account's terminal (terminal tokens of that account only). */
+  order_send: { params: AccountParams & OrderSendRequest; result: TradeResult };
+  order_modify: { params: AccountParams & OrderModifyRequest; result: TradeResult };
+  order_close: { params: AccountParams & OrderCloseRequest; result: TradeResult };
+  get_history: { params: AccountParams & GetHistoryRequest; result: HistoryResult };
+  /** Whether the account's terminal is online (any token that may read the account). */
+  get_terminal_status: { params: AccountParams; result: TerminalPresenceView };
+}
+
+/** The account a JSON-RPC method is about. */
+interface AccountParams {
+  platform: string;
+  login: string;
 }
 
 export type TradeRpcMethodName = keyof TradeRpcMethods;
