@@ -24,6 +24,7 @@ export { Publisher, type PublisherOptions, type PublisherStats } from './publish
 export type { PublicHubMethod, TradeHubAccess } from './hub/typed-hub.js';
 export type { RestApi } from './http/rest-api.js';
 export type { TerminalRequests } from './terminal/terminal-requests.js';
+export { connectTerminal, TradehubTerminal, type TerminalConnectOptions, type TerminalHandlers } from './terminal/tradehub-terminal.js';
 export type { JsonRpcClient } from './http/json-rpc-client.js';
 export type { LocalAccountView, TradeStateView } from './state/trade-state-view.js';
 // The shared contracts, so that users need one import.

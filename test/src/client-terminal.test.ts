@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
-  HubMethodError, InvalidRequestError, Topics, TradeRetcode, type TopicItem, type TradeEnvelope, type TradehubClient,
+  connectTerminal, HubMethodError, InvalidRequestError, Topics, TradeRetcode, type OrderSendRequest, type TopicItem, type TradeEnvelope, type TradehubClient,
+  type TradehubTerminal, type TradeResult,
 } from '@tradehub/client';
 import { ClientPool, READER } from './support/client-fixtures.js';
 import { ApiClient } from './support/http-api.js';
@@ -14,18 +15,24 @@ const TICKS = Topics.ticks('demo', 'EURUSD');
 describe('typed client: requests to a terminal (client.terminal)', function () {
   this.timeout(20_000);
   let hub: RunningTradehub;
+  let api: ApiClient;
+  let admin: string;
   let terminalToken: string;
   let otherTerminalToken: string;
   const pool = new ClientPool();
+  const terminals: TradehubTerminal[] = [];
 
   before(async () => {
     hub = await startTradehub({ simulatePlatform: 'demo' });
-    const api = new ApiClient(hub.baseUrl);
-    const admin = await api.clientToken('demo-admin', 'demo-admin-secret');
+    api = new ApiClient(hub.baseUrl);
+    admin = await api.clientToken('demo-admin', 'demo-admin-secret');
     terminalToken = await api.terminalToken(admin, 'demo', '5001');
     otherTerminalToken = await api.terminalToken(admin, 'demo', '1001');
   });
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await Promise.all(terminals.splice(0).map((terminal) => terminal.close()));
+  });
   after(() => hub.close());
 
   /** A reader following the simulated account and its quotes. */
@@ -83,5 +90,55 @@ describe('typed client: requests to a terminal (client.terminal)', function () {
       error instanceof HubMethodError && /offline/.test(error.serverMessage));
     assert.ok(Date.now() - started < 1_000);
     assert.deepEqual(await offlineClient.terminal('demo', '1001').status(), { online: false, name: null, node: null, since: null });
+  });
+
+  it('is a terminal with connectTerminal: answers forwarded requests with its typed handlers and publishes its account events', async () => {
+    const token = await api.terminalToken(admin, 'demo', '7301');
+    const received: OrderSendRequest[] = [];
+    const fill = (request: OrderSendRequest): TradeResult => ({ retcode: TradeRetcode.Done, order: '71', deal: '72', position: '71', volume: request.volume, price: 1.25, time: Date.now() });
+    const ea: { terminal?: TradehubTerminal } = {};
+    ea.terminal = await connectTerminal({
+      url: hub.baseUrl, token, timeouts: { requestMs: 5_000 },
+      handlers: {
+        orderSend: async (request) => {
+          received.push(request);
+          const time = Date.now();
+          await ea.terminal?.publish([{ type: 'deal', platformId: 'demo', data: {
+            deal: '72', order: '71', position: '71', login: '7301', symbol: request.symbol, action: 'buy', entry: 'in', volume: request.volume, price: 1.25,
+            profit: 0, commission: 0, swap: 0, time,
+          } }]);
+          return fill(request);
+        },
+        // An answer that breaks the contract never reaches the caller as a result.
+        orderModify: () => ({ retcode: 'done' }) as unknown as TradeResult,
+      },
+    });
+    terminals.push(ea.terminal);
+    const external = await pool.connect({ url: hub.baseUrl, token });
+    const requests = external.terminal('demo', '7301');
+    assert.equal((await requests.status()).online, true);
+    const deals: TradeEnvelope[] = [];
+    await external.subscribe(Topics.account('demo', '7301'), (item) => {
+      if (item.kind === 'event') deals.push(item.event);
+    });
+
+    const result = await requests.orderSend({ symbol: 'EURUSD', type: 'buy', volume: 2_000 });
+    assert.deepEqual({ ...result, time: 0 }, { ...fill({ symbol: 'EURUSD', type: 'buy', volume: 2_000 }), time: 0 });
+    assert.deepEqual(received, [{ symbol: 'EURUSD', type: 'buy', volume: 2_000 }]);
+    await waitUntil(() => deals.some((event) => event.type === 'deal' && event.data.deal === '72'), 'the deal the terminal published');
+    await assert.rejects(requests.orderModify({ ticket: '71', sl: 1.2 }), (error: unknown) =>
+      error instanceof HubMethodError && /refused the request: .*invalid result: retcode/.test(error.serverMessage));
+    await assert.rejects(requests.orderClose({ ticket: '71' }), (error: unknown) =>
+      error instanceof HubMethodError && /does not handle OrderClose/.test(error.serverMessage));
+
+    // A second terminal with the same token replaces the first, which ends instead of coming back.
+    const ended = new Promise<string>((resolve) => ea.terminal?.onConnection((change) => {
+      if (change.state === 'disconnected') resolve(change.reason?.message ?? '');
+    }));
+    const successor = await connectTerminal({ url: hub.baseUrl, token, handlers: { orderSend: (request) => ({ ...fill(request), order: '99' }) } });
+    terminals.push(successor);
+    assert.match(await ended, /replaced this one/);
+    assert.equal(ea.terminal.connectionState, 'disconnected');
+    assert.equal((await requests.orderSend({ symbol: 'EURUSD', type: 'buy', volume: 1_000 })).order, '99');
   });
 });

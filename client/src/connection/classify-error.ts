@@ -1,3 +1,4 @@
+import { TERMINAL_REPLACED_CLOSE_ERROR } from '@tradehub/shared';
 import {
   ConnectionClosedError, ConnectionLostError, HubMethodError, NotSignalRServerError, ServerUnreachableError, TokenRefusedError, TradehubError,
 } from '../errors.js';
@@ -43,7 +44,11 @@ export function classifyConnectError(error: unknown, node: string): ConnectFailu
     return { kind: 'not-signalr', error: new NotSignalRServerError(node, 'its negotiate answer is not a SignalR negotiation.') };
   }
   const closed = CLOSED.exec(message);
-  if (closed) return { kind: 'transient', error: new ConnectionClosedError(node, (closed[1] ?? '').trim() || 'without a reason') };
+  if (closed) {
+    const error = new ConnectionClosedError(node, (closed[1] ?? '').trim() || 'without a reason');
+    // A newer connection of the same terminal took over: coming back would replace it in turn.
+    return { kind: message.includes(TERMINAL_REPLACED_CLOSE_ERROR) ? 'fatal' : 'transient', error };
+  }
   if (status !== undefined && status.startsWith('5')) return { kind: 'transient', error: new ServerUnreachableError(node, error) };
   if (UNREACHABLE.test(message)) return { kind: 'transient', error: new ServerUnreachableError(node, error) };
   return { kind: 'transient', error: new ServerUnreachableError(node, error) };

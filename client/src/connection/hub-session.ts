@@ -30,6 +30,8 @@ export interface HubSessionOptions {
   statefulReconnect: boolean;
   backoff: Backoff;
   connectTimeoutMs: number;
+  /** The hub's path on each node: the trade hub unless given (a terminal connects to the terminal hub). */
+  hubPath?: string;
 }
 
 interface SessionEvents {
@@ -66,7 +68,7 @@ export class HubSession {
   constructor(private readonly options: HubSessionOptions) {
     const retryPolicy: IRetryPolicy = { nextRetryDelayInMilliseconds: (context) => this.nextRetryDelay(context) };
     let builder = new HubConnectionBuilder()
-      .withUrl(NodeList.hubUrl(options.nodes.current), {
+      .withUrl(NodeList.hubUrl(options.nodes.current, options.hubPath), {
         transport: options.transport,
         accessTokenFactory: () => this.provideToken(),
       })
@@ -126,7 +128,7 @@ export class HubSession {
     const failures: ConnectFailure[] = [];
     for (const [index, base] of this.options.nodes.fromCurrent().entries()) {
       if (index > 0) this.options.nodes.advance();
-      this.connection.baseUrl = NodeList.hubUrl(base);
+      this.connection.baseUrl = NodeList.hubUrl(base, this.options.hubPath);
       this.emit({ state: 'connecting', node: base });
       let failure = await this.attempt(base);
       // A refused token is retried once with a fresh one before the node counts as failed.
@@ -224,7 +226,7 @@ export class HubSession {
     // The first attempt goes back to the same node (a token renewal, a restart); later ones move on.
     // The url can only change once the connection is in the Reconnecting state, i.e. after the first call.
     if (context.previousRetryCount > 0 && this.options.nodes.size > 1 && this.connection.state === HubConnectionState.Reconnecting) {
-      this.connection.baseUrl = NodeList.hubUrl(this.options.nodes.advance());
+      this.connection.baseUrl = NodeList.hubUrl(this.options.nodes.advance(), this.options.hubPath);
     }
     return this.options.backoff.delay(context.previousRetryCount);
   }
@@ -256,6 +258,11 @@ export class HubSession {
       return;
     }
     const reason = error ? classifyConnectError(error, this.node) : undefined;
+    // A close that says coming back cannot help (a terminal replaced by a newer connection of it).
+    if (reason?.kind === 'fatal') {
+      this.finish(reason.error);
+      return;
+    }
     if (reason?.kind === 'token') this.onTokenRefused();
     this.ownLoop = this.reconnectLoop(reason?.error);
   }
@@ -272,7 +279,7 @@ export class HubSession {
       if (this.closing) return;
       if (attempt > 0) this.options.nodes.advance();
       const base = this.options.nodes.current;
-      this.connection.baseUrl = NodeList.hubUrl(base);
+      this.connection.baseUrl = NodeList.hubUrl(base, this.options.hubPath);
       const failure = await this.attempt(base);
       if (this.closing) return;
       if (!failure) {

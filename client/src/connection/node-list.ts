@@ -40,8 +40,8 @@ export class NodeList {
     return this.urls.map((_, offset) => this.urls[(this.index + offset) % this.urls.length] as string);
   }
 
-  static hubUrl(base: string): string {
-    return `${base}${TRADE_HUB_PATH}`;
+  static hubUrl(base: string, hubPath: string = TRADE_HUB_PATH): string {
+    return `${base}${hubPath}`;
   }
 }
 

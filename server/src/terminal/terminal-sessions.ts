@@ -1,12 +1,9 @@
-import type { TerminalOfflineReason, TerminalStatus } from '@tradehub/shared';
+import { TERMINAL_REPLACED_CLOSE_ERROR, type TerminalOfflineReason, type TerminalStatus } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { LostAccess } from '../connections/connection-registry.js';
 import type { TradeBroker } from '../trade/broker/trade-broker.js';
 import { accountKey, type TerminalHolder, type TerminalPresence } from './terminal-presence.js';
-
-/** What a terminal connection on this node is closed with when a newer one for its account replaced it. */
-export const REPLACED_CLOSE_ERROR = 'Another connection of this terminal replaced this one (one terminal per account); not reconnecting.';
 
 /** Closes a terminal's connection on this node with an error the terminal sees. */
 export type CloseTerminal = (error: string) => void;
@@ -73,7 +70,7 @@ export class TerminalSessions {
     if (!session) return;
     // Not offline: the account's newer connection is its terminal now.
     this.local.delete(holder.connectionId);
-    session.close(REPLACED_CLOSE_ERROR);
+    session.close(TERMINAL_REPLACED_CLOSE_ERROR);
   }
 
   private async publishStatus(holder: TerminalHolder, state: TerminalStatus['state'], reason?: TerminalOfflineReason): Promise<void> {

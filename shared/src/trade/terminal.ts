@@ -10,6 +10,12 @@ import { finiteNumber, mtId, platformId, price, symbolName, utcMillis, volume } 
  */
 export const TERMINAL_HUB_PATH = '/hubs/terminal';
 
+/**
+ * The Close error of a terminal connection that a newer connection of its account replaced (one
+ * terminal per account): it must not reconnect, or the two would keep replacing each other.
+ */
+export const TERMINAL_REPLACED_CLOSE_ERROR = 'Another connection of this terminal replaced this one (one terminal per account); not reconnecting.';
+
 /** Hub methods of the terminal hub. */
 export const TerminalHubMethod = {
   /** `Publish(events)`: the terminal's account events, as the trade hub's `Publish` (its own platform and login only). */
