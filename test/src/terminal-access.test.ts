@@ -66,7 +66,8 @@ describe('terminal gateway: lost access cuts off the terminal and its clients on
     const connecting = statusesSince(0).length;
     // The official client keeps the hub URL's query on negotiate and on the WebSocket.
     const terminal = await terminalConnection(A.baseUrl, token, { OrderSend: (request: OrderSendRequest) => filledResult(7_000, request.volume, 1.2) }, `?device_id=${encodeURIComponent(device)}`);
-    const hub = await TradeClient.connect(`${B.tradeHubUrl}?device_id=${encodeURIComponent(device)}`, token);
+    // The trade hub side tells it with the header instead: the official client sends it on negotiate and the WebSocket.
+    const hub = await TradeClient.connect(B.tradeHubUrl, token, { headers: { 'X-Device-Id': device } });
     const ws = await WsRpcClient.connect(B.baseUrl, token, { inQuery: true, wsOptions: { headers: { 'X-Device-Id': device } } });
     open.push(terminal, hub, { stop: () => ws.close() });
     await waitUntil(() => statusesSince(connecting).some((status) => status.state === 'online'), 'terminal.status online');
