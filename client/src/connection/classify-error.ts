@@ -15,7 +15,8 @@ export type ConnectFailure =
   | { kind: 'fatal'; error: TradehubError };
 
 const STATUS = /Status code '(\d{3})'/;
-const TOKEN_ENDED = /access token (expired|was revoked)/i;
+/** The server ended a connection because its token ended (the client must not offer that token again). */
+export const TOKEN_ENDED = /access token (expired|was revoked|was replaced)/i;
 const UNREACHABLE = /fetch failed|Failed to fetch|NetworkError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|WebSocket failed to connect|socket hang up/i;
 /** A connection that ended: the server's Close message, or the socket's close. */
 const CLOSED = /^(?:Server returned an error on close: |WebSocket closed with )(.*)$/s;

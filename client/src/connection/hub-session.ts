@@ -8,7 +8,7 @@ import type { ClientLog } from '../logger.js';
 import { Emitter } from '../util/emitter.js';
 import { sleep, withTimeout } from '../util/timeout.js';
 import { Backoff } from './backoff.js';
-import { classifyConnectError, type ConnectFailure } from './classify-error.js';
+import { classifyConnectError, TOKEN_ENDED, type ConnectFailure } from './classify-error.js';
 import { NodeList } from './node-list.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -238,7 +238,7 @@ export class HubSession {
 
   private onReconnecting(error: Error | undefined): void {
     const reason = error ? classifyConnectError(error, this.node).error : undefined;
-    if (error && /access token (expired|was revoked)/i.test(error.message)) this.options.tokens.invalidate(this.lastToken);
+    if (error && TOKEN_ENDED.test(error.message)) this.options.tokens.invalidate(this.lastToken);
     this.options.log.info(`connection to ${this.node} lost${reason ? ` (${reason.message})` : ''}; reconnecting`);
     this.emit({ state: 'reconnecting', node: this.node, ...(reason ? { reason } : {}) });
   }

@@ -39,7 +39,10 @@ export const WsCloseCode = {
   MessageTooBig: 1009,
   /** The access token expired: reconnect with a fresh one. */
   TokenExpired: 4001,
-  /** The access token was revoked. */
+  /**
+   * The socket lost its access: its token was revoked or replaced, its device revoked, or its
+   * account or organization disabled or expired (the close reason says which).
+   */
   TokenRevoked: 4003,
   /** The client did not read its messages fast enough (its outbound buffer was full). */
   TooSlow: 4008,
