@@ -66,10 +66,11 @@ export class TradehubClient {
     private readonly log: ClientLog,
     private readonly requestTimeoutMs: number,
     nodes: NodeList,
+    deviceId: string | undefined,
   ) {
     this.emitter = new Emitter<ClientEvents>((error) => this.report(asTradehubError(error, 'A client event listener threw')));
     this.hub = typedHub;
-    const api = { nodes, tokens, timeoutMs: requestTimeoutMs };
+    const api = { nodes, tokens, timeoutMs: requestTimeoutMs, deviceId };
     this.rest = new RestApi(api);
     this.rpc = new JsonRpcClient(api);
     this.state = new TradeStateView(() => engine.topics);
@@ -106,6 +107,7 @@ export class TradehubClient {
       protocol: resolved.protocol,
       statefulReconnect: resolved.statefulReconnect,
       connectTimeoutMs: resolved.connectTimeoutMs,
+      deviceId: resolved.deviceId,
     });
     const typedHub = new TypedHub(session, resolved.requestTimeoutMs);
     let client: TradehubClient | undefined;
@@ -124,7 +126,7 @@ export class TradehubClient {
       error: (error) => client?.report(error),
       changed: (topic) => client?.emitter.emit('change', topic),
     }, log, backoff);
-    client = new TradehubClient(session, typedHub, engine, tokens, backoff, log, resolved.requestTimeoutMs, nodes);
+    client = new TradehubClient(session, typedHub, engine, tokens, backoff, log, resolved.requestTimeoutMs, nodes, resolved.deviceId);
     client.wire();
     try {
       await session.start();

@@ -1,4 +1,5 @@
 import { HttpTransportType } from '@microsoft/signalr';
+import { MAX_DEVICE_ID_LENGTH } from '@tradehub/shared';
 import type { ClientCredentials } from './auth/client-credentials-token-source.js';
 import type { ReconnectOptions } from './connection/backoff.js';
 import { ConfigurationError, ProtocolNotSupportedError } from './errors.js';
@@ -34,6 +35,11 @@ export interface ConnectOptions {
   reconnect?: ReconnectOptions;
   /** Ask for SignalR stateful reconnect: a dropped WebSocket resumes the same connection, losing nothing. Default true. */
   statefulReconnect?: boolean;
+  /**
+   * The device a terminal token is bound to: sent as `?device_id=` on the hub connection (browsers
+   * cannot set WebSocket headers) and as `X-Device-Id` on REST and JSON-RPC calls.
+   */
+  deviceId?: string;
 }
 
 export interface ResolvedOptions {
@@ -42,6 +48,7 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   statefulReconnect: boolean;
+  deviceId: string | undefined;
 }
 
 const TRANSPORTS: Record<TransportName, HttpTransportType> = {
@@ -70,6 +77,9 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
     throw new ConfigurationError('`token` must be a non-empty string.');
   }
+  if (options.deviceId !== undefined && (typeof options.deviceId !== 'string' || options.deviceId === '' || options.deviceId.length > MAX_DEVICE_ID_LENGTH)) {
+    throw new ConfigurationError(`\`deviceId\` must be a non-empty string of at most ${MAX_DEVICE_ID_LENGTH} characters.`);
+  }
   const names = typeof options.transport === 'string' ? [options.transport] : [...(options.transport ?? ['webSockets'])];
   let transport = HttpTransportType.None;
   for (const name of names) {
@@ -87,6 +97,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     connectTimeoutMs: positive(options.timeouts?.connectMs, 15_000, 'timeouts.connectMs'),
     requestTimeoutMs: positive(options.timeouts?.requestMs, 30_000, 'timeouts.requestMs'),
     statefulReconnect: options.statefulReconnect ?? true,
+    deviceId: options.deviceId,
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  connectTerminal, HubMethodError, InvalidRequestError, Topics, TradeRetcode, type OrderSendRequest, type TopicItem, type TradeEnvelope, type TradehubClient,
+  ConfigurationError, connectTerminal, HubMethodError, InvalidRequestError, TokenRefusedError, Topics, TradeRetcode, type OrderSendRequest, type TopicItem, type TradeEnvelope, type TradehubClient,
   type TradehubTerminal, type TradeResult,
 } from '@tradehub/client';
 import { ClientPool, READER } from './support/client-fixtures.js';
@@ -140,5 +140,18 @@ describe('typed client: requests to a terminal (client.terminal)', function () {
     assert.match(await ended, /replaced this one/);
     assert.equal(ea.terminal.connectionState, 'disconnected');
     assert.equal((await requests.orderSend({ symbol: 'EURUSD', type: 'buy', volume: 1_000 })).order, '99');
+  });
+
+  it('tells the device of a device-bound terminal token (deviceId) on the terminal hub, the trade hub and /rpc; refused without it', async () => {
+    const created = await api.request('POST', '/api/tokens', { token: admin, json: { name: 'Bound EA', platform: 'demo', login: '7302', device: 'vps-typed' } });
+    assert.equal(created.status, 201, created.text);
+    const token = api.remember(created.body.token as string);
+    await assert.rejects(connectTerminal({ url: hub.baseUrl, token, handlers: {} }), TokenRefusedError);
+    terminals.push(await connectTerminal({ url: hub.baseUrl, token, deviceId: 'vps-typed', handlers: { orderSend: (request) => ({ retcode: TradeRetcode.Done, volume: request.volume, time: Date.now() }) } }));
+    const external = await pool.connect({ url: hub.baseUrl, token, deviceId: 'vps-typed' });
+    assert.equal((await external.terminal('demo', '7302').status()).online, true);
+    assert.equal((await external.terminal('demo', '7302').orderSend({ symbol: 'EURUSD', type: 'sell', volume: 3_000 })).volume, 3_000);
+    await assert.rejects(pool.connect({ url: hub.baseUrl, token }), TokenRefusedError);
+    for (const deviceId of ['', 'd'.repeat(201)]) await assert.rejects(pool.connect({ url: hub.baseUrl, token, deviceId }), ConfigurationError);
   });
 });

@@ -32,6 +32,8 @@ export interface HubSessionOptions {
   connectTimeoutMs: number;
   /** The hub's path on each node: the trade hub unless given (a terminal connects to the terminal hub). */
   hubPath?: string;
+  /** The device a terminal token is bound to. */
+  deviceId?: string | undefined;
 }
 
 interface SessionEvents {
@@ -68,7 +70,7 @@ export class HubSession {
   constructor(private readonly options: HubSessionOptions) {
     const retryPolicy: IRetryPolicy = { nextRetryDelayInMilliseconds: (context) => this.nextRetryDelay(context) };
     let builder = new HubConnectionBuilder()
-      .withUrl(NodeList.hubUrl(options.nodes.current, options.hubPath), {
+      .withUrl(this.hubUrl(options.nodes.current), {
         transport: options.transport,
         accessTokenFactory: () => this.provideToken(),
       })
@@ -128,7 +130,7 @@ export class HubSession {
     const failures: ConnectFailure[] = [];
     for (const [index, base] of this.options.nodes.fromCurrent().entries()) {
       if (index > 0) this.options.nodes.advance();
-      this.connection.baseUrl = NodeList.hubUrl(base, this.options.hubPath);
+      this.connection.baseUrl = this.hubUrl(base);
       this.emit({ state: 'connecting', node: base });
       let failure = await this.attempt(base);
       // A refused token is retried once with a fresh one before the node counts as failed.
@@ -173,6 +175,10 @@ export class HubSession {
     await withTimeout(this.connection.stop(), this.options.connectTimeoutMs, 'Closing the connection').catch(() => undefined);
     await this.ownLoop;
     this.finish(undefined);
+  }
+
+  private hubUrl(base: string): string {
+    return NodeList.hubUrl(base, this.options.hubPath, this.options.deviceId);
   }
 
   private async provideToken(): Promise<string> {
@@ -226,7 +232,7 @@ export class HubSession {
     // The first attempt goes back to the same node (a token renewal, a restart); later ones move on.
     // The url can only change once the connection is in the Reconnecting state, i.e. after the first call.
     if (context.previousRetryCount > 0 && this.options.nodes.size > 1 && this.connection.state === HubConnectionState.Reconnecting) {
-      this.connection.baseUrl = NodeList.hubUrl(this.options.nodes.advance(), this.options.hubPath);
+      this.connection.baseUrl = this.hubUrl(this.options.nodes.advance());
     }
     return this.options.backoff.delay(context.previousRetryCount);
   }
@@ -279,7 +285,7 @@ export class HubSession {
       if (this.closing) return;
       if (attempt > 0) this.options.nodes.advance();
       const base = this.options.nodes.current;
-      this.connection.baseUrl = NodeList.hubUrl(base, this.options.hubPath);
+      this.connection.baseUrl = this.hubUrl(base);
       const failure = await this.attempt(base);
       if (this.closing) return;
       if (!failure) {

@@ -40,8 +40,9 @@ export class NodeList {
     return this.urls.map((_, offset) => this.urls[(this.index + offset) % this.urls.length] as string);
   }
 
-  static hubUrl(base: string, hubPath: string = TRADE_HUB_PATH): string {
-    return `${base}${hubPath}`;
+  /** The hub's URL on node `base`, telling the device (if any) in the query: browsers cannot set WebSocket headers. */
+  static hubUrl(base: string, hubPath: string = TRADE_HUB_PATH, deviceId?: string): string {
+    return `${base}${hubPath}${deviceId !== undefined ? `?device_id=${encodeURIComponent(deviceId)}` : ''}`;
   }
 }
 

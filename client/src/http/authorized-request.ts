@@ -7,6 +7,8 @@ export interface ApiContext {
   nodes: NodeList;
   tokens: TokenSource;
   timeoutMs: number;
+  /** Sent as `X-Device-Id`: the device a terminal token is bound to. */
+  deviceId?: string | undefined;
 }
 
 /**
@@ -36,6 +38,7 @@ async function requestWithRenewal(context: ApiContext, base: string, method: 'GE
       headers: {
         Authorization: `Bearer ${token}`,
         Accept: 'application/json',
+        ...(context.deviceId !== undefined ? { 'X-Device-Id': context.deviceId } : {}),
         ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

@@ -26,7 +26,7 @@ const HANDLER_NAMES: { [N in TerminalRequestName]: HandlerName<N> } = {
 };
 
 /** What `connectTerminal` takes: a terminal token (fixed or from a factory) and the request handlers. */
-export interface TerminalConnectOptions extends Pick<ConnectOptions, 'url' | 'token' | 'tokenFactory' | 'protocol' | 'transport' | 'logger' | 'timeouts' | 'reconnect'> {
+export interface TerminalConnectOptions extends Pick<ConnectOptions, 'url' | 'token' | 'tokenFactory' | 'deviceId' | 'protocol' | 'transport' | 'logger' | 'timeouts' | 'reconnect'> {
   handlers: TerminalHandlers;
 }
 
@@ -52,7 +52,7 @@ export class TradehubTerminal {
     if (options.token !== undefined) redactor.add(options.token);
     const backoff = new Backoff(options.reconnect);
     const session = new HubSession({
-      nodes, tokens, log, backoff, hubPath: TERMINAL_HUB_PATH,
+      nodes, tokens, log, backoff, hubPath: TERMINAL_HUB_PATH, deviceId: resolved.deviceId,
       transport: resolved.transport, protocol: resolved.protocol, statefulReconnect: resolved.statefulReconnect, connectTimeoutMs: resolved.connectTimeoutMs,
     });
     for (const name of Object.keys(terminalRequests) as TerminalRequestName[]) {
