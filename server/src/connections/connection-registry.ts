@@ -8,6 +8,7 @@ export type AccessLossCause = 'revoked' | 'replaced' | AccessDenial;
 export interface LostAccess {
   /** Why, as the client is told in the Close message (never a secret). */
   readonly reason: string;
+  /** The same in one word or two, for what reports it (a terminal's `offline` event). */
   readonly cause: AccessLossCause;
   /** Set when exactly one token lost access: a registry may find its connections by token id. */
   readonly tokenId?: string;
