@@ -24,6 +24,11 @@ export const InteropRoute = {
   EchoRedirect: '/echoredirect',
   /** GET: what server this is, as a JSON object. */
   Deployment: '/deployment',
+  /**
+   * GET: the official client's web-worker build, which the suite's WebWorker spec imports from
+   * the server (the .NET test server serves it among its static files).
+   */
+  WebWorkerClient: '/lib/signalr-webworker/signalr.js',
 } as const;
 
 /** The body of every `/bad-negotiate` answer, as the ASP.NET test server's. */

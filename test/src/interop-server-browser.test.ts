@@ -123,6 +123,32 @@ describe('interop server from a page of another local origin, in headless Chromi
     });
   }
 
+  it('serves the official client\'s web-worker build, which a worker of the page imports across origins and uses to call /testhub', async () => {
+    const answer = await tab.evaluate(async ({ script, hub }) => {
+      // A worker as the ASP.NET suite's: importScripts of the server's copy of the client, then a hub call.
+      const source = `importScripts(${JSON.stringify(script)});
+        const connection = new signalR.HubConnectionBuilder().withUrl(${JSON.stringify(hub)}).build();
+        connection.start()
+          .then(() => connection.invoke('Echo', 'from a worker'))
+          .then((echoed) => connection.stop().then(() => postMessage({ echoed })))
+          .catch((error) => postMessage({ error: String(error) }));`;
+      // The test's TypeScript has no DOM types: the page's Worker, as much of it as is used.
+      interface PageWorker {
+        onmessage: (event: { data: unknown }) => void;
+        onerror: (event: { message?: string }) => void;
+      }
+      const { Worker } = globalThis as unknown as { Worker: new (url: string) => PageWorker };
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+      return new Promise<{ echoed?: string; error?: string }>((resolve) => {
+        worker.onmessage = (event) => resolve(event.data as { echoed?: string; error?: string });
+        worker.onerror = (event) => resolve({ error: event.message || 'worker error' });
+        setTimeout(() => resolve({ error: 'no answer within 10 s' }), 10_000);
+      });
+    }, { script: `${serverUrl}${InteropRoute.WebWorkerClient}`, hub: `${serverUrl}${INTEROP_HUB_PATH}` });
+    assert.deepEqual(answer, { echoed: 'from a worker' });
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('keeps the negotiate cookies for the server\'s host, the expired one not at all', async () => {
     await echoFromPage(HttpTransportType.LongPolling, true);
     // Cookies belong to a host, whatever its port: the page on localhost sees the server's.

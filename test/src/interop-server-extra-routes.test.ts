@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { HttpTransportType } from '@microsoft/signalr';
 import { BAD_NEGOTIATE_BODY, InteropRoute, UNCREATABLE_HUB_ERROR } from '@tradehub/shared';
 import { officialClient } from './support/official-client.js';
@@ -23,7 +25,7 @@ async function failureOfStart(url: string, transport: HttpTransportType, pool: C
   return (await within(closed, 5_000, 'onclose'))?.message ?? 'closed without an error';
 }
 
-describe('interop server: /uncreatable, /bad-negotiate, /echoredirect and /deployment', () => {
+describe('interop server: /uncreatable, /bad-negotiate, /echoredirect, /deployment and the web-worker client', () => {
   let server: RunningInteropApp;
   const pool = new ConnectionPool();
   const url = (path: string): string => `${server.baseUrl}${path}`;
@@ -83,5 +85,14 @@ describe('interop server: /uncreatable, /bad-negotiate, /echoredirect and /deplo
     assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
     const body = await answer.json() as Record<string, unknown>;
     assert.equal(body.Server, 'tradehub interop server');
+  });
+
+  it('/lib/signalr-webworker/signalr.js answers the official client\'s web-worker build, loadable from other origins', async () => {
+    const answer = await fetch(url(InteropRoute.WebWorkerClient));
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get('content-type') ?? '', /^application\/javascript/);
+    assert.equal(answer.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    const published = readFileSync(createRequire(import.meta.url).resolve('@microsoft/signalr/dist/webworker/signalr.js'), 'utf8');
+    assert.equal(await answer.text(), published);
   });
 });

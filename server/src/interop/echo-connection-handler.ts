@@ -4,8 +4,9 @@ import type { HttpConnection } from '../connections/http-connection.js';
 export interface EchoOptions {
   /**
    * Echo only on connections whose opening request carries this cookie; others are ended at
-   * once. The ASP.NET test server does so, because its suite checks with it that a browser client
-   * built `withCredentials: false` sends no cookies.
+   * once. The ASP.NET test server does so for every transport but WebSockets (its suite checks
+   * with it that a browser client built `withCredentials: false` sends no cookies; a WebSocket
+   * upgrade carries the browser's cookies whatever that flag says).
    */
   requiredCookie?: string;
   /** Bytes waiting to be sent to a client that does not read; past it the connection is ended. */
@@ -20,7 +21,8 @@ export interface EchoOptions {
 export function echoConnectionHandler(options: EchoOptions): ConnectionHandler {
   return {
     onConnected(connection: HttpConnection): void {
-      if (options.requiredCookie !== undefined && !connection.request.cookies.has(options.requiredCookie)) {
+      const { requiredCookie } = options;
+      if (requiredCookie !== undefined && connection.transportType !== 'WebSockets' && !connection.request.cookies.has(requiredCookie)) {
         connection.close();
         return;
       }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { RequestHandler } from 'express';
 import { BAD_NEGOTIATE_BODY, InteropRoute } from '@tradehub/shared';
 
@@ -26,3 +27,19 @@ export const echoRedirect: RequestHandler = (req, res) => {
 export const deployment: RequestHandler = (_req, res) => {
   res.set('Cache-Control', 'no-store').json({ Server: 'tradehub interop server', Runtime: `node ${process.version}` });
 };
+
+/**
+ * `GET /lib/signalr-webworker/signalr.js`: the official client's web-worker build, from the
+ * `@microsoft/signalr` package this server depends on. The suite's WebWorker spec loads it with
+ * `importScripts` from a page of another origin: a no-cors load, which the hub's
+ * `Cross-Origin-Resource-Policy: same-origin` would block, so this one answer allows it.
+ */
+export function webWorkerClient(): RequestHandler {
+  const path = createRequire(import.meta.url).resolve('@microsoft/signalr/dist/webworker/signalr.js');
+  return (_req, res, next) => {
+    res.set('Cross-Origin-Resource-Policy', 'cross-origin').type('application/javascript');
+    res.sendFile(path, (error) => {
+      if (error) next(error);
+    });
+  };
+}

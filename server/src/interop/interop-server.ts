@@ -9,7 +9,7 @@ import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-m
 import { authorizedHub } from './authorized-hub.js';
 import { clientResultRoute } from './client-result-route.js';
 import { echoConnectionHandler } from './echo-connection-handler.js';
-import { badNegotiate, deployment, echoRedirect } from './functional-test-routes.js';
+import { badNegotiate, deployment, echoRedirect, webWorkerClient } from './functional-test-routes.js';
 import { interopCors } from './interop-cors.js';
 import { interopHub } from './interop-hub.js';
 import { InteropTokenIssuer } from './interop-token-issuer.js';
@@ -47,7 +47,8 @@ const ECHO_MAXIMUM_BUFFERED_BYTES = 1024 * 1024;
  * Startup.cs) offers, on tradehub: the interop hub at `/testhub` and without WebSockets at
  * `/testhub-nowebsockets`, `/authorizedhub` with `/generateJwtToken`, the raw `/echo` connection,
  * `/clientresult/{id}`, negotiate redirects under `/redirect`, the test cookies on every negotiate,
- * `/uncreatable`, `/bad-negotiate`, `/echoredirect`, `/deployment`, and CORS with credentials for
+ * `/uncreatable`, `/bad-negotiate`, `/echoredirect`, `/deployment`, the official client's web-worker
+ * build at `/lib/signalr-webworker/signalr.js`, and CORS with credentials for
  * pages of local origins. None of it is in the product.
  */
 export function createInteropServer(options: InteropServerOptions = {}): InteropServer {
@@ -66,6 +67,7 @@ export function createInteropServer(options: InteropServerOptions = {}): Interop
   host.app.use(testCookies());
   host.app.use(InteropRoute.BadNegotiate, badNegotiate);
   host.app.get(InteropRoute.Deployment, deployment);
+  host.app.get(InteropRoute.WebWorkerClient, webWorkerClient());
   host.app.get(InteropRoute.GenerateJwtToken, (_req, res) => {
     res.set('Cache-Control', 'no-store').type('text/plain').send(tokens.issue());
   });
