@@ -109,7 +109,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   let store: TokenStore;
   let revocations: RevocationBus;
   if (config.redis) {
-    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger);
+    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger, metrics.redis);
     store = new RedisTokenStore(redis.commands, redis.guard, config.redis.keyPrefix);
     revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, redis.guard, config.redis.keyPrefix);
   } else {
@@ -124,7 +124,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
   const access = new AccessPolicy(store, directory);
-  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory, access);
+  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory, access, metrics.auth);
   const logins = loginGuard(config.auth.login, secrets, metrics);
   const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
     await store.revokeTokenId(tokenId, expiresAt);
@@ -153,9 +153,9 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : new InMemoryTerminalPresence();
   const terminalSessions = new TerminalSessions(terminalPresence, broker, logger);
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
-  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics, statefulBufferBytes);
+  const trade = new TradeService(broker, new TopicFanout(broker, logger, metrics.trade), logger, config.limits, metrics, statefulBufferBytes);
   const ingest = redis && config.redis
-    ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
+    ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger, metrics.trade)
     : undefined;
   const queries = new TradeQueries(directory, broker);
 
@@ -212,6 +212,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       maximumReceiveMessageSize: Math.max(hubOptions.hubOptions.maximumReceiveMessageSize ?? 0, TERMINAL_HUB_MESSAGE_BYTES),
     },
   });
+  // Terminals of this node: those connected to its terminal hub.
+  metrics.gaugeSources.terminalsOnline = () => terminalEndpoint.handler.connectionCount;
   const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   // One method table for both JSON-RPC transports: `POST /rpc` and `/ws` serve the same methods.
@@ -223,6 +225,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const wsRpcEndpoint = host.mapEndpoint(new WsRpcEndpoint({
     authenticator, methods: wsRpcMethods(rpcMethods, trade), trade, limits: wsRpcLimitsOf({ ...defaultHubOptions, ...hubOptions.hubOptions }),
   }, logger, metrics));
+  metrics.gaugeSources.wsConnections = () => wsRpcEndpoint.connectionCount;
   // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
   const interopEndpoint = config.interopHub
     ? host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) })

@@ -6,7 +6,7 @@ import { MessageType, type ParsedMessage } from '../protocol/messages.js';
 import { InvalidDataError, MessageTooLargeError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
-import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
+import { HubConnectionContext, type CloseOptions, type HubServices } from './hub-connection-context.js';
 import { heartbeatVerdict } from './heartbeat-verdict.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 import type { HubUser } from './hub-definition.js';
@@ -66,7 +66,7 @@ export class HubConnectionHandler {
   }
 
   /** Sends Close to every connection; with `allowReconnect` the official clients reconnect (to another node). */
-  closeAll(options: { error?: string; allowReconnect?: boolean }): void {
+  closeAll(options: CloseOptions): void {
     for (const context of this.connections) context.close(options);
   }
 
@@ -116,6 +116,7 @@ export class HubConnectionHandler {
 
   private onData(context: HubConnectionContext, data: Buffer, isBinary: boolean): void {
     context.receivedSinceHeartbeat = true;
+    this.services.instruments.inbound.bytes.value += data.length;
     try {
       switch (context.phase) {
         case 'handshake':
@@ -165,6 +166,7 @@ export class HubConnectionHandler {
     }
     context.protocol = protocol;
     context.phase = 'starting';
+    context.counted = this.services.instruments.connectionOpened(context.transport, protocol.name);
     context.inbound = Buffer.from(result.remaining);
     context.httpConnection.send(writeHandshakeResponse());
     // In a frame of its own, as ASP.NET sends it: clients that read the handshake answer as the
@@ -221,6 +223,7 @@ export class HubConnectionHandler {
     const { messages, remaining, error } = protocol.parseMessages(input, this.services.options.maximumReceiveMessageSize);
     // Copy, so that a small unfinished tail does not keep a large read buffer alive.
     context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    this.services.instruments.inbound.messages.value += messages.length;
     this.dispatchAll(context, messages, error);
   }
 
@@ -322,6 +325,8 @@ export class HubConnectionHandler {
     context.markClosed();
     this.connections.delete(context);
     this.unindexByToken(context);
+    if (context.counted) this.services.instruments.connectionClosed(context.counted, context.closeStatus ?? 'normal_closure');
+    context.counted = undefined;
     if (!context.startup) return;
     await context.startup;
     try {
@@ -377,7 +382,7 @@ export class HubConnectionHandler {
           context.close({ error: 'The access token expired.', allowReconnect: true });
           break;
         case 'client-timed-out':
-          context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
+          context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.`, status: 'timeout' });
           break;
         case 'ping':
           context.write(PING);
