@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { INTEROP_HUB_PATH, TERMINAL_HUB_MESSAGE_BYTES, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessAdmin } from '../auth/access-admin.js';
@@ -40,6 +41,8 @@ import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
 import { TradehubMetrics } from '../observability/metrics.js';
 import { metricsRoutes } from '../http/routes/metrics-routes.js';
+import { listenForMetrics, type MetricsListener } from '../http/metrics-listener.js';
+import { resolveSecret } from '../config/secret-ref.js';
 import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
 import { RedisTradeBroker } from '../trade/broker/redis-trade-broker.js';
 import { healthRoutes } from '../http/routes/health-routes.js';
@@ -92,6 +95,8 @@ export interface TradehubApp {
   /** `/ws`: JSON-RPC 2.0 over a WebSocket. */
   readonly wsRpc: WsRpcEndpoint;
   readonly metrics: TradehubMetrics;
+  /** Where `/metrics` listens when it has a port of its own (`metrics.port`); undefined when it is served beside the hubs. */
+  readonly metricsAddress: AddressInfo | undefined;
   /** Denies a JWT id everywhere and closes its connections on every node. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
   close(): Promise<void>;
@@ -164,19 +169,23 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     metrics,
     securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    accessLogLevel: config.logging.accessLogLevel,
+    drainDelayMs: config.shutdown.drainDelayMs,
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });
   const lifetimeSeconds = config.auth.accessTokenLifetimeSeconds;
   // First, so that preflights are answered and every answer, errors included, carries the CORS headers.
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
-  host.app.use(metricsRoutes(metrics));
+  const metricsToken = config.metrics.token === undefined ? undefined : resolveSecret(config.metrics.token, env, 'metrics.token');
+  // On the hubs' port unless it has a port of its own (started last, below).
+  if (config.metrics.port === undefined) host.app.use(metricsRoutes(metrics, metricsToken));
   // Per part: the broker's connections are up; Redis is connected and answers (a PING within the
   // command time-out: a frozen Redis keeps its connections up).
   host.app.use(healthRoutes(() => ({
     broker: broker.ready,
     redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
-  })));
+  }), () => host.draining));
   host.app.use(oauthRoutes({ directory, logins, accessTokens, store, access, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
   host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, access, lifetimeSeconds }));
@@ -239,9 +248,34 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   revocations.onChange((change) => enforcer.apply(change));
   enforcer.checkOrganizations();
 
+  const close = async (): Promise<void> => {
+    simulator?.stop();
+    await simulatedTerminal?.stop();
+    enforcer.dispose();
+    await host.close();
+    await metricsListener?.close();
+    await terminalPresence.close();
+    trade.close();
+    await ingest?.close();
+    await broker.close();
+    await revocations.close();
+    await store.close();
+    await redis?.close();
+  };
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.port !== undefined) {
+    try {
+      metricsListener = await listenForMetrics(metricsRoutes(metrics, metricsToken), config.metrics.port, config.metrics.host);
+    } catch (error) {
+      await close();
+      throw new Error(`metrics.port: cannot listen on ${config.metrics.host}:${config.metrics.port} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+  }
+
   return {
     host,
     nodeId: node,
+    metricsAddress: metricsListener?.address,
     tradeHub: tradeEndpoint,
     terminalHub: terminalEndpoint,
     interopHub: interopEndpoint,
@@ -252,19 +286,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     wsRpc: wsRpcEndpoint,
     metrics,
     revoke,
-    close: async () => {
-      simulator?.stop();
-      await simulatedTerminal?.stop();
-      enforcer.dispose();
-      await host.close();
-      await terminalPresence.close();
-      trade.close();
-      await ingest?.close();
-      await broker.close();
-      await revocations.close();
-      await store.close();
-      await redis?.close();
-    },
+    close,
   };
 }
 
