@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WS_RPC_PATH, WsCloseCode } from '@tradehub/shared';
@@ -78,7 +79,9 @@ export class WsRpcEndpoint implements MappedEndpoint, ConnectionRegistry {
           webSocket.close(WsCloseCode.GoingAway, 'The server is shutting down.');
           return;
         }
-        const services = { ...this.options, dispatcher: this.dispatcher, logger: this.logger, metrics: this.metrics, slowConsumerCloses: this.slowConsumerCloses };
+        // Every line about the socket names it.
+        const logger = this.logger.child({ connectionId: randomUUID() });
+        const services = { ...this.options, dispatcher: this.dispatcher, logger, metrics: this.metrics, slowConsumerCloses: this.slowConsumerCloses };
         this.open.add(new WsRpcConnection(webSocket, principal, services, (closed) => this.open.delete(closed)));
       });
     }, (error: unknown) => {
