@@ -64,6 +64,9 @@ describe('metrics, health and request ids', () => {
     assert.ok(during.value('tradehub_fanout_latency_seconds_count') >= 2);
     assert.ok(during.value('tradehub_auth_successes_total') >= 3);
     assert.equal(during.value('tradehub_auth_failures_total', { reason: 'invalid_token' }), 2);
+    assert.equal(during.value('tradehub_logins_total', { outcome: 'valid' }), 3);
+    await assert.rejects(clientToken(node.baseUrl, DEMO_READER.id, 'not-the-secret'));
+    assert.equal((await scrape()).value('tradehub_logins_total', { outcome: 'invalid' }), 1);
 
     await Promise.all(clients.splice(0).map((client) => client.stop()));
     await waitUntil(async () => (await scrape()).value('signalr_server_active_connections', connection) === 0, 'the connections to be no longer counted');

@@ -9,6 +9,8 @@ const REASONS: readonly AuthFailureReason[] = ['invalid_token', 'invalid_request
 export class AuthMetrics {
   readonly successes: Counter;
   readonly failures: Counter<'reason'>;
+  /** Logins by secret (client credentials, manager password), by outcome. */
+  readonly logins: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     this.successes = new Counter({ name: 'tradehub_auth_successes_total', help: 'Bearer tokens accepted.', registers: [registry] });
@@ -19,6 +21,13 @@ export class AuthMetrics {
       registers: [registry],
     });
     for (const reason of REASONS) this.failures.inc({ reason }, 0);
+    this.logins = new Counter({
+      name: 'tradehub_logins_total',
+      help: 'Logins by secret (client credentials, manager password), by outcome: valid, invalid (wrong secret), limited (refused by the login limits before any check).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    for (const outcome of ['valid', 'invalid', 'limited']) this.logins.inc({ outcome }, 0);
   }
 
   failed(reason: AuthFailureReason): void {

@@ -35,6 +35,10 @@ export class TradehubMetrics {
   readonly trade: TradeMetrics;
   readonly redis: BackplaneMetrics;
   readonly auth: AuthMetrics;
+  /** Terminals connected to this node's terminal hub, read from `gaugeSources` when scraped. */
+  readonly terminalsOnline: Gauge;
+  /** `/ws` sockets open on this node, read from `gaugeSources` when scraped. */
+  readonly wsConnections: Gauge;
   /** What the gauges read when scraped; the app sets them once its parts exist. */
   readonly gaugeSources = { terminalsOnline: (): number => 0, wsConnections: (): number => 0 };
 
@@ -61,13 +65,13 @@ export class TradehubMetrics {
     this.redis = new BackplaneMetrics(this.registry);
     this.auth = new AuthMetrics(this.registry);
     const sources = this.gaugeSources;
-    new Gauge({
+    this.terminalsOnline = new Gauge({
       name: 'tradehub_terminals_online',
       help: 'Terminals connected to this node now.',
       registers: [this.registry],
       collect(this: Gauge) { this.set(sources.terminalsOnline()); },
     });
-    new Gauge({
+    this.wsConnections = new Gauge({
       name: 'tradehub_ws_connections',
       help: 'JSON-RPC WebSocket connections (/ws) open on this node now.',
       registers: [this.registry],
