@@ -4,7 +4,7 @@ import { HubConnectionState } from '@microsoft/signalr';
 import { DEMO_PUBLISHER, DEMO_READER, negotiate, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
 import { PrometheusText } from './support/prometheus-text.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { ev, TradeClient } from './support/trade-helpers.js';
+import { ev, TradeClient, withRedis } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
@@ -146,6 +146,24 @@ describe('metrics, health and request ids', () => {
     }
   });
 
+  it('writes one access log line per request at logging.accessLogLevel, and none when it is off', async () => {
+    const linesAt = async (accessLogLevel: 'warn' | 'off'): Promise<Array<{ level: number; msg: string; requestId?: string; status?: number; url?: string }>> => {
+      const logLines: string[] = [];
+      const node = await start({ logLines, config: (config) => ({ ...config, logging: { accessLogLevel } }) });
+      await fetch(`${node.baseUrl}/api/platforms?access_token=not-a-token`, { headers: { 'X-Request-Id': 'scrape-1' } });
+      await node.close();
+      running.splice(running.indexOf(node), 1);
+      return logLines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.msg === 'http request');
+    };
+    const warned = await linesAt('warn');
+    assert.equal(warned.length, 1);
+    assert.deepEqual({ ...warned[0], time: undefined, durationMs: undefined, pid: undefined, hostname: undefined }, {
+      level: 40, msg: 'http request', requestId: 'scrape-1', method: 'GET', url: '/api/platforms?access_token=[redacted]', status: 400,
+      remoteAddress: '127.0.0.1', time: undefined, durationMs: undefined, pid: undefined, hostname: undefined,
+    });
+    assert.deepEqual(await linesAt('off'), []);
+  });
+
   it('echoes a sane X-Request-Id and replaces any other with a new one', async () => {
     const node = await start();
     const idOf = async (sent?: string): Promise<string | null> =>
@@ -169,6 +187,10 @@ describe('metrics, health and request ids', () => {
       assert.ok(scraped.value('tradehub_redis_command_duration_seconds_count') > 0, 'no Redis call was timed');
       assert.equal(scraped.value('tradehub_redis_command_errors_total', { kind: 'error' }), 0);
       assert.equal(scraped.value('tradehub_events_published_total', { kind: 'ticks' }), 1);
+      // Events fed through the Redis ingest stream count as published, with their lag.
+      await withRedis(SHARED_REDIS_URL, (redis) => redis.xAdd(`${keyPrefix}:ingest`, '*', { events: JSON.stringify([ev.depth('EURUSD', 1.1)]) }));
+      await waitUntil(async () => (await PrometheusText.scrape(`${node.baseUrl}/metrics`)).value('tradehub_ingest_lag_seconds_count') === 1, 'the ingest lag to be measured');
+      assert.equal((await PrometheusText.scrape(`${node.baseUrl}/metrics`)).value('tradehub_events_published_total', { kind: 'depth' }), 1);
     } finally {
       await Promise.all(clients.splice(0).map((client) => client.stop()));
       await Promise.all(running.splice(0).map((node) => node.close()));
