@@ -122,7 +122,7 @@ describe('metrics, health and request ids', () => {
   });
 
   it('answers readiness 503 draining while a graceful shutdown closes the connections, and refuses new ones', async () => {
-    const node = await start({ config: (config) => ({ ...config, shutdown: { drainDelayMs: 1_500 } }) });
+    const node = await start({ config: (config) => ({ ...config, shutdown: { drainDelayMs: 3_000 } }) });
     const ready = async (): Promise<{ status: number; body: { status: string } }> => {
       const response = await fetch(`${node.baseUrl}/health/ready`);
       return { status: response.status, body: (await response.json()) as { status: string } };
@@ -139,8 +139,9 @@ describe('metrics, health and request ids', () => {
       assert.equal(draining.body.status, 'draining');
       assert.equal((await fetch(`${node.baseUrl}/health/live`)).status, 200);
       assert.equal((await negotiate(node.tradeHubUrl, token)).status, 503);
-      const scraped = await PrometheusText.scrape(`${node.baseUrl}/metrics`);
-      assert.equal(scraped.value('signalr_server_connection_duration_seconds_count', { hub: 'trade', transport: 'web_sockets', protocol: 'json', status: 'app_shutdown' }), 1);
+      const closedByShutdown = async (): Promise<number> => (await PrometheusText.scrape(`${node.baseUrl}/metrics`))
+        .value('signalr_server_connection_duration_seconds_count', { hub: 'trade', transport: 'web_sockets', protocol: 'json', status: 'app_shutdown' });
+      await waitUntil(async () => (await closedByShutdown()) === 1, 'the connection to be counted as closed by the shutdown');
     } finally {
       await closing;
     }
