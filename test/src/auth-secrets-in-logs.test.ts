@@ -164,6 +164,12 @@ describe('auth: no secret reaches a log line or an error answer', () => {
     assert.ok(accessLines.some((line) => line.url?.startsWith('/hubs/trade/negotiate?') && line.url.includes('access_token=[redacted]')), 'no access log line of a negotiate with a token in the query');
     assert.ok(accessLines.some((line) => line.url?.startsWith('/v1/init?') && line.url.includes('password=[redacted]')), 'no access log line of /v1/init');
     assert.ok(accessLines.some((line) => line.url === '/rpc'), 'no access log line of /rpc');
+    // Lines about a hub connection name it.
+    for (const line of logLines.map((text) => JSON.parse(text) as { msg?: string; connectionId?: string })) {
+      if (line.msg === 'handshake refused' || line.msg === 'hub method refused: missing scope' || line.msg === 'connection opened') {
+        assert.ok(typeof line.connectionId === 'string' && line.connectionId !== '', `'${line.msg}' without a connection id`);
+      }
+    }
     assert.ok(shown.length > 40, `only ${shown.length} answers were checked`);
 
     for (const secret of secrets) {

@@ -75,6 +75,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   counted: CountedConnection | undefined;
   /** Why the connection ended, for the metrics: the first reason given wins. */
   closeStatus: ConnectionCloseStatus | undefined;
+  private connectionLogger: Logger | undefined;
   /** Set on each send and receive; the heartbeat turns them into timestamps, so the hot path reads no clock. */
   sentSinceHeartbeat = false;
   receivedSinceHeartbeat = false;
@@ -127,6 +128,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** The caller of the request that opened the current transport: a resumed stateful connection may carry a newer token. */
   get user(): HubUser | undefined {
     return this.httpConnection.user;
+  }
+
+  /** The hub's logger with this connection's id on every line; made on first use (most connections never log). */
+  get logger(): Logger {
+    return (this.connectionLogger ??= this.services.logger.child({ connectionId: this.connectionId }));
   }
 
   get userId(): string | undefined {

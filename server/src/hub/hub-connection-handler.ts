@@ -177,7 +177,7 @@ export class HubConnectionHandler {
   }
 
   private refuseHandshake(context: HubConnectionContext, error: string): void {
-    this.services.logger.debug({ connectionId: context.connectionId, error }, 'handshake refused');
+    context.logger.debug({ error }, 'handshake refused');
     context.httpConnection.send(writeHandshakeResponse(error));
     context.httpConnection.flush();
     context.close({});
@@ -189,7 +189,7 @@ export class HubConnectionHandler {
       await this.dispatcher.hub.onConnected?.(context);
       context.connectHookSucceeded = true;
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub connect hook failed');
+      context.logger.error({ err: error }, 'hub connect hook failed');
       context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
       return;
     }
@@ -302,13 +302,13 @@ export class HubConnectionHandler {
     const text = protocol.transferFormat === 'Text';
     for (const payload of payloads) context.httpConnection.send(payload, text);
     context.sentSinceHeartbeat = true;
-    this.services.logger.debug({ connectionId: context.connectionId, resent: payloads.length }, 'stateful connection resumed');
+    context.logger.debug({ resent: payloads.length }, 'stateful connection resumed');
   }
 
   private closeWithError(context: HubConnectionContext, error: unknown): void {
     if (error instanceof InvalidDataError) {
       if (error instanceof MessageTooLargeError) this.services.metrics.limitHit('message_size');
-      this.services.logger.debug({ connectionId: context.connectionId, reason: error.message }, 'closing connection after invalid data');
+      context.logger.debug({ reason: error.message }, 'closing connection after invalid data');
       const close = (): void => context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
       if (context.phase !== 'ready') return close();
       // As ASP.NET, which handles messages one after another: calls that arrived before the bad
@@ -317,7 +317,7 @@ export class HubConnectionHandler {
       void Promise.race([context.invocations.idle(), sleep(DRAIN_TIMEOUT_MS)]).then(close);
       return;
     }
-    this.services.logger.error({ connectionId: context.connectionId, err: error }, 'unexpected error reading from connection');
+    context.logger.error({ err: error }, 'unexpected error reading from connection');
     context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
   }
 
@@ -333,12 +333,12 @@ export class HubConnectionHandler {
       // As ASP.NET: a connection whose connect hook failed never gets the disconnect hook.
       if (context.connectHookSucceeded) await this.dispatcher.hub.onDisconnected?.(context, undefined);
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub disconnect hook failed');
+      context.logger.error({ err: error }, 'hub disconnect hook failed');
     }
     try {
       await this.services.lifetimeManager.onDisconnected(context);
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'lifetime manager failed to forget a connection');
+      context.logger.error({ err: error }, 'lifetime manager failed to forget a connection');
     }
   }
 

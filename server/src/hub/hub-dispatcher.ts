@@ -85,13 +85,13 @@ export class HubDispatcher {
     }
     const registered = this.registry.find(target);
     if (!registered) {
-      this.logger.debug({ connectionId: connection.connectionId, target }, 'unknown hub method');
+      connection.logger.debug({ target }, 'unknown hub method');
       return refuse(`${ErrorMessages.bindingFailed(target)} ${ErrorMessages.methodDoesNotExist}`);
     }
     const { method } = registered;
     instruments = this.instruments.method(registered.name);
     if (method.requiredScope !== undefined && !connection.user?.scopes.includes(method.requiredScope)) {
-      this.logger.info({ connectionId: connection.connectionId, target: registered.name, requiredScope: method.requiredScope }, 'hub method refused: missing scope');
+      connection.logger.info({ target: registered.name, requiredScope: method.requiredScope }, 'hub method refused: missing scope');
       return refuse(ErrorMessages.unauthorized(target));
     }
     if (method.streamsResult !== streamResponse) {
@@ -104,7 +104,7 @@ export class HubDispatcher {
     const streamIds = message.streamIds ?? [];
     const streamProblem = this.checkStreams(connection, registered, streamIds, streamResponse);
     if (streamProblem !== undefined) {
-      this.logger.debug({ connectionId: connection.connectionId, target: registered.name, reason: streamProblem }, 'stream refused');
+      connection.logger.debug({ target: registered.name, reason: streamProblem }, 'stream refused');
       return refuse(withErrorDetail(ErrorMessages.unexpected(target), new HubError(streamProblem), this.options.detailedErrors));
     }
 
@@ -171,7 +171,7 @@ export class HubDispatcher {
   private receiveCompletion(connection: HubConnectionContext, message: CompletionMessage): void {
     if (connection.clientResults.complete(message.invocationId, message.result, message.error)) return;
     if (!connection.clientStreams.complete(message.invocationId, message.error)) {
-      this.logger.debug({ connectionId: connection.connectionId, invocationId: message.invocationId }, 'unexpected completion');
+      connection.logger.debug({ invocationId: message.invocationId }, 'unexpected completion');
     }
   }
 

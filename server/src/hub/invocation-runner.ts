@@ -112,7 +112,7 @@ export class InvocationRunner {
     const { connection, name } = call;
     // Methods reading a client stream fail when the connection goes: that is no server problem.
     const level = connection.phase === 'closed' ? 'debug' : 'warn';
-    this.logger[level]({ connectionId: connection.connectionId, target: name, err: error }, message);
+    connection.logger[level]({ target: name, err: error }, message);
   }
 }
 
