@@ -30,6 +30,7 @@ export { isRedisUnavailability, RedisUnavailableError } from './redis/redis-unav
 export { JsonRpcErrorCode } from './json-rpc/json-rpc-error.js';
 export { createLogger, silentLogger } from './observability/logger.js';
 export { detachedMetrics, TradehubMetrics, type LimitName } from './observability/metrics.js';
+export { redactedUrl } from './observability/redacted-url.js';
 export { createTradehubApp, type TradehubApp, type TradehubAppOptions } from './app/create-app.js';
 export { configSchema, type TradehubConfig } from './config/config-schema.js';
 export { loadConfig, parseConfig } from './config/load-config.js';

@@ -6,6 +6,7 @@ import {
 } from './support/auth-helpers.js';
 import { RawHubSocket } from './support/raw-socket.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { WsRpcClient } from './support/ws-rpc-client.js';
 
 const MANAGER_PASSWORD = 'mgr-Pa55-unique-9137';
 const WRONG_MANAGER_PASSWORD = 'wrong-mgr-pass-4242';
@@ -100,6 +101,19 @@ describe('auth: no secret reaches a log line or an error answer', () => {
     raw.send(`{"protocol":"nope","version":1}\x1e`);
     shown.push(await raw.nextText());
 
+    // JSON-RPC with a bearer token: POST /rpc and /ws (header and query), good and forged.
+    record(await api(baseUrl, '/rpc', { method: 'POST', token: reader, body: { jsonrpc: '2.0', method: 'ping', id: 1 } }));
+    record(await api(baseUrl, '/rpc', { method: 'POST', token: forged, body: { jsonrpc: '2.0', method: 'ping', id: 2 } }));
+    for (const inQuery of [false, true]) {
+      const ws = await WsRpcClient.connect(baseUrl, reader, { inQuery });
+      cleanup.add(async () => ws.socket.close());
+      await ws.request('ping');
+    }
+    await WsRpcClient.connect(baseUrl, forged, { inQuery: true }).then(
+      (ws) => ws.socket.close(),
+      (error: Error) => shown.push(error.message),
+    );
+
     // Terminal tokens: creation, use, replacement, revocation, replay.
     const terminal = await createTerminalToken(baseUrl, admin, { name: 'Logged', platform: 'demo', login: '9001', device: 'dev-9' });
     addToken(terminal.token);
@@ -139,8 +153,22 @@ describe('auth: no secret reaches a log line or an error answer', () => {
 
     // The flows above were logged: otherwise "nothing leaked" would prove nothing.
     const messages = logLines.map((line) => (JSON.parse(line) as { msg?: string }).msg);
-    for (const expected of ['connection opened', 'hub method refused: missing scope', 'handshake refused', 'closed connections of a revoked token']) {
+    for (const expected of ['connection opened', 'hub method refused: missing scope', 'handshake refused', 'closed connections of a revoked token', 'http request']) {
       assert.ok(messages.includes(expected), `no '${expected}' log line among ${logLines.length}`);
+    }
+    // Access log lines name the requests that carried a token in the query and the password of
+    // /v1/init, with those values replaced, and each carries its request id.
+    const accessLines = logLines.map((line) => JSON.parse(line) as { msg?: string; url?: string; requestId?: string })
+      .filter((line) => line.msg === 'http request');
+    assert.ok(accessLines.every((line) => typeof line.requestId === 'string' && line.requestId.length > 0), 'an access log line without a request id');
+    assert.ok(accessLines.some((line) => line.url?.startsWith('/hubs/trade/negotiate?') && line.url.includes('access_token=[redacted]')), 'no access log line of a negotiate with a token in the query');
+    assert.ok(accessLines.some((line) => line.url?.startsWith('/v1/init?') && line.url.includes('password=[redacted]')), 'no access log line of /v1/init');
+    assert.ok(accessLines.some((line) => line.url === '/rpc'), 'no access log line of /rpc');
+    // Lines about a hub connection name it.
+    for (const line of logLines.map((text) => JSON.parse(text) as { msg?: string; connectionId?: string })) {
+      if (line.msg === 'handshake refused' || line.msg === 'hub method refused: missing scope' || line.msg === 'connection opened') {
+        assert.ok(typeof line.connectionId === 'string' && line.connectionId !== '', `'${line.msg}' without a connection id`);
+      }
     }
     assert.ok(shown.length > 40, `only ${shown.length} answers were checked`);
 

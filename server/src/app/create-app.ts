@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { INTEROP_HUB_PATH, TERMINAL_HUB_MESSAGE_BYTES, TERMINAL_HUB_PATH, TRADE_HUB_PATH } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { AccessAdmin } from '../auth/access-admin.js';
@@ -40,6 +41,8 @@ import { nodeId } from '../node-identity.js';
 import { silentLogger } from '../observability/logger.js';
 import { TradehubMetrics } from '../observability/metrics.js';
 import { metricsRoutes } from '../http/routes/metrics-routes.js';
+import { listenForMetrics, type MetricsListener } from '../http/metrics-listener.js';
+import { resolveSecret } from '../config/secret-ref.js';
 import { InMemoryTradeBroker } from '../trade/broker/in-memory-trade-broker.js';
 import { RedisTradeBroker } from '../trade/broker/redis-trade-broker.js';
 import { healthRoutes } from '../http/routes/health-routes.js';
@@ -93,6 +96,8 @@ export interface TradehubApp {
   /** `/ws`: JSON-RPC 2.0 over a WebSocket. */
   readonly wsRpc: WsRpcEndpoint;
   readonly metrics: TradehubMetrics;
+  /** Where `/metrics` listens when it has a port of its own (`metrics.port`); undefined when it is served beside the hubs. */
+  readonly metricsAddress: AddressInfo | undefined;
   /** Denies a JWT id everywhere and closes its connections on every node. */
   revoke(tokenId: string, expiresAt: number): Promise<void>;
   close(): Promise<void>;
@@ -110,7 +115,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   let store: TokenStore;
   let revocations: RevocationBus;
   if (config.redis) {
-    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger);
+    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger, metrics.redis);
     store = new RedisTokenStore(redis.commands, redis.guard, config.redis.keyPrefix);
     revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, redis.guard, config.redis.keyPrefix);
   } else {
@@ -125,7 +130,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const accessTokens = new AccessTokenService(keys, config.auth.issuer, config.auth.audience);
   const terminalTokens = new TerminalTokenService(store, revocations, directory);
   const access = new AccessPolicy(store, directory);
-  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory, access);
+  const authenticator = new Authenticator(accessTokens, terminalTokens, store, directory, access, metrics.auth);
   const logins = loginGuard(config.auth.login, secrets, metrics);
   const revoke = async (tokenId: string, expiresAt: number): Promise<void> => {
     await store.revokeTokenId(tokenId, expiresAt);
@@ -154,9 +159,9 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     : new InMemoryTerminalPresence();
   const terminalSessions = new TerminalSessions(terminalPresence, broker, logger);
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
-  const trade = new TradeService(broker, new TopicFanout(broker, logger), logger, config.limits, metrics, statefulBufferBytes);
+  const trade = new TradeService(broker, new TopicFanout(broker, logger, metrics.trade), logger, config.limits, metrics, statefulBufferBytes);
   const ingest = redis && config.redis
-    ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger)
+    ? await RedisIngest.start(redis.reader, redis.guard, broker, directory, { keyPrefix: config.redis.keyPrefix, nodeId: node }, logger, metrics.trade)
     : undefined;
   const queries = new TradeQueries(directory, broker);
 
@@ -165,19 +170,23 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     metrics,
     securityHeaders: { hstsMaxAgeSeconds: config.hsts.maxAgeSeconds, hstsIncludeSubDomains: config.hsts.includeSubDomains },
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
+    accessLogLevel: config.logging.accessLogLevel,
+    drainDelayMs: config.shutdown.drainDelayMs,
     ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}),
   });
   const lifetimeSeconds = config.auth.accessTokenLifetimeSeconds;
   // First, so that preflights are answered and every answer, errors included, carries the CORS headers.
   if (config.cors) host.app.use(cors(config.cors));
   host.app.use(dashboardRoutes(options.dashboardCredentials ? { demoCredentials: options.dashboardCredentials } : {}));
-  host.app.use(metricsRoutes(metrics));
+  const metricsToken = config.metrics.token === undefined ? undefined : resolveSecret(config.metrics.token, env, 'metrics.token');
+  // On the hubs' port unless it has a port of its own (started last, below).
+  if (config.metrics.port === undefined) host.app.use(metricsRoutes(metrics, metricsToken));
   // Per part: the broker's connections are up; Redis is connected and answers (a PING within the
   // command time-out: a frozen Redis keeps its connections up).
   host.app.use(healthRoutes(() => ({
     broker: broker.ready,
     redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
-  })));
+  }), () => host.draining));
   host.app.use(oauthRoutes({ directory, logins, accessTokens, store, access, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
   host.app.use(managerRoutes({ directory, logins, accessTokens, authenticator, access, lifetimeSeconds }));
@@ -213,6 +222,8 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       maximumReceiveMessageSize: Math.max(hubOptions.hubOptions.maximumReceiveMessageSize ?? 0, TERMINAL_HUB_MESSAGE_BYTES),
     },
   });
+  // Terminals of this node: those connected to its terminal hub.
+  metrics.gaugeSources.terminalsOnline = () => terminalEndpoint.handler.connectionCount;
   const simulatedTerminal = simulator ? await SimulatedTerminal.start(simulator, terminalSessions, terminalLifetime, node) : undefined;
   host.app.use(platformRoutes({ authenticator, trade, queries }));
   // One method table for both JSON-RPC transports: `POST /rpc` and `/ws` serve the same methods.
@@ -224,6 +235,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   const wsRpcEndpoint = host.mapEndpoint(new WsRpcEndpoint({
     authenticator, methods: wsRpcMethods(rpcMethods, trade), trade, limits: wsRpcLimitsOf({ ...defaultHubOptions, ...hubOptions.hubOptions }),
   }, logger, metrics));
+  metrics.gaugeSources.wsConnections = () => wsRpcEndpoint.connectionCount;
   // The interop hub is anonymous: it exists to check SignalR clients, so the product maps it only on request.
   const interopEndpoint = config.interopHub
     ? host.mapHub({ path: INTEROP_HUB_PATH, hub: interopHub(), ...hubOptions, ...(await lifetimeManager('interop')) })
@@ -237,9 +249,34 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   revocations.onChange((change) => enforcer.apply(change));
   enforcer.checkOrganizations();
 
+  const close = async (): Promise<void> => {
+    simulator?.stop();
+    await simulatedTerminal?.stop();
+    enforcer.dispose();
+    await host.close();
+    await metricsListener?.close();
+    await terminalPresence.close();
+    trade.close();
+    await ingest?.close();
+    await broker.close();
+    await revocations.close();
+    await store.close();
+    await redis?.close();
+  };
+  let metricsListener: MetricsListener | undefined;
+  if (config.metrics.port !== undefined) {
+    try {
+      metricsListener = await listenForMetrics(metricsRoutes(metrics, metricsToken), config.metrics.port, config.metrics.host);
+    } catch (error) {
+      await close();
+      throw new Error(`metrics.port: cannot listen on ${config.metrics.host}:${config.metrics.port} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+    }
+  }
+
   return {
     host,
     nodeId: node,
+    metricsAddress: metricsListener?.address,
     tradeHub: tradeEndpoint,
     terminalHub: terminalEndpoint,
     interopHub: interopEndpoint,
@@ -250,19 +287,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
     wsRpc: wsRpcEndpoint,
     metrics,
     revoke,
-    close: async () => {
-      simulator?.stop();
-      await simulatedTerminal?.stop();
-      enforcer.dispose();
-      await host.close();
-      await terminalPresence.close();
-      trade.close();
-      await ingest?.close();
-      await broker.close();
-      await revocations.close();
-      await store.close();
-      await redis?.close();
-    },
+    close,
   };
 }
 

@@ -2,6 +2,7 @@ import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from 'pino';
 import { RedisGuard } from '../redis/redis-guard.js';
 import { RedisUnavailableError } from '../redis/redis-unavailable-error.js';
+import type { BackplaneMetrics } from '../observability/backplane-metrics.js';
 
 export interface RedisConnections {
   /** For commands and PUBLISH. */
@@ -22,7 +23,7 @@ export interface RedisConnectionOptions {
 }
 
 /** Opens the three Redis connections a node needs; they reconnect by themselves after an outage. */
-export async function connectRedis(options: RedisConnectionOptions, logger: Logger): Promise<RedisConnections> {
+export async function connectRedis(options: RedisConnectionOptions, logger: Logger, metrics?: BackplaneMetrics): Promise<RedisConnections> {
   const commands: RedisClientType = createClient({
     url: options.url,
     // Commands fail at once while Redis is unreachable, so that callers get a clear error
@@ -45,8 +46,11 @@ export async function connectRedis(options: RedisConnectionOptions, logger: Logg
     client.on('error', (error: Error) => {
       if (connected) logger.warn({ role, reason: error.message }, 'redis connection error');
     });
+    client.on('reconnecting', () => {
+      if (connected) metrics?.reconnects.inc({ role });
+    });
   }
-  const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => commands.ping() }, logger);
+  const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => commands.ping(), ...(metrics ? { metrics } : {}) }, logger);
   try {
     // The TCP connect has its time-out; the handshake after it (HELLO, SELECT, resubscribing) gets the guard's.
     await guard.run(() => Promise.all([commands.connect(), subscriber.connect(), reader.connect()]));

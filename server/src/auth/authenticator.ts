@@ -5,6 +5,7 @@ import type { Principal } from './principal.js';
 import { TERMINAL_TOKEN_PREFIX, type TerminalTokenService } from './terminal-token-service.js';
 import type { TokenStore } from './token-store.js';
 import type { Directory } from '../config/directory.js';
+import type { AuthMetrics } from '../observability/auth-metrics.js';
 
 /**
  * Turns any bearer token tradehub accepts (JWT access token or terminal token) into a principal,
@@ -17,10 +18,23 @@ export class Authenticator {
     private readonly store: TokenStore,
     private readonly directory: Directory,
     private readonly access: AccessPolicy,
+    private readonly metrics?: AuthMetrics,
   ) {}
 
   /** @throws AuthError for a refused token, AuthUnavailableError when the token store cannot answer */
   async authenticate(token: string, deviceId: string | undefined): Promise<Principal> {
+    try {
+      const principal = await this.check(token, deviceId);
+      this.metrics?.successes.inc();
+      return principal;
+    } catch (error) {
+      if (!(error instanceof AuthError)) this.metrics?.failed('unavailable');
+      else if (error.code !== 'missing_token') this.metrics?.failed(error.code);
+      throw error;
+    }
+  }
+
+  private async check(token: string, deviceId: string | undefined): Promise<Principal> {
     try {
       if (token.startsWith(TERMINAL_TOKEN_PREFIX)) {
         const terminal = await this.terminalTokens.authenticate(token, deviceId);

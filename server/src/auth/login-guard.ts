@@ -34,6 +34,12 @@ export class LoginGuard {
   ) {}
 
   async check(login: SecretLogin): Promise<LoginCheck> {
+    const result = await this.checkWithinLimits(login);
+    this.metrics.auth.logins.inc({ outcome: result.outcome });
+    return result;
+  }
+
+  private async checkWithinLimits(login: SecretLogin): Promise<LoginCheck> {
     const admission = this.throttle.admit(login);
     if (!admission.admitted) {
       this.metrics.limitHit('login_rate');

@@ -227,6 +227,27 @@ export const configSchema = z.strictObject({
    */
   interopHub: z.boolean().default(false),
   /**
+   * `GET /metrics` (Prometheus). With `token` (a secret, or `env:NAME` / `file:PATH`), scrapes must
+   * send `Authorization: Bearer <token>`; with `port`, it is served on that port (on `host`) only,
+   * not beside the hubs.
+   */
+  metrics: z.strictObject({
+    token: secretRef.optional(),
+    port: z.number().int().min(0).max(65_535).optional(),
+    host: z.string().min(1).default('127.0.0.1'),
+  }).default({ host: '127.0.0.1' }),
+  shutdown: z.strictObject({
+    /**
+     * How long a node shutting down keeps its port open after readiness turned `draining` and its
+     * clients were told to reconnect elsewhere: set it above the load balancer's health-check period.
+     */
+    drainDelayMs: z.number().int().min(0).max(300_000).default(0),
+  }).default({ drainDelayMs: 0 }),
+  logging: z.strictObject({
+    /** The level of the line logged per HTTP request (`off`: none). */
+    accessLogLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'off']).default('info'),
+  }).default({ accessLogLevel: 'info' }),
+  /**
    * Reverse proxies whose `X-Forwarded-For` is believed (Express's `trust proxy`), so that login
    * limits count the client's address rather than the proxy's (behind a proxy, every client
    * would otherwise share one address). None when omitted: the header is ignored.

@@ -28,6 +28,9 @@ export function demoConfig(dataDir: string): TradehubConfig {
     hsts: { maxAgeSeconds: 31_536_000, includeSubDomains: false },
     limits: { topicsPerConnection: 1000, topicNameLength: 256 },
     interopHub: false,
+    metrics: { host: '127.0.0.1' },
+    shutdown: { drainDelayMs: 0 },
+    logging: { accessLogLevel: 'info' },
     organizations: [demoOrganization()],
     clients: demoClients(),
   };

@@ -74,7 +74,9 @@ export class HubEndpoint implements ConnectionRegistry {
     this.clients = hubClients(this.lifetimeManager);
     this.groups = groupManager(this.lifetimeManager);
     const protocols = new Map((options.protocols ?? [new JsonHubProtocol(), new MessagePackHubProtocol()]).map((protocol) => [protocol.name, protocol]));
-    const dispatcher = new HubDispatcher(options.hub, this.options, logger, metrics);
+    // The hub's name in metrics: the last segment of its path (`/hubs/trade` -> `trade`).
+    const instruments = metrics.hubs.forHub(hubNameOf(options.path), Object.keys(options.hub.methods));
+    const dispatcher = new HubDispatcher(options.hub, this.options, logger, metrics, instruments);
     this.handler = new HubConnectionHandler(protocols, dispatcher, {
       lifetimeManager: this.lifetimeManager,
       clients: this.clients,
@@ -82,6 +84,7 @@ export class HubEndpoint implements ConnectionRegistry {
       options: this.options,
       logger,
       metrics,
+      instruments,
     });
     this.endpoint = new ConnectionEndpoint({
       path: options.path,
@@ -120,7 +123,7 @@ export class HubEndpoint implements ConnectionRegistry {
 
   /** Tells every client to go elsewhere (Close with allowReconnect), then forgets the connections. */
   async shutdown(): Promise<void> {
-    this.handler.closeAll({ allowReconnect: true });
+    this.handler.closeAll({ allowReconnect: true, status: 'app_shutdown' });
     this.handler.dispose();
     await this.endpoint.shutdown();
     await this.lifetimeManager.dispose();
@@ -142,4 +145,8 @@ export class HubEndpoint implements ConnectionRegistry {
   closeConnection(connectionId: string, error: string): boolean {
     return this.handler.closeConnection(connectionId, error);
   }
+}
+
+function hubNameOf(path: string): string {
+  return path.replace(/\/+$/, '').split('/').pop() || 'hub';
 }

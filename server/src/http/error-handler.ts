@@ -1,6 +1,7 @@
 import { ServiceUnavailableError } from '../errors/service-unavailable-error.js';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
+import { requestLogger } from './request-logging.js';
 
 interface HttpErrorLike {
   status?: number;
@@ -13,8 +14,9 @@ interface HttpErrorLike {
  * Last stop for errors of any route: a JSON answer that names the problem without echoing
  * input (which may hold a secret), and a log line without the request's credentials.
  */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(baseLogger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    const logger = requestLogger(res, baseLogger);
     if (error instanceof ServiceUnavailableError) {
       logger.warn({ reason: error.message, method: req.method, path: req.path }, 'request refused: a dependency is unavailable');
       if (!res.headersSent) sendUnavailable(res, error);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -11,6 +12,7 @@ import { parseRequestTarget, refuseUnreadableTarget, UNREADABLE_TARGET_DESCRIPTI
 import { silentLogger } from '../observability/logger.js';
 import { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 import { detachedMetrics, type TradehubMetrics } from '../observability/metrics.js';
+import { requestLogging, type AccessLogLevel } from './request-logging.js';
 
 export interface HubHostOptions {
   logger?: Logger;
@@ -22,6 +24,13 @@ export interface HubHostOptions {
   securityHeaders?: SecurityHeadersOptions;
   /** Proxies whose X-Forwarded-For gives `req.ip` (Express's `trust proxy`); none when omitted. */
   trustProxy?: readonly string[];
+  /** The level of each HTTP request's access log line; `info` when omitted. */
+  accessLogLevel?: AccessLogLevel;
+  /**
+   * How long shutdown keeps serving after readiness turned `draining` and clients were told to
+   * leave, before it stops listening: time for a load balancer to notice. 0 when omitted.
+   */
+  drainDelayMs?: number;
 }
 
 /** What the host needs of anything mapped at a path: a hub, a connection handler, or a WebSocket endpoint of its own. */
@@ -59,13 +68,26 @@ export class HubHost {
   /** By lower-case path: routes match in any letter case, as ASP.NET's do (Express routes already do). */
   private readonly endpoints = new Map<string, MappedEndpoint>();
   private readonly shutdownGraceMs: number;
+  private readonly drainDelayMs: number;
+  private drainingNow = false;
 
   constructor(options: HubHostOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? detachedMetrics();
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5_000;
+    this.drainDelayMs = options.drainDelayMs ?? 0;
     this.app.disable('x-powered-by');
     if (options.trustProxy) this.app.set('trust proxy', [...options.trustProxy]);
+    // First: every request, refused or not, gets its id and its access log line.
+    this.app.use(requestLogging(this.logger, options.accessLogLevel ?? 'info'));
+    // While draining, no new connection starts here: the clients told to leave go to another node.
+    this.app.use((req, res, next) => {
+      if (this.drainingNow && req.method === 'POST' && /\/negotiate\/?$/i.test(req.path)) {
+        res.status(503).set('Retry-After', '1').type('text/plain').send('The server is shutting down.');
+        return;
+      }
+      next();
+    });
     // First, so that every answer gets them: routes, hubs, and the errors of both.
     this.app.use(securityHeaders(options.securityHeaders));
     // Before any route: a target no URL parser can read is refused with 400, not a 500.
@@ -104,12 +126,19 @@ export class HubHost {
     return listenOn(server, port, host);
   }
 
+  /** Whether a graceful shutdown has begun: readiness answers `draining`, new connections are refused. */
+  get draining(): boolean {
+    return this.drainingNow;
+  }
+
   /**
    * Graceful shutdown: every client gets Close with allowReconnect (so it reconnects, to another
    * node if there is one), then the server stops once they left or the grace period ran out.
    */
   async close(): Promise<void> {
+    this.drainingNow = true;
     await Promise.all([...this.endpoints.values()].map((endpoint) => endpoint.shutdown()));
+    if (this.drainDelayMs > 0) await sleep(this.drainDelayMs);
     const servers = [this.server, ...this.tlsServers].filter((server) => server.listening);
     const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     const grace = setTimeout(() => {
@@ -136,6 +165,10 @@ export class HubHost {
       rejectUpgrade(socket, 400, UNREADABLE_TARGET_DESCRIPTION);
       return;
     }
+    if (this.drainingNow && !url.searchParams.has('id')) {
+      rejectUpgrade(socket, 503, 'The server is shutting down.');
+      return;
+    }
     const endpoint = this.endpoints.get(url.pathname.replace(/\/+$/, '').toLowerCase());
     if (!endpoint) {
       rejectUpgrade(socket, 404, 'Not Found');
@@ -146,7 +179,7 @@ export class HubHost {
 }
 
 /** Starts listening; rejects when the address cannot be had (EADDRINUSE, EACCES). */
-function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+export function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

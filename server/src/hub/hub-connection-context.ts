@@ -7,6 +7,7 @@ import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import type { HubProtocol } from '../protocol/hub-protocol.js';
 import { MessageType, type HubMessage, type ParsedMessage } from '../protocol/messages.js';
 import type { TradehubMetrics } from '../observability/metrics.js';
+import type { ConnectionCloseStatus, CountedConnection, HubInstruments } from '../observability/hub-metrics.js';
 import { HubError } from './hub-error.js';
 import type { HubConnectionHookContext, HubUser } from './hub-definition.js';
 import { hubCallerClients, type GroupManager, type HubCallerClients, type HubClients } from './hub-clients.js';
@@ -25,6 +26,8 @@ export type HubConnectionPhase = 'handshake' | 'starting' | 'ready' | 'draining'
 export interface CloseOptions {
   error?: string;
   allowReconnect?: boolean;
+  /** For the connection duration metric; `error` when an error is given, `normal_closure` otherwise. */
+  status?: ConnectionCloseStatus;
 }
 
 /** Services of a hub that every one of its connections shares. */
@@ -35,6 +38,8 @@ export interface HubServices {
   readonly options: HubOptions;
   readonly logger: Logger;
   readonly metrics: TradehubMetrics;
+  /** The hub's own instruments, their series bound once. */
+  readonly instruments: HubInstruments;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -66,6 +71,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   readonly openedAt = Date.now();
   lastSentAt = Date.now();
   lastReceivedAt = Date.now();
+  /** Set once the handshake succeeded: what the connection is counted under in the metrics. */
+  counted: CountedConnection | undefined;
+  /** Why the connection ended, for the metrics: the first reason given wins. */
+  closeStatus: ConnectionCloseStatus | undefined;
+  private connectionLogger: Logger | undefined;
   /** Set on each send and receive; the heartbeat turns them into timestamps, so the hot path reads no clock. */
   sentSinceHeartbeat = false;
   receivedSinceHeartbeat = false;
@@ -118,6 +128,11 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** The caller of the request that opened the current transport: a resumed stateful connection may carry a newer token. */
   get user(): HubUser | undefined {
     return this.httpConnection.user;
+  }
+
+  /** The hub's logger with this connection's id on every line; made on first use (most connections never log). */
+  get logger(): Logger {
+    return (this.connectionLogger ??= this.services.logger.child({ connectionId: this.connectionId }));
   }
 
   get userId(): string | undefined {
@@ -242,16 +257,21 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
     const payload = message.for(this.protocol);
     if (!this.outbound.admit(this.httpConnection.bufferedBytes, payload.length)) {
       this.services.metrics.limitHit('outbound_buffer');
+      this.services.instruments.slowConsumerCloses.value++;
       this.close({ error: 'The client did not read its messages fast enough.', allowReconnect: true });
       return;
     }
     // While a stateful connection waits for its client, messages are only kept, to be sent again.
     if (this.statefulBuffer && !this.statefulBuffer.sent(message.message.type, payload)) {
+      this.services.instruments.slowConsumerCloses.value++;
       this.close({ error: 'The client did not acknowledge its messages fast enough.', allowReconnect: true });
       return;
     }
     this.httpConnection.send(payload, this.protocol.transferFormat === 'Text');
     this.sentSinceHeartbeat = true;
+    const outbound = this.services.instruments.outbound;
+    outbound.messages.value++;
+    outbound.bytes.value += payload.length;
   }
 
   writeMessage(message: HubMessage): void {
@@ -278,6 +298,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   /** Says goodbye with a Close message when the handshake is done, then ends the connection. */
   close(options: CloseOptions): void {
     if (this.phase === 'closed') return;
+    this.closeStatus ??= options.status ?? (options.error !== undefined ? 'error' : 'normal_closure');
     if (this.protocol && this.phase !== 'handshake') {
       this.httpConnection.send(this.protocol.writeMessage({
         type: MessageType.Close,

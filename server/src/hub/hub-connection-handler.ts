@@ -6,7 +6,7 @@ import { MessageType, type ParsedMessage } from '../protocol/messages.js';
 import { InvalidDataError, MessageTooLargeError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
-import { HubConnectionContext, type HubServices } from './hub-connection-context.js';
+import { HubConnectionContext, type CloseOptions, type HubServices } from './hub-connection-context.js';
 import { heartbeatVerdict } from './heartbeat-verdict.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 import type { HubUser } from './hub-definition.js';
@@ -66,7 +66,7 @@ export class HubConnectionHandler {
   }
 
   /** Sends Close to every connection; with `allowReconnect` the official clients reconnect (to another node). */
-  closeAll(options: { error?: string; allowReconnect?: boolean }): void {
+  closeAll(options: CloseOptions): void {
     for (const context of this.connections) context.close(options);
   }
 
@@ -116,6 +116,7 @@ export class HubConnectionHandler {
 
   private onData(context: HubConnectionContext, data: Buffer, isBinary: boolean): void {
     context.receivedSinceHeartbeat = true;
+    this.services.instruments.inbound.bytes.value += data.length;
     try {
       switch (context.phase) {
         case 'handshake':
@@ -165,6 +166,7 @@ export class HubConnectionHandler {
     }
     context.protocol = protocol;
     context.phase = 'starting';
+    context.counted = this.services.instruments.connectionOpened(context.transport, protocol.name);
     context.inbound = Buffer.from(result.remaining);
     context.httpConnection.send(writeHandshakeResponse());
     // In a frame of its own, as ASP.NET sends it: clients that read the handshake answer as the
@@ -175,7 +177,7 @@ export class HubConnectionHandler {
   }
 
   private refuseHandshake(context: HubConnectionContext, error: string): void {
-    this.services.logger.debug({ connectionId: context.connectionId, error }, 'handshake refused');
+    context.logger.debug({ error }, 'handshake refused');
     context.httpConnection.send(writeHandshakeResponse(error));
     context.httpConnection.flush();
     context.close({});
@@ -187,7 +189,7 @@ export class HubConnectionHandler {
       await this.dispatcher.hub.onConnected?.(context);
       context.connectHookSucceeded = true;
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub connect hook failed');
+      context.logger.error({ err: error }, 'hub connect hook failed');
       context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
       return;
     }
@@ -221,6 +223,7 @@ export class HubConnectionHandler {
     const { messages, remaining, error } = protocol.parseMessages(input, this.services.options.maximumReceiveMessageSize);
     // Copy, so that a small unfinished tail does not keep a large read buffer alive.
     context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    this.services.instruments.inbound.messages.value += messages.length;
     this.dispatchAll(context, messages, error);
   }
 
@@ -299,13 +302,13 @@ export class HubConnectionHandler {
     const text = protocol.transferFormat === 'Text';
     for (const payload of payloads) context.httpConnection.send(payload, text);
     context.sentSinceHeartbeat = true;
-    this.services.logger.debug({ connectionId: context.connectionId, resent: payloads.length }, 'stateful connection resumed');
+    context.logger.debug({ resent: payloads.length }, 'stateful connection resumed');
   }
 
   private closeWithError(context: HubConnectionContext, error: unknown): void {
     if (error instanceof InvalidDataError) {
       if (error instanceof MessageTooLargeError) this.services.metrics.limitHit('message_size');
-      this.services.logger.debug({ connectionId: context.connectionId, reason: error.message }, 'closing connection after invalid data');
+      context.logger.debug({ reason: error.message }, 'closing connection after invalid data');
       const close = (): void => context.close({ error: `${ErrorMessages.connectionClosedWithError} ${error.name}: ${error.message}` });
       if (context.phase !== 'ready') return close();
       // As ASP.NET, which handles messages one after another: calls that arrived before the bad
@@ -314,7 +317,7 @@ export class HubConnectionHandler {
       void Promise.race([context.invocations.idle(), sleep(DRAIN_TIMEOUT_MS)]).then(close);
       return;
     }
-    this.services.logger.error({ connectionId: context.connectionId, err: error }, 'unexpected error reading from connection');
+    context.logger.error({ err: error }, 'unexpected error reading from connection');
     context.close({ error: withErrorDetail(ErrorMessages.connectionClosedWithError, error, this.services.options.detailedErrors) });
   }
 
@@ -322,18 +325,20 @@ export class HubConnectionHandler {
     context.markClosed();
     this.connections.delete(context);
     this.unindexByToken(context);
+    if (context.counted) this.services.instruments.connectionClosed(context.counted, context.closeStatus ?? 'normal_closure');
+    context.counted = undefined;
     if (!context.startup) return;
     await context.startup;
     try {
       // As ASP.NET: a connection whose connect hook failed never gets the disconnect hook.
       if (context.connectHookSucceeded) await this.dispatcher.hub.onDisconnected?.(context, undefined);
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'hub disconnect hook failed');
+      context.logger.error({ err: error }, 'hub disconnect hook failed');
     }
     try {
       await this.services.lifetimeManager.onDisconnected(context);
     } catch (error) {
-      this.services.logger.error({ connectionId: context.connectionId, err: error }, 'lifetime manager failed to forget a connection');
+      context.logger.error({ err: error }, 'lifetime manager failed to forget a connection');
     }
   }
 
@@ -377,7 +382,7 @@ export class HubConnectionHandler {
           context.close({ error: 'The access token expired.', allowReconnect: true });
           break;
         case 'client-timed-out':
-          context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.` });
+          context.close({ error: `Client timeout (${clientTimeoutMs}ms) elapsed without receiving a message from the client.`, status: 'timeout' });
           break;
         case 'ping':
           context.write(PING);

@@ -12,6 +12,7 @@ import { HubMethodRegistry, type RegisteredMethod } from './hub-method-registry.
 import type { HubOptions } from './hub-options.js';
 import { InvocationRunner, type BoundInvocation } from './invocation-runner.js';
 import type { TradehubMetrics } from '../observability/metrics.js';
+import type { HubInstruments } from '../observability/hub-metrics.js';
 
 /** Binds incoming hub messages to hub methods and to the streams they feed (DefaultHubDispatcher). */
 export class HubDispatcher {
@@ -23,6 +24,7 @@ export class HubDispatcher {
     private readonly options: Pick<HubOptions, 'detailedErrors' | 'streamBackpressureBytes' | 'maximumStreamsPerClient' | 'maximumClientStreamsPerClient'>,
     private readonly logger: Logger,
     private readonly metrics: TradehubMetrics,
+    private readonly instruments: HubInstruments,
   ) {
     this.registry = new HubMethodRegistry(hub);
     this.runner = new InvocationRunner(options.detailedErrors, options.streamBackpressureBytes, logger);
@@ -71,7 +73,10 @@ export class HubDispatcher {
   private invoke(connection: HubConnectionContext, message: InvocationMessage | StreamInvocationMessage): void {
     const { invocationId, target } = message;
     const streamResponse = message.type === MessageType.StreamInvocation;
+    // Refusals count under the method's declared name once it is known, under the unknown one before.
+    let instruments = this.instruments.method(undefined);
     const refuse = (error: string): void => {
+      instruments.refused.value++;
       // Without an id (a send), the client expects no answer, not even an error.
       if (invocationId !== undefined) connection.writeCompletionError(invocationId, error);
     };
@@ -80,12 +85,13 @@ export class HubDispatcher {
     }
     const registered = this.registry.find(target);
     if (!registered) {
-      this.logger.debug({ connectionId: connection.connectionId, target }, 'unknown hub method');
+      connection.logger.debug({ target }, 'unknown hub method');
       return refuse(`${ErrorMessages.bindingFailed(target)} ${ErrorMessages.methodDoesNotExist}`);
     }
     const { method } = registered;
+    instruments = this.instruments.method(registered.name);
     if (method.requiredScope !== undefined && !connection.user?.scopes.includes(method.requiredScope)) {
-      this.logger.info({ connectionId: connection.connectionId, target: registered.name, requiredScope: method.requiredScope }, 'hub method refused: missing scope');
+      connection.logger.info({ target: registered.name, requiredScope: method.requiredScope }, 'hub method refused: missing scope');
       return refuse(ErrorMessages.unauthorized(target));
     }
     if (method.streamsResult !== streamResponse) {
@@ -98,13 +104,13 @@ export class HubDispatcher {
     const streamIds = message.streamIds ?? [];
     const streamProblem = this.checkStreams(connection, registered, streamIds, streamResponse);
     if (streamProblem !== undefined) {
-      this.logger.debug({ connectionId: connection.connectionId, target: registered.name, reason: streamProblem }, 'stream refused');
+      connection.logger.debug({ target: registered.name, reason: streamProblem }, 'stream refused');
       return refuse(withErrorDetail(ErrorMessages.unexpected(target), new HubError(streamProblem), this.options.detailedErrors));
     }
 
     if (invocationId !== undefined) connection.pendingInvocationIds.add(invocationId);
     const call: BoundInvocation = {
-      connection, target, name: registered.name, method, invocationId, args: binding.args,
+      connection, target, name: registered.name, method, invocationId, args: binding.args, instruments,
       streams: connection.clientStreams.open(streamIds, method.streamParameters),
     };
     if (streamResponse) {
@@ -165,7 +171,7 @@ export class HubDispatcher {
   private receiveCompletion(connection: HubConnectionContext, message: CompletionMessage): void {
     if (connection.clientResults.complete(message.invocationId, message.result, message.error)) return;
     if (!connection.clientStreams.complete(message.invocationId, message.error)) {
-      this.logger.debug({ connectionId: connection.connectionId, invocationId: message.invocationId }, 'unexpected completion');
+      connection.logger.debug({ invocationId: message.invocationId }, 'unexpected completion');
     }
   }
 

@@ -4,6 +4,7 @@ import type { ClientStreamChannel } from './client-stream.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
 import type { HubConnectionContext } from './hub-connection-context.js';
 import type { HubMethod } from './hub-definition.js';
+import type { MethodInstruments } from '../observability/hub-metrics.js';
 import { InvocationScope } from './invocation-scope.js';
 import { pumpStream } from './stream-pump.js';
 
@@ -19,6 +20,8 @@ export interface BoundInvocation {
   readonly args: unknown[];
   /** The client streams opened for the method's stream parameters, in order. */
   readonly streams: ReadonlyArray<ClientStreamChannel<unknown>>;
+  /** Where the call is counted and timed. */
+  readonly instruments: MethodInstruments;
 }
 
 /**
@@ -36,17 +39,21 @@ export class InvocationRunner {
   async invoke(call: BoundInvocation): Promise<void> {
     const { connection, invocationId, target } = call;
     const scope = new InvocationScope(connection);
+    const startedAt = performance.now();
     try {
       const result: unknown = await call.method.call(scope, call.args, call.streams);
+      call.instruments.ok.value++;
       if (invocationId !== undefined) {
         connection.writeMessage({ type: MessageType.Completion, invocationId, ...(result !== undefined ? { result } : {}) });
       }
     } catch (error) {
+      call.instruments.error.value++;
       this.logFailure(call, error, 'hub method failed');
       if (invocationId !== undefined) {
         connection.writeCompletionError(invocationId, withErrorDetail(ErrorMessages.unexpected(target), error, this.detailedErrors));
       }
     } finally {
+      call.instruments.observe((performance.now() - startedAt) / 1000);
       this.cleanUp(call);
       scope.completed();
     }
@@ -60,6 +67,7 @@ export class InvocationRunner {
   async stream(call: BoundInvocation & { invocationId: string }, cancellation: AbortController): Promise<void> {
     const { connection, invocationId, target } = call;
     const scope = new InvocationScope(connection, cancellation.signal);
+    const startedAt = performance.now();
     let error: string | undefined;
     try {
       let items: unknown;
@@ -86,6 +94,8 @@ export class InvocationRunner {
     } finally {
       // Whatever still listens to the stream's signal learns that it ended.
       cancellation.abort();
+      (error === undefined ? call.instruments.ok : call.instruments.error).value++;
+      call.instruments.observe((performance.now() - startedAt) / 1000);
       if (connection.serverStreams.get(invocationId) === cancellation) connection.serverStreams.delete(invocationId);
       this.cleanUp(call);
       connection.writeMessage({ type: MessageType.Completion, invocationId, ...(error !== undefined ? { error } : {}) });
@@ -102,7 +112,7 @@ export class InvocationRunner {
     const { connection, name } = call;
     // Methods reading a client stream fail when the connection goes: that is no server problem.
     const level = connection.phase === 'closed' ? 'debug' : 'warn';
-    this.logger[level]({ connectionId: connection.connectionId, target: name, err: error }, message);
+    connection.logger[level]({ target: name, err: error }, message);
   }
 }
 

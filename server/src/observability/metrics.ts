@@ -1,4 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { AuthMetrics } from './auth-metrics.js';
+import { BackplaneMetrics } from './backplane-metrics.js';
+import { HubMetricsFamily } from './hub-metrics.js';
+import { TradeMetrics } from './trade-metrics.js';
 
 /** Names of the per-connection and per-request limits, as they appear in the `limit` label. */
 export type LimitName =
@@ -27,6 +31,16 @@ export class TradehubMetrics {
   readonly pausedConnections: Gauge;
   /** Ticks never sent to a connection that fell behind: a newer tick of the topic replaced them. */
   readonly ticksConflated: Counter;
+  readonly hubs: HubMetricsFamily;
+  readonly trade: TradeMetrics;
+  readonly redis: BackplaneMetrics;
+  readonly auth: AuthMetrics;
+  /** Terminals connected to this node's terminal hub, read from `gaugeSources` when scraped. */
+  readonly terminalsOnline: Gauge;
+  /** `/ws` sockets open on this node, read from `gaugeSources` when scraped. */
+  readonly wsConnections: Gauge;
+  /** What the gauges read when scraped; the app sets them once its parts exist. */
+  readonly gaugeSources = { terminalsOnline: (): number => 0, wsConnections: (): number => 0 };
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -45,6 +59,23 @@ export class TradehubMetrics {
       name: 'tradehub_ticks_conflated_total',
       help: 'Ticks not sent to a connection that fell behind because a newer tick of the same topic replaced them (tick conflation).',
       registers: [this.registry],
+    });
+    this.hubs = new HubMetricsFamily(this.registry);
+    this.trade = new TradeMetrics(this.registry);
+    this.redis = new BackplaneMetrics(this.registry);
+    this.auth = new AuthMetrics(this.registry);
+    const sources = this.gaugeSources;
+    this.terminalsOnline = new Gauge({
+      name: 'tradehub_terminals_online',
+      help: 'Terminals connected to this node now.',
+      registers: [this.registry],
+      collect(this: Gauge) { this.set(sources.terminalsOnline()); },
+    });
+    this.wsConnections = new Gauge({
+      name: 'tradehub_ws_connections',
+      help: 'JSON-RPC WebSocket connections (/ws) open on this node now.',
+      registers: [this.registry],
+      collect(this: Gauge) { this.set(sources.wsConnections()); },
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { TimeoutError } from 'redis';
 import { isRedisUnavailability, RedisUnavailableError } from './redis-unavailable-error.js';
+import type { BackplaneMetrics, RedisErrorKind } from '../observability/backplane-metrics.js';
 
 export interface RedisGuardOptions {
   /** Longest wait for any Redis call; a call that takes longer fails with RedisUnavailableError. */
@@ -9,6 +10,8 @@ export interface RedisGuardOptions {
   ping(): Promise<unknown>;
   /** Pause between health probes (a PING each). */
   probeIntervalMs?: number;
+  /** Where call durations and failures are counted. */
+  metrics?: BackplaneMetrics;
 }
 
 /**
@@ -58,23 +61,34 @@ export class RedisGuard {
    * @throws RedisUnavailableError when Redis cannot serve it now; other errors (a bug, WRONGTYPE) pass through
    */
   async run<T>(operation: () => Promise<T>, extraMs = 0): Promise<T> {
-    if (!this.answeringNow) throw new RedisUnavailableError('Redis is not answering; retry shortly.');
+    const metrics = this.options.metrics;
+    if (!this.answeringNow) {
+      metrics?.commandErrors.inc({ kind: 'unavailable' });
+      throw new RedisUnavailableError('Redis is not answering; retry shortly.');
+    }
+    const startedAt = performance.now();
     const pending = operation();
     // A late failure (the connection closes while a timed-out call waits) must not go unhandled.
     pending.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
+    let timedOutHere = false;
     const timeoutMs = this.options.commandTimeoutMs + extraMs;
     const timedOut = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
+        timedOutHere = true;
         this.markSilent(`a call took longer than ${timeoutMs} ms`);
         reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms; retry shortly.`));
       }, timeoutMs);
     });
     try {
-      return await Promise.race([pending, timedOut]);
+      const result = await Promise.race([pending, timedOut]);
+      // A read that blocks on purpose says nothing about Redis's speed.
+      if (extraMs === 0) metrics?.commandDuration.observe((performance.now() - startedAt) / 1000);
+      return result;
     } catch (error) {
       // The client's own time-out (a command it could not write in time) may come first.
       if (error instanceof TimeoutError) this.markSilent('a call could not be written in time');
+      metrics?.commandErrors.inc({ kind: errorKind(error, timedOutHere) });
       if (error instanceof RedisUnavailableError || !isRedisUnavailability(error)) throw error;
       throw new RedisUnavailableError(`Redis cannot serve this now (${describe(error)}); retry shortly.`, { cause: error });
     } finally {
@@ -113,4 +127,9 @@ export class RedisGuard {
 /** The error's first words: a reply's code and text, never the command's arguments. */
 function describe(error: unknown): string {
   return error instanceof Error ? error.message.slice(0, 120) : 'unknown error';
+}
+
+function errorKind(error: unknown, timedOut: boolean): RedisErrorKind {
+  if (timedOut || error instanceof TimeoutError) return 'timeout';
+  return error instanceof RedisUnavailableError || isRedisUnavailability(error) ? 'unavailable' : 'error';
 }

@@ -5,6 +5,7 @@ import type { Directory } from '../config/directory.js';
 import { LuaScript } from '../redis/lua-script.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
 import type { TradeBroker } from './broker/trade-broker.js';
+import type { TradeMetrics } from '../observability/trade-metrics.js';
 import { forgedEventRefusal } from './topic-access.js';
 import { TradeRequestError, validateBatch } from './trade-service.js';
 
@@ -41,6 +42,7 @@ export class RedisIngest {
     private readonly directory: Directory,
     private readonly options: RedisIngestOptions,
     private readonly logger: Logger,
+    private readonly metrics: TradeMetrics,
   ) {
     this.stream = `${options.keyPrefix}:ingest`;
     this.rejectedStream = `${options.keyPrefix}:ingest:rejected`;
@@ -50,9 +52,10 @@ export class RedisIngest {
   /** `reader` must be a connection of its own: XREADGROUP blocks it while waiting. */
   static async start(
     reader: RedisClientType, guard: RedisGuard, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
+    metrics: TradeMetrics,
   ): Promise<RedisIngest> {
     await guard.run(() => createGroup(reader, `${options.keyPrefix}:ingest`));
-    return new RedisIngest(reader, guard, broker, directory, options, logger);
+    return new RedisIngest(reader, guard, broker, directory, options, logger, metrics);
   }
 
   async close(): Promise<void> {
@@ -140,7 +143,10 @@ export class RedisIngest {
       return;
     }
     // Stored first, acknowledged second: a crash in between republishes, which event ids make harmless.
-    await this.broker.publish(events);
+    const outcomes = await this.broker.publish(events);
+    this.metrics.count(this.metrics.published, outcomes.filter((outcome) => !outcome.duplicate).map((outcome) => outcome.envelope));
+    // An entry id starts with the Redis time it was added at, in ms.
+    this.metrics.ingestLag.observe(Math.max(0, Date.now() - Number(id.split('-')[0])) / 1000);
     await this.guard.run(() => this.redis.multi().xAck(this.stream, GROUP, id).xDel(this.stream, id).exec());
   }
 }

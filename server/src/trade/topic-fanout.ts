@@ -1,7 +1,8 @@
-import type { ResetReason, ResyncNotice, TopicPosition, TradeEnvelope } from '@tradehub/shared';
+import { topicKindOf, type ResetReason, type ResyncNotice, type TopicPosition, type TradeEnvelope } from '@tradehub/shared';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnvelopeListener, HistoryResult, TradeBroker } from './broker/trade-broker.js';
+import type { TradeMetrics } from '../observability/trade-metrics.js';
 
 /** A gap repair tries history this many times (about 6 s in all) before asking for a resync. */
 const HISTORY_ATTEMPTS = 6;
@@ -44,7 +45,7 @@ export class TopicFanout {
   /** The broker subscription of each topic or wildcard this node listens to, settled or under way. */
   private readonly brokerSubscriptions = new Map<string, Promise<void>>();
 
-  constructor(private readonly broker: TradeBroker, private readonly logger: Logger) {
+  constructor(private readonly broker: TradeBroker, private readonly logger: Logger, private readonly metrics: TradeMetrics) {
     broker.onResubscribed(() => this.catchUp());
   }
 
@@ -130,10 +131,17 @@ export class TopicFanout {
   }
 
   private onEnvelope(subscription: string, envelope: TradeEnvelope): void {
-    for (const entry of this.subscriptions.get(subscription)?.values() ?? []) {
+    const byConsumer = this.subscriptions.get(subscription);
+    if (!byConsumer) return;
+    // Counted once per event, not per delivery: the hot path adds one number and reads one clock.
+    let delivered = 0;
+    for (const entry of byConsumer.values()) {
       if (entry.held) entry.held.push(envelope);
-      else this.deliver(entry, envelope);
+      else if (this.deliver(entry, envelope)) delivered++;
     }
+    if (delivered === 0) return;
+    this.metrics.delivered[topicKindOf(envelope.type)].value += delivered;
+    this.metrics.fanoutLatency.observe((Date.now() - envelope.hubTime) / 1000);
   }
 
   private flush(entry: Subscription): void {
@@ -145,27 +153,30 @@ export class TopicFanout {
         (entry.held as TradeEnvelope[]).push(...held.slice(index));
         return;
       }
-      this.deliver(entry, held[index] as TradeEnvelope);
+      const envelope = held[index] as TradeEnvelope;
+      if (this.deliver(entry, envelope)) this.metrics.delivered[topicKindOf(envelope.type)].value++;
     }
   }
 
-  private deliver(entry: Subscription, envelope: TradeEnvelope): void {
+  /** Hands the event to the consumer, or starts a repair; true when the consumer got it. */
+  private deliver(entry: Subscription, envelope: TradeEnvelope): boolean {
     const position = entry.positions.get(envelope.topic);
     if (position && position.epoch === envelope.epoch) {
-      if (envelope.seq <= position.seq) return;
+      if (envelope.seq <= position.seq) return false;
       if (envelope.seq > position.seq + 1) {
         this.repair(entry, envelope.topic, position, envelope);
-        return;
+        return false;
       }
     } else if (position) {
       this.resync(entry, envelope.topic, 'epoch_changed');
     } else if (envelope.seq > 1) {
       // A topic new to a wildcard subscription, whose first events this node did not see.
       this.repair(entry, envelope.topic, { epoch: envelope.epoch, seq: 0 }, envelope);
-      return;
+      return false;
     }
     entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
     entry.consumer.event(envelope);
+    return true;
   }
 
   /** After a broker outage: every subscription fetches what was published while nothing was heard. */
@@ -217,6 +228,7 @@ export class TopicFanout {
     if (entry.held) entry.held.push(...held);
     else entry.held = held;
     this.logger.info({ topic, from: from.seq, to: trigger?.seq }, 'repairing a gap from history');
+    if (trigger && trigger.epoch === from.epoch) this.metrics.subscriptionLag.observe(trigger.seq - from.seq - 1);
     this.historyWithRetry(topic, from).then((result) => {
       if (result.kind === 'events') {
         for (const envelope of result.events) this.deliverRepaired(entry, envelope);
@@ -248,6 +260,7 @@ export class TopicFanout {
     if (position && position.epoch === envelope.epoch && envelope.seq <= position.seq) return;
     entry.positions.set(envelope.topic, { epoch: envelope.epoch, seq: envelope.seq });
     entry.consumer.event(envelope);
+    this.metrics.replayed[topicKindOf(envelope.type)].value++;
   }
 
   private resync(entry: Subscription, topic: string, reason: ResetReason): void {

@@ -266,6 +266,7 @@ export class TradeService {
       if (refusal) throw new TradeRequestError(403, `Event ${firstIndex + index}: ${refusal}`);
     }
     const outcomes = await fromBroker(this.broker.publish(events));
+    this.metrics.trade.count(this.metrics.trade.published, outcomes.filter((outcome) => !outcome.duplicate).map((outcome) => outcome.envelope));
     return {
       results: outcomes.map(({ envelope, duplicate }) => ({ topic: envelope.topic, seq: envelope.seq, duplicate })),
     };
@@ -276,6 +277,7 @@ export class TradeService {
     if (resume) {
       const history = await this.broker.history(topic, resume);
       if (history.kind === 'events') {
+        this.metrics.trade.count(this.metrics.trade.replayed, history.events);
         return { topic, status: 'resumed', epoch: history.position.epoch, seq: history.position.seq, events: history.events };
       }
       resetReason = history.reason;

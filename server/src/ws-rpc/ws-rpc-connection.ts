@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { OutboundBudget } from '../hub/outbound-budget.js';
 import type { JsonRpcDispatcher } from '../json-rpc/json-rpc-dispatcher.js';
 import type { TradehubMetrics } from '../observability/metrics.js';
+import type { CounterCell } from '../observability/counter-cells.js';
 import { deliveringConsumer, type ConnectionConsumer } from '../trade/connection-consumer.js';
 import type { TradeService } from '../trade/trade-service.js';
 import { WsRpcCall } from './ws-rpc-call.js';
@@ -24,6 +25,8 @@ export interface WsRpcServices {
   readonly limits: WsRpcLimits;
   readonly logger: Logger;
   readonly metrics: TradehubMetrics;
+  /** Where closes of clients too slow to read are counted (`endpoint="ws"`). */
+  readonly slowConsumerCloses: CounterCell;
 }
 
 /** Messages read while the socket pauses (already in ws's buffer), per allowed in-flight message; past that the client is flooding. */
@@ -158,6 +161,7 @@ export class WsRpcConnection {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (!this.outbound.admit(this.socket.bufferedAmount, Buffer.byteLength(text))) {
       this.services.metrics.limitHit('outbound_buffer');
+      this.services.slowConsumerCloses.value++;
       this.close(WsCloseCode.TooSlow, 'The client did not read its messages fast enough.');
       return;
     }

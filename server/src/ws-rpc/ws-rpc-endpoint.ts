@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WS_RPC_PATH, WsCloseCode } from '@tradehub/shared';
@@ -13,6 +14,7 @@ import { rejectUpgrade } from '../connections/upgrade-rejection.js';
 import type { MappedEndpoint } from '../http/hub-host.js';
 import { JsonRpcDispatcher, MAX_JSON_RPC_MESSAGE_BYTES, type JsonRpcMethod } from '../json-rpc/json-rpc-dispatcher.js';
 import type { TradehubMetrics } from '../observability/metrics.js';
+import type { CounterCell } from '../observability/counter-cells.js';
 import type { TradeService } from '../trade/trade-service.js';
 import type { WsRpcCall } from './ws-rpc-call.js';
 import { WsRpcConnection, type WsRpcLimits } from './ws-rpc-connection.js';
@@ -37,8 +39,11 @@ export class WsRpcEndpoint implements MappedEndpoint, ConnectionRegistry {
   private readonly dispatcher: JsonRpcDispatcher<WsRpcCall>;
   private closing = false;
 
+  private readonly slowConsumerCloses: CounterCell;
+
   constructor(private readonly options: WsRpcEndpointOptions, private readonly logger: Logger, private readonly metrics: TradehubMetrics) {
     this.dispatcher = new JsonRpcDispatcher(options.methods, logger);
+    this.slowConsumerCloses = metrics.hubs.slowConsumerCloses.cell({ endpoint: 'ws' });
   }
 
   /** Open sockets on this node. */
@@ -74,7 +79,9 @@ export class WsRpcEndpoint implements MappedEndpoint, ConnectionRegistry {
           webSocket.close(WsCloseCode.GoingAway, 'The server is shutting down.');
           return;
         }
-        const services = { ...this.options, dispatcher: this.dispatcher, logger: this.logger, metrics: this.metrics };
+        // Every line about the socket names it.
+        const logger = this.logger.child({ connectionId: randomUUID() });
+        const services = { ...this.options, dispatcher: this.dispatcher, logger, metrics: this.metrics, slowConsumerCloses: this.slowConsumerCloses };
         this.open.add(new WsRpcConnection(webSocket, principal, services, (closed) => this.open.delete(closed)));
       });
     }, (error: unknown) => {
