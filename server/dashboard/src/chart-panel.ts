@@ -32,7 +32,7 @@ export class ChartPanel {
       grid: { vertLines: { color: '#1b232e' }, horzLines: { color: '#1b232e' } },
       crosshair: { mode: CrosshairMode.Normal },
       rightPriceScale: { borderColor: '#263140' },
-      timeScale: { borderColor: '#263140', timeVisible: true, secondsVisible: false },
+      timeScale: { borderColor: '#263140', timeVisible: true, secondsVisible: false, barSpacing: 9, rightOffset: 4 },
     });
     this.series = this.chart.addSeries(CandlestickSeries, {
       upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350',
