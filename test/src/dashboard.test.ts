@@ -87,6 +87,15 @@ describe('the trading desk at / in Chromium', function () {
     await page.screenshot({ path: `${ARTIFACTS}dashboard-desk.png` });
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT });
 
+    // A margin call and a pending order of the account, published by a feed, show at once.
+    const feed = await pool.connect({ url: nodes[0]?.baseUrl ?? '', credentials: PUBLISHER });
+    await feed.publish([
+      { type: 'margin', platformId: 'demo', id: 'dashboard-margin-call', data: { login: '5001', kind: 'margin_call', marginLevel: 87.5, equity: 875, margin: 1_000, time: Date.now() } },
+      tradeEvents.order('5001', '900001', 'placed', 'dashboard-order'),
+    ]);
+    await page.locator('#margin-alert', { hasText: /MARGIN CALL .*87\.50 %/ }).waitFor({ timeout: 5_000 });
+    await page.locator('#orders tr', { hasText: '900001' }).waitFor({ timeout: 5_000 });
+
     await page.click('#tab-operator');
     await waitUntil(async () => (await text('#op-memory')) !== '–', 'the operator tab to read /metrics', 10_000);
     assert.match(await text('#op-memory'), /MiB$/);
@@ -122,6 +131,25 @@ describe('the trading desk at / in Chromium', function () {
     assert.deepEqual(consoleErrors.filter((message) => !NODE_DOWN.test(message)), []);
     // Only the client's reconnect attempts failed, while nothing listened.
     assert.deepEqual(requestErrors.filter((request) => !request.startsWith(`failed: http://127.0.0.1:${port}/hubs/trade/negotiate?`)), []);
+  });
+
+  it('signs out, refuses a wrong secret with a clear message, and signs in again', async () => {
+    await page.click('#sign-out');
+    await page.locator('#state', { hasText: /^signed out$/ }).waitFor({ timeout: 5_000 });
+    await page.fill('#client-secret', 'not-the-secret');
+    await page.click('#sign-in button[type=submit]');
+    await page.locator('#state', { hasText: /^failed$/ }).waitFor({ timeout: 10_000 });
+    assert.match(await text('#problems'), /refused|invalid/i);
+    assert.doesNotMatch(await text('#problems'), /not-the-secret/);
+    await page.fill('#client-secret', DEMO_READER.clientSecret);
+    await page.click('#sign-in button[type=submit]');
+    await page.locator('#state', { hasText: /^connected$/ }).waitFor({ timeout: 10_000 });
+    await page.locator('#quotes tr').nth(3).waitFor({ timeout: 10_000 });
+    assert.equal(await text('#problems'), '');
+    // One chart, not one more per sign-in.
+    await waitUntil(async () => (await chartTicks()) > 0, 'the chart after signing in again', 10_000);
+    assert.equal(await page.locator('#chart table').count(), 1);
+    assert.deepEqual(pageErrors, []);
   });
 
   it('serves no credentials when the node is not the demo', async () => {

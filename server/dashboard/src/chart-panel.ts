@@ -82,6 +82,12 @@ export class ChartPanel {
     this.fromTicks = undefined;
   }
 
+  /** Unsubscribes and takes the chart off the page. */
+  remove(): void {
+    this.stop();
+    this.chart.remove();
+  }
+
   private replace(bars: readonly Bar[]): void {
     this.bars.clear();
     this.lastTime = bars.at(-1)?.time;

@@ -30,6 +30,8 @@ export class DeskSession {
   private timeframe: Timeframe = 'M1';
   private frame = 0;
   private readonly stopListening: () => void;
+  /** Removes the session's listeners on the page's pickers when it closes. */
+  private readonly pickers = new AbortController();
 
   constructor(private readonly client: TradehubClient, private readonly status: StatusBar, private readonly problem: (message: string) => void) {
     this.quotes = new QuotesPanel((symbol) => this.symbolInfo(symbol)?.digits, (symbol) => this.pickSymbol(symbol));
@@ -37,9 +39,10 @@ export class DeskSession {
     this.account = new AccountPanel({ tick: (symbol) => this.tick(symbol), symbol: (symbol) => this.symbolInfo(symbol) });
     this.deals = new DealsFeed((symbol) => this.symbolInfo(symbol)?.digits);
     this.stopListening = client.on('change', () => this.scheduleRender());
-    byId('symbol').addEventListener('change', (event) => this.pickSymbol((event.target as HTMLSelectElement).value));
+    const { signal } = this.pickers;
+    byId('symbol').addEventListener('change', (event) => this.pickSymbol((event.target as HTMLSelectElement).value), { signal });
     for (const button of document.querySelectorAll<HTMLButtonElement>('#timeframes button')) {
-      button.addEventListener('click', () => this.pickTimeframe(button.value as Timeframe));
+      button.addEventListener('click', () => this.pickTimeframe(button.value as Timeframe), { signal });
     }
   }
 
@@ -82,8 +85,9 @@ export class DeskSession {
 
   close(): void {
     this.unsubscribe();
-    this.chart.stop();
+    this.chart.remove();
     this.stopListening();
+    this.pickers.abort();
     cancelAnimationFrame(this.frame);
   }
 

@@ -58,6 +58,7 @@ async function signIn(): Promise<void> {
 async function signOut(): Promise<void> {
   desk?.close();
   desk = undefined;
+  status.unwatch();
   const closing = client;
   client = undefined;
   document.body.classList.remove('signed-in');

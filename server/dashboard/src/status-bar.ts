@@ -18,19 +18,30 @@ export class StatusBar {
   private reconnects = 0;
   private resets = 0;
   private client: TradehubClient | undefined;
+  private stopListening: Array<() => void> = [];
 
   watch(client: TradehubClient): void {
+    this.unwatch();
     this.client = client;
     this.setState(client.connectionState);
     this.showNode();
-    client.on('connection', ({ state }) => {
-      if (state === 'reconnecting') this.count('reconnects', ++this.reconnects);
-      this.setState(state);
-    });
-    client.on('status', () => this.showNode());
-    clearInterval(this.timer);
+    this.stopListening = [
+      client.on('connection', ({ state }) => {
+        if (state === 'reconnecting') this.count('reconnects', ++this.reconnects);
+        this.setState(state);
+      }),
+      client.on('status', () => this.showNode()),
+    ];
     this.timer = setInterval(() => void this.probe(), PROBE_MS);
     void this.probe();
+  }
+
+  /** Stops following a client (signed out). */
+  unwatch(): void {
+    for (const stop of this.stopListening.splice(0)) stop();
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.client = undefined;
   }
 
   setState(state: ConnectionState | 'signed out' | 'failed'): void {
