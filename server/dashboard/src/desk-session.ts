@@ -72,8 +72,8 @@ export class DeskSession {
       }),
     ]);
     for (const result of results) {
-      if (result.status === 'fulfilled') this.subscriptions.push(result.value);
-      else this.problem(result.reason instanceof Error ? result.reason.message : String(result.reason));
+      if (result.status === 'fulfilled') this.keep(result.value, choice);
+      else if (choice === this.choice) this.problem(result.reason instanceof Error ? result.reason.message : String(result.reason));
     }
     // Margin calls of every login: only tokens without a login restriction may read them; the margin level still shows without.
     this.client.subscribe(Topics.margin(platform), (item) => {
@@ -91,6 +91,7 @@ export class DeskSession {
     cancelAnimationFrame(this.frame);
   }
 
+  /** Keeps a subscription of the current choice; one that completes after another platform or login was picked ends at once. */
   private keep(subscription: Subscription, choice: DeskChoice): void {
     if (choice === this.choice) this.subscriptions.push(subscription);
     else subscription.unsubscribe();
