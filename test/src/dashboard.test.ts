@@ -97,11 +97,13 @@ describe('the trading desk at / in Chromium', function () {
     await page.locator('#orders tr', { hasText: '900001' }).waitFor({ timeout: 5_000 });
 
     await page.click('#tab-operator');
+    assert.equal(await page.isVisible('#desk'), false);
     await waitUntil(async () => (await text('#op-memory')) !== '–', 'the operator tab to read /metrics', 10_000);
     assert.match(await text('#op-memory'), /MiB$/);
     await waitUntil(async () => (await text('#op-cpu')) !== '–', 'a CPU rate (two scrapes)', 10_000);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-operator.png` });
     await page.click('#tab-desk');
+    assert.equal(await page.isVisible('#operator'), false);
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(requestErrors, []);
