@@ -30,27 +30,35 @@ describe('dashboard: what the page computes', () => {
       assert.equal(total(samples, 'nan_gauge'), undefined);
     });
 
-    it('turns two scrapes into rates, and leaves what the node does not expose undefined', () => {
+    it('turns two scrapes into rates and mean latencies (the node\'s metric names), and leaves what the node does not expose undefined', () => {
       const scrape = (at: number, text: string) => ({ at, samples: parsePrometheusText(text) });
       const first = scrape(10_000, [
-        'process_cpu_seconds_total 1', 'tradehub_messages_total{direction="in"} 100', 'tradehub_messages_total{direction="out"} 1000',
-        'tradehub_backplane_command_duration_seconds_sum 0.5', 'tradehub_backplane_command_duration_seconds_count 100',
+        'process_cpu_seconds_total 1', 'tradehub_hub_messages_total{hub="trade",direction="in"} 100', 'tradehub_hub_messages_total{hub="trade",direction="out"} 1000',
+        'tradehub_redis_command_duration_seconds_sum 0.5', 'tradehub_redis_command_duration_seconds_count 100',
+        'tradehub_events_delivered_total{kind="ticks"} 50', 'tradehub_fanout_latency_seconds_sum 0.1', 'tradehub_fanout_latency_seconds_count 10',
       ].join('\n'));
       const second = scrape(12_000, [
-        'process_cpu_seconds_total 1.5', 'tradehub_messages_total{direction="in"} 120', 'tradehub_messages_total{direction="out"} 3000',
-        'tradehub_backplane_command_duration_seconds_sum 0.7', 'tradehub_backplane_command_duration_seconds_count 200',
+        'process_cpu_seconds_total 1.5', 'tradehub_hub_messages_total{hub="trade",direction="in"} 120', 'tradehub_hub_messages_total{hub="trade",direction="out"} 3000',
+        'tradehub_redis_command_duration_seconds_sum 0.7', 'tradehub_redis_command_duration_seconds_count 200',
+        'tradehub_events_delivered_total{kind="ticks"} 90', 'tradehub_events_delivered_total{kind="accounts"} 4',
+        'tradehub_fanout_latency_seconds_sum 0.1', 'tradehub_fanout_latency_seconds_count 10', 'tradehub_terminals_online 1',
       ].join('\n'));
       const readings = operatorReadings(first, second);
       assert.equal(readings.cpuPercent, 25);
       assert.equal(readings.messagesInPerSecond, 10);
       assert.equal(readings.messagesOutPerSecond, 1000);
       assert.ok(Math.abs((readings.redisLagMs ?? 0) - 2) < 1e-9);
+      assert.equal(readings.eventsDeliveredPerSecond, 22);
+      // No fan-out in the interval: no mean to show.
+      assert.equal(readings.fanoutLatencyMs, undefined);
+      assert.equal(readings.terminalsOnline, 1);
       assert.equal(readings.connections, undefined);
       assert.equal(readings.residentBytes, undefined);
       assert.deepEqual(readings.series.map((series) => series.name), [
-        'tradehub_backplane_command_duration_seconds_count', 'tradehub_backplane_command_duration_seconds_sum', 'tradehub_messages_total',
+        'tradehub_events_delivered_total', 'tradehub_fanout_latency_seconds_count', 'tradehub_fanout_latency_seconds_sum', 'tradehub_hub_messages_total',
+        'tradehub_redis_command_duration_seconds_count', 'tradehub_redis_command_duration_seconds_sum', 'tradehub_terminals_online',
       ]);
-      assert.equal(readings.series.find((series) => series.name === 'tradehub_messages_total')?.perSecond, 1010);
+      assert.equal(readings.series.find((series) => series.name === 'tradehub_hub_messages_total')?.perSecond, 1010);
       // One scrape has no rates yet.
       assert.equal(operatorReadings(undefined, second).cpuPercent, undefined);
     });

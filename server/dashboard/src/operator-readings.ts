@@ -13,6 +13,10 @@ export interface OperatorReadings {
   messagesOutPerSecond: number | undefined;
   /** Mean backplane (Redis) command latency over the last interval, or its lag gauge. */
   redisLagMs: number | undefined;
+  eventsDeliveredPerSecond: number | undefined;
+  /** Mean time from the hub accepting an event to this node writing it out, over the last interval. */
+  fanoutLatencyMs: number | undefined;
+  terminalsOnline: number | undefined;
   cpuPercent: number | undefined;
   residentBytes: number | undefined;
   eventLoopLagMs: number | undefined;
@@ -49,6 +53,9 @@ export function operatorReadings(previous: Scrape | undefined, current: Scrape):
     messagesInPerSecond: rate(messages(INBOUND)),
     messagesOutPerSecond: rate(messages(OUTBOUND)),
     redisLagMs: redisLag(previous, current),
+    eventsDeliveredPerSecond: rate((samples) => total(samples, 'tradehub_events_delivered_total')),
+    fanoutLatencyMs: histogramMeanMs(previous, current, (name) => name === 'tradehub_fanout_latency_seconds'),
+    terminalsOnline: total(current.samples, 'tradehub_terminals_online'),
     cpuPercent: cpu === undefined ? undefined : cpu * 100,
     residentBytes: total(current.samples, 'process_resident_memory_bytes'),
     eventLoopLagMs: loopLag === undefined ? undefined : loopLag * 1000,
@@ -66,11 +73,15 @@ function sumWhere(samples: readonly Sample[], where: (sample: Sample) => boolean
 /** A lag gauge when there is one; otherwise the mean of a latency histogram over the interval. */
 function redisLag(previous: Scrape | undefined, current: Scrape): number | undefined {
   const gauge = sumWhere(current.samples, (sample) => REDIS_LAG_GAUGE.test(sample.name));
-  if (gauge !== undefined) return gauge * 1000;
+  return gauge !== undefined ? gauge * 1000 : histogramMeanMs(previous, current, (name) => REDIS_LATENCY.test(name));
+}
+
+/** The mean observation (seconds, shown in ms) of histograms over the interval; undefined without observations in it. */
+function histogramMeanMs(previous: Scrape | undefined, current: Scrape, matches: (name: string) => boolean): number | undefined {
   if (!previous) return undefined;
-  const histogram = (samples: readonly Sample[], part: '_sum' | '_count'): number | undefined =>
-    sumWhere(samples, (sample) => sample.name.endsWith(part) && REDIS_LATENCY.test(sample.name.slice(0, -part.length)));
-  const [sumNow, sumBefore, countNow, countBefore] = [histogram(current.samples, '_sum'), histogram(previous.samples, '_sum'), histogram(current.samples, '_count'), histogram(previous.samples, '_count')];
+  const part = (samples: readonly Sample[], suffix: '_sum' | '_count'): number | undefined =>
+    sumWhere(samples, (sample) => sample.name.endsWith(suffix) && matches(sample.name.slice(0, -suffix.length)));
+  const [sumNow, sumBefore, countNow, countBefore] = [part(current.samples, '_sum'), part(previous.samples, '_sum'), part(current.samples, '_count'), part(previous.samples, '_count')];
   if (sumNow === undefined || sumBefore === undefined || countNow === undefined || countBefore === undefined || countNow <= countBefore) return undefined;
   return ((sumNow - sumBefore) / (countNow - countBefore)) * 1000;
 }

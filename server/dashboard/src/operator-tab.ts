@@ -1,5 +1,4 @@
 import { addCell, byId, fillRows } from './dom.js';
-import { milliseconds } from './format.js';
 import { operatorReadings, type OperatorReadings, type Scrape } from './operator-readings.js';
 import { parsePrometheusText } from './prometheus-text.js';
 
@@ -55,7 +54,10 @@ export class OperatorTab {
     show('op-connections', readings.connections, (value) => String(Math.round(value)));
     show('op-messages-in', readings.messagesInPerSecond, perSecond);
     show('op-messages-out', readings.messagesOutPerSecond, perSecond);
-    byId('op-redis-lag').textContent = readings.redisLagMs === undefined ? DASH : milliseconds(readings.redisLagMs);
+    show('op-redis-lag', readings.redisLagMs, latency);
+    show('op-events', readings.eventsDeliveredPerSecond, perSecond);
+    show('op-fanout', readings.fanoutLatencyMs, latency);
+    show('op-terminals', readings.terminalsOnline, (value) => String(Math.round(value)));
     show('op-cpu', readings.cpuPercent, (value) => `${value.toFixed(1)} %`);
     show('op-memory', readings.residentBytes, (value) => `${(value / 1024 / 1024).toFixed(0)} MiB`);
     show('op-loop-lag', readings.eventLoopLagMs, (value) => `${value.toFixed(1)} ms`);
@@ -73,6 +75,11 @@ export class OperatorTab {
 
 function perSecond(value: number): string {
   return `${value < 10 ? value.toFixed(1) : Math.round(value)}/s`;
+}
+
+/** Sub-millisecond latencies matter here (Redis on loopback): two decimals below 10 ms. */
+function latency(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
 }
 
 function uptime(seconds: number): string {
