@@ -79,6 +79,17 @@ describe('the trading desk at / in Chromium', function () {
     await waitUntil(async () => (await chartTicks()) > ticksBefore, 'the chart to grow', 10_000);
     assert.equal(await page.locator('#chart canvas').first().isVisible(), true);
 
+    // A click on a quote charts its symbol; the timeframe buttons switch the bars topic.
+    await page.click('#quotes tr[data-symbol="GBPUSD"]');
+    await page.click('#timeframes button[value="M5"]');
+    await page.locator('#chart-title', { hasText: 'GBPUSD · M5' }).waitFor({ timeout: 5_000 });
+    const gbpusdTicks = await chartTicks();
+    await waitUntil(async () => (await chartTicks()) > gbpusdTicks, 'the GBPUSD M5 chart to grow', 10_000);
+    assert.equal(await page.inputValue('#symbol'), 'GBPUSD');
+    await page.selectOption('#symbol', 'EURUSD');
+    await page.click('#timeframes button[value="M1"]');
+    await page.locator('#chart-title', { hasText: 'EURUSD · M1' }).waitFor({ timeout: 5_000 });
+
     await page.locator('#account .field', { hasText: 'margin level' }).waitFor({ timeout: 10_000 });
     assert.match(await text('#account'), /balance[\d,.]+/);
     assert.match(await text('#rtt'), /^\d+ ms$/);

@@ -48,6 +48,8 @@ export class ChartPanel {
     byId('chart-title').textContent = `${symbol} · ${timeframe}`;
     try {
       const subscription = await client.subscribe(Topics.bars(platform, symbol, timeframe), (item) => {
+        // Items may come before the subscription resolves: those of an earlier choice are dropped.
+        if (generation !== this.generation) return;
         if (item.kind === 'snapshot' && item.snapshot.kind === 'bars') this.replace(item.snapshot.bars);
         else if (item.kind === 'event' && item.event.type === 'bar') this.update(item.event.data);
       });
