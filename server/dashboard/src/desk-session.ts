@@ -56,19 +56,17 @@ export class DeskSession {
     this.account.clear();
     const { platform, login } = choice;
     const results = await Promise.allSettled([
-      this.client.subscribe(Topics.status(platform), (item) => this.track(item)),
+      this.client.subscribe(Topics.status(platform), (item) => this.track(item, choice)),
       this.client.subscribe(Topics.symbols(platform), (item) => {
-        this.track(item);
-        this.chart.setDigits(this.symbolInfo(this.symbol)?.digits);
+        if (this.track(item, choice)) this.chart.setDigits(this.symbolInfo(this.symbol)?.digits);
       }),
       this.client.subscribe(Topics.allTicks(platform), (item) => {
-        this.track(item);
+        if (!this.track(item, choice)) return;
         if (item.kind === 'snapshot' && item.snapshot.kind === 'ticks') item.snapshot.ticks.forEach((tick) => this.onTick(tick));
         else if (item.kind === 'event' && item.event.type === 'tick') this.onTick(item.event.data);
       }),
       this.client.subscribe(Topics.account(platform, login), (item) => {
-        this.track(item);
-        if (item.kind === 'event' && item.event.type === 'deal') this.deals.add(item.event.data);
+        if (this.track(item, choice) && item.kind === 'event' && item.event.type === 'deal') this.deals.add(item.event.data);
       }),
     ]);
     for (const result of results) {
@@ -77,8 +75,7 @@ export class DeskSession {
     }
     // Margin calls of every login: only tokens without a login restriction may read them; the margin level still shows without.
     this.client.subscribe(Topics.margin(platform), (item) => {
-      this.track(item);
-      if (item.kind === 'event' && item.event.type === 'margin' && item.event.data.login === login) this.account.marginEvent(item.event.data);
+      if (this.track(item, choice) && item.kind === 'event' && item.event.type === 'margin' && item.event.data.login === login) this.account.marginEvent(item.event.data);
     }).then((subscription) => this.keep(subscription, choice), () => undefined);
     this.scheduleRender();
   }
@@ -101,9 +98,15 @@ export class DeskSession {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  private track(item: TopicItem): void {
+  /**
+   * Counts an item in the status strip; false when it belongs to an earlier choice (items may
+   * arrive before a subscription resolves, after another platform or login was picked).
+   */
+  private track(item: TopicItem, choice: DeskChoice): boolean {
+    if (choice !== this.choice) return false;
     if (item.kind === 'event') this.status.event(item.event.hubTime);
     else if (item.kind === 'reset') this.status.reset();
+    return true;
   }
 
   private onTick(tick: Tick): void {
