@@ -36,6 +36,7 @@ COPY --from=build /app/shared/dist shared/dist
 COPY --from=build /app/client/dist client/dist
 COPY --from=build /app/server/dist server/dist
 COPY --from=build /app/server/static server/static
+COPY --from=build /app/server/dashboard/dist/browser server/dashboard/dist/browser
 USER node
 EXPOSE 5000
 # The slim image has no curl: Node asks the node's liveness endpoint itself.

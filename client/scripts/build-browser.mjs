@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserBuildOptions } from './browser-build-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = join(root, 'dist/browser/tradehub-client.js');
@@ -11,17 +12,8 @@ const outfile = join(root, 'dist/browser/tradehub-client.js');
 const result = await build({
   entryPoints: [join(root, 'dist/index.js')],
   outfile,
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  // `module` before `main`: the official client's ESM build, whose Node-only requires are behind a platform check.
-  mainFields: ['browser', 'module', 'main'],
-  target: ['es2022'],
-  minify: true,
-  sourcemap: true,
+  ...browserBuildOptions,
   metafile: true,
-  legalComments: 'linked',
-  logLevel: 'warning',
 });
 
 const inputs = Object.keys(result.metafile.inputs);

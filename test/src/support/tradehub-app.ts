@@ -35,6 +35,8 @@ export interface StartOptions {
   dashboardCredentials?: { clientId: string; clientSecret: string };
   /** Map the anonymous interop hub at /testhub (the product keeps it off). */
   interopHub?: boolean;
+  /** Listen on this port (to restart a node where its clients expect it); a random one otherwise. */
+  port?: number;
 }
 
 /** Starts a complete tradehub node (auth, hubs, API) on a random loopback port. */
@@ -54,7 +56,7 @@ export async function startTradehub(options: StartOptions = {}): Promise<Running
     ...(options.logLines ? { logger: createLogger('debug', collectInto(options.logLines)) } : {}),
     ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
   });
-  const { port } = await app.host.listen(0, '127.0.0.1');
+  const { port } = await app.host.listen(options.port ?? 0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     app,
