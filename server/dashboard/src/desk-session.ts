@@ -62,8 +62,11 @@ export class DeskSession {
       }),
       this.client.subscribe(Topics.allTicks(platform), (item) => {
         if (!this.track(item, choice)) return;
-        if (item.kind === 'snapshot' && item.snapshot.kind === 'ticks') item.snapshot.ticks.forEach((tick) => this.onTick(tick));
-        else if (item.kind === 'event' && item.event.type === 'tick') this.onTick(item.event.data);
+        if (item.kind === 'snapshot' && item.snapshot.kind === 'ticks') {
+          // The snapshot's order is the store's (a Redis set's is arbitrary): chart the first symbol by name, as the quotes list them.
+          const ticks = [...item.snapshot.ticks].sort((a, b) => a.symbol.localeCompare(b.symbol));
+          ticks.forEach((tick) => this.onTick(tick));
+        } else if (item.kind === 'event' && item.event.type === 'tick') this.onTick(item.event.data);
       }),
       this.client.subscribe(Topics.account(platform, login), (item) => {
         if (this.track(item, choice) && item.kind === 'event' && item.event.type === 'deal') this.deals.add(item.event.data);
