@@ -1,0 +1,124 @@
+import { createCluster, type RedisClusterType } from 'redis';
+import type { Logger } from 'pino';
+import { RedisGuard } from '../redis/redis-guard.js';
+import { ShardedPubSub } from '../redis/sharded-pub-sub.js';
+import { RedisUnavailableError } from '../redis/redis-unavailable-error.js';
+import { reconnectDelayMs } from '../redis/reconnect-delay.js';
+import type { RedisConnections } from './redis-connections.js';
+
+export interface RedisClusterConnectionOptions {
+  /** Seed nodes, `host:port` or `redis://[user:password@]host:port`: any reachable one reveals the cluster. */
+  nodes: readonly string[];
+  commandTimeoutMs: number;
+}
+
+/** The first Redis version with sharded pub/sub (SSUBSCRIBE / SPUBLISH). */
+const SHARDED_PUB_SUB_MAJOR = 7;
+
+/**
+ * Opens the connections of a node on a Redis Cluster: one cluster client for commands and
+ * sharded pub/sub (it keeps a subscriber connection per shard of its own), and one for the
+ * blocking reads of the ingest stream, which would otherwise hold up the commands of its shard.
+ * Refuses, with a clear error, a cluster that is down or has a master older than Redis 7.
+ */
+export async function connectRedisCluster(options: RedisClusterConnectionOptions, logger: Logger): Promise<RedisConnections> {
+  const seeds = options.nodes.map(seedUrl);
+  const credentials = seeds.map((url) => new URL(url)).find((url) => url.username !== '' || url.password !== '');
+  const commands: RedisClusterType = createCluster({
+    rootNodes: seeds.map((url) => ({ url, socket: { connectTimeout: options.commandTimeoutMs, reconnectStrategy: false } })),
+    defaults: {
+      // As on one Redis: a command for a shard that is unreachable fails at once, without a queue.
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: reconnectDelayMs, connectTimeout: options.commandTimeoutMs },
+      ...(credentials ? { username: decodeURIComponent(credentials.username) || 'default', password: decodeURIComponent(credentials.password) } : {}),
+    },
+    commandOptions: { timeout: options.commandTimeoutMs },
+    // A master that stopped answering is looked up again soon: its replica may have taken over.
+    topologyRefreshOnReconnectionAttemptStrategy: 500,
+  });
+  const reader: RedisClusterType = commands.duplicate();
+  let connected = false;
+  for (const [role, cluster] of [['commands', commands], ['reader', reader]] as const) {
+    // Without listeners an 'error' event would end the process; the clients retry on their own.
+    cluster.on('error', (error: Error) => {
+      if (connected) logger.warn({ role, reason: error.message }, 'redis cluster error');
+    });
+    cluster.on('node-error', (error: Error, node: { host: string; port: number }) => {
+      if (connected) logger.warn({ role, node: `${node.host}:${node.port}`, reason: error.message }, 'redis cluster node error');
+    });
+  }
+  const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => checkMasters(commands) }, logger);
+  const hosts = seeds.map((url) => new URL(url).host).join(', ');
+  try {
+    await guard.run(() => Promise.all([commands.connect(), reader.connect()]));
+  } catch (error) {
+    guard.close();
+    for (const cluster of [commands, reader]) destroy(cluster);
+    // Hosts only: the URLs may hold a password.
+    throw new RedisUnavailableError(
+      `No Redis Cluster could be reached through ${hosts} within ${options.commandTimeoutMs} ms (redis.cluster, redis.commandTimeoutMs).`,
+      { cause: error },
+    );
+  }
+  try {
+    await guard.run(() => checkMasters(commands));
+  } catch (error) {
+    guard.close();
+    for (const cluster of [commands, reader]) destroy(cluster);
+    throw error instanceof ClusterRefusedError
+      ? error
+      : new RedisUnavailableError(`The Redis Cluster reached through ${hosts} is not serving: ${(error as Error).message}`, { cause: error });
+  }
+  connected = true;
+  guard.startProbing();
+  return {
+    commands,
+    pubSub: new ShardedPubSub(commands),
+    reader,
+    guard,
+    get ready() {
+      return commands.isReady && reader.isReady;
+    },
+    close: async () => {
+      await Promise.all([commands, reader].map((cluster) => guard.run(() => cluster.close()).catch(() => destroy(cluster))));
+      guard.close();
+    },
+  };
+}
+
+/** A cluster tradehub cannot run on (too old for sharded pub/sub): retrying does not help. */
+export class ClusterRefusedError extends Error {
+  override readonly name = 'ClusterRefusedError';
+}
+
+/**
+ * Asks every master whether the cluster serves all its slots (`cluster_state:ok`) and runs
+ * Redis 7 or later; the guard's probe, so that the node reports not ready while a shard is down
+ * (a master died and no replica took over yet, CLUSTERDOWN).
+ */
+async function checkMasters(cluster: RedisClusterType): Promise<void> {
+  await Promise.all(cluster.masters.map(async (master) => {
+    const client = await cluster.nodeClient(master);
+    const [state, server] = await Promise.all([client.sendCommand(['CLUSTER', 'INFO']), client.info('server')]);
+    if (!/^cluster_state:ok\r?$/m.test(String(state))) throw new Error(`the cluster is down at ${master.address} (CLUSTERDOWN)`);
+    const version = /^redis_version:(\d+)\./m.exec(server)?.[1];
+    if (version === undefined || Number(version) < SHARDED_PUB_SUB_MAJOR) {
+      throw new ClusterRefusedError(
+        `The Redis Cluster master at ${master.address} runs Redis ${version ?? 'of an unknown version'}: tradehub needs Redis ${SHARDED_PUB_SUB_MAJOR} or later on a cluster, for sharded pub/sub (SSUBSCRIBE / SPUBLISH).`,
+      );
+    }
+  }));
+}
+
+/** `host:port` becomes `redis://host:port`; a URL stays. */
+function seedUrl(node: string): string {
+  return /^rediss?:\/\//.test(node) ? node : `redis://${node}`;
+}
+
+function destroy(cluster: RedisClusterType): void {
+  try {
+    cluster.destroy();
+  } catch {
+    // Already closed.
+  }
+}

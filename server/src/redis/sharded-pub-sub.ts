@@ -1,0 +1,65 @@
+import type { RedisClusterType } from 'redis';
+import type { ChannelListener, RedisPubSub } from './redis-pub-sub.js';
+
+/**
+ * Sharded pub/sub on a Redis Cluster (Redis 7): SPUBLISH goes to the shard that owns the
+ * channel's hash slot and reaches only the nodes that SSUBSCRIBEd there, so that adding shards
+ * adds pub/sub capacity (classic PUBLISH on a cluster copies every message to every shard).
+ * The cluster client keeps a subscriber connection per shard that has subscribed channels, and
+ * moves them when a slot moves (`sunsubscribe` on migration, `MOVED`) or a replica takes over.
+ */
+export class ShardedPubSub implements RedisPubSub {
+  readonly publishCommand = 'SPUBLISH';
+  readonly patterns = false;
+  private readonly resubscribedListeners: Array<() => void> = [];
+  private nodesDown = new Set<string>();
+
+  constructor(private readonly cluster: RedisClusterType) {
+    // A shard's subscriber connection that failed (its master died, a slot moved) is subscribed
+    // again on the shard's new master; messages published in between were not heard.
+    cluster.on('node-error', (_error: unknown, node: { host: string; port: number }) => {
+      this.nodesDown.add(`${node.host}:${node.port}`);
+    });
+    cluster.on('node-ready', (node: { host: string; port: number }) => {
+      if (this.nodesDown.size === 0) return;
+      this.nodesDown.delete(`${node.host}:${node.port}`);
+      for (const listener of this.resubscribedListeners) listener();
+    });
+    cluster.on('sharded-channel-moved-error', () => {
+      this.nodesDown.add('moved');
+    });
+  }
+
+  get ready(): boolean {
+    return this.cluster.isReady;
+  }
+
+  publish(channel: string, message: string | Buffer): Promise<unknown> {
+    return this.cluster.sPublish(channel, message);
+  }
+
+  subscribe<T extends boolean = false>(channels: string | string[], listener: ChannelListener<T>, bufferMode?: T): Promise<void> {
+    return eachChannel(channels, (channel) => this.cluster.sSubscribe(channel, listener, bufferMode));
+  }
+
+  unsubscribe<T extends boolean = false>(channels: string | string[], listener?: ChannelListener<T>, bufferMode?: T): Promise<void> {
+    return eachChannel(channels, (channel) => this.cluster.sUnsubscribe(channel, listener, bufferMode));
+  }
+
+  pSubscribe(): Promise<void> {
+    return Promise.reject(new Error('A Redis Cluster has no pattern subscriptions on sharded channels.'));
+  }
+
+  pUnsubscribe(): Promise<void> {
+    return this.pSubscribe();
+  }
+
+  onResubscribed(listener: () => void): void {
+    this.resubscribedListeners.push(listener);
+  }
+}
+
+/** The cluster client sends a command with several channels to the shard of the first: channels of other slots go one by one. */
+async function eachChannel(channels: string | string[], command: (channel: string) => Promise<void>): Promise<void> {
+  await Promise.all((Array.isArray(channels) ? channels : [channels]).map(command));
+}
