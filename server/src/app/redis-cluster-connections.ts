@@ -47,7 +47,10 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
       if (connected) logger.warn({ role, node: `${node.host}:${node.port}`, reason: error.message }, 'redis cluster node error');
     });
   }
-  const guard = new RedisGuard({ commandTimeoutMs: options.commandTimeoutMs, ping: () => checkMasters(commands) }, logger);
+  // The probe checks the reader's view of the cluster too: it follows a failover only when told.
+  const guard = new RedisGuard({
+    commandTimeoutMs: options.commandTimeoutMs, ping: () => Promise.all([checkMasters(commands), checkMasters(reader)]),
+  }, logger);
   const hosts = seeds.map((url) => new URL(url).host).join(', ');
   try {
     await guard.run(() => Promise.all([commands.connect(), reader.connect()]));
@@ -98,9 +101,19 @@ export class ClusterRefusedError extends Error {
  */
 async function checkMasters(cluster: RedisClusterType): Promise<void> {
   await Promise.all(cluster.masters.map(async (master) => {
-    const client = await cluster.nodeClient(master);
-    const [state, server] = await Promise.all([client.sendCommand(['CLUSTER', 'INFO']), client.info('server')]);
-    if (!/^cluster_state:ok\r?$/m.test(String(state))) throw new Error(`the cluster is down at ${master.address} (CLUSTERDOWN)`);
+    let state: unknown;
+    let server: string;
+    try {
+      const client = await cluster.nodeClient(master);
+      [state, server] = await Promise.all([client.sendCommand(['CLUSTER', 'INFO']), client.info('server')]);
+      if (!/^cluster_state:ok\r?$/m.test(String(state))) throw new Error(`the cluster is down at ${master.address} (CLUSTERDOWN)`);
+    } catch (error) {
+      // The client looks the topology up again only when a reply says MOVED, and a command for a
+      // master that died gets no reply at all: once its replica took over, nothing would ever
+      // tell the client. The probe asks the other nodes for the slots' masters instead.
+      cluster._slots.rediscover(undefined, new Set([master.address])).catch(() => undefined);
+      throw error;
+    }
     const version = /^redis_version:(\d+)\./m.exec(server)?.[1];
     if (version === undefined || Number(version) < SHARDED_PUB_SUB_MAJOR) {
       throw new ClusterRefusedError(

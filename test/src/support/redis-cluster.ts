@@ -71,12 +71,17 @@ export class OwnRedisCluster {
     await exited;
   }
 
-  /** Waits until every live node says `cluster_state:ok` and three masters serve all slots. */
+  /**
+   * Waits until every live node says `cluster_state:ok`, three masters serve all slots, and every
+   * live replica is in sync with its master (only a replica that synced can take over).
+   */
   async waitUntilServing(timeoutMs = 20_000): Promise<void> {
     await waitUntil(async () => {
       const live = this.ports.filter((port) => this.processes.has(port));
       const states = await Promise.all(live.map((port) => this.command(port, ['CLUSTER', 'INFO']).then(String, () => '')));
       if (!states.every((state) => /cluster_state:ok/.test(state) && /cluster_slots_ok:16384/.test(state))) return false;
+      const replication = await Promise.all(live.map((port) => this.command(port, ['INFO', 'replication']).then(String, () => '')));
+      if (replication.some((info) => /role:slave/.test(info) && !/master_link_status:up/.test(info))) return false;
       const masters = await this.masters().catch(() => []);
       return masters.length === 3 && masters.every(({ port }) => this.processes.has(port));
     }, 'the Redis Cluster to serve every slot', timeoutMs);
