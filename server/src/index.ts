@@ -44,6 +44,7 @@ export { AccessPolicy } from './auth/access-policy.js';
 export { Directory } from './config/directory.js';
 export { principalBelongsTo, subjectKey, type AccessSubject } from './auth/access-subject.js';
 export { FileTokenStore } from './auth/file-token-store.js';
+export { RedisTokenStore } from './auth/redis-token-store.js';
 export type { ConnectionRegistry, LostAccess } from './connections/connection-registry.js';
 export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { connectRedis, RedisTokenStore, silentLogger } from '@tradehub/server';
 import type { TradeEnvelope } from '@tradehub/shared';
+import { createCluster } from 'redis';
 import { OwnRedisCluster } from './support/redis-cluster.js';
 import { ev, range, seqs, TradeClient } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
@@ -108,6 +110,92 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     for (const client of [onA, onB, wildcard]) {
       const events: TradeEnvelope[] = await client.waitForEvents((perTopic + 1) * topics.length, undefined, 10_000);
       assert.equal(events.length, (perTopic + 1) * topics.length);
+    }
+  });
+
+  it('subscribes each node to the shard channel of a topic only while its connections want it, with sharded pub/sub only', async () => {
+    const topic = 'platforms/demo/accounts/9450';
+    const channel = `${keyPrefix}:trade:events:{${topic}}`;
+    const master = await cluster.masterOf(channel);
+    const shardSubscribers = async (): Promise<number> => {
+      const reply = await cluster.command(master, ['PUBSUB', 'SHARDNUMSUB', channel]) as [string, number];
+      return Number(reply[1]);
+    };
+    const classicSubscribers = async (): Promise<number> => {
+      const replies = await Promise.all(cluster.ports.map((port) => cluster.command(port, ['PUBSUB', 'NUMSUB', channel])));
+      return replies.reduce<number>((sum, reply) => sum + Number((reply as [string, number])[1]), 0);
+    };
+    assert.equal(await shardSubscribers(), 0);
+    const onA = await connect(A, readerToken);
+    await onA.subscribeOne(topic);
+    assert.equal(await shardSubscribers(), 1, 'node A only');
+    const onB = await connect(B, readerToken);
+    await onB.subscribeOne(topic);
+    assert.equal(await shardSubscribers(), 2);
+    assert.equal(await classicSubscribers(), 0, 'no classic subscription anywhere');
+    await onA.unsubscribe([topic]);
+    assert.equal(await shardSubscribers(), 1);
+  });
+
+  it('carries revocations between the nodes: a JWT revoked on node B closes its connection on node A', async () => {
+    const token = await clientToken(A.baseUrl, 'demo-reader', 'demo-reader-secret');
+    const client = await connect(A, token);
+    let closed = false;
+    client.connection.onclose(() => {
+      closed = true;
+    });
+    const answer = await fetch(`${B.baseUrl}/connect/revocation`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('demo-reader:demo-reader-secret').toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    assert.equal(answer.status, 200);
+    await waitUntil(() => closed, 'the connection on node A to close', 3_000);
+  });
+
+  it('reads the ingest stream on the cluster and publishes its events to every node', async () => {
+    const topic = 'platforms/demo/accounts/9460';
+    const onA = await connect(A, readerToken);
+    const onB = await connect(B, readerToken);
+    await onA.subscribeOne(topic);
+    await onB.subscribeOne(topic);
+    const feed = createCluster({ rootNodes: [{ url: `redis://${cluster.seeds[0] as string}` }] });
+    await feed.connect();
+    try {
+      for (let n = 1; n <= 10; n++) {
+        await feed.xAdd(`${keyPrefix}:ingest`, '*', { events: JSON.stringify([ev.deal('9460', String(n), { id: `ingest-${n}` })]) });
+      }
+      for (const client of [onA, onB]) assert.deepEqual(seqs(await client.waitForEvents(10, topic, 10_000)), range(1, 10));
+      await waitUntil(async () => (await feed.xLen(`${keyPrefix}:ingest`)) === 0, 'every entry to be removed from the stream');
+    } finally {
+      await feed.close();
+    }
+  });
+
+  it('stores terminal tokens and access states with one-slot commands only', async () => {
+    const redis = await connectRedis({ clusterNodes: cluster.seeds, commandTimeoutMs: 2_000 }, silentLogger);
+    try {
+      const store = new RedisTokenStore(redis.commands, redis.guard, `${keyPrefix}-store`);
+      const record = {
+        id: 'tt_1', name: 'EA', organization: 'demo', platform: 'demo', login: '1001', scopes: [], tokenHash: 'hash-1', createdAt: 1, createdBy: 'admin',
+      };
+      assert.equal(await store.saveTerminalToken(record), true);
+      assert.deepEqual(await store.findTerminalTokenByHash('hash-1'), record);
+      const replaced = { ...record, tokenHash: 'hash-2' };
+      assert.equal(await store.saveTerminalToken(replaced, 'hash-1'), true);
+      assert.equal(await store.findTerminalTokenByHash('hash-1'), undefined, 'the old secret no longer finds the token');
+      assert.deepEqual(await store.findTerminalTokenByHash('hash-2'), replaced);
+      assert.equal(await store.saveTerminalToken({ ...replaced, revokedAt: 2 }), true);
+      assert.equal(await store.saveTerminalToken(replaced), false, 'a revoked token stays revoked');
+      assert.deepEqual((await store.listTerminalTokens('demo')).map((token) => token.revokedAt), [2]);
+      const states = ['1001', '1002', '1003'].map((login) => ({
+        subject: { kind: 'account' as const, organization: 'demo', platform: 'demo', login }, denied: true, changedAt: 1, changedBy: 'admin',
+      }));
+      for (const state of states) assert.equal(await store.saveAccessState(state), true);
+      assert.deepEqual(await store.getAccessStates(states.map((state) => state.subject)), states);
+      assert.equal((await store.listAccessStates('demo')).length, 3);
+    } finally {
+      await redis.close();
     }
   });
 });
