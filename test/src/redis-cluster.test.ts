@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { connectRedis, RedisTokenStore, silentLogger } from '@tradehub/server';
+import { connectRedis, loadConfig, RedisTokenStore, silentLogger } from '@tradehub/server';
 import type { TradeEnvelope } from '@tradehub/shared';
 import { createCluster } from 'redis';
 import { OwnRedisCluster } from './support/redis-cluster.js';
 import { ev, range, seqs, TradeClient } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { messageOf } from './support/thrown.js';
 import { waitUntil } from './support/wait.js';
 
 /** Two hub nodes on a Redis Cluster of the test's own (3 masters, 3 replicas): sharded pub/sub and one-slot scripts. */
@@ -172,6 +173,15 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     }
   });
 
+  it('starts with a seed list of which only part is reachable: any live node reveals the cluster', async () => {
+    const node = await startTradehub({ redis: { cluster: ['127.0.0.1:1', cluster.seeds[2] as string], keyPrefix, commandTimeoutMs: 500 } });
+    try {
+      assert.equal((await fetch(`${node.baseUrl}/health/ready`)).status, 200);
+    } finally {
+      await node.close();
+    }
+  });
+
   it('stores terminal tokens and access states with one-slot commands only', async () => {
     const redis = await connectRedis({ clusterNodes: cluster.seeds, commandTimeoutMs: 2_000 }, silentLogger);
     try {
@@ -286,5 +296,23 @@ describe('Redis Cluster: a master fails over mid-stream', function () {
     for (const client of [onA, onB]) assert.equal((await client.waitForEvents(total + 1, topic)).length, total + 1);
     assert.ok(refusals > 0, 'publishes were refused while the shard was down');
     assert.deepEqual([...refusalTexts].map((text) => text.slice(0, 30)), ['The event store is unreachable']);
+  });
+});
+
+describe('Redis Cluster: bad configuration', () => {
+  it('refuses a wrong address list at start, saying what each seed is', async () => {
+    await assert.rejects(startTradehub({ redis: { cluster: ['127.0.0.1:1', '127.0.0.1:6379'], keyPrefix: uniqueKeyPrefix(), commandTimeoutMs: 500 } }), {
+      name: 'RedisUnavailableError',
+      message: 'No Redis Cluster could be reached through 127.0.0.1:1, 127.0.0.1:6379 within 500 ms (redis.cluster, redis.commandTimeoutMs): '
+        + '127.0.0.1:1 does not answer; 127.0.0.1:6379 is a Redis without cluster mode (use redis.url for one Redis).',
+    });
+  });
+
+  it('reads REDIS_CLUSTER_NODES, and refuses a malformed node, both url and cluster, and braces in the key prefix', () => {
+    assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001' }).config.redis?.cluster, ['127.0.0.1:7000', '127.0.0.1:7001']);
+    assert.equal(messageOf(() => loadConfig({ REDIS_CLUSTER_NODES: 'nonsense' })), 'REDIS_CLUSTER_NODES (item 1): expected host:port or redis://host:port.');
+    assert.match(messageOf(() => loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_URL: 'redis://127.0.0.1:6379' })),
+      /redis: give either redis.url \(one Redis\) or redis.cluster \(the nodes of a Redis Cluster\), not both/);
+    assert.equal(messageOf(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'a{b}' })), 'REDIS_KEY_PREFIX: must not contain { or }.');
   });
 });

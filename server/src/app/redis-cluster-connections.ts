@@ -1,4 +1,4 @@
-import { createCluster, type RedisClusterType } from 'redis';
+import { createClient, createCluster, type RedisClusterType } from 'redis';
 import type { Logger } from 'pino';
 import { RedisGuard } from '../redis/redis-guard.js';
 import { ShardedPubSub } from '../redis/sharded-pub-sub.js';
@@ -59,7 +59,8 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
     for (const cluster of [commands, reader]) destroy(cluster);
     // Hosts only: the URLs may hold a password.
     throw new RedisUnavailableError(
-      `No Redis Cluster could be reached through ${hosts} within ${options.commandTimeoutMs} ms (redis.cluster, redis.commandTimeoutMs).`,
+      `No Redis Cluster could be reached through ${hosts} within ${options.commandTimeoutMs} ms (redis.cluster, redis.commandTimeoutMs): `
+      + `${(await Promise.all(seeds.map((url) => whatIsAt(url, options.commandTimeoutMs)))).join('; ')}.`,
       { cause: error },
     );
   }
@@ -121,6 +122,28 @@ async function checkMasters(cluster: RedisClusterType): Promise<void> {
       );
     }
   }));
+}
+
+/** Why a seed did not reveal a cluster, in a few words: for the error that stops the start. */
+async function whatIsAt(url: string, timeoutMs: number): Promise<string> {
+  const host = new URL(url).host;
+  const client = createClient({ url, socket: { connectTimeout: timeoutMs, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return `${host} does not answer`;
+  }
+  try {
+    await client.sendCommand(['CLUSTER', 'INFO']);
+    return `${host} answers as a cluster node`;
+  } catch (error) {
+    return /cluster support disabled/i.test((error as Error).message)
+      ? `${host} is a Redis without cluster mode (use redis.url for one Redis)`
+      : `${host} refused: ${(error as Error).message.slice(0, 80)}`;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** `host:port` becomes `redis://host:port`; a URL stays. */
