@@ -173,6 +173,40 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     }
   });
 
+  it('moves a topic\'s slot to another master under load: every event once, in order, on both nodes', async () => {
+    const login = '9470';
+    const topic = `platforms/demo/accounts/${login}`;
+    const publisher = await connect(B, publisherToken);
+    const onA = await connect(A, readerToken);
+    const onB = await connect(B, readerToken);
+    await onA.subscribeOne(topic);
+    await onB.subscribeOne(topic);
+    const total = 60;
+    let refusals = 0;
+    let migrated: Promise<number> | undefined;
+    for (let n = 1; n <= total; n++) {
+      if (n === 10) migrated = cluster.migrateSlotOf(`${keyPrefix}:trade:seq:{${topic}}`);
+      for (;;) {
+        try {
+          await publisher.publish([ev.deal(login, String(n), { id: `migrate-${n}` })]);
+          break;
+        } catch (error) {
+          // Keys of a slot in the middle of a move: Redis answers TRYAGAIN, a retryable refusal.
+          assert.match((error as Error).message, /event store is unreachable/);
+          refusals++;
+          assert.ok(refusals < 500, 'publishes go through again once the slot moved');
+        }
+      }
+    }
+    const to = await migrated;
+    assert.equal(await cluster.masterOf(`${keyPrefix}:trade:seq:{${topic}}`), to);
+    for (const client of [onA, onB]) {
+      await client.waitForEvents(total, topic, 10_000);
+      assert.deepEqual(client.eventsOf(topic).map((envelope) => (envelope.data as { deal: string }).deal), range(1, total).map(String));
+      assert.deepEqual(seqs(client.eventsOf(topic)), range(1, total));
+    }
+  });
+
   it('starts with a seed list of which only part is reachable: any live node reveals the cluster', async () => {
     const node = await startTradehub({ redis: { cluster: ['127.0.0.1:1', cluster.seeds[2] as string], keyPrefix, commandTimeoutMs: 500 } });
     try {

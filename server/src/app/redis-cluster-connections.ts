@@ -47,9 +47,16 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
       if (connected) logger.warn({ role, node: `${node.host}:${node.port}`, reason: error.message }, 'redis cluster node error');
     });
   }
-  // The probe checks the reader's view of the cluster too: it follows a failover only when told.
+  // Made once connected, when the slots' layout is known.
+  let pubSub: ShardedPubSub | undefined;
+  // The probe checks the reader's view of the cluster too (it follows a failover only when told),
+  // and has subscriptions that moved with their slot repaired.
   const guard = new RedisGuard({
-    commandTimeoutMs: options.commandTimeoutMs, ping: () => Promise.all([checkMasters(commands), checkMasters(reader)]),
+    commandTimeoutMs: options.commandTimeoutMs,
+    ping: async () => {
+      await Promise.all([checkMasters(commands), checkMasters(reader)]);
+      pubSub?.noticeMovedSlots();
+    },
   }, logger);
   const hosts = seeds.map((url) => new URL(url).host).join(', ');
   try {
@@ -74,10 +81,11 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
       : new RedisUnavailableError(`The Redis Cluster reached through ${hosts} is not serving: ${(error as Error).message}`, { cause: error });
   }
   connected = true;
+  pubSub = new ShardedPubSub(commands);
   guard.startProbing();
   return {
     commands,
-    pubSub: new ShardedPubSub(commands),
+    pubSub,
     reader,
     guard,
     get ready() {

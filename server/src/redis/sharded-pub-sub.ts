@@ -13,6 +13,8 @@ export class ShardedPubSub implements RedisPubSub {
   readonly patterns = false;
   private readonly resubscribedListeners: Array<() => void> = [];
   private nodesDown = new Set<string>();
+  /** Which master served each slot when last looked: a change means channels moved. */
+  private layout: string;
 
   constructor(private readonly cluster: RedisClusterType) {
     // A shard's subscriber connection that failed (its master died, a slot moved) is subscribed
@@ -23,11 +25,22 @@ export class ShardedPubSub implements RedisPubSub {
     cluster.on('node-ready', (node: { host: string; port: number }) => {
       if (this.nodesDown.size === 0) return;
       this.nodesDown.delete(`${node.host}:${node.port}`);
-      for (const listener of this.resubscribedListeners) listener();
+      this.resubscribed();
     });
-    cluster.on('sharded-channel-moved-error', () => {
-      this.nodesDown.add('moved');
-    });
+    this.layout = this.slotLayout();
+  }
+
+  /**
+   * Called about every second (by the health probe): when a slot moved to another master (a
+   * migration, a failover), the client moved its subscriptions of that slot, and what was
+   * published between the old shard's `sunsubscribe` and the new subscription was not heard.
+   * The client tells of no successful move, hence the comparison of layouts.
+   */
+  noticeMovedSlots(): void {
+    const layout = this.slotLayout();
+    if (layout === this.layout) return;
+    this.layout = layout;
+    this.resubscribed();
   }
 
   get ready(): boolean {
@@ -56,6 +69,23 @@ export class ShardedPubSub implements RedisPubSub {
 
   onResubscribed(listener: () => void): void {
     this.resubscribedListeners.push(listener);
+  }
+
+  private resubscribed(): void {
+    for (const listener of this.resubscribedListeners) listener();
+  }
+
+  /** The master of every slot, as ranges: `from-to@host:port` each. */
+  private slotLayout(): string {
+    const ranges: string[] = [];
+    let start = 0;
+    const slots = this.cluster.slots;
+    for (let slot = 1; slot <= slots.length; slot++) {
+      if (slot < slots.length && slots[slot]?.master.address === slots[start]?.master.address) continue;
+      ranges.push(`${start}-${slot - 1}@${slots[start]?.master.address ?? '?'}`);
+      start = slot;
+    }
+    return ranges.join(',');
   }
 }
 

@@ -60,6 +60,31 @@ export class OwnRedisCluster {
     return master.port;
   }
 
+  /**
+   * Moves the slot of `key` to another master, as `redis-cli --cluster reshard` does: marks it
+   * importing and migrating, MIGRATEs its keys in batches while clients keep using them, then
+   * gives it to the new master on every master (replicas follow). Returns the new master's port.
+   */
+  async migrateSlotOf(key: string): Promise<number> {
+    const from = await this.masterOf(key);
+    const to = (await this.masters()).find(({ port }) => port !== from)?.port as number;
+    const slot = String(await this.command(from, ['CLUSTER', 'KEYSLOT', key]));
+    const [fromId, toId] = await Promise.all([from, to].map(async (port) => String(await this.command(port, ['CLUSTER', 'MYID']))));
+    await this.command(to, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId as string]);
+    await this.command(from, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId as string]);
+    for (;;) {
+      const keys = await this.command(from, ['CLUSTER', 'GETKEYSINSLOT', slot, '10']) as string[];
+      if (keys.length === 0) break;
+      await this.command(from, ['MIGRATE', '127.0.0.1', String(to), '', '0', '5000', 'KEYS', ...keys]);
+    }
+    const others = (await this.masters()).map(({ port }) => port).filter((port) => port !== to && port !== from);
+    for (const port of [to, from, ...others]) {
+      await this.command(port, ['CLUSTER', 'SETSLOT', slot, 'NODE', toId as string]);
+    }
+    await waitUntil(async () => (await this.masterOf(key)) === to, `slot ${slot} to be served by ${to}`);
+    return to;
+  }
+
   /** Ends a node at once, as a crash would. */
   async kill(port: number): Promise<void> {
     const child = this.processes.get(port);
