@@ -67,6 +67,7 @@ export { connectionConsumer, type ConnectionConsumer } from './trade/connection-
 export { CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, type FrameSink, type FlushScheduler } from './transports/coalescing-writer.js';
 export { SerializedHubMessage } from './lifetime/serialized-hub-message.js';
 export { connectRedis, type RedisConnections } from './app/redis-connections.js';
+export { ClusterRefusedError, versionRefusal } from './app/redis-cluster-connections.js';
 export { InMemoryTerminalPresence } from './terminal/in-memory-terminal-presence.js';
 export { RedisTerminalPresence } from './terminal/redis-terminal-presence.js';
 export type { TerminalHolder, TerminalPresence } from './terminal/terminal-presence.js';

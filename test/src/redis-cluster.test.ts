@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { connectRedis, loadConfig, RedisTokenStore, silentLogger } from '@tradehub/server';
+import {
+  connectRedis, loadConfig, RedisTerminalPresence, RedisTokenStore, silentLogger, versionRefusal, type TerminalHolder,
+} from '@tradehub/server';
 import type { TradeEnvelope } from '@tradehub/shared';
 import { createCluster } from 'redis';
 import { OwnRedisCluster } from './support/redis-cluster.js';
@@ -216,6 +218,30 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     }
   });
 
+  it('shares terminal presence between nodes, displacements included, over one-key scripts and a sharded channel', async () => {
+    const connections = await Promise.all([0, 1].map(() => connectRedis({ clusterNodes: cluster.seeds, commandTimeoutMs: 2_000 }, silentLogger)));
+    const presences = await Promise.all(connections.map((redis) =>
+      RedisTerminalPresence.start(redis.commands, redis.pubSub, redis.guard, { keyPrefix: `${keyPrefix}-presence` }, silentLogger)));
+    try {
+      const [a, b] = presences as [RedisTerminalPresence, RedisTerminalPresence];
+      const holder = (connectionId: string): TerminalHolder => ({
+        platform: 'demo', login: '1001', connectionId, node: connectionId, name: 'EA', tokenId: 'tt_1', since: 1,
+      });
+      const displaced: TerminalHolder[] = [];
+      a.onDisplaced((gone) => displaced.push(gone));
+      assert.equal(await a.claim(holder('c1')), undefined);
+      assert.deepEqual(await b.find('demo', '1001'), holder('c1'));
+      assert.deepEqual(await b.claim(holder('c2')), holder('c1'));
+      await b.displace(holder('c1'));
+      await waitUntil(() => displaced.length === 1, 'node A to hear of the displacement');
+      assert.equal(await a.release('demo', '1001', 'c1'), false, 'only the holder releases');
+      assert.equal(await b.release('demo', '1001', 'c2'), true);
+    } finally {
+      for (const presence of presences) await presence.close();
+      for (const redis of connections) await redis.close();
+    }
+  });
+
   it('stores terminal tokens and access states with one-slot commands only', async () => {
     const redis = await connectRedis({ clusterNodes: cluster.seeds, commandTimeoutMs: 2_000 }, silentLogger);
     try {
@@ -340,6 +366,12 @@ describe('Redis Cluster: bad configuration', () => {
       message: 'No Redis Cluster could be reached through 127.0.0.1:1, 127.0.0.1:6379 within 500 ms (redis.cluster, redis.commandTimeoutMs): '
         + '127.0.0.1:1 does not answer; 127.0.0.1:6379 is a Redis without cluster mode (use redis.url for one Redis).',
     });
+  });
+
+  it('refuses a cluster node older than Redis 7, which has no sharded pub/sub', () => {
+    assert.equal(versionRefusal('10.0.0.1:6379', '# Server\r\nredis_version:7.0.15\r\n'), undefined);
+    assert.equal(versionRefusal('10.0.0.1:6379', '# Server\r\nredis_version:6.2.14\r\n')?.message,
+      'The Redis Cluster master at 10.0.0.1:6379 runs Redis 6: tradehub needs Redis 7 or later on a cluster, for sharded pub/sub (SSUBSCRIBE / SPUBLISH).');
   });
 
   it('reads REDIS_CLUSTER_NODES, and refuses a malformed node, both url and cluster, and braces in the key prefix', () => {

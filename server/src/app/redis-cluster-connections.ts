@@ -123,13 +123,19 @@ async function checkMasters(cluster: RedisClusterType): Promise<void> {
       cluster._slots.rediscover(undefined, new Set([master.address])).catch(() => undefined);
       throw error;
     }
-    const version = /^redis_version:(\d+)\./m.exec(server)?.[1];
-    if (version === undefined || Number(version) < SHARDED_PUB_SUB_MAJOR) {
-      throw new ClusterRefusedError(
-        `The Redis Cluster master at ${master.address} runs Redis ${version ?? 'of an unknown version'}: tradehub needs Redis ${SHARDED_PUB_SUB_MAJOR} or later on a cluster, for sharded pub/sub (SSUBSCRIBE / SPUBLISH).`,
-      );
-    }
+    const refusal = versionRefusal(master.address, server);
+    if (refusal) throw refusal;
   }));
+}
+
+/** Why a cluster node cannot serve tradehub, from its `INFO server`: older than Redis 7 (no sharded pub/sub). */
+export function versionRefusal(address: string, infoServer: string): ClusterRefusedError | undefined {
+  const version = /^redis_version:(\d+)\./m.exec(infoServer)?.[1];
+  if (version !== undefined && Number(version) >= SHARDED_PUB_SUB_MAJOR) return undefined;
+  return new ClusterRefusedError(
+    `The Redis Cluster master at ${address} runs Redis ${version ?? 'of an unknown version'}: `
+    + `tradehub needs Redis ${SHARDED_PUB_SUB_MAJOR} or later on a cluster, for sharded pub/sub (SSUBSCRIBE / SPUBLISH).`,
+  );
 }
 
 /** Why a seed did not reveal a cluster, in a few words: for the error that stops the start. */
