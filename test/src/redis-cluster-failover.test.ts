@@ -37,9 +37,21 @@ describe('Redis Cluster: a master fails over mid-stream', function () {
     const publisher = await TradeClient.connect(B.tradeHubUrl, publisherToken);
     const onA = await TradeClient.connect(A.tradeHubUrl, readerToken);
     const onB = await TradeClient.connect(B.tradeHubUrl, readerToken);
-    clients.push(publisher, onA, onB);
+    const underWildcard = await TradeClient.connect(A.tradeHubUrl, readerToken);
+    clients.push(publisher, onA, onB, underWildcard);
     await onA.subscribeOne(topic);
     await onB.subscribeOne(topic);
+    await underWildcard.subscribe(['platforms/demo/accounts/*']);
+
+    // A SignalR group whose channel lives on the shard that will fail, with a member on each node.
+    const master = await cluster.masterOf(`${keyPrefix}:trade:seq:{${topic}}`);
+    let group = '';
+    for (let n = 0; group === ''; n++) if (await cluster.masterOf(`${keyPrefix}:hub:trade:group:g${n}`) === master) group = `g${n}`;
+    const messages: Record<string, string[]> = { a: [], b: [] };
+    onA.connection.on('Msg', (text: string) => messages.a?.push(text));
+    onB.connection.on('Msg', (text: string) => messages.b?.push(text));
+    await A.app.tradeHub.groups.add(await onA.connectionId(), group);
+    await B.app.tradeHub.groups.add(await onB.connectionId(), group);
 
     const total = 80;
     let refusals = 0;
@@ -62,7 +74,6 @@ describe('Redis Cluster: a master fails over mid-stream', function () {
       }
     }
 
-    const master = await cluster.masterOf(`${keyPrefix}:trade:seq:{${topic}}`);
     for (let n = 1; n <= 20; n++) await publish(n);
     const statuses = new Set<number>();
     const watching = setInterval(() => void ready(A).then((status) => statuses.add(status), () => undefined), 50);
@@ -79,7 +90,7 @@ describe('Redis Cluster: a master fails over mid-stream', function () {
     assert.ok(statuses.has(503), 'readiness said 503 while the shard was down');
     assert.notEqual(await cluster.masterOf(`${keyPrefix}:trade:seq:{${topic}}`), master, 'the replica took over');
 
-    for (const client of [onA, onB]) {
+    for (const client of [onA, onB, underWildcard]) {
       await client.waitForEvents(total, topic, 20_000);
       const deals = client.eventsOf(topic).map((envelope) => (envelope.data as { deal: string }).deal);
       assert.deepEqual(deals, range(1, total).map(String), 'every deal once, in order');
@@ -87,7 +98,13 @@ describe('Redis Cluster: a master fails over mid-stream', function () {
     }
     // Nothing more is due: the next event is the next one each subscriber gets.
     await publish(total + 1);
-    for (const client of [onA, onB]) assert.equal((await client.waitForEvents(total + 1, topic)).length, total + 1);
+    for (const client of [onA, onB, underWildcard]) assert.equal((await client.waitForEvents(total + 1, topic)).length, total + 1);
+
+    // The group's channel moved to the new master with its slot: its members on both nodes get a message once.
+    await B.app.tradeHub.clients.group(group).send('Msg', 'after the failover');
+    await A.app.tradeHub.clients.group(group).send('Msg', 'fence');
+    await waitUntil(() => messages.a?.includes('fence') === true && messages.b?.includes('fence') === true, 'the group message on both nodes');
+    assert.deepEqual(messages, { a: ['after the failover', 'fence'], b: ['after the failover', 'fence'] });
     assert.ok(refusals > 0, 'publishes were refused while the shard was down');
     assert.deepEqual([...refusalTexts].map((text) => text.slice(0, 30)), ['The event store is unreachable']);
   });
