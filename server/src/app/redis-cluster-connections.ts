@@ -59,11 +59,14 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
     },
   }, logger);
   const hosts = seeds.map((url) => new URL(url).host).join(', ');
+  const abandon = (): void => {
+    guard.close();
+    for (const cluster of [commands, reader]) destroy(cluster);
+  };
   try {
     await guard.run(() => Promise.all([commands.connect(), reader.connect()]));
   } catch (error) {
-    guard.close();
-    for (const cluster of [commands, reader]) destroy(cluster);
+    abandon();
     // Hosts only: the URLs may hold a password.
     throw new RedisUnavailableError(
       `No Redis Cluster could be reached through ${hosts} within ${options.commandTimeoutMs} ms (redis.cluster, redis.commandTimeoutMs): `
@@ -74,8 +77,7 @@ export async function connectRedisCluster(options: RedisClusterConnectionOptions
   try {
     await guard.run(() => checkMasters(commands));
   } catch (error) {
-    guard.close();
-    for (const cluster of [commands, reader]) destroy(cluster);
+    abandon();
     throw error instanceof ClusterRefusedError
       ? error
       : new RedisUnavailableError(`The Redis Cluster reached through ${hosts} is not serving: ${(error as Error).message}`, { cause: error });
