@@ -12,20 +12,19 @@ export class ShardedPubSub implements RedisPubSub {
   readonly publishCommand = 'SPUBLISH';
   readonly patterns = false;
   private readonly resubscribedListeners: Array<() => void> = [];
-  private nodesDown = new Set<string>();
+  /** Nodes whose connections failed since the last repair: their next 'ready' means subscriptions came back. */
+  private readonly nodesDown = new Set<string>();
   /** Which master served each slot when last looked: a change means channels moved. */
   private layout: string;
 
   constructor(private readonly cluster: RedisClusterType) {
-    // A shard's subscriber connection that failed (its master died, a slot moved) is subscribed
-    // again on the shard's new master; messages published in between were not heard.
+    // A node that comes back (a restart, a network cut) gets its subscriptions again, but what
+    // was published meanwhile was not heard. (A replica taking over shows as a new layout.)
     cluster.on('node-error', (_error: unknown, node: { host: string; port: number }) => {
       this.nodesDown.add(`${node.host}:${node.port}`);
     });
     cluster.on('node-ready', (node: { host: string; port: number }) => {
-      if (this.nodesDown.size === 0) return;
-      this.nodesDown.delete(`${node.host}:${node.port}`);
-      this.resubscribed();
+      if (this.nodesDown.delete(`${node.host}:${node.port}`)) this.resubscribed();
     });
     this.layout = this.slotLayout();
   }
@@ -40,6 +39,8 @@ export class ShardedPubSub implements RedisPubSub {
     const layout = this.slotLayout();
     if (layout === this.layout) return;
     this.layout = layout;
+    // Nodes that failed and are gone from the layout (a dead master) will not come back.
+    this.nodesDown.clear();
     this.resubscribed();
   }
 
