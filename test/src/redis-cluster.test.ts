@@ -115,6 +115,20 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     }
   });
 
+  it('delivers ticks (events without an id, hence without a de-duplication key) and keeps their topics\' state', async () => {
+    const symbols = ['CL1', 'CL2', 'CL3', 'CL4'];
+    const topics = symbols.map((symbol) => `platforms/demo/ticks/${symbol}`);
+    const publisher = await connect(A, publisherToken);
+    const onB = await connect(B, readerToken);
+    await onB.subscribe(topics);
+    for (let round = 1; round <= 5; round++) await publisher.publish(symbols.map((symbol) => ev.tick(symbol, 1 + round / 100)));
+    await onB.waitForEvents(5 * symbols.length);
+    for (const topic of topics) assert.deepEqual(seqs(onB.eventsOf(topic)), range(1, 5));
+    const late = await connect(A, readerToken);
+    const [result] = await late.subscribe([topics[0] as string]);
+    assert.equal(result?.status, 'snapshot');
+  });
+
   it('subscribes each node to the shard channel of a topic only while its connections want it, with sharded pub/sub only', async () => {
     const topic = 'platforms/demo/accounts/9450';
     const channel = `${keyPrefix}:trade:events:{${topic}}`;

@@ -8,7 +8,8 @@ import { LuaScript } from '../../redis/lua-script.js';
  * topic and share its hash tag: on a cluster, the script runs on the topic's shard. With a state field limit, the fields with
  * the lowest names go while the state has more (the oldest bars of a bars topic). With an expected
  * epoch and seq, nothing is stored unless the topic is still there (returns [2, '']).
- * KEYS: seq, epoch, history, state, dedupe (or '')
+ * KEYS: seq, epoch, history, state, and dedupe for an event with an id (left out otherwise: on a
+ *       cluster every declared key, even '', must be in the topic's slot)
  * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
  *       state value (or '' to delete), dedupe TTL seconds, topic, channel, state field limit (or ''),
  *       expected epoch (or ''), expected seq, PUBLISH or SPUBLISH
@@ -21,7 +22,7 @@ import { LuaScript } from '../../redis/lua-script.js';
  * which never counts as growing memory: every later write would then pass the cap.
  */
 export const PUBLISH_SCRIPT = new LuaScript(`#!lua
-if KEYS[5] ~= '' then
+if KEYS[5] then
   local existing = redis.call('GET', KEYS[5])
   if existing then return {0, existing} end
 end
@@ -51,7 +52,7 @@ if ARGV[4] ~= '' then
     end
   end
 end
-if KEYS[5] ~= '' then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
+if KEYS[5] then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
 redis.call(ARGV[12], ARGV[8], envelope)
 return {1, envelope}
 `);

@@ -179,7 +179,7 @@ export class RedisTradeBroker implements TradeBroker {
     if (wildcard !== undefined) await this.index(topic, wildcard);
     const [isNew, text] = await this.guard.run(() => PUBLISH_SCRIPT.run(this.commands, [
       keys.seq, keys.epoch, keys.history, keys.state,
-      event.id !== undefined ? `${keys.dedupe}:${event.platformId}:${event.id}` : '',
+      ...(event.id !== undefined ? [`${keys.dedupe}:${event.platformId}:${event.id}`] : []),
     ], [
       JSON.stringify(withoutPosition),
       newEpoch(),
