@@ -115,15 +115,22 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
     }
   });
 
-  it('delivers ticks (events without an id, hence without a de-duplication key) and keeps their topics\' state', async () => {
+  it('delivers ticks (events without an id, hence without a de-duplication key) and the bars built from them', async () => {
     const symbols = ['CL1', 'CL2', 'CL3', 'CL4'];
     const topics = symbols.map((symbol) => `platforms/demo/ticks/${symbol}`);
     const publisher = await connect(A, publisherToken);
     const onB = await connect(B, readerToken);
     await onB.subscribe(topics);
+    // Bars are built from the ticks and stored with a compare-and-set on the bar topic's position.
+    const bars = 'platforms/demo/bars/CL1/M1';
+    const barReader = await connect(B, readerToken);
+    await barReader.subscribeOne(bars);
     for (let round = 1; round <= 5; round++) await publisher.publish(symbols.map((symbol) => ev.tick(symbol, 1 + round / 100)));
     await onB.waitForEvents(5 * symbols.length);
     for (const topic of topics) assert.deepEqual(seqs(onB.eventsOf(topic)), range(1, 5));
+    await barReader.waitForEvents(1, bars);
+    const barEvents = barReader.eventsOf(bars);
+    assert.deepEqual(seqs(barEvents), range(1, barEvents.length));
     const late = await connect(A, readerToken);
     const [result] = await late.subscribe([topics[0] as string]);
     assert.equal(result?.status, 'snapshot');
