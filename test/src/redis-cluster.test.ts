@@ -1,4 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { LoadReport } from '@tradehub/server/load';
 import {
   connectRedis, RedisTerminalPresence, RedisTokenStore, silentLogger, type TerminalHolder,
 } from '@tradehub/server';
@@ -226,6 +233,25 @@ describe('Redis Cluster: two hub nodes on 3 shards', function () {
       await client.waitForEvents(total, topic, 10_000);
       assert.deepEqual(client.eventsOf(topic).map((envelope) => (envelope.data as { deal: string }).deal), range(1, total).map(String));
       assert.deepEqual(seqs(client.eventsOf(topic)), range(1, total));
+    }
+  });
+
+  it('tradehub-load publishes through the cluster\'s ingest stream to topics spread over the shards: every event delivered once, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tradehub-cluster-load-'));
+    try {
+      const file = join(dir, 'report.json');
+      const cli = fileURLToPath(new URL('../../server/dist/load/cli.js', import.meta.url));
+      await promisify(execFile)(process.execPath, [
+        cli, 'many-topics', '--url', A.baseUrl, '--connections', '20', '--topic-count', '12', '--duration', '2', '--rate', '60', '--drain', '5',
+        '--publish-via', 'redis', '--redis-cluster', cluster.seeds.join(','), '--redis-key-prefix', keyPrefix, '--json', file,
+      ], { timeout: 30_000, killSignal: 'SIGKILL' });
+      const report = JSON.parse(readFileSync(file, 'utf8')) as LoadReport;
+      assert.ok(report.publish && report.publish.published >= 100, `published ${report.publish?.published}`);
+      assert.ok(report.delivery && report.delivery.received > 0);
+      assert.equal(report.delivery.received, report.delivery.expected);
+      assert.deepEqual([report.delivery.missing, report.delivery.undelivered, report.delivery.duplicated, report.delivery.reordered], [0, 0, 0, 0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
