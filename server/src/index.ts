@@ -45,6 +45,7 @@ export { AccessPolicy } from './auth/access-policy.js';
 export { Directory } from './config/directory.js';
 export { principalBelongsTo, subjectKey, type AccessSubject } from './auth/access-subject.js';
 export { FileTokenStore } from './auth/file-token-store.js';
+export { RedisTokenStore } from './auth/redis-token-store.js';
 export type { ConnectionRegistry, LostAccess } from './connections/connection-registry.js';
 export { Scope } from './auth/scopes.js';
 export { hashSecret } from './auth/secret-hash.js';
@@ -67,6 +68,7 @@ export { connectionConsumer, type ConnectionConsumer } from './trade/connection-
 export { CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, type FrameSink, type FlushScheduler } from './transports/coalescing-writer.js';
 export { SerializedHubMessage } from './lifetime/serialized-hub-message.js';
 export { connectRedis, type RedisConnections } from './app/redis-connections.js';
+export { ClusterRefusedError, versionRefusal } from './app/redis-cluster-connections.js';
 export { InMemoryTerminalPresence } from './terminal/in-memory-terminal-presence.js';
 export { RedisTerminalPresence } from './terminal/redis-terminal-presence.js';
 export type { TerminalHolder, TerminalPresence } from './terminal/terminal-presence.js';

@@ -62,6 +62,17 @@ describe('tradehub config check FILE (a real process)', function () {
     assert.equal(understood.organizations[0]?.platforms[0]?.managers[0]?.password, '***');
   });
 
+  it('hides the password of a Redis Cluster node given as a URL, and keeps host:port entries', async () => {
+    const outcome = await check([
+      'redis: { cluster: ["redis://app:cluster-password-value@10.0.0.1:6379", "10.0.0.2:6379"] }',
+      'organizations: [{ id: acme, platforms: [{ id: live }] }]',
+      '',
+    ].join('\n'));
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.ok(!outcome.stdout.includes('cluster-password-value'));
+    assert.deepEqual((parseYaml(outcome.stdout) as { redis: { cluster: string[] } }).redis.cluster, ['redis://app:***@10.0.0.1:6379', '10.0.0.2:6379']);
+  });
+
   it('one line per problem (never a value, never a stack trace) and exit 2', async () => {
     const outcome = await check([
       'trade: { historyLength: 1 }',

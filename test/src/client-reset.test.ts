@@ -28,7 +28,7 @@ describe("client: a topic's history reset (new epoch)", function () {
     const redis = createClient({ url: SHARED_REDIS_URL });
     await redis.connect();
     try {
-      await redis.del(['seq', 'epoch', 'history', 'state'].map((kind) => `${prefix}:trade:${kind}:${topic}`));
+      await redis.del(['seq', 'epoch', 'history', 'state'].map((kind) => `${prefix}:trade:${kind}:{${topic}}`));
     } finally {
       await redis.close();
     }

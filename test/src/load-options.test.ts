@@ -50,6 +50,11 @@ describe('tradehub-load: options', () => {
     assert.match(refusal(['fanout', '--url', 'nonsense']), /is not a URL/);
     assert.match(refusal(['fanout']), /--url is required/);
     assert.match(refusal(['fanout', ...URL_ARG, '--publish-via', 'redis', '--redis-url', 'redis://10.1.1.1:6379']), /--redis-url host '10\.1\.1\.1' is not a loopback address/);
+    assert.match(refusal(['fanout', ...URL_ARG, '--publish-via', 'redis', '--redis-cluster', '127.0.0.1:7000,10.1.1.2:7001']),
+      /--redis-cluster host '10\.1\.1\.2' is not a loopback address/);
+    assert.match(refusal(['fanout', ...URL_ARG, '--publish-via', 'redis', '--redis-cluster', 'redis://127.0.0.1:7000']), /--redis-cluster node '.*' is not HOST:PORT/);
+    assert.deepEqual(parse(['fanout', ...URL_ARG, '--publish-via', 'redis', '--redis-cluster', '127.0.0.1:7000, 127.0.0.1:7001']).redisCluster,
+      ['127.0.0.1:7000', '127.0.0.1:7001']);
     assert.equal(parseTargetUrl('http://localhost:5000').hostname, 'localhost');
     assert.equal(parseTargetUrl('http://127.3.4.5:80').hostname, '127.3.4.5');
   });

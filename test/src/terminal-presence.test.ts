@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createClient } from 'redis';
 import {
   connectRedis, InMemoryTerminalPresence, RedisTerminalPresence, silentLogger, type RedisConnections, type TerminalHolder, type TerminalPresence,
 } from '@tradehub/server';
@@ -43,11 +44,21 @@ describe('Redis terminal presence', () => {
   const prefix = uniqueKeyPrefix();
   const connections: RedisConnections[] = [];
   const presences: RedisTerminalPresence[] = [];
+  /** Looks at the entries as Redis holds them. */
+  const raw = createClient({ url: SHARED_REDIS_URL });
+
+  before(async () => {
+    await raw.connect();
+  });
+
+  after(async () => {
+    await raw.close();
+  });
 
   async function node(ttlMs: number): Promise<RedisTerminalPresence> {
     const redis = await connectRedis({ url: SHARED_REDIS_URL, commandTimeoutMs: 2_000 }, silentLogger);
     connections.push(redis);
-    const presence = await RedisTerminalPresence.start(redis.commands, redis.subscriber, redis.guard, { keyPrefix: prefix, ttlMs }, silentLogger);
+    const presence = await RedisTerminalPresence.start(redis.commands, redis.pubSub, redis.guard, { keyPrefix: prefix, ttlMs }, silentLogger);
     presences.push(presence);
     return presence;
   }
@@ -69,7 +80,7 @@ describe('Redis terminal presence', () => {
     let refreshes = 0;
     let last = Number.POSITIVE_INFINITY;
     await waitUntil(async () => {
-      const remaining = await connections[0]?.commands.pTTL(key) ?? -2;
+      const remaining = await raw.pTTL(key);
       assert.ok(remaining > 0, 'the entry expired while its node lived');
       if (remaining > last) refreshes++;
       last = remaining;
@@ -83,7 +94,7 @@ describe('Redis terminal presence', () => {
 
   it('ignores a malformed entry in Redis instead of trusting it', async () => {
     const a = await node(5_000);
-    await connections[0]?.commands.hSet(`${prefix}:terminal:demo/1001`, { c: 'x', h: '{"platform":"demo","login":"not a login"}' });
+    await raw.hSet(`${prefix}:terminal:demo/1001`, { c: 'x', h: '{"platform":"demo","login":"not a login"}' });
     assert.equal(await a.find('demo', '1001'), undefined);
   });
 });

@@ -43,7 +43,7 @@ describe('trade hub across three nodes through Redis', function () {
 
   const numsub = (channel: string): Promise<number> =>
     withRedis(SHARED_REDIS_URL, async (client) => Number(Object.values(await client.pubSubNumSub(channel))[0] ?? 0));
-  const topicChannel = (topic: string): string => `${keyPrefix}:trade:events:${topic}`;
+  const topicChannel = (topic: string): string => `${keyPrefix}:trade:events:{${topic}}`;
 
   describe('SignalR targets', () => {
     it('all, all-except, connection, connections, group(s), group-except, user and users reach connections on every node', async () => {

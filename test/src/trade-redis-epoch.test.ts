@@ -19,7 +19,7 @@ describe('Redis broker: the epoch of a topic nobody publishes to', () => {
 
   it('expires unless an event comes, and stays once one did, with the same epoch', async () => {
     const topic = 'platforms/demo/ticks/NOBODY';
-    const epochKey = `${group.prefix}:trade:epoch:${topic}`;
+    const epochKey = `${group.prefix}:trade:epoch:{${topic}}`;
     const reader = await group.trade(0, 'demo-reader', 'demo-reader-secret');
     const [read] = await reader.invoke('Subscribe', [topic]) as SubscribeResult[];
     assert.ok(read?.status === 'snapshot');

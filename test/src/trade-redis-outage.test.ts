@@ -125,7 +125,7 @@ describe('trade hub: Redis unreachable for 10 s', function () {
     redisStopped = false;
     await waitUntil(async () => (await Promise.all(nodes.map(readiness))).every((r) => r.status === 200), 'every node to be ready again', 10_000);
     // The nodes subscribed again by themselves: to the topic (A and B) and to the group channel (B).
-    await waitUntil(async () => (await numsub(`${keyPrefix}:trade:events:${topic}`)) === 2, 'the topic channel on A and B', 5_000);
+    await waitUntil(async () => (await numsub(`${keyPrefix}:trade:events:{${topic}}`)) === 2, 'the topic channel on A and B', 5_000);
     assert.equal(await numsub(`${keyPrefix}:hub:trade:group:desk`), 1);
 
     for (let i = 0; i < 20; i++) await publishOne();
@@ -178,7 +178,7 @@ describe('trade hub: Redis unreachable for 10 s', function () {
       await publisher.publish(range(1, 3).map((n) => ev.tick('NEWSYM', n)));
       // No connection subscribes to the channel, so Redis handed these events to no node: whatever
       // arrives of them later came from the catch-up.
-      assert.deepEqual(await admin.pubSubNumSub(`${keyPrefix}:trade:events:${topic}`), { [`${keyPrefix}:trade:events:${topic}`]: 0 });
+      assert.deepEqual(await admin.pubSubNumSub(`${keyPrefix}:trade:events:{${topic}}`), { [`${keyPrefix}:trade:events:{${topic}}`]: 0 });
     } finally {
       await admin.configSet('requirepass', '');
       await admin.close();

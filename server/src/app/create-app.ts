@@ -55,7 +55,7 @@ import { TradeService } from '../trade/trade-service.js';
 import { withBars } from '../trade/bars/bar-building-broker.js';
 import { TradeSimulator } from '../simulator/trade-simulator.js';
 import { RedisIngest } from '../trade/redis-ingest.js';
-import { connectRedis, type RedisConnections } from './redis-connections.js';
+import { connectRedis, redisTarget, type RedisConnections } from './redis-connections.js';
 import type { HubLifetimeManager } from '../lifetime/hub-lifetime-manager.js';
 import { RedisHubLifetimeManager } from '../lifetime/redis-hub-lifetime-manager.js';
 import { InMemoryHubLifetimeManager } from '../lifetime/in-memory-hub-lifetime-manager.js';
@@ -115,9 +115,10 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   let store: TokenStore;
   let revocations: RevocationBus;
   if (config.redis) {
-    redis = await connectRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, logger, metrics.redis);
+    // One Redis or a Redis Cluster: chosen here only; everything below uses the same connections' interfaces.
+    redis = await connectRedis({ ...redisTarget(config.redis), commandTimeoutMs: config.redis.commandTimeoutMs }, logger, metrics.redis);
     store = new RedisTokenStore(redis.commands, redis.guard, config.redis.keyPrefix);
-    revocations = await RedisRevocationBus.start(redis.commands, redis.subscriber, redis.guard, config.redis.keyPrefix);
+    revocations = await RedisRevocationBus.start(redis.pubSub, redis.guard, config.redis.keyPrefix);
   } else {
     store = new FileTokenStore(config.dataDir);
     revocations = new LocalRevocationBus();
@@ -138,7 +139,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   };
 
   const broker: TradeBroker = withBars(redis && config.redis
-    ? new RedisTradeBroker(redis.commands, redis.subscriber, redis.guard, {
+    ? new RedisTradeBroker(redis.commands, redis.pubSub, redis.guard, {
       keyPrefix: config.redis.keyPrefix,
       historyLength: config.trade.historyLength,
       dedupeWindowSeconds: config.trade.dedupeWindowSeconds,
@@ -155,7 +156,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   await simulator?.start();
   // Which terminals are online, known on every node: shared through Redis when configured.
   const terminalPresence: TerminalPresence = redis && config.redis
-    ? await RedisTerminalPresence.start(redis.commands, redis.subscriber, redis.guard, { keyPrefix: config.redis.keyPrefix }, logger)
+    ? await RedisTerminalPresence.start(redis.commands, redis.pubSub, redis.guard, { keyPrefix: config.redis.keyPrefix }, logger)
     : new InMemoryTerminalPresence();
   const terminalSessions = new TerminalSessions(terminalPresence, broker, logger);
   const statefulBufferBytes = options.hubOptions?.statefulReconnectBufferBytes ?? defaultHubOptions.statefulReconnectBufferBytes;
@@ -185,7 +186,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   // command time-out: a frozen Redis keeps its connections up).
   host.app.use(healthRoutes(() => ({
     broker: broker.ready,
-    redis: redis ? redis.commands.isReady && redis.subscriber.isReady && redis.guard.answering : undefined,
+    redis: redis ? redis.ready && redis.guard.answering : undefined,
   }), () => host.draining));
   host.app.use(oauthRoutes({ directory, logins, accessTokens, store, access, revoke, lifetimeSeconds }));
   host.app.use(jwksRoute(keys.jwks));
@@ -196,7 +197,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
   // With Redis, every SignalR target (all, connection, group, user) reaches connections on any node.
   const lifetimeManager = async (hubName: string, remoteInvokeTimeoutMs?: number): Promise<{ lifetimeManager?: HubLifetimeManager }> =>
     redis && config.redis
-      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.commands, redis.subscriber, redis.guard, {
+      ? { lifetimeManager: await RedisHubLifetimeManager.create(redis.pubSub, redis.guard, {
         keyPrefix: config.redis.keyPrefix, hubName, nodeId: node, ...(remoteInvokeTimeoutMs !== undefined ? { remoteInvokeTimeoutMs } : {}),
       }, logger) }
       : {};

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../redis/redis-guard.js';
+import type { RedisPubSub } from '../redis/redis-pub-sub.js';
 import type { AccessSubject } from './access-subject.js';
 
 /**
@@ -33,24 +33,22 @@ export class LocalRevocationBus implements RevocationBus {
   }
 }
 
-/** Access changes over a Redis pub/sub channel, `{prefix}:revocations`, as JSON. */
+/** Access changes over a Redis pub/sub channel (a sharded one on a cluster), `{prefix}:revocations`, as JSON. */
 export class RedisRevocationBus implements RevocationBus {
   private readonly local = new LocalRevocationBus();
   private readonly channel: string;
 
   private constructor(
-    private readonly publisher: RedisClientType,
-    private readonly subscriber: RedisClientType,
+    private readonly pubSub: RedisPubSub,
     private readonly guard: RedisGuard,
     prefix: string,
   ) {
     this.channel = `${prefix}:revocations`;
   }
 
-  /** `subscriber` must be a connection of its own: Redis reserves subscribed connections for pub/sub. */
-  static async start(publisher: RedisClientType, subscriber: RedisClientType, guard: RedisGuard, prefix: string): Promise<RedisRevocationBus> {
-    const bus = new RedisRevocationBus(publisher, subscriber, guard, prefix);
-    await guard.run(() => subscriber.subscribe(bus.channel, (message) => {
+  static async start(pubSub: RedisPubSub, guard: RedisGuard, prefix: string): Promise<RedisRevocationBus> {
+    const bus = new RedisRevocationBus(pubSub, guard, prefix);
+    await guard.run(() => pubSub.subscribe(bus.channel, (message) => {
       const change = parseChange(message);
       if (change) void bus.local.publish(change);
     }));
@@ -58,7 +56,7 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async publish(change: AccessChange): Promise<void> {
-    await this.guard.run(() => this.publisher.publish(this.channel, JSON.stringify(change)));
+    await this.guard.run(() => this.pubSub.publish(this.channel, JSON.stringify(change)));
   }
 
   onChange(listener: (change: AccessChange) => void): void {
@@ -66,7 +64,7 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async close(): Promise<void> {
-    await this.guard.run(() => this.subscriber.unsubscribe(this.channel)).catch(() => undefined);
+    await this.guard.run(() => this.pubSub.unsubscribe(this.channel)).catch(() => undefined);
     await this.local.close();
   }
 }

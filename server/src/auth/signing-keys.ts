@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, createSecretKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RedisClientType } from 'redis';
+import type { RedisCommands } from '../redis/redis-commands.js';
 import type { TradehubConfig } from '../config/config-schema.js';
 import { resolveSecret } from '../config/secret-ref.js';
 
@@ -88,7 +88,7 @@ function persistentHs256Secret(dataDir: string): Buffer {
  * Nodes sharing a Redis share a generated HS256 secret through it, so that a token issued by
  * one node is accepted by all. The first node to start creates it.
  */
-export async function redisSharedHs256Secret(redis: RedisClientType, keyPrefix: string): Promise<Buffer> {
+export async function redisSharedHs256Secret(redis: RedisCommands, keyPrefix: string): Promise<Buffer> {
   const key = `${keyPrefix}:auth:hs256-secret`;
   await redis.set(key, randomBytes(48).toString('base64url'), { NX: true });
   const stored = await redis.get(key);

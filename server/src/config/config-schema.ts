@@ -11,6 +11,9 @@ const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 l
  */
 const secretRef = z.string().min(1);
 
+/** A Redis Cluster node: `host:port`, or a redis:// (rediss://) URL for credentials or TLS. */
+const CLUSTER_NODE = /^(rediss?:\/\/\S+|[^\s:/@]+:\d{1,5})$/;
+
 const login = z.string().regex(/^\d{1,20}$/, 'must be a numeric MetaTrader login');
 
 const managerAccount = z.strictObject({
@@ -254,13 +257,24 @@ export const configSchema = z.strictObject({
    */
   trustProxy: trustedProxies.optional(),
   redis: z.strictObject({
-    url: z.string().url(),
-    keyPrefix: z.string().default('tradehub'),
+    /** One Redis. */
+    url: z.string().url().optional(),
+    /**
+     * A Redis Cluster (Redis 7 or later) instead: some of its nodes, `host:port` or
+     * `redis://[user:password@]host:port` (credentials of the first that has them apply to all);
+     * the others are found through them. Events, SignalR messages and revocations then travel
+     * over sharded pub/sub, and each topic's keys live on one shard.
+     */
+    cluster: z.array(z.string().regex(CLUSTER_NODE, 'expected host:port or redis://host:port')).min(1).max(100).optional(),
+    /** Braces would set the hash tag of every key (one cluster slot for everything): not allowed. */
+    keyPrefix: z.string().regex(/^[^{}]*$/, 'must not contain { or }').default('tradehub'),
     /**
      * Longest wait for any Redis call (and for connecting): a call that takes longer fails with
      * 503 / a retryable error, and the node reports not ready until Redis answers again.
      */
     commandTimeoutMs: z.number().int().min(50).max(60_000).default(2_000),
+  }).refine((redis) => (redis.url === undefined) !== (redis.cluster === undefined), {
+    message: 'give either redis.url (one Redis) or redis.cluster (the nodes of a Redis Cluster), not both',
   }).optional(),
   organizations: z.array(organization).min(1),
   clients: z.array(client).default([]),
@@ -269,6 +283,7 @@ export const configSchema = z.strictObject({
 export type TradehubConfig = z.output<typeof configSchema>;
 export type CorsConfig = NonNullable<TradehubConfig['cors']>;
 export type LimitsConfig = TradehubConfig['limits'];
+export type RedisConfig = NonNullable<TradehubConfig['redis']>;
 
 /** An exact origin, `scheme://host[:port]` (http or https), as browsers send it in `Origin`. */
 export function isOrigin(value: string): boolean {

@@ -24,6 +24,7 @@ export type ConfigEnvSetting = EnvValueKind & {
 const ALIASES: Readonly<Record<string, readonly string[]>> = {
   TRADEHUB_NODE_ID: ['NODE_ID'],
   TRADEHUB_REDIS_URL: ['REDIS_URL'],
+  TRADEHUB_REDIS_CLUSTER: ['REDIS_CLUSTER_NODES'],
   TRADEHUB_REDIS_KEY_PREFIX: ['REDIS_KEY_PREFIX'],
   TRADEHUB_REDIS_COMMAND_TIMEOUT_MS: ['REDIS_COMMAND_TIMEOUT_MS'],
 };

@@ -8,7 +8,7 @@ const HIDDEN = '***';
 /**
  * The configuration as it may be shown: secret values replaced by `***`; references to them
  * (`env:NAME`, `file:PATH`) kept, since they tell where the secret comes from and hold none;
- * a password in the Redis URL hidden too.
+ * a password in a Redis URL (`redis.url`, `redis.cluster`) hidden too.
  */
 export function redactedConfig(config: TradehubConfig): unknown {
   return redact(config, undefined);
@@ -17,7 +17,8 @@ export function redactedConfig(config: TradehubConfig): unknown {
 function redact(value: unknown, key: string | undefined): unknown {
   if (typeof value === 'string') {
     if (key !== undefined && SECRET_FIELD.test(key)) return /^(env|file):/.test(value) ? value : HIDDEN;
-    return key === 'url' ? withoutPassword(value) : value;
+    // `redis.url`, and entries of `redis.cluster` given as URLs (`host:port` has no password).
+    return key === 'url' || (key === 'cluster' && value.includes('://')) ? withoutPassword(value) : value;
   }
   if (Array.isArray(value)) return value.map((item) => redact(item, key));
   if (typeof value === 'object' && value !== null) {

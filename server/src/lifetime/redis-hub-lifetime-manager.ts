@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Logger } from 'pino';
-import type { RedisClientType } from 'redis';
 import type { RedisGuard } from '../redis/redis-guard.js';
+import type { RedisPubSub } from '../redis/redis-pub-sub.js';
 import { MessageType, type InvocationMessage } from '../protocol/messages.js';
 import { HubError } from '../hub/hub-error.js';
 import type { HubConnectionSink, HubLifetimeManager, HubTarget } from './hub-lifetime-manager.js';
@@ -60,7 +60,9 @@ function unpack<T>(message: Buffer): T | undefined {
 }
 
 /**
- * SignalR targets across nodes through Redis pub/sub (RedisHubLifetimeManager): every node
+ * SignalR targets across nodes through Redis pub/sub (RedisHubLifetimeManager; sharded pub/sub
+ * on a cluster, where each channel lives on one shard and the channels of connections, groups
+ * and users spread over the shards): every node
  * delivers to its own connections, and a node listens only to the channels of connections,
  * groups and users it has. Group changes and client-result invocations for a connection on
  * another node are sent to that node, which answers.
@@ -80,8 +82,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   };
 
   private constructor(
-    private readonly commands: RedisClientType,
-    private readonly subscriber: RedisClientType,
+    private readonly pubSub: RedisPubSub,
     /** Every Redis call goes through it: a silent Redis fails sends and connects, instead of hanging them. */
     private readonly guard: RedisGuard,
     private readonly options: RedisHubLifetimeManagerOptions,
@@ -99,17 +100,16 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   }
 
   static async create(
-    commands: RedisClientType,
-    subscriber: RedisClientType,
+    pubSub: RedisPubSub,
     guard: RedisGuard,
     options: RedisHubLifetimeManagerOptions,
     logger: Logger,
   ): Promise<RedisHubLifetimeManager> {
-    const manager = new RedisHubLifetimeManager(commands, subscriber, guard, options, logger);
+    const manager = new RedisHubLifetimeManager(pubSub, guard, options, logger);
     await guard.run(() => Promise.all([
-      subscriber.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message), true),
-      subscriber.subscribe(manager.channels.commands, (message) => void manager.onCommand(message), true),
-      subscriber.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message), true),
+      pubSub.subscribe(manager.channels.all, (message) => manager.deliver({ kind: 'all' }, message), true),
+      pubSub.subscribe(manager.channels.commands, (message) => void manager.onCommand(message), true),
+      pubSub.subscribe(manager.channels.replies(options.nodeId), (message) => manager.onReply(message), true),
     ]));
     return manager;
   }
@@ -200,12 +200,12 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
     try {
       await this.guard.run(() => {
         issued = true;
-        return this.subscriber.subscribe(channel, listener, true);
+        return this.pubSub.subscribe(channel, listener, true);
       });
     } catch (error) {
       this.listening.delete(channel);
       // A SUBSCRIBE that timed out may still be answered: its listener must not stay to deliver twice.
-      if (issued) this.subscriber.unsubscribe(channel, listener, true).catch(() => undefined);
+      if (issued) this.pubSub.unsubscribe(channel, listener, true).catch(() => undefined);
       throw error;
     }
   }
@@ -213,7 +213,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   private async unlisten(channels: string[]): Promise<void> {
     const subscribed = channels.filter((channel) => this.listening.delete(channel));
     if (subscribed.length === 0) return;
-    await this.guard.run(() => this.subscriber.unsubscribe(subscribed)).catch((error: unknown) => {
+    await this.guard.run(() => this.pubSub.unsubscribe(subscribed)).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not unsubscribe from hub channels');
     });
   }
@@ -284,7 +284,7 @@ export class RedisHubLifetimeManager implements HubLifetimeManager {
   }
 
   private async publish(channel: string, message: Buffer): Promise<void> {
-    await this.guard.run(() => this.commands.publish(channel, message));
+    await this.guard.run(() => this.pubSub.publish(channel, message));
   }
 
   private deliver(target: HubTarget, message: Buffer): void {

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { CONNECTIONS_PER_SOURCE_ADDRESS, DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, defaultSourceAddresses, parseSourceAddresses, parseTargetUrl } from './loopback.js';
+import {
+  CONNECTIONS_PER_SOURCE_ADDRESS, DEFAULT_CONNECTIONS_PER_SOURCE_ADDRESS, LoadUsageError, defaultSourceAddresses, isLoopbackHost, parseSourceAddresses, parseTargetUrl,
+} from './loopback.js';
 import { SPARE_FILE_DESCRIPTORS } from './fd-limit.js';
 
 export const SCENARIOS = ['fanout', 'many-topics', 'connect-storm', 'reconnect-storm', 'slow-consumers', 'soak'] as const;
@@ -39,6 +41,8 @@ export interface LoadOptions {
   topicsPerConnection: number;
   publishVia: PublishVia;
   redisUrl: string;
+  /** Nodes of a Redis Cluster for --publish-via redis, instead of `redisUrl`. */
+  redisCluster?: string[];
   redisKeyPrefix: string;
   /** Events per second over all publishers. */
   rate: number;
@@ -103,6 +107,7 @@ Topics and publishing:
   --topics-per-connection N topics each subscriber follows with many (default 1)
   --publish-via hub|rest|redis  hub Publish, POST /api/platforms/{id}/events, or the Redis ingest stream
   --redis-url URL           Redis for --publish-via redis (default redis://127.0.0.1:6379; loopback only)
+  --redis-cluster H:P,...   a Redis Cluster's nodes for --publish-via redis instead (loopback only)
   --redis-key-prefix P      the node's REDIS_KEY_PREFIX (default tradehub)
   --rate N                  events per second in total (default 100)
   --batch N                 events per publish call (default 1)
@@ -155,6 +160,7 @@ export function parseLoadOptions(argv: readonly string[], openFiles?: number): L
         'topics-per-connection': { type: 'string' },
         'publish-via': { type: 'string' },
         'redis-url': { type: 'string' },
+        'redis-cluster': { type: 'string' },
         'redis-key-prefix': { type: 'string' },
         'rate': { type: 'string' },
         'batch': { type: 'string' },
@@ -204,6 +210,7 @@ export function parseLoadOptions(argv: readonly string[], openFiles?: number): L
   const publishVia = choice(values['publish-via'], '--publish-via', ['hub', 'rest', 'redis'] as const, 'hub');
   const redisUrl = values['redis-url'] ?? 'redis://127.0.0.1:6379';
   if (publishVia === 'redis') checkRedisUrl(redisUrl);
+  const redisCluster = values['redis-cluster'] !== undefined ? parseRedisCluster(values['redis-cluster']) : undefined;
   const duration = number(values.duration, '--duration', scenario === 'soak' ? DEFAULTS.soakDuration : DEFAULTS.duration, 1, MAX_TOTAL_SECONDS);
   const warmup = number(values.warmup, '--warmup', Math.min(1, duration / 4), 0, duration);
   if (warmup >= duration) throw new LoadUsageError('--warmup must be shorter than --duration.');
@@ -226,6 +233,7 @@ export function parseLoadOptions(argv: readonly string[], openFiles?: number): L
     ...(token !== undefined ? { token } : {}),
     tokenPerConnection: values['token-per-connection'] ?? false,
     redisKeyPrefix: values['redis-key-prefix'] ?? 'tradehub',
+    ...(redisCluster ? { redisCluster } : {}),
     rate: number(values.rate, '--rate', DEFAULTS.rate, 0.1, 10_000_000),
     batch: integer(values.batch, '--batch', 1, 1, 1000),
     slowPercent: number(values['slow-percent'], '--slow-percent', 1, 0, 100),
@@ -238,6 +246,20 @@ export function parseLoadOptions(argv: readonly string[], openFiles?: number): L
   };
 }
 
+/** `127.0.0.1:7000,127.0.0.1:7001`: loopback nodes only, as for --redis-url. */
+function parseRedisCluster(text: string): string[] {
+  const nodes = text.split(',').map((node) => node.trim()).filter((node) => node !== '');
+  if (nodes.length === 0) throw new LoadUsageError('--redis-cluster needs at least one HOST:PORT.');
+  for (const node of nodes) {
+    const host = /^([^\s:/]+):\d{1,5}$/.exec(node)?.[1];
+    if (host === undefined) throw new LoadUsageError(`--redis-cluster node '${node.slice(0, 60)}' is not HOST:PORT.`);
+    if (!isLoopbackHost(host)) {
+      throw new LoadUsageError(`--redis-cluster host '${host}' is not a loopback address: tradehub-load only targets 127.0.0.0/8 or localhost.`);
+    }
+  }
+  return nodes;
+}
+
 function checkRedisUrl(text: string): void {
   let url: URL;
   try {
@@ -247,7 +269,7 @@ function checkRedisUrl(text: string): void {
   }
   if (url.protocol !== 'redis:') throw new LoadUsageError('--redis-url must be redis://HOST:PORT.');
   const host = url.hostname;
-  if (!(host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))) {
+  if (!isLoopbackHost(host)) {
     throw new LoadUsageError(`--redis-url host '${host}' is not a loopback address: tradehub-load only targets 127.0.0.0/8 or localhost.`);
   }
 }

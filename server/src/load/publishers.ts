@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import type { PublishResult, TradeEventInput } from '@tradehub/shared';
 import { RawLoadClient } from './raw-client.js';
 import type { PublishVia } from './options.js';
@@ -17,6 +17,8 @@ export interface SinkOptions {
   platform: string;
   token: string;
   redisUrl: string;
+  /** A Redis Cluster's nodes, instead of `redisUrl`. */
+  redisCluster?: string[];
   redisKeyPrefix: string;
 }
 
@@ -48,7 +50,9 @@ export async function openSink(options: SinkOptions): Promise<EventSink> {
       };
     }
     case 'redis': {
-      const redis = createClient({ url: options.redisUrl, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
+      const redis = options.redisCluster
+        ? createCluster({ rootNodes: options.redisCluster.map((node) => ({ url: `redis://${node}` })), defaults: { socket: { connectTimeout: 5_000 } } })
+        : createClient({ url: options.redisUrl, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
       redis.on('error', () => {});
       await redis.connect();
       const stream = `${options.redisKeyPrefix}:ingest`;
@@ -59,7 +63,7 @@ export async function openSink(options: SinkOptions): Promise<EventSink> {
           await redis.xAdd(stream, '*', { events: JSON.stringify(events) });
         },
         close: async () => {
-          await redis.quit().catch(() => redis.destroy());
+          await redis.close().catch(() => redis.destroy());
         },
       };
     }

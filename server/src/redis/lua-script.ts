@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClientType } from 'redis';
+import type { RedisCommands } from './redis-commands.js';
 
 /**
  * A Lua script run by its SHA1 (EVALSHA), loaded on first use and again after a Redis restart
@@ -12,7 +12,7 @@ export class LuaScript {
     this.sha1 = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: RedisClientType, keys: string[], args: string[]): Promise<unknown> {
+  async run(redis: RedisCommands, keys: string[], args: string[]): Promise<unknown> {
     try {
       return await redis.evalSha(this.sha1, { keys, arguments: args });
     } catch (error) {

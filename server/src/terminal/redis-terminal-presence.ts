@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { RedisClientType } from 'redis';
+import type { RedisCommands } from '../redis/redis-commands.js';
 import { LuaScript } from '../redis/lua-script.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
+import type { RedisPubSub } from '../redis/redis-pub-sub.js';
 import { accountKey, terminalHolderSchema, type TerminalHolder, type TerminalPresence } from './terminal-presence.js';
 
 /** KEYS: the account's hash. ARGV: connection id, holder JSON, TTL ms. Returns the replaced holder's JSON, or nil. */
@@ -52,8 +53,8 @@ export class RedisTerminalPresence implements TerminalPresence {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
-    private readonly commands: RedisClientType,
-    private readonly subscriber: RedisClientType,
+    private readonly commands: RedisCommands,
+    private readonly pubSub: RedisPubSub,
     private readonly guard: RedisGuard,
     private readonly options: RedisTerminalPresenceOptions,
     private readonly logger: Logger,
@@ -64,12 +65,11 @@ export class RedisTerminalPresence implements TerminalPresence {
     this.timer.unref();
   }
 
-  /** `subscriber` is the node's pub/sub connection. */
   static async start(
-    commands: RedisClientType, subscriber: RedisClientType, guard: RedisGuard, options: RedisTerminalPresenceOptions, logger: Logger,
+    commands: RedisCommands, pubSub: RedisPubSub, guard: RedisGuard, options: RedisTerminalPresenceOptions, logger: Logger,
   ): Promise<RedisTerminalPresence> {
-    const presence = new RedisTerminalPresence(commands, subscriber, guard, options, logger);
-    await guard.run(() => subscriber.subscribe(presence.channel, (message) => presence.onDisplacedMessage(message)));
+    const presence = new RedisTerminalPresence(commands, pubSub, guard, options, logger);
+    await guard.run(() => pubSub.subscribe(presence.channel, (message) => presence.onDisplacedMessage(message)));
     return presence;
   }
 
@@ -93,7 +93,7 @@ export class RedisTerminalPresence implements TerminalPresence {
   }
 
   async displace(holder: TerminalHolder): Promise<void> {
-    await this.guard.run(() => this.commands.publish(this.channel, JSON.stringify(holder)));
+    await this.guard.run(() => this.pubSub.publish(this.channel, JSON.stringify(holder)));
   }
 
   onDisplaced(listener: (holder: TerminalHolder) => void): void {
@@ -102,7 +102,7 @@ export class RedisTerminalPresence implements TerminalPresence {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.guard.run(() => this.subscriber.unsubscribe(this.channel)).catch(() => undefined);
+    await this.guard.run(() => this.pubSub.unsubscribe(this.channel)).catch(() => undefined);
     this.events.removeAllListeners();
     this.held.clear();
   }

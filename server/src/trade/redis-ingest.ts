@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { RedisClientType } from 'redis';
 import type { Directory } from '../config/directory.js';
 import { LuaScript } from '../redis/lua-script.js';
+import type { RedisCommands } from '../redis/redis-commands.js';
 import type { RedisGuard } from '../redis/redis-guard.js';
 import type { TradeBroker } from './broker/trade-broker.js';
 import type { TradeMetrics } from '../observability/trade-metrics.js';
@@ -36,7 +36,7 @@ export class RedisIngest {
   readonly rejectedStream: string;
 
   private constructor(
-    private readonly redis: RedisClientType,
+    private readonly redis: RedisCommands,
     private readonly guard: RedisGuard,
     private readonly broker: TradeBroker,
     private readonly directory: Directory,
@@ -51,7 +51,7 @@ export class RedisIngest {
 
   /** `reader` must be a connection of its own: XREADGROUP blocks it while waiting. */
   static async start(
-    reader: RedisClientType, guard: RedisGuard, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
+    reader: RedisCommands, guard: RedisGuard, broker: TradeBroker, directory: Directory, options: RedisIngestOptions, logger: Logger,
     metrics: TradeMetrics,
   ): Promise<RedisIngest> {
     await guard.run(() => createGroup(reader, `${options.keyPrefix}:ingest`));
@@ -135,11 +135,11 @@ export class RedisIngest {
     } catch (error) {
       const reason = error instanceof TradeRequestError ? error.message : 'The entry could not be read.';
       this.logger.warn({ entry: id, reason }, 'rejected an ingest entry');
-      await this.guard.run(() => this.redis.multi()
-        .xAdd(this.rejectedStream, '*', { entry: id, reason }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 10_000 } })
-        .xAck(this.stream, GROUP, id)
-        .xDel(this.stream, id)
-        .exec());
+      // Two keys, two commands (the streams may be on different shards of a cluster): kept first, removed second.
+      await this.guard.run(() => this.redis.xAdd(
+        this.rejectedStream, '*', { entry: id, reason }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 10_000 } },
+      ));
+      await this.done(id);
       return;
     }
     // Stored first, acknowledged second: a crash in between republishes, which event ids make harmless.
@@ -147,7 +147,12 @@ export class RedisIngest {
     this.metrics.count(this.metrics.published, outcomes.filter((outcome) => !outcome.duplicate).map((outcome) => outcome.envelope));
     // An entry id starts with the Redis time it was added at, in ms.
     this.metrics.ingestLag.observe(Math.max(0, Date.now() - Number(id.split('-')[0])) / 1000);
-    await this.guard.run(() => this.redis.multi().xAck(this.stream, GROUP, id).xDel(this.stream, id).exec());
+    await this.done(id);
+  }
+
+  /** Acknowledges and removes an entry in one step. */
+  private async done(id: string): Promise<void> {
+    await this.guard.run(() => ACK_AND_DELETE.run(this.redis, [this.stream], [GROUP, id]));
   }
 }
 
@@ -169,11 +174,17 @@ end
 return 0
 `);
 
+/** KEYS: stream. ARGV: group, entry id. XACK and XDEL of one entry, atomically. */
+const ACK_AND_DELETE = new LuaScript(`#!lua
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('XDEL', KEYS[1], ARGV[2])
+`);
+
 /** How long the reader's lease lasts without renewal: the time another node waits to take over. */
 const LEASE_MS = 5_000;
 
 /** Creates the consumer group (and the stream) unless it exists. */
-async function createGroup(redis: RedisClientType, stream: string): Promise<void> {
+async function createGroup(redis: RedisCommands, stream: string): Promise<void> {
   try {
     await redis.xGroupCreate(stream, GROUP, '0', { MKSTREAM: true });
   } catch (error) {

@@ -182,14 +182,14 @@ export async function withRedis<T>(url: string, work: (client: RedisClientType) 
 
 /** The trade topic channels some node is subscribed to (PUBSUB CHANNELS), as topic names. */
 export async function subscribedTopics(url: string, keyPrefix: string): Promise<string[]> {
-  const channelPrefix = `${keyPrefix}:trade:events:`;
+  const channelPrefix = `${keyPrefix}:trade:events:{`;
   const channels = await withRedis(url, (client) => client.pubSubChannels(`${channelPrefix}*`));
-  return channels.map((channel) => channel.slice(channelPrefix.length)).sort();
+  return channels.map((channel) => channel.slice(channelPrefix.length, -1)).sort();
 }
 
 /** Deletes a topic's keys (epoch, seq, history, state), as a Redis reset would. */
 export async function resetTopic(url: string, keyPrefix: string, topic: string): Promise<void> {
   await withRedis(url, async (client) => {
-    await client.del(['epoch', 'seq', 'history', 'state'].map((kind) => `${keyPrefix}:trade:${kind}:${topic}`));
+    await client.del(['epoch', 'seq', 'history', 'state'].map((kind) => `${keyPrefix}:trade:${kind}:{${topic}}`));
   });
 }

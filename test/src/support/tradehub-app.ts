@@ -20,7 +20,7 @@ export interface StartOptions {
   /** Replaces parts of the demo configuration (validated like a configuration file). */
   config?: (base: TradehubConfig) => TradehubConfig;
   /** Share token data through this Redis; keys live under a prefix unique to the test. */
-  redis?: { url: string; keyPrefix: string; commandTimeoutMs?: number };
+  redis?: ({ url: string } | { cluster: string[] }) & { keyPrefix: string; commandTimeoutMs?: number };
   /** `redis.commandTimeoutMs` of the configuration (with `redis`). */
   redisCommandTimeoutMs?: number;
   /** Reuse a data directory (to test restarts); a fresh one otherwise. */

@@ -24,7 +24,7 @@ export async function runDeliveryScenario(context: RunContext): Promise<LoadRepo
   const plan = planTopics(options);
   const swarm = new Swarm(options, context.hubUrl);
   const publisherToken = await fetchToken(options.url, options.publisherId, options.publisherSecret);
-  const sink = await openSink({ via: options.publishVia, baseUrl: options.url, hubUrl: context.hubUrl, platform: options.platform, token: publisherToken, redisUrl: options.redisUrl, redisKeyPrefix: options.redisKeyPrefix });
+  const sink = await openSink({ via: options.publishVia, baseUrl: options.url, hubUrl: context.hubUrl, platform: options.platform, token: publisherToken, redisUrl: options.redisUrl, ...(options.redisCluster ? { redisCluster: options.redisCluster } : {}), redisKeyPrefix: options.redisKeyPrefix });
   const problems = context.problems;
   const stats: PacedPublishStats = { published: 0, failedEvents: 0, errors: new Map(), startedAt: 0, endedAt: 0 };
   context.progress.start(() => {

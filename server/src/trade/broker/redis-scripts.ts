@@ -3,14 +3,16 @@ import { LuaScript } from '../../redis/lua-script.js';
 /**
  * Numbers, stores and announces one event atomically: de-duplication by event id, the topic's
  * epoch (created when missing, which also drops counters and history older than it), INCR of
- * the sequence, XADD to the bounded history with the seq as entry id, the state change, the
- * wildcard index, and PUBLISH to the topic's channel. With a state field limit, the fields with
+ * the sequence, XADD to the bounded history with the seq as entry id, the state change, and
+ * PUBLISH (SPUBLISH on a cluster) to the topic's channel. Every key and the channel are of one
+ * topic and share its hash tag: on a cluster, the script runs on the topic's shard. With a state field limit, the fields with
  * the lowest names go while the state has more (the oldest bars of a bars topic). With an expected
  * epoch and seq, nothing is stored unless the topic is still there (returns [2, '']).
- * KEYS: seq, epoch, history, state, dedupe (or ''), wildcard index (or '')
+ * KEYS: seq, epoch, history, state, and dedupe for an event with an id (left out otherwise: on a
+ *       cluster every declared key, even '', must be in the topic's slot)
  * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
  *       state value (or '' to delete), dedupe TTL seconds, topic, channel, state field limit (or ''),
- *       expected epoch (or ''), expected seq
+ *       expected epoch (or ''), expected seq, PUBLISH or SPUBLISH
  * Returns [isNew (1/0), envelope JSON].
  *
  * Declared a write script (`#!lua`, Redis 7 script flags, without `no-writes` or `allow-oom`):
@@ -20,7 +22,7 @@ import { LuaScript } from '../../redis/lua-script.js';
  * which never counts as growing memory: every later write would then pass the cap.
  */
 export const PUBLISH_SCRIPT = new LuaScript(`#!lua
-if KEYS[5] ~= '' then
+if KEYS[5] then
   local existing = redis.call('GET', KEYS[5])
   if existing then return {0, existing} end
 end
@@ -50,9 +52,8 @@ if ARGV[4] ~= '' then
     end
   end
 end
-if KEYS[5] ~= '' then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
-if KEYS[6] ~= '' then redis.call('SADD', KEYS[6], ARGV[7]) end
-redis.call('PUBLISH', ARGV[8], envelope)
+if KEYS[5] then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
+redis.call(ARGV[12], ARGV[8], envelope)
 return {1, envelope}
 `);
 

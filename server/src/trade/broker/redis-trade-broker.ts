@@ -4,8 +4,9 @@ import {
   type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput,
 } from '@tradehub/shared';
 import type { Logger } from 'pino';
-import type { RedisClientType } from 'redis';
+import type { RedisCommands } from '../../redis/redis-commands.js';
 import type { RedisGuard } from '../../redis/redis-guard.js';
+import type { RedisPubSub } from '../../redis/redis-pub-sub.js';
 import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
@@ -22,7 +23,9 @@ export interface RedisTradeBrokerOptions extends StateLimits {
 /**
  * Trade events shared by every node through Redis: per topic an epoch, an INCR sequence, a
  * bounded Stream of envelopes and a hash of current state, all changed by one Lua script per
- * event; delivery by PUBLISH on a channel per topic, which only nodes with subscribers hear.
+ * event; delivery by PUBLISH (SPUBLISH on a cluster) on a channel per topic, which only nodes
+ * with subscribers hear. A topic's keys and channel share the hash tag `{topic}`, so that on a
+ * cluster the script runs on the topic's shard, and topics spread over the shards.
  */
 export class RedisTradeBroker implements TradeBroker {
   private readonly listeners = new Map<string, Set<EnvelopeListener>>();
@@ -33,37 +36,34 @@ export class RedisTradeBroker implements TradeBroker {
    */
   private lastText: string | undefined;
   private lastEnvelope: TradeEnvelope | undefined;
-  private readonly reconnectListeners: Array<() => void> = [];
+  /**
+   * Wildcards whose index already holds a topic, so that its SADD (a command of its own: the
+   * index lives on another slot than the topic) is not sent with every event. Bounded; forgotten
+   * after an outage, when Redis may have lost data.
+   */
+  private readonly indexed = new Set<string>();
 
   constructor(
-    private readonly commands: RedisClientType,
-    private readonly subscriber: RedisClientType,
+    private readonly commands: RedisCommands,
+    private readonly pubSub: RedisPubSub,
     /** Every call goes through it, so that none waits longer than the command time-out. */
     private readonly guard: RedisGuard,
     private readonly options: RedisTradeBrokerOptions,
     private readonly logger: Logger,
   ) {
-    // After an outage the subscription comes back by itself, but what was published meanwhile
-    // was not heard: consumers are told to catch up from history.
-    let wasDown = false;
-    subscriber.on('error', () => {
-      wasDown = true;
-    });
-    subscriber.on('ready', () => {
-      if (!wasDown) return;
-      wasDown = false;
-      for (const listener of this.reconnectListeners) listener();
-    });
+    pubSub.onResubscribed(() => this.indexed.clear());
   }
 
   /** Whether events can be stored and heard right now. */
   get ready(): boolean {
-    return this.commands.isReady && this.subscriber.isReady;
+    return this.commands.isReady && this.pubSub.ready;
   }
 
   /** Called after the subscriber reconnected, so that gaps can be repaired from history. */
   onResubscribed(listener: () => void): void {
-    this.reconnectListeners.push(listener);
+    // After an outage (or a failover, or a slot that moved) the subscriptions come back, but what
+    // was published meanwhile was not heard: consumers catch up from history.
+    this.pubSub.onResubscribed(listener);
   }
 
   async publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]> {
@@ -101,14 +101,14 @@ export class RedisTradeBroker implements TradeBroker {
     listeners = new Set([listener]);
     this.listeners.set(subscription, listeners);
     const onMessage = (message: string): void => this.onMessage(subscription, message);
-    const pattern = subscription.endsWith('/*');
+    const pattern = subscription.endsWith('/*') && this.pubSub.patterns;
     let issued = false;
     try {
       await this.guard.run(() => {
         issued = true;
         return pattern
-          ? this.subscriber.pSubscribe(this.channelPattern(subscription), onMessage)
-          : this.subscriber.subscribe(this.channel(subscription), onMessage);
+          ? this.pubSub.pSubscribe(this.channelPattern(subscription), onMessage)
+          : this.pubSub.subscribe(this.channel(subscription), onMessage);
       });
     } catch (error) {
       this.listeners.delete(subscription);
@@ -116,8 +116,8 @@ export class RedisTradeBroker implements TradeBroker {
       // deliver twice once the topic is subscribed again. Not awaited, since Redis may be silent.
       if (issued) {
         const leftover = pattern
-          ? this.subscriber.pUnsubscribe(this.channelPattern(subscription), onMessage)
-          : this.subscriber.unsubscribe(this.channel(subscription), onMessage);
+          ? this.pubSub.pUnsubscribe(this.channelPattern(subscription), onMessage)
+          : this.pubSub.unsubscribe(this.channel(subscription), onMessage);
         leftover.catch(() => undefined);
       }
       throw new BrokerUnavailableError(`Cannot subscribe to '${subscription}' now: ${(error as Error).message}`);
@@ -128,9 +128,9 @@ export class RedisTradeBroker implements TradeBroker {
     const listeners = this.listeners.get(subscription);
     if (!listeners?.delete(listener) || listeners.size > 0) return;
     this.listeners.delete(subscription);
-    await this.available(() => subscription.endsWith('/*')
-      ? this.subscriber.pUnsubscribe(this.channelPattern(subscription))
-      : this.subscriber.unsubscribe(this.channel(subscription)));
+    await this.available(() => subscription.endsWith('/*') && this.pubSub.patterns
+      ? this.pubSub.pUnsubscribe(this.channelPattern(subscription))
+      : this.pubSub.unsubscribe(this.channel(subscription)));
   }
 
   async snapshot(topic: string): Promise<{ position: TopicPosition; snapshot: TopicSnapshot }> {
@@ -176,10 +176,10 @@ export class RedisTradeBroker implements TradeBroker {
       v: 1, topic, type: event.type, platformId: event.platformId,
       time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
     };
+    if (wildcard !== undefined) await this.index(topic, wildcard);
     const [isNew, text] = await this.guard.run(() => PUBLISH_SCRIPT.run(this.commands, [
       keys.seq, keys.epoch, keys.history, keys.state,
-      event.id !== undefined ? this.key('dedupe', `${event.platformId}:${event.id}`) : '',
-      wildcard !== undefined ? this.key('topics', wildcard) : '',
+      ...(event.id !== undefined ? [`${keys.dedupe}:${event.platformId}:${event.id}`] : []),
     ], [
       JSON.stringify(withoutPosition),
       newEpoch(),
@@ -192,9 +192,31 @@ export class RedisTradeBroker implements TradeBroker {
       change?.maxFields !== undefined ? String(change.maxFields) : '',
       expected?.epoch ?? '',
       String(expected?.seq ?? 0),
+      this.pubSub.publishCommand,
     ])) as [number, string];
     if (Number(isNew) === 2) return undefined;
+    if (Number(isNew) === 1 && wildcard !== undefined && !this.pubSub.patterns) await this.announceUnderWildcard(wildcard, text);
     return { envelope: JSON.parse(text) as TradeEnvelope, duplicate: Number(isNew) === 0 };
+  }
+
+  /** Adds a topic to its wildcard's index before its first event is stored, so that `topicsUnder` never misses a topic with events. */
+  private async index(topic: string, wildcard: string): Promise<void> {
+    if (this.indexed.has(topic)) return;
+    await this.guard.run(() => this.commands.sAdd(this.key('topics', wildcard), topic));
+    if (this.indexed.size >= MAX_INDEXED_TOPICS_KNOWN) this.indexed.clear();
+    this.indexed.add(topic);
+  }
+
+  /**
+   * Without pattern subscriptions (sharded pub/sub on a cluster), a wildcard has a channel of its
+   * own, on its own shard, which gets every new event of its topics once stored. The event is
+   * stored already: a failure here is not the publisher's (who would only send it again), and a
+   * wildcard subscriber repairs the gap from history at the topic's next event.
+   */
+  private async announceUnderWildcard(wildcard: string, envelope: string): Promise<void> {
+    await this.guard.run(() => this.pubSub.publish(this.channel(wildcard), envelope)).catch((error: unknown) => {
+      this.logger.warn({ reason: (error as Error).message, wildcard }, 'could not announce an event on its wildcard channel');
+    });
   }
 
   /** Runs Redis calls with the guard; Redis not serving now becomes the broker's own, retryable, refusal. */
@@ -229,12 +251,15 @@ export class RedisTradeBroker implements TradeBroker {
     for (const listener of this.listeners.get(subscription) ?? []) listener(envelope);
   }
 
-  private topicKeys(topic: string): { seq: string; epoch: string; history: string; state: string } {
+  /** A topic's keys: one hash tag, `{topic}`, puts them in one hash slot (on one cluster shard). */
+  private topicKeys(topic: string): { seq: string; epoch: string; history: string; state: string; dedupe: string } {
+    const tagged = `{${topic}}`;
     return {
-      seq: this.key('seq', topic),
-      epoch: this.key('epoch', topic),
-      history: this.key('history', topic),
-      state: this.key('state', topic),
+      seq: this.key('seq', tagged),
+      epoch: this.key('epoch', tagged),
+      history: this.key('history', tagged),
+      state: this.key('state', tagged),
+      dedupe: this.key('dedupe', tagged),
     };
   }
 
@@ -242,18 +267,22 @@ export class RedisTradeBroker implements TradeBroker {
     return `${this.options.keyPrefix}:trade:${kind}:${name}`;
   }
 
-  private channel(topic: string): string {
-    return this.key('events', topic);
+  /** A topic's channel, in its topic's slot (the publish script announces on it); a wildcard's, in its own. */
+  private channel(topicOrWildcard: string): string {
+    return this.key('events', `{${topicOrWildcard}}`);
   }
 
-  /** Pattern for a wildcard: the prefix escaped so that only the final `*` matches. */
+  /** Pattern for a wildcard (classic pub/sub): its topics' channels, escaped so that only the final `*` matches. */
   private channelPattern(wildcard: string): string {
-    return this.channel(wildcard.slice(0, -1)).replace(/[*?[\]\\]/g, '\\$&') + '*';
+    return this.key('events', `{${wildcard.slice(0, -1)}`).replace(/[*?[\]\\]/g, '\\$&') + '*';
   }
 }
 
 /** How long the epoch of a topic that was read but never had events is kept (a subscriber meanwhile keeps its place). */
 const UNUSED_EPOCH_SECONDS = 86_400;
+
+/** How many indexed topics a node remembers (see `indexed`). */
+const MAX_INDEXED_TOPICS_KNOWN = 10_000;
 
 function newEpoch(): string {
   return randomBytes(6).toString('base64url');
