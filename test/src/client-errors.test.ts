@@ -3,11 +3,11 @@ import {
   ConfigurationError, CredentialsRefusedError, MalformedServerMessageError, NotSignalRServerError, ProtocolNotSupportedError,
   ServerUnreachableError, TimeoutError, TokenRefusedError, Topics, connect, type ConnectionStateChange, type TopicItem, type TradehubError,
 } from '@tradehub/client';
-import { nowSeconds, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
-import { ClientPool, READER } from './support/client-fixtures.js';
+import { nowSeconds, signToken, validClaims } from './support/auth-helpers.js';
+import { READER } from './support/client-fixtures.js';
 import { waitUntil } from './support/wait.js';
 import { accountEnvelope, closedPort, MisbehavingHub, plainHttpServer, silentServer } from './support/misbehaving-hub.js';
-import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { nodeWithClientPool } from './support/tradehub-app.js';
 
 /** Runs `work` and checks that it failed with `type` within `withinMs`. */
 async function failsFast<E extends Error>(work: () => Promise<unknown>, type: new (...args: never[]) => E, withinMs: number): Promise<E> {
@@ -26,27 +26,17 @@ async function failsFast<E extends Error>(work: () => Promise<unknown>, type: ne
 
 describe('client: bad input gives clear typed errors, bounded in time', function () {
   this.timeout(20_000);
-  let hub: RunningTradehub;
-  const pool = new ClientPool();
-  before(async () => {
-    hub = await startTradehub({ config: withTestSecret });
-  });
-  afterEach(async () => {
-    await pool.closeAll();
-  });
-  after(async () => {
-    await hub.close();
-  });
+  const { node, pool } = nodeWithClientPool();
 
   it('refuses options that cannot work before touching the network', async () => {
-    await assert.rejects(connect({ url: hub.baseUrl, credentials: READER, protocol: 'xml' as 'json' }), (error: unknown) => {
+    await assert.rejects(connect({ url: node().baseUrl, credentials: READER, protocol: 'xml' as 'json' }), (error: unknown) => {
       assert.ok(error instanceof ProtocolNotSupportedError);
       assert.equal(error.message, "tradehub does not speak the 'xml' hub protocol; use 'json' or 'msgpack'.");
       return true;
     });
-    await assert.rejects(connect({ url: hub.baseUrl, credentials: READER, protocol: 'msgpack', transport: 'serverSentEvents' }), ConfigurationError);
-    await assert.rejects(connect({ url: hub.baseUrl }), ConfigurationError);
-    await assert.rejects(connect({ url: hub.baseUrl, token: 'a', credentials: READER }), ConfigurationError);
+    await assert.rejects(connect({ url: node().baseUrl, credentials: READER, protocol: 'msgpack', transport: 'serverSentEvents' }), ConfigurationError);
+    await assert.rejects(connect({ url: node().baseUrl }), ConfigurationError);
+    await assert.rejects(connect({ url: node().baseUrl, token: 'a', credentials: READER }), ConfigurationError);
     await assert.rejects(connect({ url: 'ftp://example.test', token: 'a' }), ConfigurationError);
     await assert.rejects(connect({ url: 'not a url', token: 'a' }), ConfigurationError);
     await assert.rejects(connect({ url: [], token: 'a' }), ConfigurationError);
@@ -61,17 +51,17 @@ describe('client: bad input gives clear typed errors, bounded in time', function
 
   it('refused client credentials: CredentialsRefusedError with the OAuth error, without the secret', async () => {
     const wrong = 'wrong-secret-0123456789';
-    const error = await failsFast(() => connect({ url: hub.baseUrl, credentials: { clientId: 'demo-reader', clientSecret: wrong } }), CredentialsRefusedError, 3_000);
+    const error = await failsFast(() => connect({ url: node().baseUrl, credentials: { clientId: 'demo-reader', clientSecret: wrong } }), CredentialsRefusedError, 3_000);
     assert.equal(error.status, 401);
     assert.equal(error.oauthError, 'invalid_client');
     assert.ok(!error.message.includes(wrong));
-    const scope = await failsFast(() => connect({ url: hub.baseUrl, credentials: { ...READER, scope: 'admin' } }), CredentialsRefusedError, 3_000);
+    const scope = await failsFast(() => connect({ url: node().baseUrl, credentials: { ...READER, scope: 'admin' } }), CredentialsRefusedError, 3_000);
     assert.equal(scope.oauthError, 'invalid_scope');
   });
 
   it('a refused token: TokenRefusedError; a fixed token that expires ends the client with it, streams included', async () => {
-    await failsFast(() => connect({ url: hub.baseUrl, token: 'not-a-valid-token-at-all' }), TokenRefusedError, 3_000);
-    const client = await pool.connect({ url: hub.baseUrl, token: signToken(validClaims({ exp: nowSeconds() + 2 })) });
+    await failsFast(() => connect({ url: node().baseUrl, token: 'not-a-valid-token-at-all' }), TokenRefusedError, 3_000);
+    const client = await pool.connect({ url: node().baseUrl, token: signToken(validClaims({ exp: nowSeconds() + 2 })) });
     const changes: ConnectionStateChange[] = [];
     client.on('connection', (change) => changes.push(change));
     const items: TopicItem[] = [];
@@ -112,9 +102,9 @@ describe('client: bad input gives clear typed errors, bounded in time', function
 
   it('with several nodes, skips a dead one and connects to the next', async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
-    const client = await pool.connect({ url: [dead, hub.baseUrl], credentials: READER });
-    assert.equal(client.node, hub.baseUrl);
-    assert.equal((await client.serverInfo()).nodeId, hub.app.nodeId);
+    const client = await pool.connect({ url: [dead, node().baseUrl], credentials: READER });
+    assert.equal(client.node, node().baseUrl);
+    assert.equal((await client.serverInfo()).nodeId, node().app.nodeId);
   });
 
   describe('a misbehaving server', () => {
@@ -184,7 +174,7 @@ describe('client: bad input gives clear typed errors, bounded in time', function
     const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
     const tokens: string[] = [];
     const client = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       logger,
       tokenFactory: () => {
         tokens.push(signToken(validClaims({ exp: nowSeconds() + 2 })));
@@ -193,9 +183,9 @@ describe('client: bad input gives clear typed errors, bounded in time', function
     });
     await client.subscribe(Topics.status('demo'), () => undefined);
     await waitUntil(() => tokens.length >= 3, 'a reconnect after the token expired', 6_000);
-    const withCredentials = await pool.connect({ url: hub.baseUrl, credentials: READER, logger });
+    const withCredentials = await pool.connect({ url: node().baseUrl, credentials: READER, logger });
     await withCredentials.serverInfo();
-    await failsFast(() => connect({ url: hub.baseUrl, credentials: { clientId: 'demo-reader', clientSecret: 'a-wrong-secret-value' }, logger }), CredentialsRefusedError, 3_000);
+    await failsFast(() => connect({ url: node().baseUrl, credentials: { clientId: 'demo-reader', clientSecret: 'a-wrong-secret-value' }, logger }), CredentialsRefusedError, 3_000);
     assert.ok(lines.length > 5, 'the logger was used');
     const text = lines.join('\n');
     for (const token of tokens) assert.ok(!text.includes(token), 'a token reached the log');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { SubscriptionRefusedError, Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
 import type { ConnectionStatus } from '@tradehub/shared';
-import { nowSeconds, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
-import { ClientPool, PUBLISHER, tradeEvents } from './support/client-fixtures.js';
-import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { nowSeconds, signToken, validClaims } from './support/auth-helpers.js';
+import { PUBLISHER, tradeEvents } from './support/client-fixtures.js';
+import { nodeWithClientPool } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
 /**
@@ -25,22 +25,12 @@ function cachingFactory(claims: (n: number) => Record<string, unknown>): () => s
 
 describe('client: in-band token renewal (RenewToken)', function () {
   this.timeout(20_000);
-  let hub: RunningTradehub;
-  const pool = new ClientPool();
-  before(async () => {
-    hub = await startTradehub({ config: withTestSecret });
-  });
-  afterEach(async () => {
-    await pool.closeAll();
-  });
-  after(async () => {
-    await hub.close();
-  });
+  const { node, pool } = nodeWithClientPool();
 
   it('renews its 3 s tokens on the live connection before they expire: one connection, no reconnect, no event missed', async () => {
     const expiries: number[] = [];
     const client = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       tokenFactory: () => {
         const exp = nowSeconds() + 3;
         expiries.push(exp * 1000);
@@ -58,7 +48,7 @@ describe('client: in-band token renewal (RenewToken)', function () {
       if (item.kind === 'event') received.push(item.event);
     });
     const firstExpiry = expiries[0] as number;
-    const publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
+    const publisher = await pool.connect({ url: node().baseUrl, credentials: PUBLISHER });
     // Publish across at least two renewals; the connection would have closed at the first expiry without them.
     let published = 0;
     await waitUntil(async () => {
@@ -80,7 +70,7 @@ describe('client: in-band token renewal (RenewToken)', function () {
 
   it('reconnects with a fresh token when the server refuses the renewal (a wider token)', async () => {
     const client = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       // The first token reads; every later one may also publish: not a renewal the server takes, but a new connection may.
       tokenFactory: cachingFactory((n) => ({ scope: n === 1 ? 'trade.read' : 'trade.read trade.publish' })),
     });
@@ -98,7 +88,7 @@ describe('client: in-band token renewal (RenewToken)', function () {
 
   it('ends the subscriptions a narrower renewed token no longer allows, keeping the others', async () => {
     const client = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       tokenFactory: cachingFactory((n) => (n === 1 ? {} : { logins: ['4201'] })),
     });
     const changes: ConnectionStateChange[] = [];

@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import { Topics, type ConnectionStateChange, type TradeEnvelope } from '@tradehub/client';
-import { basic, nowSeconds, postForm, signToken, validClaims, withTestSecret } from './support/auth-helpers.js';
-import { ClientPool, PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
+import { basic, nowSeconds, postForm, signToken, validClaims } from './support/auth-helpers.js';
+import { PUBLISHER, READER, tradeEvents } from './support/client-fixtures.js';
 import { waitUntil } from './support/wait.js';
 import type { TradehubConfig } from '@tradehub/server';
-import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { clientToken, nodeWithClientPool, startTradehub } from './support/tradehub-app.js';
 
 describe('client: token renewal mid-stream', function () {
   this.timeout(30_000);
-  let hub: RunningTradehub;
-  const pool = new ClientPool();
-  before(async () => {
-    hub = await startTradehub({ config: withTestSecret });
-  });
-  afterEach(async () => {
-    await pool.closeAll();
-  });
-  after(async () => {
-    await hub.close();
-  });
+  const { node, pool } = nodeWithClientPool();
 
   /** Publishes `count` deals to a login, `gapMs` apart, in the background. */
   async function publishDeals(login: string, count: number, gapMs: number, prefix: string): Promise<void> {
-    const publisher = await pool.connect({ url: hub.baseUrl, credentials: PUBLISHER });
+    const publisher = await pool.connect({ url: node().baseUrl, credentials: PUBLISHER });
     for (let n = 1; n <= count; n++) {
       await publisher.publish([tradeEvents.deal(login, n, `${prefix}-${n}`)]);
       await new Promise((resolve) => setTimeout(resolve, gapMs)); // a pace, so that a token expires mid-stream
@@ -36,7 +26,7 @@ describe('client: token renewal mid-stream', function () {
     // the in-band renewal finds nothing newer, so the server closes the connection at expiry and the client reconnects.
     let current: string | undefined;
     const reader = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       tokenFactory: ({ refused }) => {
         refusedSeen.push(refused);
         if (current !== undefined && current !== refused) return current;
@@ -123,12 +113,12 @@ describe('client: token renewal mid-stream', function () {
   it('gets another token after a revocation closed the connection, and goes on without a gap', async () => {
     const tokens: string[] = [];
     const reader = await pool.connect({
-      url: hub.baseUrl,
+      url: node().baseUrl,
       tokenFactory: async ({ refused }) => {
         // Like a cache: the same token until the server refused it.
         const current = tokens.at(-1);
         if (current !== undefined && current !== refused) return current;
-        tokens.push(await clientToken(hub.baseUrl, READER.clientId, READER.clientSecret));
+        tokens.push(await clientToken(node().baseUrl, READER.clientId, READER.clientSecret));
         return tokens.at(-1) as string;
       },
     });
@@ -139,7 +129,7 @@ describe('client: token renewal mid-stream', function () {
     });
     const publishing = publishDeals('4002', 60, 20, 'rev');
     await waitUntil(() => received.length >= 15, '15 deals');
-    const answer = await postForm(`${hub.baseUrl}/connect/revocation`, { token: tokens[0] as string }, { Authorization: basic(READER.clientId, READER.clientSecret) });
+    const answer = await postForm(`${node().baseUrl}/connect/revocation`, { token: tokens[0] as string }, { Authorization: basic(READER.clientId, READER.clientSecret) });
     assert.equal(answer.status, 200);
     await publishing;
     await waitUntil(() => received.length === 60, 'every deal', 10_000);

@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { HubConnection } from '@microsoft/signalr';
 import { officialClient, type ClientOptions } from './official-client.js';
+import { withTestSecret } from './auth-helpers.js';
+import { ClientPool } from './client-fixtures.js';
 import { deleteKeys } from './redis-server.js';
 import { createLogger, createTradehubApp, type HubEndpoint, demoConfig, parseConfig, type HubOptions, type TradehubApp, type TradehubConfig } from '@tradehub/server';
 
@@ -164,4 +166,27 @@ export class NodeGroup {
     this.clients.push(connection);
     return connection;
   }
+}
+
+/**
+ * Mocha hooks for a describe block of typed-client tests: one node (signing with the test secret)
+ * for the block, and a pool of clients closed after each test. `node()` is the running node.
+ */
+export function nodeWithClientPool(): { node: () => RunningTradehub; pool: ClientPool } {
+  let running: RunningTradehub | undefined;
+  const pool = new ClientPool();
+  before(async () => {
+    running = await startTradehub({ config: withTestSecret });
+  });
+  afterEach(() => pool.closeAll());
+  after(async () => {
+    await running?.close();
+  });
+  return {
+    node: () => {
+      if (!running) throw new Error('The node is started in before(): use node() inside tests.');
+      return running;
+    },
+    pool,
+  };
 }
