@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { freePort } from '../servers.js';
 import { waitUntil } from '../wait-until.js';
 
 /** No persistence: what the benchmark and the cluster tests measure is pub/sub and scripts, not disk. */
@@ -48,8 +49,7 @@ export class LocalRedis {
   private constructor(readonly port: number, private readonly child: ChildProcess, private readonly dir: string) {}
 
   static async start(core?: number): Promise<LocalRedis> {
-    let port = 20_000 + Math.floor(Math.random() * 30_000);
-    while (!(await isFree(port))) port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'tradehub-redis-'));
     const redis = new LocalRedis(port, spawnRedisServer(port, dir, [], core), dir);
     try {
