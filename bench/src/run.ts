@@ -35,6 +35,8 @@ const SERVER_CORE = 0;
 
 /** Redis key prefixes of the workload in progress: deleted on the way out, also when interrupted. */
 const activeKeyPrefixes = new Set<string>();
+/** The Redis a cluster workload in progress started: stopped on the way out, also when interrupted. */
+let activeRedis: BenchRedis | undefined;
 /** Set by SIGINT/SIGTERM: no further workload starts. */
 let stopping = false;
 
@@ -44,7 +46,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.error(`\n${signal}: stopping every server and load generator, deleting this run's Redis keys.`);
     killAllChildren();
-    const cleanup = Promise.allSettled([...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)));
+    const cleanup = Promise.allSettled([...[...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)), activeRedis?.dispose()]);
     const bound = new Promise((resolveBound) => setTimeout(resolveBound, 3000).unref());
     void Promise.race([cleanup, bound]).finally(() => process.exit(130));
   });
@@ -102,7 +104,7 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
   let sharedRedisPrefix: string | undefined;
   const base = { id: plan.id, scenario: plan.scenario, system: plan.system, nodes: plan.nodes };
   try {
-    if (plan.redis) ownRedis = await startBenchRedis(plan.redis, plan.topics ?? 1, SERVER_CORE);
+    if (plan.redis) activeRedis = ownRedis = await startBenchRedis(plan.redis, plan.topics ?? 1, SERVER_CORE);
     const settings = newClusterSettings(plan.nodes === 2, runId, index, ownRedis?.endpoint);
     if (settings.redisKeyPrefix && !ownRedis) {
       sharedRedisPrefix = settings.redisKeyPrefix;
@@ -126,6 +128,7 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     await ownRedis?.dispose().catch(() => undefined);
+    activeRedis = undefined;
     if (sharedRedisPrefix) {
       await deleteRedisKeys(sharedRedisPrefix).catch(() => undefined);
       activeKeyPrefixes.delete(sharedRedisPrefix);
