@@ -1,4 +1,4 @@
-import { Topics } from '@tradehub/shared';
+import { TIMEFRAMES, Topics } from '@tradehub/shared';
 
 /**
  * The tick-like payload every system carries, stamped with its send time in whole microseconds of the
@@ -38,6 +38,11 @@ export function benchSymbols(count: number): string[] {
 /** The tick topic of one of the workload's symbols. */
 export function tickTopic(symbol: string): string {
   return Topics.ticks(TRADE_PLATFORM, symbol);
+}
+
+/** The topics a hub stores a tick of `symbol` in: its tick topic, and the bars topic of every timeframe it builds from it. */
+export function storedTopicsOf(symbol: string): string[] {
+  return [tickTopic(symbol), ...TIMEFRAMES.map((timeframe) => Topics.bars(TRADE_PLATFORM, symbol, timeframe))];
 }
 
 /** The send time a decoded payload carries, or undefined when it carries none (not one of ours). */

@@ -1,3 +1,4 @@
+import { TIMEFRAMES } from '@tradehub/shared';
 import { SYSTEM_LABELS, type BenchReport, type PartialRun, type ShardedLoad, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
@@ -99,7 +100,7 @@ export function clusterDetails(results: readonly WorkloadResult[]): string {
     const publishes = sharded.publishesPerSecond * m.windowSeconds;
     const perPublishMicros = (cpuSeconds: number): string => formatNumber(publishes > 0 ? (cpuSeconds / publishes) * 1_000_000 : undefined);
     return [[
-      result.id, layoutLabel(sharded), sharded.shards.map((shard) => shard.topics).join(' / '), formatNumber(m.subscribers),
+      result.id, layoutLabel(sharded), sharded.shards.map((shard) => `${shard.topics} (${shard.storedTopics})`).join(' / '), formatNumber(m.subscribers),
       formatNumber(sharded.publishesPerSecond), formatNumber(m.deliveriesPerSecond), formatNumber(m.latency.p50Ms, 1), formatNumber(m.latency.p99Ms, 1),
       sharded.hubCpuSeconds.map((seconds) => percentOfCore(seconds, m.windowSeconds)).join(' / '),
       sharded.shards.map((shard) => percentOfCore(shard.cpuSeconds, m.windowSeconds)).join(' / '),
@@ -107,7 +108,7 @@ export function clusterDetails(results: readonly WorkloadResult[]): string {
     ]];
   });
   return markdownTable([
-    'workload', 'Redis', 'topics per shard', 'subscribers', 'publishes/s', 'deliveries/s', 'p50 ms', 'p99 ms',
+    'workload', 'Redis', 'tick topics (with bars topics) per shard', 'subscribers', 'publishes/s', 'deliveries/s', 'p50 ms', 'p99 ms',
     'hub CPU per node (of one core)', 'redis-server CPU per shard (of one core)', 'hub CPU s / M deliveries', 'hub CPU µs / publish (both nodes)', 'Redis CPU µs / publish (all shards)',
   ], rows);
 }
@@ -231,8 +232,9 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   ${CLUSTER_MASTERS} masters without replicas (\`${CLUSTER_MASTERS}-shards\`, \`redis-server --cluster-enabled yes\` joined by
   \`redis-cli --cluster create\`, the nodes given \`REDIS_CLUSTER_NODES\`). Subscribers follow ${CLUSTER_TOPICS} tick topics
   (\`platforms/demo/ticks/BENCH01\` …), every node has subscribers of every topic; one publisher per node sends, at
-  saturation, one tick per \`Publish\` to its half of the topics in turn. A topic's hash slot (its \`{topic}\` hash tag) decides
-  its shard, so "topics per shard" is what the hash gave. The CPU of each hub node and of each redis-server is read from
+  saturation, one tick per \`Publish\` to its half of the topics in turn. Each stored tick also stores a bar event of each
+  of its ${TIMEFRAMES.length} timeframes (\`platforms/demo/bars/BENCH01/M1\` …), each topic with its own hash tag \`{topic}\`, whose
+  slot decides its shard: "topics per shard" is what the hash gave. The CPU of each hub node and of each redis-server is read from
   \`/proc/<pid>/stat\` over the window.
 - Server CPU (utime+stime) and RSS from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\`, summed over the nodes.
   On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what

@@ -27,8 +27,10 @@ export type RedisLayout = { kind: 'one-redis' } | { kind: 'cluster'; masters: nu
 /** One redis-server of a cluster workload (a cluster master, or the one Redis): its topics and CPU in the window. */
 export interface RedisShardLoad {
   port: number;
-  /** The benchmark's topics whose hash slot this shard serves. */
+  /** The benchmark's tick topics whose hash slot this shard serves. */
   topics: number;
+  /** Tick and bars topics (each stored tick stores a bar event per timeframe too) whose hash slot it serves. */
+  storedTopics: number;
   cpuSeconds: number;
 }
 

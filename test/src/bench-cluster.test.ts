@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { topicIndexOf } from '@tradehub/bench/driver/spec';
 import { mergePartialRun } from '@tradehub/bench/merge';
 import { selectedBy } from '@tradehub/bench/options';
-import { benchSymbols, tickTopic } from '@tradehub/bench/payload';
+import { benchSymbols, storedTopicsOf, tickTopic } from '@tradehub/bench/payload';
 import { benchPlan, CLUSTER_TOPICS } from '@tradehub/bench/plan';
 import { clusterDetails, renderResultsMarkdown } from '@tradehub/bench/report';
 import type { BenchReport, FanoutMeasurement, ShardedLoad, WorkloadResult } from '@tradehub/bench/results';
@@ -19,10 +19,10 @@ function clusterResult(id: string, sharded: ShardedLoad): WorkloadResult {
 
 const threeShards = clusterResult('cluster-2n-1k-24t-3-shards-tradehub-trade-json', {
   layout: { kind: 'cluster', masters: 3 }, topics: 24, publishesPerSecond: 1000, hubCpuSeconds: [2.5, 1.5],
-  shards: [{ port: 1, topics: 7, cpuSeconds: 0.5 }, { port: 2, topics: 8, cpuSeconds: 0.25 }, { port: 3, topics: 9, cpuSeconds: 0.25 }],
+  shards: [{ port: 1, topics: 7, storedTopics: 40, cpuSeconds: 0.5 }, { port: 2, topics: 8, storedTopics: 50, cpuSeconds: 0.25 }, { port: 3, topics: 9, storedTopics: 54, cpuSeconds: 0.25 }],
 });
 const oneRedisLoad: ShardedLoad = {
-  layout: { kind: 'one-redis' }, topics: 24, publishesPerSecond: 1000, hubCpuSeconds: [2, 2], shards: [{ port: 9, topics: 24, cpuSeconds: 1 }],
+  layout: { kind: 'one-redis' }, topics: 24, publishesPerSecond: 1000, hubCpuSeconds: [2, 2], shards: [{ port: 9, topics: 24, storedTopics: 144, cpuSeconds: 1 }],
 };
 const oneRedis = clusterResult('cluster-2n-1k-24t-one-redis-tradehub-trade-json', oneRedisLoad);
 
@@ -64,12 +64,13 @@ describe('bench: cluster workloads', () => {
     for (const symbol of symbols) assert.ok(symbolName.safeParse(symbol).success, symbol);
     assert.deepEqual(benchSymbols(1), ['EURUSD']);
     assert.equal(tickTopic('BENCH01'), 'platforms/demo/ticks/BENCH01');
+    assert.deepEqual(storedTopicsOf('BENCH01'), ['platforms/demo/ticks/BENCH01', ...['M1', 'M5', 'M15', 'H1', 'D1'].map((timeframe) => `platforms/demo/bars/BENCH01/${timeframe}`)]);
   });
 
   it('RESULTS.md shows each hub node\'s and each shard\'s CPU, and the CPU per publish', () => {
     const table = clusterDetails([oneRedis, threeShards]);
-    assert.ok(table.includes('| cluster-2n-1k-24t-3-shards-tradehub-trade-json | cluster, 3 masters | 7 / 8 / 9 | 1,000 | 1,000 | 40,000 | 2.5 | 9.5 | 50 % / 30 % | 10 % / 5 % / 5 % | 20.00 | 800 | 200 |'), table);
-    assert.ok(table.includes('| cluster-2n-1k-24t-one-redis-tradehub-trade-json | one Redis | 24 | 1,000 | 1,000 | 40,000 | 2.5 | 9.5 | 40 % / 40 % | 20 % | 20.00 | 800 | 200 |'), table);
+    assert.ok(table.includes('| cluster-2n-1k-24t-3-shards-tradehub-trade-json | cluster, 3 masters | 7 (40) / 8 (50) / 9 (54) | 1,000 | 1,000 | 40,000 | 2.5 | 9.5 | 50 % / 30 % | 10 % / 5 % / 5 % | 20.00 | 800 | 200 |'), table);
+    assert.ok(table.includes('| cluster-2n-1k-24t-one-redis-tradehub-trade-json | one Redis | 24 (144) | 1,000 | 1,000 | 40,000 | 2.5 | 9.5 | 40 % / 40 % | 20 % | 20.00 | 800 | 200 |'), table);
     assert.ok(renderResultsMarkdown(report('npm run bench', 'd', [oneRedis, threeShards])).includes('### One Redis vs a Redis Cluster'));
   });
 });

@@ -93,7 +93,7 @@ function shardedLoad(spec: DriverSpec, window: { seconds: number; published: num
     topics: spec.topics ?? 1,
     publishesPerSecond: perSecond(window.published, window.seconds),
     hubCpuSeconds: window.hubCpu,
-    shards: redisNodes.map((node, index) => ({ port: node.port, topics: node.topics, cpuSeconds: window.redisCpu[index]! })),
+    shards: redisNodes.map((node, index) => ({ port: node.port, topics: node.topics, storedTopics: node.storedTopics, cpuSeconds: window.redisCpu[index]! })),
   };
 }
 

@@ -9,7 +9,10 @@ export interface ServerNode {
 export interface RedisNode {
   port: number;
   pid: number;
+  /** The workload's tick topics (what subscribers follow) whose hash slot this node serves. */
   topics: number;
+  /** Tick and bars topics (a stored tick also stores one bar event per timeframe) whose hash slot it serves. */
+  storedTopics: number;
 }
 
 /** What the orchestrator asks one load-generator process to do (passed as JSON in argv). */

@@ -1,4 +1,4 @@
-import { benchSymbols, tickTopic } from '../payload.js';
+import { benchSymbols, storedTopicsOf } from '../payload.js';
 import type { RedisNode } from '../driver/spec.js';
 import type { RedisLayout } from '../results.js';
 import { LocalRedis } from './local-redis.js';
@@ -19,15 +19,21 @@ export interface BenchRedis {
 export async function startBenchRedis(layout: RedisLayout, topics: number, core: number): Promise<BenchRedis> {
   if (layout.kind === 'one-redis') {
     const redis = await LocalRedis.start(core);
-    return { endpoint: { url: redis.url }, nodes: [{ port: redis.port, pid: redis.pid, topics }], dispose: () => redis.dispose() };
+    const storedTopics = benchSymbols(topics).flatMap(storedTopicsOf).length;
+    return { endpoint: { url: redis.url }, nodes: [{ port: redis.port, pid: redis.pid, topics, storedTopics }], dispose: () => redis.dispose() };
   }
   const cluster = await OwnRedisCluster.start({ replicasPerMaster: 0, core });
   try {
     const masters = await cluster.masters();
     if (masters.length !== layout.masters) throw new Error(`the cluster has ${masters.length} masters, not ${layout.masters}`);
-    // A topic's keys and channel carry the hash tag {topic}: its slot is the topic's own.
-    const shardOfTopic = await Promise.all(benchSymbols(topics).map((symbol) => cluster.masterOf(tickTopic(symbol))));
-    const nodes = masters.map(({ port }) => ({ port, pid: cluster.pidOf(port)!, topics: shardOfTopic.filter((master) => master === port).length }));
+    // A topic's keys and channel carry the hash tag {topic}: its slot is the topic's own. The first of each
+    // symbol's stored topics is its tick topic.
+    const shardsOfSymbols = await Promise.all(benchSymbols(topics).map((symbol) => Promise.all(storedTopicsOf(symbol).map((topic) => cluster.masterOf(topic)))));
+    const nodes = masters.map(({ port }) => ({
+      port, pid: cluster.pidOf(port)!,
+      topics: shardsOfSymbols.filter(([tickShard]) => tickShard === port).length,
+      storedTopics: shardsOfSymbols.flat().filter((master) => master === port).length,
+    }));
     return { endpoint: { clusterNodes: cluster.seeds }, nodes, dispose: () => cluster.dispose() };
   } catch (error) {
     await cluster.dispose();
