@@ -1,3 +1,5 @@
+import { TIMEFRAMES, Topics } from '@tradehub/shared';
+
 /**
  * The tick-like payload every system carries, stamped with its send time in whole microseconds of the
  * load generator's monotonic clock (publisher and subscribers share one process, so one clock).
@@ -19,11 +21,29 @@ export function benchTick(sentMicros: number): BenchTick {
 }
 
 /** The trade hub's tick schema has whole-millisecond `time`; the send time in µs rides in `flags`. */
-export function tradeTickEvent(sentMicros: number): { type: 'tick'; platformId: string; data: Record<string, unknown> } {
-  return { type: 'tick', platformId: 'demo', data: { symbol: 'EURUSD', bid: 1.08421, ask: 1.08424, time: Date.now(), flags: sentMicros } };
+export function tradeTickEvent(sentMicros: number, symbol = TRADE_SYMBOL): { type: 'tick'; platformId: string; data: Record<string, unknown> } {
+  return { type: 'tick', platformId: TRADE_PLATFORM, data: { symbol, bid: 1.08421, ask: 1.08424, time: Date.now(), flags: sentMicros } };
 }
 
-export const TRADE_TOPIC = 'platforms/demo/ticks/EURUSD';
+const TRADE_PLATFORM = 'demo';
+const TRADE_SYMBOL = 'EURUSD';
+export const TRADE_TOPIC = Topics.ticks(TRADE_PLATFORM, TRADE_SYMBOL);
+
+/** The symbols of a workload with `count` topics: EURUSD alone, or BENCH01, BENCH02, ... */
+export function benchSymbols(count: number): string[] {
+  if (count <= 1) return [TRADE_SYMBOL];
+  return Array.from({ length: count }, (_unused, index) => `BENCH${String(index + 1).padStart(2, '0')}`);
+}
+
+/** The tick topic of one of the workload's symbols. */
+export function tickTopic(symbol: string): string {
+  return Topics.ticks(TRADE_PLATFORM, symbol);
+}
+
+/** The topics a hub stores a tick of `symbol` in: its tick topic, and the bars topic of every timeframe it builds from it. */
+export function storedTopicsOf(symbol: string): string[] {
+  return [tickTopic(symbol), ...TIMEFRAMES.map((timeframe) => Topics.bars(TRADE_PLATFORM, symbol, timeframe))];
+}
 
 /** The send time a decoded payload carries, or undefined when it carries none (not one of ours). */
 export function sentMicrosOf(value: unknown): number | undefined {

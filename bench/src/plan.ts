@@ -1,4 +1,4 @@
-import type { SystemId, WorkloadKind } from './results.js';
+import type { RedisLayout, SystemId, WorkloadKind } from './results.js';
 
 export interface WorkloadPlan {
   id: string;
@@ -10,6 +10,9 @@ export interface WorkloadPlan {
   warmupSeconds: number;
   windowSeconds: number;
   offeredDeliveriesPerSecond?: number;
+  /** Cluster workloads: subscribers spread over this many topics, and what Redis the nodes share. */
+  topics?: number;
+  redis?: RedisLayout;
 }
 
 const ONE_NODE_SYSTEMS: readonly SystemId[] = ['tradehub-interop-json', 'tradehub-trade-json', 'tradehub-trade-msgpack', 'socketio', 'ws'];
@@ -20,6 +23,14 @@ export const FIXED_RATE_TOTAL = 50_000;
 /** Events/s on the hot topic during the reconnect storm: 50,000 deliveries/s at 10k subscribers, the latency workload's total. */
 export const RECONNECT_STORM_RATE = 5;
 
+/** Topics of the cluster workloads: enough that every one of 3 shards serves several (hash slots are not chosen). */
+export const CLUSTER_TOPICS = 24;
+export const CLUSTER_MASTERS = 3;
+const REDIS_LAYOUTS: ReadonlyArray<{ label: string; layout: RedisLayout }> = [
+  { label: 'one-redis', layout: { kind: 'one-redis' } },
+  { label: `${CLUSTER_MASTERS}-shards`, layout: { kind: 'cluster', masters: CLUSTER_MASTERS } },
+];
+
 export function countLabel(count: number): string {
   return count % 1000 === 0 ? `${count / 1000}k` : String(count);
 }
@@ -29,6 +40,7 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   const saturationCounts = quick ? [1000] : [1000, 5000, 10_000];
   const fixedRateCounts = quick ? [1000] : [1000, 5000];
   const twoNodeCounts = quick ? [1000] : [1000, 5000];
+  const clusterCounts = quick ? [1000] : [1000, 5000];
   const idleConnections = quick ? 2000 : 10_000;
   const connectAttempts = quick ? 2000 : 5000;
   const warmupSeconds = quick ? 1 : 2;
@@ -42,6 +54,16 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   };
   for (const count of saturationCounts) add('saturation', 1, count, ONE_NODE_SYSTEMS);
   for (const count of twoNodeCounts) add('saturation', 2, count, TWO_NODE_SYSTEMS);
+  // tradehub only: the same two nodes on one Redis and on a Redis Cluster, side by side.
+  for (const count of clusterCounts) {
+    for (const { label, layout } of REDIS_LAYOUTS) {
+      const scenario = `cluster-2n-${countLabel(count)}-${CLUSTER_TOPICS}t-${label}`;
+      plan.push({
+        id: `${scenario}-tradehub-trade-json`, scenario, kind: 'cluster', system: 'tradehub-trade-json', nodes: 2, connections: count,
+        warmupSeconds, windowSeconds, topics: CLUSTER_TOPICS, redis: layout,
+      });
+    }
+  }
   for (const count of fixedRateCounts) add('fixed-rate', 1, count, ONE_NODE_SYSTEMS, { offeredDeliveriesPerSecond: FIXED_RATE_TOTAL });
   add('idle-memory', 1, idleConnections, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: quick ? 1 : 3 });
   add('connect-rate', 1, connectAttempts, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: 0 });

@@ -1,7 +1,8 @@
-import { SYSTEM_LABELS, type BenchReport, type WorkloadResult } from './results.js';
+import { TIMEFRAMES } from '@tradehub/shared';
+import { SYSTEM_LABELS, type BenchReport, type PartialRun, type ShardedLoad, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
-import { RECONNECT_STORM_RATE } from './plan.js';
+import { CLUSTER_MASTERS, CLUSTER_TOPICS, RECONNECT_STORM_RATE } from './plan.js';
 import { TRADEHUB_PARALLEL_INVOCATIONS } from './servers.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
@@ -81,6 +82,37 @@ function fanoutDetails(results: readonly WorkloadResult[]): string {
   ], rows);
 }
 
+function percentOfCore(cpuSeconds: number, windowSeconds: number): string {
+  return `${formatNumber(windowSeconds > 0 ? (cpuSeconds / windowSeconds) * 100 : undefined)} %`;
+}
+
+function layoutLabel(sharded: ShardedLoad): string {
+  return sharded.layout.kind === 'cluster' ? `cluster, ${sharded.layout.masters} masters` : 'one Redis';
+}
+
+/** Cluster workloads: the same two nodes on one Redis and on a Redis Cluster, with each hub node's and each redis-server's CPU. */
+export function clusterDetails(results: readonly WorkloadResult[]): string {
+  const rows = results.flatMap((result) => {
+    const m = result.measurement;
+    if (!isFanout(m) || !m.sharded) return [];
+    const { sharded } = m;
+    const redisCpuSeconds = sharded.shards.reduce((sum, shard) => sum + shard.cpuSeconds, 0);
+    const publishes = sharded.publishesPerSecond * m.windowSeconds;
+    const perPublishMicros = (cpuSeconds: number): string => formatNumber(publishes > 0 ? (cpuSeconds / publishes) * 1_000_000 : undefined);
+    return [[
+      result.id, layoutLabel(sharded), sharded.shards.map((shard) => `${shard.topics} (${shard.storedTopics})`).join(' / '), formatNumber(m.subscribers),
+      formatNumber(sharded.publishesPerSecond), formatNumber(m.deliveriesPerSecond), formatNumber(m.latency.p50Ms, 1), formatNumber(m.latency.p99Ms, 1),
+      sharded.hubCpuSeconds.map((seconds) => percentOfCore(seconds, m.windowSeconds)).join(' / '),
+      sharded.shards.map((shard) => percentOfCore(shard.cpuSeconds, m.windowSeconds)).join(' / '),
+      formatNumber(m.serverCpuSecondsPerMillion, 2), perPublishMicros(m.serverCpuSeconds), perPublishMicros(redisCpuSeconds),
+    ]];
+  });
+  return markdownTable([
+    'workload', 'Redis', 'tick topics (with bars topics) per shard', 'subscribers', 'publishes/s', 'deliveries/s', 'p50 ms', 'p99 ms',
+    'hub CPU per node (of one core)', 'redis-server CPU per shard (of one core)', 'hub CPU s / M deliveries', 'hub CPU µs / publish (both nodes)', 'Redis CPU µs / publish (all shards)',
+  ], rows);
+}
+
 function otherDetails(results: readonly WorkloadResult[]): string {
   const memory = results.flatMap((result) => result.measurement?.kind === 'idle-memory' ? [[
     result.id, formatNumber(result.measurement.connections), formatNumber(result.measurement.connectFailures),
@@ -105,6 +137,11 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     'each reconnects (200 at a time) and subscribes again from its last (epoch, seq); the tool counts every event by seq.', '',
     markdownTable(['workload', 'clients', 'resumed', 'failed', 'seconds until all resumed', 'events replayed', 'missing / duplicated / reordered', 'server CPU s'], storms),
   ].join('\n');
+}
+
+/** The `--only` runs merged into this report after the run above, if any. */
+function partialRunRows(runs: readonly PartialRun[] | undefined): string {
+  return (runs ?? []).map((run) => `\n| later \`--only\` run (its rows replace the earlier ones) | \`${run.command}\` on ${run.date}, load average ${formatNumber(run.loadAverageStart, 2)} / ${formatNumber(run.loadAverageEnd, 2)}, ${formatNumber(run.totalSeconds)} s: ${run.workloads.map((id) => `\`${id}\``).join(', ')} |`).join('');
 }
 
 function failures(results: readonly WorkloadResult[]): string {
@@ -160,7 +197,7 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
 | date | ${machine.date} |
 | load average (1 min) at start / end | ${formatNumber(machine.loadAverageStart, 2)} / ${formatNumber(machine.loadAverageEnd, 2)} (near or above the core count: other work shared the machine) |
 | command | \`${report.command}\`${report.quick ? ' (quick: smaller N, shorter windows)' : ''} |
-| duration | ${formatNumber(report.totalSeconds)} s |
+| duration | ${formatNumber(report.totalSeconds)} s |${partialRunRows(report.partialRuns)}
 
 ## Method
 
@@ -190,6 +227,15 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   \`[1, {}, nil, "OnEvent", ...]\`, \`42["message",\`, \`{"symbol":\`) and parse one in \`${PAYLOAD_SAMPLE_EVERY}\` in full for its
   send time (latency is a uniform sample); anything else (completions, pings, Close) is parsed in full. Parsing every
   message made the one-core load generator, not the servers, the limit of the fastest rows.
+- Cluster (\`cluster-2n-…\`, tradehub only): two trade-hub nodes (JSON) on a Redis the workload starts itself, pinned to
+  core 0 with the nodes and without persistence: one stand-alone \`redis-server\` (\`one-redis\`), or a Redis Cluster of
+  ${CLUSTER_MASTERS} masters without replicas (\`${CLUSTER_MASTERS}-shards\`, \`redis-server --cluster-enabled yes\` joined by
+  \`redis-cli --cluster create\`, the nodes given \`REDIS_CLUSTER_NODES\`). Subscribers follow ${CLUSTER_TOPICS} tick topics
+  (\`platforms/demo/ticks/BENCH01\` …), every node has subscribers of every topic; one publisher per node sends, at
+  saturation, one tick per \`Publish\` to its half of the topics in turn. Each stored tick also stores a bar event of each
+  of its ${TIMEFRAMES.length} timeframes (\`platforms/demo/bars/BENCH01/M1\` …), each topic with its own hash tag \`{topic}\`, whose
+  slot decides its shard: "topics per shard" is what the hash gave. The CPU of each hub node and of each redis-server is read from
+  \`/proc/<pid>/stat\` over the window.
 - Server CPU (utime+stime) and RSS from \`/proc/<pid>/stat\` and \`/proc/<pid>/status\`, summed over the nodes.
   On a machine shared with other work a server may get well under a core: "server CPU (of one core)" shows what
   each got, and the "per server CPU-second" ratios compare deliveries per CPU-second, which that share distorts least.
@@ -207,6 +253,10 @@ ${ratioSummary(report.results)}
 ## Every figure
 
 ${fanoutDetails(report.results)}
+
+### One Redis vs a Redis Cluster
+
+${clusterDetails(report.results)}
 
 ${otherDetails(report.results)}
 

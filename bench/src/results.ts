@@ -18,7 +18,32 @@ export const SYSTEM_LABELS: Record<SystemId, string> = {
   'ws': 'naive ws loop',
 };
 
-export type WorkloadKind = 'saturation' | 'fixed-rate' | 'idle-memory' | 'connect-rate' | 'reconnect-storm';
+/** `cluster`: saturation of two nodes over many topics, on one Redis or a 3-master Redis Cluster (see ShardedLoad). */
+export type WorkloadKind = 'saturation' | 'fixed-rate' | 'cluster' | 'idle-memory' | 'connect-rate' | 'reconnect-storm';
+
+/** What a cluster workload runs on: one stand-alone Redis, or a Redis Cluster of that many masters. */
+export type RedisLayout = { kind: 'one-redis' } | { kind: 'cluster'; masters: number };
+
+/** One redis-server of a cluster workload (a cluster master, or the one Redis): its topics and CPU in the window. */
+export interface RedisShardLoad {
+  port: number;
+  /** The benchmark's tick topics whose hash slot this shard serves. */
+  topics: number;
+  /** Tick and bars topics (each stored tick stores a bar event per timeframe too) whose hash slot it serves. */
+  storedTopics: number;
+  cpuSeconds: number;
+}
+
+/** The cluster workload's figures beyond a fan-out's: where the topics and the CPU went. */
+export interface ShardedLoad {
+  layout: RedisLayout;
+  topics: number;
+  /** Publishes/s acknowledged in the window (all publishers). */
+  publishesPerSecond: number;
+  /** CPU seconds of each hub node in the window, in node order. */
+  hubCpuSeconds: number[];
+  shards: RedisShardLoad[];
+}
 
 export interface LatencySummary {
   samples: number;
@@ -29,7 +54,7 @@ export interface LatencySummary {
 }
 
 export interface FanoutMeasurement {
-  kind: 'saturation' | 'fixed-rate';
+  kind: 'saturation' | 'fixed-rate' | 'cluster';
   subscribers: number;
   windowSeconds: number;
   /** Messages the publisher sent during the window. */
@@ -46,6 +71,8 @@ export interface FanoutMeasurement {
   connectFailures: number;
   /** Share of one core the load generator used in the window: near 1 means it, not the server, may be the limit. */
   driverCpuShare: number;
+  /** Cluster workloads only. */
+  sharded?: ShardedLoad;
 }
 
 export interface IdleMemoryMeasurement {
@@ -110,10 +137,23 @@ export interface MachineInfo {
   loadAverageEnd?: number;
 }
 
+/** A later `--only` run merged into an earlier report: its rows replaced or joined the earlier ones. */
+export interface PartialRun {
+  command: string;
+  date: string;
+  loadAverageStart?: number;
+  loadAverageEnd?: number;
+  totalSeconds: number;
+  /** Ids of the workloads it measured. */
+  workloads: string[];
+}
+
 export interface BenchReport {
   machine: MachineInfo;
   command: string;
   quick: boolean;
   totalSeconds: number;
   results: WorkloadResult[];
+  /** `--only` runs merged in after the run described by machine and command, oldest first. */
+  partialRuns?: PartialRun[];
 }

@@ -11,7 +11,9 @@ import { createClient } from 'redis';
 import { loopbackBlockFor, type DriverSpec } from './driver/spec.js';
 import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
+import { mergePartialRun } from './merge.js';
 import { benchPlan, type WorkloadPlan } from './plan.js';
+import { startBenchRedis, type BenchRedis } from './redis/bench-redis.js';
 import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
 import type { BenchReport, Measurement, WorkloadResult } from './results.js';
 import { killAllChildren, newClusterSettings, REDIS_URL, startServer, track, type RunningServer } from './servers.js';
@@ -24,11 +26,17 @@ const RUN_BUDGET_SECONDS = 14 * 60;
 
 /** A generous guess of one workload's wall time: servers, connecting, warm-up, window, teardown. */
 function estimatedSeconds(plan: WorkloadPlan): number {
-  return plan.warmupSeconds + plan.windowSeconds + plan.connections / 1000 + 5 * plan.nodes;
+  const redisStart = plan.redis?.kind === 'cluster' ? 10 : 0;
+  return plan.warmupSeconds + plan.windowSeconds + plan.connections / 1000 + 5 * plan.nodes + redisStart;
 }
+
+/** Servers (and the Redis a cluster workload starts) on core 0, load generators on core 1. */
+const SERVER_CORE = 0;
 
 /** Redis key prefixes of the workload in progress: deleted on the way out, also when interrupted. */
 const activeKeyPrefixes = new Set<string>();
+/** The Redis a cluster workload in progress started: stopped on the way out, also when interrupted. */
+let activeRedis: BenchRedis | undefined;
 /** Set by SIGINT/SIGTERM: no further workload starts. */
 let stopping = false;
 
@@ -38,7 +46,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     console.error(`\n${signal}: stopping every server and load generator, deleting this run's Redis keys.`);
     killAllChildren();
-    const cleanup = Promise.allSettled([...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)));
+    const cleanup = Promise.allSettled([...[...activeKeyPrefixes].map((prefix) => deleteRedisKeys(prefix)), activeRedis?.dispose()]);
     const bound = new Promise((resolveBound) => setTimeout(resolveBound, 3000).unref());
     void Promise.race([cleanup, bound]).finally(() => process.exit(130));
   });
@@ -90,14 +98,23 @@ const runBlockBase = randomInt(0, 254 * 256);
 
 async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Promise<WorkloadResult> {
   const started = performance.now();
-  const settings = newClusterSettings(plan.nodes === 2, runId, index);
   const servers: RunningServer[] = [];
-  if (settings.redisKeyPrefix) activeKeyPrefixes.add(settings.redisKeyPrefix);
+  let ownRedis: BenchRedis | undefined;
+  // Keys on the machine's Redis are deleted after; a Redis of the workload's own goes away whole.
+  let sharedRedisPrefix: string | undefined;
   const base = { id: plan.id, scenario: plan.scenario, system: plan.system, nodes: plan.nodes };
   try {
+    if (plan.redis) activeRedis = ownRedis = await startBenchRedis(plan.redis, plan.topics ?? 1, SERVER_CORE);
+    const settings = newClusterSettings(plan.nodes === 2, runId, index, ownRedis?.endpoint);
+    if (settings.redisKeyPrefix && !ownRedis) {
+      sharedRedisPrefix = settings.redisKeyPrefix;
+      activeKeyPrefixes.add(sharedRedisPrefix);
+    }
     for (let node = 0; node < plan.nodes; node++) servers.push(await startServer(plan.system, root, settings));
     const spec: DriverSpec = {
       kind: plan.kind, system: plan.system, nodes: servers.map((server) => ({ port: server.port, pid: server.pid })),
+      ...(plan.topics ? { topics: plan.topics } : {}),
+      ...(ownRedis ? { redisNodes: ownRedis.nodes } : {}),
       connections: plan.connections, warmupSeconds: plan.warmupSeconds, windowSeconds: plan.windowSeconds,
       ...(plan.offeredDeliveriesPerSecond ? { offeredDeliveriesPerSecond: plan.offeredDeliveriesPerSecond } : {}),
       maxInFlight: MAX_IN_FLIGHT, connectConcurrency: CONNECT_CONCURRENCY, addressBlock: loopbackBlockFor(runBlockBase + index),
@@ -110,9 +127,11 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
     return { ...base, status: 'failed', error: (error as Error).message, durationSeconds: (performance.now() - started) / 1000 };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
-    if (settings.redisKeyPrefix) {
-      await deleteRedisKeys(settings.redisKeyPrefix).catch(() => undefined);
-      activeKeyPrefixes.delete(settings.redisKeyPrefix);
+    await ownRedis?.dispose().catch(() => undefined);
+    activeRedis = undefined;
+    if (sharedRedisPrefix) {
+      await deleteRedisKeys(sharedRedisPrefix).catch(() => undefined);
+      activeKeyPrefixes.delete(sharedRedisPrefix);
     }
   }
 }
@@ -122,7 +141,7 @@ function progressLine(result: WorkloadResult, position: string): string {
   const m = result.measurement!;
   let figure: string;
   switch (m.kind) {
-    case 'saturation': case 'fixed-rate':
+    case 'saturation': case 'fixed-rate': case 'cluster':
       figure = `${Math.round(m.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, p99 ${m.latency.p99Ms.toFixed(1)} ms, closes ${m.subscriberCloses}, driver CPU ${Math.round(m.driverCpuShare * 100)} %`;
       break;
     case 'idle-memory':
@@ -185,7 +204,7 @@ async function main(): Promise<void> {
     results.push(result);
     console.log(progressLine(result, `[${index + 1}/${plan.length}]`));
   }
-  const report: BenchReport = {
+  const thisRun: BenchReport = {
     machine: { ...machine, loadAverageEnd: currentLoadAverage() },
     command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     quick: options.quick,
@@ -193,10 +212,15 @@ async function main(): Promise<void> {
     results,
   };
   console.log(`\n${renderConsoleTable(results)}`);
+  const resultsPath = join(outDir, 'results.json');
+  // An --only run refines the last full run's report: every workload it did not measure keeps its row.
+  const report = options.only.length > 0 && existsSync(resultsPath)
+    ? mergePartialRun(JSON.parse(readFileSync(resultsPath, 'utf8')) as BenchReport, thisRun)
+    : thisRun;
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
   writeResultsMarkdown(outDir, report);
-  console.log(`\nWrote ${join(outDir, 'RESULTS.md')} and results.json (${Math.round(report.totalSeconds)} s).`);
+  console.log(`\nWrote ${join(outDir, 'RESULTS.md')} and results.json (${Math.round(thisRun.totalSeconds)} s${report === thisRun ? '' : ', merged into the earlier results'}).`);
 }
 
 await main();

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoConfig } from '@tradehub/server';
+import type { RedisEndpoint } from './redis/bench-redis.js';
 import type { SystemId } from './results.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -62,14 +63,21 @@ export interface RunningServer {
 export interface ClusterSettings {
   /** Shared by the nodes of one workload: tradehub's key prefix, Socket.IO's adapter channel prefix. */
   redisKeyPrefix?: string;
+  /** The Redis the nodes share when there is a key prefix: the machine's own (REDIS_URL) when absent. */
+  redis?: RedisEndpoint;
   jwtSecret: string;
 }
 
-export function newClusterSettings(redis: boolean, runId: string, index: number): ClusterSettings {
+export function newClusterSettings(redis: boolean, runId: string, index: number, endpoint?: RedisEndpoint): ClusterSettings {
   return {
     jwtSecret: randomBytes(32).toString('hex'),
     ...(redis ? { redisKeyPrefix: `bench-${runId}-${index}:` } : {}),
+    ...(endpoint ? { redis: endpoint } : {}),
   };
+}
+
+function redisEnvironment(endpoint: RedisEndpoint): NodeJS.ProcessEnv {
+  return 'url' in endpoint ? { REDIS_URL: endpoint.url } : { REDIS_CLUSTER_NODES: endpoint.clusterNodes.join(',') };
 }
 
 function commandFor(system: SystemId, root: string): string {
@@ -90,7 +98,7 @@ export async function startServer(system: SystemId, root: string, settings: Clus
     });
   }
   if (settings.redisKeyPrefix) {
-    Object.assign(env, { REDIS_URL, REDIS_KEY_PREFIX: settings.redisKeyPrefix, SOCKET_IO_KEY: settings.redisKeyPrefix });
+    Object.assign(env, redisEnvironment(settings.redis ?? { url: REDIS_URL }), { REDIS_KEY_PREFIX: settings.redisKeyPrefix, SOCKET_IO_KEY: settings.redisKeyPrefix });
   }
   const child = track(spawn('taskset', ['-c', '0', process.execPath, commandFor(system, root)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';

@@ -32,7 +32,7 @@ export interface HeadlineMetric {
 /** The one figure a workload is compared by. */
 export function headlineOf(measurement: Measurement): HeadlineMetric {
   switch (measurement.kind) {
-    case 'saturation':
+    case 'saturation': case 'cluster':
       return { name: 'deliveries/s', unit: '/s', higherIsBetter: true, value: measurement.deliveriesPerSecond };
     case 'fixed-rate':
       return { name: 'p99', unit: 'ms', higherIsBetter: false, value: measurement.latency.p99Ms };
@@ -94,7 +94,7 @@ export function compareScenarios(results: readonly WorkloadResult[]): ScenarioCo
 }
 
 export function isFanout(measurement: Measurement | undefined): measurement is FanoutMeasurement {
-  return measurement?.kind === 'saturation' || measurement?.kind === 'fixed-rate';
+  return measurement?.kind === 'saturation' || measurement?.kind === 'fixed-rate' || measurement?.kind === 'cluster';
 }
 
 /** Deliveries per second of server CPU in a fan-out window; undefined for other kinds or failed workloads. */

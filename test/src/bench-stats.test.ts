@@ -108,7 +108,7 @@ describe('bench: plan', () => {
 
   it('--quick keeps every kind of workload with smaller counts and windows', () => {
     const quick = benchPlan(true);
-    assert.deepEqual([...new Set(quick.map((workload) => workload.kind))], ['saturation', 'fixed-rate', 'idle-memory', 'connect-rate', 'reconnect-storm']);
+    assert.deepEqual([...new Set(quick.map((workload) => workload.kind))], ['saturation', 'cluster', 'fixed-rate', 'idle-memory', 'connect-rate', 'reconnect-storm']);
     assert.ok(quick.every((workload) => workload.connections <= 2000 && workload.windowSeconds <= 2));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { OwnRedisCluster } from './support/redis-cluster.js';
+import { OwnRedisCluster } from '@tradehub/bench/redis/own-redis-cluster';
 import { ev, range, seqs, TradeClient } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';

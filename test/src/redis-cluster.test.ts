@@ -11,7 +11,7 @@ import {
 } from '@tradehub/server';
 import type { TradeEnvelope } from '@tradehub/shared';
 import { createCluster } from 'redis';
-import { OwnRedisCluster } from './support/redis-cluster.js';
+import { OwnRedisCluster } from '@tradehub/bench/redis/own-redis-cluster';
 import { ev, range, seqs, TradeClient } from './support/trade-helpers.js';
 import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';

@@ -29,6 +29,8 @@ export interface ConnectTarget {
   token?: string;
   /** Trade hub: subscribe to the tick topic once connected (fan-out) or stay idle (memory, connect rate). */
   subscribe: boolean;
+  /** Trade hub: the topic to subscribe to; the one tick topic when absent. */
+  topic?: string;
 }
 
 export interface Closable {
@@ -106,7 +108,7 @@ function openSignalRSubscriber(system: SystemId, target: ConnectTarget, hooks: S
           markReady();
         } else if (!subscribeSent) {
           subscribeSent = true;
-          socket.send(protocol.writeMessage({ type: MessageType.Invocation, invocationId: '1', target: 'Subscribe', arguments: [[TRADE_TOPIC]] }));
+          socket.send(protocol.writeMessage({ type: MessageType.Invocation, invocationId: '1', target: 'Subscribe', arguments: [[target.topic ?? TRADE_TOPIC]] }));
         }
       }
       for (const message of messages) {
@@ -182,8 +184,11 @@ function openWsSubscriber(target: ConnectTarget, hooks: SubscriberHooks): Promis
 }
 
 export interface Publisher extends Closable {
-  /** Sends one stamped payload; resolves when the server acknowledged its broadcast. */
-  publish(): Promise<void>;
+  /**
+   * Sends one stamped payload; resolves when the server acknowledged its broadcast. The trade hub's
+   * publisher sends a tick of `symbol` (EURUSD when absent); the others have one payload.
+   */
+  publish(symbol?: string): Promise<void>;
 }
 
 /** The publisher of `system`, on `port`: interop `SendToAll`, trade `Publish`, a Socket.IO ack'd emit, a ws message. */
@@ -232,12 +237,12 @@ async function openSignalRPublisher(system: SystemId, port: number, token: strin
     socket.on('close', (code) => failAll(`publisher socket closed (${code})`));
   });
   return {
-    publish() {
+    publish(symbol) {
       const invocationId = String(nextId++);
       const sent = nowMicros();
       const message = system === 'tradehub-interop-json'
         ? { type: MessageType.Invocation, invocationId, target: 'SendToAll', arguments: [JSON.stringify(benchTick(sent))] }
-        : { type: MessageType.Invocation, invocationId, target: 'Publish', arguments: [[tradeTickEvent(sent)]] };
+        : { type: MessageType.Invocation, invocationId, target: 'Publish', arguments: [[tradeTickEvent(sent, symbol)]] };
       return withTimeout(new Promise<void>((resolve, reject) => {
         pending.set(invocationId, { resolve, reject });
         socket.send(protocol.writeMessage(message));

@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadReport } from '@tradehub/server/load';
 import * as hdr from 'hdr-histogram-js';
-import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, Measurement, ReconnectStormMeasurement } from '../results.js';
+import type { ConnectRateMeasurement, FanoutMeasurement, IdleMemoryMeasurement, Measurement, ReconnectStormMeasurement, ShardedLoad } from '../results.js';
 import { bytesPerConnection, cpuSecondsPerMillion, perSecond } from '../stats.js';
-import { nowMicros } from '../payload.js';
+import { benchSymbols, nowMicros, tickTopic } from '../payload.js';
 import { PayloadSampler } from '../frames/payload-sampler.js';
 import { probeConnect, probeStepsFor } from './connect-probe.js';
 import { RECONNECT_STORM_RATE } from '../plan.js';
 import { fetchToken, openPublisher, openSubscriber, type Closable, type Publisher, type SubscriberHooks } from './clients.js';
 import { cpuSecondsOf, openFileLimit, rssBytesOf } from './proc-stat.js';
-import { sourceAddressFor, type DriverSpec } from './spec.js';
+import { sourceAddressFor, topicIndexOf, type DriverSpec } from './spec.js';
 
 const MB = 1024 * 1024;
 /** A connect that has not completed by then counts as failed. */
@@ -59,23 +59,47 @@ async function connectMany(
   return { failures, ...(firstError ? { firstError } : {}) };
 }
 
-/** Opens `count` subscribers (spread over the nodes); returns how many failed. */
+/** Opens `count` subscribers (spread over the nodes, and over the spec's topics); returns how many failed. */
 function openMany(spec: DriverSpec, count: number, token: string | undefined, subscribe: boolean, hooks: SubscriberHooks): Promise<{ failures: number; firstError?: string }> {
+  const symbols = benchSymbols(spec.topics ?? 1);
   return connectMany(spec, count, (index, node) => openSubscriber(spec.system, {
     port: node.port, localAddress: sourceAddressFor(index, spec.addressBlock), ...(token ? { token } : {}), subscribe,
+    topic: tickTopic(symbols[topicIndexOf(index, spec.nodes.length, symbols.length)]!),
   }, hooks));
 }
 
+function hubCpu(spec: DriverSpec): number[] {
+  return spec.nodes.map((node) => cpuSecondsOf(node.pid));
+}
+
 function serverCpu(spec: DriverSpec): number {
-  return spec.nodes.reduce((sum, node) => sum + cpuSecondsOf(node.pid), 0);
+  return hubCpu(spec).reduce((sum, seconds) => sum + seconds, 0);
 }
 
 function serverRss(spec: DriverSpec): number {
   return spec.nodes.reduce((sum, node) => sum + rssBytesOf(node.pid), 0);
 }
 
+function redisCpu(spec: DriverSpec): number[] {
+  return (spec.redisNodes ?? []).map((node) => cpuSecondsOf(node.pid));
+}
+
+/** What a cluster workload adds to a fan-out's figures: publishes, each hub node's and each redis-server's CPU. */
+function shardedLoad(spec: DriverSpec, window: { seconds: number; published: number; hubCpu: number[]; redisCpu: number[] }): ShardedLoad | undefined {
+  if (spec.kind !== 'cluster' || !spec.redisNodes) return undefined;
+  const redisNodes = spec.redisNodes;
+  return {
+    layout: redisNodes.length > 1 ? { kind: 'cluster', masters: redisNodes.length } : { kind: 'one-redis' },
+    topics: spec.topics ?? 1,
+    publishesPerSecond: perSecond(window.published, window.seconds),
+    hubCpuSeconds: window.hubCpu,
+    shards: redisNodes.map((node, index) => ({ port: node.port, topics: node.topics, storedTopics: node.storedTopics, cpuSeconds: window.redisCpu[index]! })),
+  };
+}
+
 async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
-  const kind = spec.kind === 'fixed-rate' ? 'fixed-rate' : 'saturation';
+  const kind = spec.kind;
+  if (kind !== 'saturation' && kind !== 'fixed-rate' && kind !== 'cluster') throw new Error(`${kind} is no fan-out`);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   let delivered = 0;
   let recording = false;
@@ -95,30 +119,41 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
   const tokens = await tokensFor(spec);
   const { failures, firstError } = await openMany(spec, spec.connections, tokens.reader, true, hooks);
   if (failures === spec.connections) throw new Error(`no subscriber connected: ${firstError}`);
-  const publisher: Publisher = await openPublisher(spec.system, spec.nodes[0]!.port, tokens.publisher);
-  open.push(publisher);
+  // One publisher on node 1; a cluster workload has one on every node, each sending to its own share of the
+  // topics in turn (a symbol's ticks come from one feed, as in production: two nodes building the same
+  // symbol's bars would contend on them).
+  const publisherNodes = kind === 'cluster' ? spec.nodes : spec.nodes.slice(0, 1);
+  const publishers: Publisher[] = await Promise.all(publisherNodes.map((node) => openPublisher(spec.system, node.port, tokens.publisher)));
+  open.push(...publishers);
+  const symbols = benchSymbols(spec.topics ?? 1);
+  const symbolsOf = publishers.map((_publisher, publisherIndex) => symbols.filter((_symbol, index) => index % publishers.length === publisherIndex));
+  const sentBy = publishers.map(() => 0);
 
   let published = 0;
-  let inFlight = 0;
+  let acknowledged = 0;
+  const inFlight = publishers.map(() => 0);
   let running = true;
   let publishError: Error | undefined;
-  const sendOne = (): void => {
-    inFlight++;
+  const sendOne = (publisherIndex: number): void => {
+    inFlight[publisherIndex]!++;
+    const own = symbolsOf[publisherIndex]!;
+    const symbol = own[sentBy[publisherIndex]!++ % own.length];
     published++;
-    publisher.publish().then(() => {
-      inFlight--;
-      if (kind === 'saturation') pump();
+    publishers[publisherIndex]!.publish(symbol).then(() => {
+      inFlight[publisherIndex]!--;
+      acknowledged++;
+      if (kind !== 'fixed-rate') pump(publisherIndex);
     }, (error: Error) => {
-      inFlight--;
+      inFlight[publisherIndex]!--;
       publishError ??= error;
     });
   };
-  const pump = (): void => {
-    while (running && !publishError && inFlight < spec.maxInFlight) sendOne();
+  const pump = (publisherIndex: number): void => {
+    while (running && !publishError && inFlight[publisherIndex]! < spec.maxInFlight) sendOne(publisherIndex);
   };
   let rateTimer: NodeJS.Timeout | undefined;
-  if (kind === 'saturation') {
-    pump();
+  if (kind !== 'fixed-rate') {
+    publishers.forEach((_publisher, index) => pump(index));
   } else {
     const publishesPerSecond = (spec.offeredDeliveriesPerSecond ?? 50_000) / spec.connections;
     const started = performance.now();
@@ -126,18 +161,21 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
     rateTimer = setInterval(() => {
       const due = Math.floor(((performance.now() - started) / 1000) * publishesPerSecond) - sent;
       // Never more than a bounded backlog in flight: a server that cannot keep up shows as latency, not as driver memory.
-      for (let index = 0; index < due && inFlight < spec.maxInFlight * 64; index++) {
+      for (let index = 0; index < due && inFlight[0]! < spec.maxInFlight * 64; index++) {
         sent++;
-        sendOne();
+        sendOne(0);
       }
     }, 2);
   }
 
   await sleep(spec.warmupSeconds * 1000);
   const cpuStart = serverCpu(spec);
+  const hubCpuStart = hubCpu(spec);
+  const redisCpuStart = redisCpu(spec);
   const driverStart = process.cpuUsage();
   const deliveredStart = delivered;
   const publishedStart = published;
+  const acknowledgedStart = acknowledged;
   const windowStart = performance.now();
   recording = true;
   await sleep(spec.windowSeconds * 1000);
@@ -146,11 +184,15 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
   const deliveredInWindow = delivered - deliveredStart;
   const publishedInWindow = published - publishedStart;
   const cpuSeconds = serverCpu(spec) - cpuStart;
+  const hubCpuInWindow = hubCpu(spec).map((seconds, index) => seconds - hubCpuStart[index]!);
+  const redisCpuInWindow = redisCpu(spec).map((seconds, index) => seconds - redisCpuStart[index]!);
+  const acknowledgedInWindow = acknowledged - acknowledgedStart;
   const driverUsage = process.cpuUsage(driverStart);
   const rss = serverRss(spec);
   running = false;
   if (rateTimer) clearInterval(rateTimer);
   if (publishError) throw publishError;
+  const sharded = shardedLoad(spec, { seconds: windowSeconds, published: acknowledgedInWindow, hubCpu: hubCpuInWindow, redisCpu: redisCpuInWindow });
 
   return {
     kind,
@@ -172,6 +214,7 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
     subscriberCloses: closes,
     connectFailures: failures,
     driverCpuShare: (driverUsage.user + driverUsage.system) / 1e6 / windowSeconds,
+    ...(sharded ? { sharded } : {}),
   };
 }
 
@@ -255,7 +298,7 @@ async function main(): Promise<void> {
   }
   let measurement: Measurement;
   switch (spec.kind) {
-    case 'saturation': case 'fixed-rate': measurement = await runFanout(spec); break;
+    case 'saturation': case 'fixed-rate': case 'cluster': measurement = await runFanout(spec); break;
     case 'idle-memory': measurement = await runIdleMemory(spec); break;
     case 'connect-rate': measurement = await runConnectRate(spec); break;
     case 'reconnect-storm': measurement = await runReconnectStorm(spec); break;

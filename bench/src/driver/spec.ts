@@ -5,6 +5,16 @@ export interface ServerNode {
   pid: number;
 }
 
+/** A redis-server whose CPU a cluster workload samples: a cluster master or the one Redis, with the topics it serves. */
+export interface RedisNode {
+  port: number;
+  pid: number;
+  /** The workload's tick topics (what subscribers follow) whose hash slot this node serves. */
+  topics: number;
+  /** Tick and bars topics (a stored tick also stores one bar event per timeframe) whose hash slot it serves. */
+  storedTopics: number;
+}
+
 /** What the orchestrator asks one load-generator process to do (passed as JSON in argv). */
 export interface DriverSpec {
   kind: WorkloadKind;
@@ -16,6 +26,12 @@ export interface DriverSpec {
   windowSeconds: number;
   /** Fixed rate: total deliveries/s offered (publishes/s = this ÷ subscribers). */
   offeredDeliveriesPerSecond?: number;
+  /**
+   * Cluster: subscriber i follows topic floor(i / nodes) mod topics (every node has every topic),
+   * one publisher per node sends to the topics in turn, and the CPU of these redis-servers is sampled.
+   */
+  topics?: number;
+  redisNodes?: RedisNode[];
   /** Saturation: publishes awaiting their acknowledgement at most. */
   maxInFlight: number;
   /** Connects in progress at most. */
@@ -39,4 +55,9 @@ export function loopbackBlockFor(n: number): string {
 /** The source address of the index-th connection: .2 and up in the workload's /24, a thousand connections each. */
 export function sourceAddressFor(index: number, addressBlock: string): string {
   return `${addressBlock}.${2 + (Math.floor(index / CONNECTIONS_PER_SOURCE_ADDRESS) % 250)}`;
+}
+
+/** The topic subscriber `index` follows: the nodes take turns (index mod nodes), so every node has subscribers of every topic. */
+export function topicIndexOf(index: number, nodes: number, topics: number): number {
+  return Math.floor(index / nodes) % topics;
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { answers } from '@tradehub/bench/redis/local-redis';
 import { waitUntil } from './wait.js';
 
 /** The machine's shared Redis, for tests that do not stop it. */
@@ -41,19 +42,7 @@ export class OwnRedisServer {
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no', ...this.extraArgs,
     ], { stdio: 'ignore' });
     this.process = child;
-    await waitUntil(async () => {
-      const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await client.ping();
-        await client.close();
-        return true;
-      } catch {
-        await client.destroy();
-        return false;
-      }
-    }, `redis-server to answer on port ${this.port}`);
+    await waitUntil(() => answers(this.port), `redis-server to answer on port ${this.port}`);
   }
 
   /** Freezes the process (SIGSTOP): its connections stay open, but nothing is answered. */

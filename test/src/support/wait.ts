@@ -1,19 +1,5 @@
 /**
- * The one way tests wait: poll a condition until it holds, or fail naming what was awaited.
- * Never returns silently on time-out, so a test cannot pass by waiting out a deadline.
- *
- * `what` may be a function: it is called at the time-out, so that a description with state in it
- * ("reader-1: 4960/4961") tells what was still missing at the end, not what was missing when
- * the wait began (a template string is evaluated at the call, before anything was awaited).
+ * The one way tests wait. It lives in the bench package, which tests already depend on, because the
+ * local Redis Cluster that tests and the benchmark both start waits for its nodes the same way.
  */
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  what: string | (() => string),
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitUntil } from '@tradehub/bench/wait-until';

@@ -1,32 +1,42 @@
-import { spawn, type ChildProcess, execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient } from 'redis';
-import { waitUntil } from './wait.js';
+import { waitUntil } from '../wait-until.js';
+import { answers, isFree, spawnRedisServer } from './local-redis.js';
 
 const run = promisify(execFile);
 
+export interface OwnRedisClusterOptions {
+  /** 1 (the default): 3 masters and 3 replicas, for failover; 0: 3 masters only (the benchmark). */
+  replicasPerMaster?: 0 | 1;
+  /** Pins every node to this CPU core (`taskset`), as the benchmark pins its servers. */
+  core?: number;
+}
+
+const MASTERS = 3;
+
 /**
- * A Redis Cluster of the test's own: 3 masters and 3 replicas of `redis-server
- * --cluster-enabled yes` on free loopback ports, without persistence, in a temporary directory,
- * created with `redis-cli --cluster create`. A short node time-out makes a replica take over
- * about a second after its master died. `dispose` stops every node and removes the directory.
+ * A Redis Cluster of a test's or the benchmark's own: 3 masters (and by default 3 replicas) of
+ * `redis-server --cluster-enabled yes` on free loopback ports, without persistence, in a temporary
+ * directory, created with `redis-cli --cluster create`. A short node time-out makes a replica take
+ * over about a second after its master died. `dispose` stops every node and removes the directory.
  */
 export class OwnRedisCluster {
   private readonly processes = new Map<number, ChildProcess>();
 
-  private constructor(readonly ports: readonly number[], private readonly dir: string) {}
+  private constructor(readonly ports: readonly number[], private readonly dir: string, private readonly core: number | undefined) {}
 
-  static async start(): Promise<OwnRedisCluster> {
-    const cluster = new OwnRedisCluster(await clusterPorts(6), mkdtempSync(join(tmpdir(), 'tradehub-cluster-')));
+  static async start(options: OwnRedisClusterOptions = {}): Promise<OwnRedisCluster> {
+    const replicas = options.replicasPerMaster ?? 1;
+    const cluster = new OwnRedisCluster(await clusterPorts(MASTERS * (1 + replicas)), mkdtempSync(join(tmpdir(), 'tradehub-cluster-')), options.core);
     try {
       for (const port of cluster.ports) cluster.spawnNode(port);
       await Promise.all(cluster.ports.map((port) => waitUntil(() => answers(port), `cluster node ${port} to answer`, 10_000)));
       await run('redis-cli', [
-        '--cluster', 'create', ...cluster.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes',
+        '--cluster', 'create', ...cluster.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', String(replicas), '--cluster-yes',
       ], { timeout: 20_000 });
       await cluster.waitUntilServing();
       return cluster;
@@ -39,6 +49,11 @@ export class OwnRedisCluster {
   /** The nodes as `host:port`, for `redis.cluster`. */
   get seeds(): string[] {
     return this.ports.map((port) => `127.0.0.1:${port}`);
+  }
+
+  /** The process id of the node on `port` while it runs. */
+  pidOf(port: number): number | undefined {
+    return this.processes.get(port)?.pid;
   }
 
   /** The ports of the nodes that are masters now, with the slots each serves. */
@@ -108,7 +123,7 @@ export class OwnRedisCluster {
       const replication = await Promise.all(live.map((port) => this.command(port, ['INFO', 'replication']).then(String, () => '')));
       if (replication.some((info) => /role:slave/.test(info) && !/master_link_status:up/.test(info))) return false;
       const masters = await this.masters().catch(() => []);
-      return masters.length === 3 && masters.every(({ port }) => this.processes.has(port));
+      return masters.length === MASTERS && masters.every(({ port }) => this.processes.has(port));
     }, 'the Redis Cluster to serve every slot', timeoutMs);
   }
 
@@ -130,26 +145,10 @@ export class OwnRedisCluster {
   }
 
   private spawnNode(port: number): void {
-    const child = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--dir', this.dir,
+    const child = spawnRedisServer(port, this.dir, [
       '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000',
-      '--save', '', '--appendonly', 'no',
-    ], { stdio: 'ignore' });
+    ], this.core);
     this.processes.set(port, child);
-  }
-}
-
-async function answers(port: number): Promise<boolean> {
-  const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false, connectTimeout: 500 } });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.destroy();
   }
 }
 
@@ -161,12 +160,4 @@ async function clusterPorts(count: number): Promise<number[]> {
     if (!ports.includes(port) && await isFree(port) && await isFree(port + 10_000)) ports.push(port);
   }
   return ports;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
