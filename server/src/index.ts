@@ -23,7 +23,7 @@ export { JsonHubProtocol } from './protocol/json-hub-protocol.js';
 export { interopHub } from './interop/interop-hub.js';
 export { createInteropServer, type InteropServer, type InteropServerOptions } from './interop/interop-server.js';
 export { tradeHub } from './trade/trade-hub.js';
-export { BrokerUnavailableError, type TradeBroker } from './trade/broker/trade-broker.js';
+export { BrokerUnavailableError, type ExpectedPosition, type LastEvent, type TradeBroker } from './trade/broker/trade-broker.js';
 export { ServiceUnavailableError } from './errors/service-unavailable-error.js';
 export { RedisGuard, type RedisGuardOptions } from './redis/redis-guard.js';
 export { isRedisUnavailability, RedisUnavailableError } from './redis/redis-unavailable-error.js';
@@ -73,5 +73,7 @@ export { InMemoryTerminalPresence } from './terminal/in-memory-terminal-presence
 export { RedisTerminalPresence } from './terminal/redis-terminal-presence.js';
 export type { TerminalHolder, TerminalPresence } from './terminal/terminal-presence.js';
 export { barOpenTime, nextBar } from './trade/bars/bar-rule.js';
-export { BarBuilder, type AcceptedTick, type BarBuilderOptions, type BarStore } from './trade/bars/bar-builder.js';
+export { BarBuilder, type AcceptedTick, type BarBuilderOptions } from './trade/bars/bar-builder.js';
+export { BarSeriesWriter, type BarSeriesLimits, type BarStore } from './trade/bars/bar-series-writer.js';
 export { InMemoryTradeBroker } from './trade/broker/in-memory-trade-broker.js';
+export { RedisTradeBroker } from './trade/broker/redis-trade-broker.js';

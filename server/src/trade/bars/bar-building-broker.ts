@@ -1,6 +1,6 @@
 import type { HubEventInput, TopicPosition, TopicSnapshot, TradeEnvelope } from '@tradehub/shared';
 import type { Logger } from 'pino';
-import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from '../broker/trade-broker.js';
+import type { EnvelopeListener, ExpectedPosition, HistoryResult, LastEvent, PublishOutcome, TradeBroker } from '../broker/trade-broker.js';
 import { BarBuilder, type AcceptedTick, type BarStore } from './bar-builder.js';
 
 /**
@@ -24,8 +24,12 @@ export class BarBuildingBroker implements TradeBroker {
     return outcomes;
   }
 
-  publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+  publishIfAt(event: HubEventInput, expected: ExpectedPosition): Promise<TradeEnvelope | undefined> {
     return this.inner.publishIfAt(event, expected);
+  }
+
+  lastEvent(topic: string): Promise<LastEvent> {
+    return this.inner.lastEvent(topic);
   }
 
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {
@@ -69,12 +73,19 @@ export class BarBuildingBroker implements TradeBroker {
   }
 }
 
-/** Bars stored through a broker: the current bar is the last of the topic's snapshot. */
+/**
+ * Bars stored through a broker: the current bar is the topic's last event (bars are stored in
+ * time order, and nobody else publishes to bars topics).
+ */
 export function brokerBarStore(broker: TradeBroker): BarStore {
   return {
     current: async (topic) => {
-      const { position, snapshot } = await broker.snapshot(topic);
-      return { bar: snapshot.kind === 'bars' ? snapshot.bars.at(-1) : undefined, position };
+      const { position, envelope } = await broker.lastEvent(topic);
+      if (envelope?.type === 'bar') return { bar: envelope.data, position };
+      if (position.seq === 0) return { bar: undefined, position };
+      // Events but the last one not kept (a store that lost part of its history): the snapshot still has the bars.
+      const { position: atSnapshot, snapshot } = await broker.snapshot(topic);
+      return { bar: snapshot.kind === 'bars' ? snapshot.bars.at(-1) : undefined, position: atSnapshot };
     },
     storeIfAt: async (event, expected) => {
       const envelope = await broker.publishIfAt(event, expected);

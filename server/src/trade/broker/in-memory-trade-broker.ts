@@ -3,13 +3,15 @@ import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type
 import { snapshotOf } from '../state/snapshot.js';
 import { historyLengthForType } from './history-length.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
-import type { EnvelopeListener, HistoryResult, PublishOutcome, TradeBroker } from './trade-broker.js';
+import type { EnvelopeListener, ExpectedPosition, HistoryResult, LastEvent, PublishOutcome, TradeBroker } from './trade-broker.js';
 
 interface TopicLog {
   epoch: string;
   seq: number;
   history: TradeEnvelope[];
   state: Map<string, unknown>;
+  /** The writer of the last conditional publish (see `ExpectedPosition`). */
+  writer?: string;
 }
 
 export interface InMemoryTradeBrokerOptions extends StateLimits {
@@ -62,11 +64,22 @@ export class InMemoryTradeBroker implements TradeBroker {
     return outcomes;
   }
 
-  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
-    const log = this.topics.get(topicOf(event)) ?? this.emptyLog();
-    if (log.epoch !== expected.epoch || log.seq !== expected.seq) return undefined;
-    const [outcome] = await this.publish([event]);
+  async publishIfAt(event: HubEventInput, expected: ExpectedPosition): Promise<TradeEnvelope | undefined> {
+    const topic = topicOf(event);
+    const current = this.topics.get(topic) ?? this.emptyLog();
+    if (current.epoch !== expected.epoch || current.seq !== expected.seq) return undefined;
+    if (expected.afterOwnWrite && current.writer !== expected.writer) return undefined;
+    // Synchronous up to here and through `publish`'s body: stores sent one after another apply in that order.
+    const stored = this.publish([event]);
+    this.log(topic).writer = expected.writer;
+    const [outcome] = await stored;
     return outcome?.envelope;
+  }
+
+  async lastEvent(topic: string): Promise<LastEvent> {
+    const log = this.topics.get(topic) ?? this.emptyLog();
+    const envelope = log.history.at(-1);
+    return { position: { epoch: log.epoch, seq: log.seq }, envelope: envelope?.seq === log.seq ? envelope : undefined };
   }
 
   async subscribe(subscription: string, listener: EnvelopeListener): Promise<void> {

@@ -7,12 +7,16 @@ import { LuaScript } from '../../redis/lua-script.js';
  * PUBLISH (SPUBLISH on a cluster) to the topic's channel. Every key and the channel are of one
  * topic and share its hash tag: on a cluster, the script runs on the topic's shard. With a state field limit, the fields with
  * the lowest names go while the state has more (the oldest bars of a bars topic). With an expected
- * epoch and seq, nothing is stored unless the topic is still there (returns [2, '']).
- * KEYS: seq, epoch, history, state, and dedupe for an event with an id (left out otherwise: on a
- *       cluster every declared key, even '', must be in the topic's slot)
+ * epoch and seq, nothing is stored unless the topic is still there (returns [2, '']); such a
+ * conditional store also records its writer (a key of its own, kept for a day), and with "after own
+ * write" requires the topic's last conditional store to be that writer's.
+ * KEYS: seq, epoch, history, state, then dedupe for an event with an id and writer for a
+ *       conditional store (each left out otherwise: on a cluster every declared key, even '', must
+ *       be in the topic's slot)
  * ARGV: envelope JSON without seq and epoch, candidate epoch, history length, state field (or ''),
  *       state value (or '' to delete), dedupe TTL seconds, topic, channel, state field limit (or ''),
- *       expected epoch (or ''), expected seq, PUBLISH or SPUBLISH
+ *       expected epoch (or ''), expected seq, PUBLISH or SPUBLISH, index in KEYS of the dedupe key
+ *       (or ''), index of the writer key (or ''), writer, '1' to require the last writer's to be it
  * Returns [isNew (1/0), envelope JSON].
  *
  * Declared a write script (`#!lua`, Redis 7 script flags, without `no-writes` or `allow-oom`):
@@ -22,13 +26,16 @@ import { LuaScript } from '../../redis/lua-script.js';
  * which never counts as growing memory: every later write would then pass the cap.
  */
 export const PUBLISH_SCRIPT = new LuaScript(`#!lua
-if KEYS[5] then
-  local existing = redis.call('GET', KEYS[5])
+local dedupeKey = ARGV[13] ~= '' and KEYS[tonumber(ARGV[13])]
+local writerKey = ARGV[14] ~= '' and KEYS[tonumber(ARGV[14])]
+if dedupeKey then
+  local existing = redis.call('GET', dedupeKey)
   if existing then return {0, existing} end
 end
 local epoch = redis.call('GET', KEYS[2])
-if ARGV[10] ~= '' and (epoch ~= ARGV[10] or tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[11])) then
-  return {2, ''}
+if ARGV[10] ~= '' then
+  if epoch ~= ARGV[10] or tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[11]) then return {2, ''} end
+  if ARGV[16] == '1' and redis.call('GET', writerKey) ~= ARGV[15] then return {2, ''} end
 end
 if not epoch then
   epoch = ARGV[2]
@@ -52,7 +59,8 @@ if ARGV[4] ~= '' then
     end
   end
 end
-if KEYS[5] then redis.call('SET', KEYS[5], envelope, 'EX', ARGV[6]) end
+if dedupeKey then redis.call('SET', dedupeKey, envelope, 'EX', ARGV[6]) end
+if writerKey then redis.call('SET', writerKey, ARGV[15], 'EX', 86400) end
 redis.call(ARGV[12], ARGV[8], envelope)
 return {1, envelope}
 `);
@@ -72,6 +80,23 @@ if not epoch then
 end
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {epoch, seq, redis.call('HGETALL', KEYS[4])}
+`);
+
+/**
+ * A topic's position and its last event, read as SNAPSHOT_SCRIPT reads (creating the epoch of a
+ * topic without events the same way): what a node that derives events goes on from.
+ * KEYS: seq, epoch, history. ARGV: candidate epoch, seconds. Returns [epoch, seq, last history entry or nil].
+ */
+export const LAST_EVENT_SCRIPT = new LuaScript(`
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[2])
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+return {epoch, seq, last}
 `);
 
 /**

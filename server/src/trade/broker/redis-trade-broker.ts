@@ -11,8 +11,10 @@ import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-u
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
 import { historyLengthForTopic, historyLengthForType } from './history-length.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
-import { BrokerUnavailableError, type EnvelopeListener, type HistoryResult, type PublishOutcome, type TradeBroker } from './trade-broker.js';
+import { HISTORY_SCRIPT, LAST_EVENT_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import {
+  BrokerUnavailableError, type EnvelopeListener, type ExpectedPosition, type HistoryResult, type LastEvent, type PublishOutcome, type TradeBroker,
+} from './trade-broker.js';
 
 export interface RedisTradeBrokerOptions extends StateLimits {
   keyPrefix: string;
@@ -83,7 +85,7 @@ export class RedisTradeBroker implements TradeBroker {
     return outcomes;
   }
 
-  async publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined> {
+  async publishIfAt(event: HubEventInput, expected: ExpectedPosition): Promise<TradeEnvelope | undefined> {
     try {
       const outcome = await this.publishOne(event, expected);
       return outcome?.envelope;
@@ -145,6 +147,17 @@ export class RedisTradeBroker implements TradeBroker {
     return { position: { epoch, seq: Number(seq) }, snapshot: snapshotOf(parsed, fields) };
   }
 
+  async lastEvent(topic: string): Promise<LastEvent> {
+    const keys = this.topicKeys(topic);
+    const [epoch, seq, last] = await this.available(() => LAST_EVENT_SCRIPT.run(
+      this.commands, [keys.seq, keys.epoch, keys.history], [newEpoch(), String(UNUSED_EPOCH_SECONDS)],
+    )) as [string, number, [string, [string, string]] | null];
+    const position = { epoch, seq: Number(seq) };
+    // The entry's id is its seq: an entry of an older seq (history lost in part) is not the last event.
+    const text = last && Number.parseInt(last[0], 10) === position.seq ? last[1][1] : undefined;
+    return { position, envelope: text === undefined ? undefined : JSON.parse(text) as TradeEnvelope };
+  }
+
   async history(topic: string, since: TopicPosition): Promise<HistoryResult> {
     const keys = this.topicKeys(topic);
     const reply = await this.available(() => HISTORY_SCRIPT.run(
@@ -166,8 +179,8 @@ export class RedisTradeBroker implements TradeBroker {
 
   /** Stores one event; with `expected`, only while its topic is there (undefined otherwise). */
   private async publishOne(event: HubEventInput): Promise<PublishOutcome>;
-  private async publishOne(event: HubEventInput, expected: TopicPosition): Promise<PublishOutcome | undefined>;
-  private async publishOne(event: HubEventInput, expected?: TopicPosition): Promise<PublishOutcome | undefined> {
+  private async publishOne(event: HubEventInput, expected: ExpectedPosition): Promise<PublishOutcome | undefined>;
+  private async publishOne(event: HubEventInput, expected?: ExpectedPosition): Promise<PublishOutcome | undefined> {
     const topic = topicOf(event);
     const keys = this.topicKeys(topic);
     const wildcard = wildcardOf(topic);
@@ -177,10 +190,10 @@ export class RedisTradeBroker implements TradeBroker {
       time: event.data.time, hubTime: Date.now(), ...(event.id !== undefined ? { id: event.id } : {}), data: event.data,
     };
     if (wildcard !== undefined) await this.index(topic, wildcard);
-    const [isNew, text] = await this.guard.run(() => PUBLISH_SCRIPT.run(this.commands, [
-      keys.seq, keys.epoch, keys.history, keys.state,
-      ...(event.id !== undefined ? [`${keys.dedupe}:${event.platformId}:${event.id}`] : []),
-    ], [
+    const scriptKeys = [keys.seq, keys.epoch, keys.history, keys.state];
+    const dedupeIndex = event.id === undefined ? '' : String(scriptKeys.push(`${keys.dedupe}:${event.platformId}:${event.id}`));
+    const writerIndex = expected === undefined ? '' : String(scriptKeys.push(keys.writer));
+    const [isNew, text] = await this.guard.run(() => PUBLISH_SCRIPT.run(this.commands, scriptKeys, [
       JSON.stringify(withoutPosition),
       newEpoch(),
       String(historyLengthForType(event.type, this.options.historyLength)),
@@ -193,6 +206,10 @@ export class RedisTradeBroker implements TradeBroker {
       expected?.epoch ?? '',
       String(expected?.seq ?? 0),
       this.pubSub.publishCommand,
+      dedupeIndex,
+      writerIndex,
+      expected?.writer ?? '',
+      expected?.afterOwnWrite ? '1' : '',
     ])) as [number, string];
     if (Number(isNew) === 2) return undefined;
     if (Number(isNew) === 1 && wildcard !== undefined && !this.pubSub.patterns) await this.announceUnderWildcard(wildcard, text);
@@ -252,7 +269,7 @@ export class RedisTradeBroker implements TradeBroker {
   }
 
   /** A topic's keys: one hash tag, `{topic}`, puts them in one hash slot (on one cluster shard). */
-  private topicKeys(topic: string): { seq: string; epoch: string; history: string; state: string; dedupe: string } {
+  private topicKeys(topic: string): { seq: string; epoch: string; history: string; state: string; dedupe: string; writer: string } {
     const tagged = `{${topic}}`;
     return {
       seq: this.key('seq', tagged),
@@ -260,6 +277,7 @@ export class RedisTradeBroker implements TradeBroker {
       history: this.key('history', tagged),
       state: this.key('state', tagged),
       dedupe: this.key('dedupe', tagged),
+      writer: this.key('writer', tagged),
     };
   }
 

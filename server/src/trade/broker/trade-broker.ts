@@ -9,6 +9,26 @@ export interface PublishOutcome {
   duplicate: boolean;
 }
 
+/** Where a conditional publish expects its topic to be (see `TradeBroker.publishIfAt`). */
+export interface ExpectedPosition extends TopicPosition {
+  /** Who stores: kept with the topic as its last conditional writer. */
+  writer?: string;
+  /**
+   * Also require that the topic's last conditional event was stored by `writer`. A writer that
+   * sends several stores without waiting for each (each expecting the position the previous one
+   * leads to) sets it on all but the first: if one of them is refused because another node stored
+   * first, none of the later ones can land after that other node's event merely because the
+   * topic happens to be at the seq they expect.
+   */
+  afterOwnWrite?: boolean;
+}
+
+/** A topic's position and its last stored event (undefined when it has none, or none kept). */
+export interface LastEvent {
+  position: TopicPosition;
+  envelope: TradeEnvelope | undefined;
+}
+
 export type HistoryResult =
   | { kind: 'events'; position: TopicPosition; events: TradeEnvelope[] }
   | { kind: 'reset'; reason: 'epoch_changed' | 'history_gone' | 'ahead_of_server' };
@@ -27,13 +47,22 @@ export interface TradeBroker {
    */
   publish(events: readonly HubEventInput[]): Promise<PublishOutcome[]>;
   /**
-   * Stores one event (without id) only while its topic is still at `expectedSeq` in `expectedEpoch`
-   * (seq 0: no event yet), atomically across nodes: what a node that derives events from a
+   * Stores one event (without id) only while its topic is still at `expected.seq` in
+   * `expected.epoch` (seq 0: no event yet) and, with `afterOwnWrite`, its last conditional event
+   * is `expected.writer`'s, atomically across nodes: what a node that derives events from a
    * topic's state uses, so that two nodes never build on the same state. Undefined when the topic
-   * moved on: read it again and retry.
+   * moved on: read it again and retry. Stores sent one after another on one topic are applied in
+   * the order they were sent.
    * @throws BrokerUnavailableError
    */
-  publishIfAt(event: HubEventInput, expected: TopicPosition): Promise<TradeEnvelope | undefined>;
+  publishIfAt(event: HubEventInput, expected: ExpectedPosition): Promise<TradeEnvelope | undefined>;
+  /**
+   * The topic's position and its last event, read atomically: what a node that derives events
+   * needs to go on from, without the whole snapshot. A topic never written gets its epoch here,
+   * as with `snapshot`, so that a conditional publish at seq 0 can follow.
+   * @throws BrokerUnavailableError
+   */
+  lastEvent(topic: string): Promise<LastEvent>;
   /** Starts delivering a topic (or a `/*` wildcard) to this node; only nodes with listeners receive traffic. */
   subscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
   unsubscribe(subscription: string, listener: EnvelopeListener): Promise<void>;
