@@ -71,3 +71,10 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   add('reconnect-storm', 1, quick ? 2000 : 10_000, ['tradehub-trade-json'], { warmupSeconds: 0, windowSeconds: quick ? 2 : 10 });
   return plan;
 }
+
+/**
+ * Publishes in flight per publisher at saturation, the same for every system. With 16, tradehub's server idled
+ * 20–40 % of the time at 10k subscribers (the generator drained one round of deliveries before the next
+ * publishes came): the rows measured the round trip, not the server. The peers were at 92–100 % of a core either way.
+ */
+export const SATURATION_IN_FLIGHT = 64;

@@ -2,7 +2,7 @@ import { TIMEFRAMES } from '@tradehub/shared';
 import { SYSTEM_LABELS, type BenchReport, type PartialRun, type ShardedLoad, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
-import { CLUSTER_MASTERS, CLUSTER_TOPICS, RECONNECT_STORM_RATE } from './plan.js';
+import { CLUSTER_MASTERS, CLUSTER_TOPICS, RECONNECT_STORM_RATE, SATURATION_IN_FLIGHT } from './plan.js';
 import { TRADEHUB_PARALLEL_INVOCATIONS } from './servers.js';
 
 export function formatNumber(value: number | undefined | null, digits = 0): string {
@@ -220,7 +220,7 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   \`socket.io-parser\` (they answer pings); the publisher is \`socket.io-client\`.
 - naive ws (bench/src/peers/ws-server.ts): \`for (const c of wss.clients) c.send(data)\` for every publisher message.
 - Every publish is acknowledged by the server once its broadcast call returned (a SignalR completion, a Socket.IO ack,
-  an \`ack\` frame); **saturation** keeps a bounded number of publishes in flight and measures what the subscribers
+  an \`ack\` frame); **saturation** keeps ${SATURATION_IN_FLIGHT} publishes in flight per publisher (with 16, tradehub's server idled 20–40 % of the time at 10k subscribers while the generator drained the last round) and measures what the subscribers
   receive in a steady window after a warm-up; **fixed rate** offers a total of deliveries/s (rate per publish =
   total ÷ subscribers) for latency. Latency is publish-to-receive, one clock (same process), HDR histogram.
 - Subscribers of every system count each payload by its first bytes (\`{"type":1,"target":"OnEvent",...\`, MessagePack's

@@ -12,14 +12,13 @@ import { loopbackBlockFor, type DriverSpec } from './driver/spec.js';
 import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
 import { mergePartialRun } from './merge.js';
-import { benchPlan, type WorkloadPlan } from './plan.js';
+import { benchPlan, SATURATION_IN_FLIGHT, type WorkloadPlan } from './plan.js';
 import { startBenchRedis, type BenchRedis } from './redis/bench-redis.js';
 import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
 import type { BenchReport, Measurement, WorkloadResult } from './results.js';
 import { killAllChildren, newClusterSettings, REDIS_URL, startServer, track, type RunningServer } from './servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MAX_IN_FLIGHT = 16;
 const CONNECT_CONCURRENCY = 200;
 /** The whole run stays under 15 minutes: workloads that would start past this are reported as skipped. */
 const RUN_BUDGET_SECONDS = 14 * 60;
@@ -117,7 +116,7 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
       ...(ownRedis ? { redisNodes: ownRedis.nodes } : {}),
       connections: plan.connections, warmupSeconds: plan.warmupSeconds, windowSeconds: plan.windowSeconds,
       ...(plan.offeredDeliveriesPerSecond ? { offeredDeliveriesPerSecond: plan.offeredDeliveriesPerSecond } : {}),
-      maxInFlight: MAX_IN_FLIGHT, connectConcurrency: CONNECT_CONCURRENCY, addressBlock: loopbackBlockFor(runBlockBase + index),
+      maxInFlight: SATURATION_IN_FLIGHT, connectConcurrency: CONNECT_CONCURRENCY, addressBlock: loopbackBlockFor(runBlockBase + index),
     };
     // Connecting is bounded by the driver's own per-connection time-out; this covers a stuck generator.
     const timeoutMs = (plan.warmupSeconds + plan.windowSeconds) * 1000 + plan.connections * 5 + 60_000;
