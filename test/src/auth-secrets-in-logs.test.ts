@@ -164,6 +164,13 @@ describe('auth: no secret reaches a log line or an error answer', () => {
     assert.ok(accessLines.some((line) => line.url?.startsWith('/hubs/trade/negotiate?') && line.url.includes('access_token=[redacted]')), 'no access log line of a negotiate with a token in the query');
     assert.ok(accessLines.some((line) => line.url?.startsWith('/v1/init?') && line.url.includes('password=[redacted]')), 'no access log line of /v1/init');
     assert.ok(accessLines.some((line) => line.url === '/rpc'), 'no access log line of /rpc');
+    // WebSocket upgrades get theirs too, with the answer's status: opened (101) or refused (401).
+    const upgradeLines = logLines.map((line) => JSON.parse(line) as { msg?: string; url?: string; status?: number; requestId?: string })
+      .filter((line) => line.msg === 'http upgrade');
+    const upgradesOf = (status: number): typeof upgradeLines => upgradeLines.filter((line) => line.status === status && line.url?.startsWith('/hubs/trade?'));
+    assert.ok(upgradesOf(101).some((line) => line.url?.includes('access_token=[redacted]')), 'no access log line of an opened WebSocket with a token in the query');
+    assert.ok(upgradesOf(401).length >= 2, `refused upgrades logged: ${upgradesOf(401).length}`);
+    assert.ok(upgradeLines.every((line) => typeof line.requestId === 'string' && line.requestId.length > 0), 'an upgrade log line without a request id');
     // Lines about a hub connection name it.
     for (const line of logLines.map((text) => JSON.parse(text) as { msg?: string; connectionId?: string })) {
       if (line.msg === 'handshake refused' || line.msg === 'hub method refused: missing scope' || line.msg === 'connection opened') {

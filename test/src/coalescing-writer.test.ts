@@ -102,6 +102,70 @@ describe('CoalescingWriter: the messages of one turn leave in one frame', () => 
   });
 });
 
+describe('batchedFlushScheduler under load: a flush after a big one waits for more messages', () => {
+  /** A scheduler on an injected clock: immediate runs and timed ones are kept for the test to run. */
+  function loadedScheduler(busyFrames = 4, maxPauseMs = 10) {
+    let clock = 0;
+    const immediate: Array<() => void> = [];
+    const timed: Array<{ run: () => void; ms: number }> = [];
+    const schedule = batchedFlushScheduler({
+      defer: (run) => immediate.push(run),
+      after: (run, ms) => timed.push({ run, ms }),
+      now: () => clock,
+      busyFrames,
+      maxPauseMs,
+    });
+    const frames: string[] = [];
+    /** Each flush of a writer takes 1 ms of the clock, as writing to a socket takes time. */
+    const writers = Array.from({ length: 8 }, (_unused, index) => new CoalescingWriter((frame) => {
+      clock += 1;
+      frames.push(`${index}:${Buffer.from(frame).toString()}`);
+    }, schedule, 64));
+    const advance = (ms: number): void => {
+      clock += ms;
+    };
+    return { immediate, timed, writers, frames, advance };
+  }
+
+  it('flushes at the end of the turn while flushes are small, or messages come after a pause as long as the last flush', () => {
+    const { immediate, timed, writers, advance } = loadedScheduler();
+    writers.slice(0, 3).forEach((writer) => writer.write(bytes('a'), true));
+    assert.equal(immediate.length, 1);
+    immediate.shift()!(); // 3 frames: under busyFrames
+    writers[0]!.write(bytes('b'), true);
+    assert.deepEqual([immediate.length, timed.length], [1, 0], 'a small flush is never followed by a pause');
+    immediate.shift()!();
+    writers.forEach((writer) => writer.write(bytes('c'), true));
+    immediate.shift()!(); // 8 frames, 8 ms
+    advance(8);
+    writers[0]!.write(bytes('d'), true);
+    assert.deepEqual([immediate.length, timed.length], [1, 0], 'messages that came after as long as the flush took go at once');
+  });
+
+  it('waits as long as the big flush took, less the time since, and carries in one frame what came meanwhile', () => {
+    const { immediate, timed, writers, frames, advance } = loadedScheduler();
+    writers.forEach((writer) => writer.write(bytes('a'), true));
+    immediate.shift()!(); // 8 frames, 8 ms
+    advance(3);
+    writers[1]!.write(bytes('b'), true);
+    assert.deepEqual(timed.map((entry) => entry.ms), [5]);
+    assert.equal(immediate.length, 0);
+    writers[1]!.write(bytes('c'), true);
+    writers[2]!.write(bytes('d'), true);
+    assert.equal(timed.length, 1, 'one flush for everything queued during the pause');
+    timed.shift()!.run();
+    assert.deepEqual(frames.slice(-2), ['1:bc', '2:d']);
+  });
+
+  it('never waits longer than maxPauseMs', () => {
+    const { timed, immediate, writers } = loadedScheduler(4, 3);
+    writers.forEach((writer) => writer.write(bytes('a'), true));
+    immediate.shift()!(); // 8 ms
+    writers[0]!.write(bytes('b'), true);
+    assert.deepEqual(timed.map((entry) => entry.ms), [3]);
+  });
+});
+
 describe('SerializedHubMessage: encoded once per protocol', () => {
   it('gives every recipient of a protocol the same UTF-8 bytes, counted in bytes', () => {
     const json = new JsonHubProtocol();

@@ -12,7 +12,7 @@ import { parseRequestTarget, refuseUnreadableTarget, UNREADABLE_TARGET_DESCRIPTI
 import { silentLogger } from '../observability/logger.js';
 import { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 import { detachedMetrics, type TradehubMetrics } from '../observability/metrics.js';
-import { requestLogging, type AccessLogLevel } from './request-logging.js';
+import { logUpgrade, requestLogging, type AccessLogLevel } from './request-logging.js';
 
 export interface HubHostOptions {
   logger?: Logger;
@@ -70,6 +70,7 @@ export class HubHost {
   private readonly shutdownGraceMs: number;
   private readonly drainDelayMs: number;
   private drainingNow = false;
+  private readonly accessLogLevel: AccessLogLevel;
 
   constructor(options: HubHostOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -79,7 +80,8 @@ export class HubHost {
     this.app.disable('x-powered-by');
     if (options.trustProxy) this.app.set('trust proxy', [...options.trustProxy]);
     // First: every request, refused or not, gets its id and its access log line.
-    this.app.use(requestLogging(this.logger, options.accessLogLevel ?? 'info'));
+    this.accessLogLevel = options.accessLogLevel ?? 'info';
+    this.app.use(requestLogging(this.logger, this.accessLogLevel));
     // While draining, no new connection starts here: the clients told to leave go to another node.
     this.app.use((req, res, next) => {
       if (this.drainingNow && req.method === 'POST' && /\/negotiate\/?$/i.test(req.path)) {
@@ -160,6 +162,7 @@ export class HubHost {
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
+    logUpgrade(this.logger, this.accessLogLevel, request, socket);
     const url = parseRequestTarget(request.url);
     if (!url) {
       rejectUpgrade(socket, 400, UNREADABLE_TARGET_DESCRIPTION);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { RequestHandler, Response } from 'express';
 import type { Level, Logger } from 'pino';
 import { redactedUrl } from '../observability/redacted-url.js';
@@ -16,8 +18,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:/+=@-]{1,128}$/;
  */
 export function requestLogging(logger: Logger, accessLogLevel: AccessLogLevel): RequestHandler {
   return (req, res, next) => {
-    const offered = req.headers['x-request-id'];
-    const requestId = typeof offered === 'string' && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const requestId = requestIdOf(req);
     res.setHeader('X-Request-Id', requestId);
     const requestLog = logger.child({ requestId });
     res.locals.logger = requestLog;
@@ -37,6 +38,53 @@ export function requestLogging(logger: Logger, accessLogLevel: AccessLogLevel): 
     }
     next();
   };
+}
+
+/**
+ * The access log line of a WebSocket upgrade request, which never reaches Express: logged at its
+ * answer, the 101 of a WebSocket that opened or whatever refused it, by whichever part answered
+ * (ws, an endpoint's refusal, the host's 404). Watching the socket's first write is the one place
+ * that sees every answer without each of them reporting it; the watch ends with that write.
+ * A socket closed without an answer is logged as aborted.
+ */
+export function logUpgrade(logger: Logger, accessLogLevel: AccessLogLevel, request: IncomingMessage, socket: Duplex): void {
+  if (accessLogLevel === 'off' || !logger.isLevelEnabled(accessLogLevel)) return;
+  const startedAt = performance.now();
+  let logged = false;
+  const log = (status: number | undefined): void => {
+    if (logged) return;
+    logged = true;
+    logger[accessLogLevel]({
+      requestId: requestIdOf(request),
+      method: request.method,
+      url: redactedUrl(request.url ?? ''),
+      status,
+      durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+      remoteAddress: request.socket.remoteAddress,
+      upgrade: request.headers.upgrade,
+      ...(status === undefined ? { aborted: true } : {}),
+    }, 'http upgrade');
+  };
+  const write = socket.write;
+  socket.write = function watchedWrite(this: Duplex, ...args: Parameters<Duplex['write']>): boolean {
+    socket.write = write;
+    log(statusOfAnswer(args[0]));
+    return write.apply(this, args);
+  } as Duplex['write'];
+  socket.once('close', () => log(undefined));
+}
+
+/** The status code of an HTTP answer's first bytes (`HTTP/1.1 101 ...`). */
+function statusOfAnswer(chunk: unknown): number | undefined {
+  const head = typeof chunk === 'string' ? chunk.slice(0, 12) : Buffer.isBuffer(chunk) ? chunk.toString('latin1', 0, 12) : '';
+  const match = /^HTTP\/1\.[01] (\d{3})$/.exec(head);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The caller's `X-Request-Id` when sane, a new one otherwise. */
+function requestIdOf(request: IncomingMessage): string {
+  const offered = request.headers['x-request-id'];
+  return typeof offered === 'string' && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
 }
 
 /** The request's logger (its lines carry the request id); `fallback` outside `requestLogging`. */

@@ -70,21 +70,64 @@ export class CoalescingWriter {
   }
 }
 
+export interface FlushSchedulerOptions {
+  /** Runs the flush after this turn's I/O callbacks (`setImmediate`). */
+  defer?: (run: () => void) => void;
+  /** Runs the flush after a pause (`setTimeout`). */
+  after?: (run: () => void, ms: number) => void;
+  now?: () => number;
+  /** Longest pause before a flush under load. */
+  maxPauseMs?: number;
+  /** Frames a flush must have written to count as one that a pause should amortise. */
+  busyFrames?: number;
+}
+
+/** Longest pause a flush under load waits for more messages: what a message's latency may grow by then. */
+export const MAX_FLUSH_PAUSE_MS = 10;
+/** A flush that wrote fewer frames than this is cheap: the next one never waits. */
+const BUSY_FLUSH_FRAMES = 64;
+
 /**
  * Flushes every writer that has something queued once per event-loop turn, with a single
  * `setImmediate` for all of them: after the I/O callbacks of this turn (every message a
  * broadcast or a batch of Redis messages produced) and before the next reads.
+ *
+ * Under load it waits a little longer. A flush that writes to many connections costs a system
+ * call per connection whatever each carries, so the number of flushes, not of messages, bounds
+ * a broadcast: measured with two nodes, 1,000 subscribers and ticks coming one by one from Redis,
+ * deliveries/s followed messages per frame (2.7 per frame: 178k/s; 6–9: 281k/s). When messages
+ * come again right after a big flush (one that wrote `busyFrames` frames or more), the next
+ * flush waits until as long as the previous one took has passed since it ended (at most
+ * `maxPauseMs`): at most about half of the time goes to flushing, and each flush carries what
+ * came meanwhile. Messages that come after a pause at least that long go out at the next turn
+ * as before: a node that keeps up adds no latency.
  */
-export function batchedFlushScheduler(defer: (run: () => void) => void = setImmediate): FlushScheduler {
+export function batchedFlushScheduler(options: FlushSchedulerOptions | ((run: () => void) => void) = {}): FlushScheduler {
+  const settings = typeof options === 'function' ? { defer: options } : options;
+  const defer = settings.defer ?? setImmediate;
+  const after = settings.after ?? ((run: () => void, ms: number): void => void setTimeout(run, ms));
+  const now = settings.now ?? (() => performance.now());
+  const maxPauseMs = settings.maxPauseMs ?? MAX_FLUSH_PAUSE_MS;
+  const busyFrames = settings.busyFrames ?? BUSY_FLUSH_FRAMES;
   let pending: CoalescingWriter[] = [];
+  let lastEnded = Number.NEGATIVE_INFINITY;
+  let lastDuration = 0;
+  let lastFrames = 0;
   const flushAll = (): void => {
+    const startedAt = now();
     const writers = pending;
     pending = [];
     for (const writer of writers) writer.scheduledFlush();
+    lastEnded = now();
+    lastDuration = lastEnded - startedAt;
+    lastFrames = writers.length;
   };
   return (writer) => {
     pending.push(writer);
-    if (pending.length === 1) defer(flushAll);
+    if (pending.length > 1) return;
+    const pauseMs = lastFrames >= busyFrames ? Math.min(maxPauseMs, lastDuration) - (now() - lastEnded) : 0;
+    if (pauseMs >= 1) after(flushAll, Math.round(pauseMs));
+    else defer(flushAll);
   };
 }
 
