@@ -43,13 +43,15 @@ export function requestLogging(logger: Logger, accessLogLevel: AccessLogLevel): 
 /**
  * The access log line of a WebSocket upgrade request, which never reaches Express: logged at its
  * answer, the 101 of a WebSocket that opened or whatever refused it, by whichever part answered
- * (ws, an endpoint's refusal, the host's 404). Watching the socket's first write is the one place
- * that sees every answer without each of them reporting it; the watch ends with that write.
+ * (ws, an endpoint's refusal, the host's 404). Watching the socket's first write or end is the
+ * one place that sees every answer without each of them reporting it; the watch ends with it.
  * A socket closed without an answer is logged as aborted.
  */
 export function logUpgrade(logger: Logger, accessLogLevel: AccessLogLevel, request: IncomingMessage, socket: Duplex): void {
   if (accessLogLevel === 'off' || !logger.isLevelEnabled(accessLogLevel)) return;
   const startedAt = performance.now();
+  // Read now: once the socket is closed, Node no longer knows the peer.
+  const remoteAddress = request.socket.remoteAddress;
   let logged = false;
   const log = (status: number | undefined): void => {
     if (logged) return;
@@ -60,17 +62,27 @@ export function logUpgrade(logger: Logger, accessLogLevel: AccessLogLevel, reque
       url: redactedUrl(request.url ?? ''),
       status,
       durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-      remoteAddress: request.socket.remoteAddress,
+      remoteAddress,
       upgrade: request.headers.upgrade,
       ...(status === undefined ? { aborted: true } : {}),
     }, 'http upgrade');
   };
-  const write = socket.write;
-  socket.write = function watchedWrite(this: Duplex, ...args: Parameters<Duplex['write']>): boolean {
+  // ws answers 101 with write; refusals (ws's and ours) answer with end.
+  const { write, end } = socket;
+  const unwatch = (): void => {
     socket.write = write;
+    socket.end = end;
+  };
+  socket.write = function watchedWrite(this: Duplex, ...args: Parameters<Duplex['write']>): boolean {
+    unwatch();
     log(statusOfAnswer(args[0]));
     return write.apply(this, args);
   } as Duplex['write'];
+  socket.end = function watchedEnd(this: Duplex, ...args: Parameters<Duplex['end']>): Duplex {
+    unwatch();
+    log(statusOfAnswer(args[0]));
+    return end.apply(this, args);
+  } as Duplex['end'];
   socket.once('close', () => log(undefined));
 }
 
