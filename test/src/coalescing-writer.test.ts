@@ -157,6 +157,14 @@ describe('batchedFlushScheduler under load: a flush after a big one waits for mo
     assert.deepEqual(frames.slice(-2), ['1:bc', '2:d']);
   });
 
+  it('never waits with maxPauseMs 0 (limits.flushPauseMaxMs: 0)', () => {
+    const { timed, immediate, writers } = loadedScheduler(4, 0);
+    writers.forEach((writer) => writer.write(bytes('a'), true));
+    immediate.shift()!(); // 8 ms
+    writers[0]!.write(bytes('b'), true);
+    assert.deepEqual([immediate.length, timed.length], [1, 0]);
+  });
+
   it('never waits longer than maxPauseMs', () => {
     const { timed, immediate, writers } = loadedScheduler(4, 3);
     writers.forEach((writer) => writer.write(bytes('a'), true));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
+import { demoConfig, MAX_FLUSH_PAUSE_MS, parseConfig, setSocketFlushPause, socketFlushPause } from '@tradehub/server';
 import { INTEROP_HUB_PATH } from '@tradehub/shared';
 import { nextClose, officialClient } from './support/official-client.js';
 import { startTradehub, type RunningTradehub } from './support/tradehub-app.js';
@@ -64,5 +65,24 @@ describe('configuration: per-connection limits of the hubs (limits.*)', () => {
     assert.equal(options.maximumQueuedInvocationsPerClient, 64);
     assert.equal(options.maximumParallelInvocationsPerClient, 4);
     assert.equal(options.maximumBufferedBytesPerClient, 1024 * 1024);
+  });
+});
+
+describe('configuration: limits.flushPauseMaxMs', () => {
+  after(() => {
+    setSocketFlushPause(MAX_FLUSH_PAUSE_MS);
+  });
+
+  it('sets how long the process\'s flushes may wait under load, and refuses more than 100 ms', async () => {
+    assert.equal(socketFlushPause(), MAX_FLUSH_PAUSE_MS);
+    const hub = await startTradehub({ config: (config) => ({ ...config, limits: { ...config.limits, flushPauseMaxMs: 0 } }) });
+    try {
+      assert.equal(socketFlushPause(), 0);
+    } finally {
+      await hub.close();
+    }
+    const raw = JSON.parse(JSON.stringify(demoConfig('/tmp/tradehub-config-test'))) as { limits: Record<string, unknown> };
+    raw.limits.flushPauseMaxMs = 101;
+    assert.throws(() => parseConfig(raw, 'the test'), /flushPauseMaxMs/);
   });
 });

@@ -53,6 +53,7 @@ import { tradeHub } from '../trade/trade-hub.js';
 import { TradeQueries } from '../trade/trade-queries.js';
 import { TradeService } from '../trade/trade-service.js';
 import { withBars } from '../trade/bars/bar-building-broker.js';
+import { setSocketFlushPause } from '../transports/coalescing-writer.js';
 import { TradeSimulator } from '../simulator/trade-simulator.js';
 import { RedisIngest } from '../trade/redis-ingest.js';
 import { connectRedis, redisTarget, type RedisConnections } from './redis-connections.js';
@@ -203,6 +204,7 @@ export async function createTradehubApp(config: TradehubConfig, options: Tradehu
       : {};
   // Clients that ask for stateful reconnect get it: a dropped WebSocket then loses nothing.
   const hubOptions = { hubOptions: { allowStatefulReconnects: true, ...hubLimitsOf(config.limits), ...options.hubOptions } };
+  if (config.limits.flushPauseMaxMs !== undefined) setSocketFlushPause(config.limits.flushPauseMaxMs);
   // Terminal requests reach the terminal's connection on any node through the terminal hub's
   // lifetime manager; the underlying waits end shortly after the gateway's own time-out.
   const terminalRequestTimeoutMs = config.trade.terminalRequestTimeoutMs;

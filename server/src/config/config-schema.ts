@@ -192,6 +192,13 @@ export const configSchema = z.strictObject({
      * topic (default 256 KiB); `false`: every tick is queued like any event.
      */
     tickConflationBytes: z.union([z.number().int().min(0).max(1024 * 1024 * 1024), z.literal(false)]).optional(),
+    /**
+     * Under load, how long a flush to many connections (64 or more) may wait for more messages
+     * when messages keep coming as fast as it writes (default 10 ms; 0: never): fewer, fuller
+     * frames (throughput at saturation) for up to this much more latency while the node is busy.
+     * One value per process.
+     */
+    flushPauseMaxMs: z.number().int().min(0).max(100).optional(),
     /** Client-to-server streams open at once (`maximumClientStreamsPerClient`). */
     clientStreamsPerConnection: z.number().int().min(0).max(10_000).optional(),
     /** Unread items per client stream before the connection is no longer read (`clientStreamBufferCapacity`). */

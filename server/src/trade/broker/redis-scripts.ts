@@ -66,12 +66,12 @@ return {1, envelope}
 `);
 
 /**
- * Reads a topic's epoch (creating it when missing), seq and state in one step. An epoch created
- * here, for a topic without events, expires after ARGV[2] seconds unless an event comes, so that
- * reading topics nobody publishes to does not grow Redis without bound.
- * KEYS: seq, epoch, history, state. ARGV: candidate epoch, seconds. Returns [epoch, seq, flat state].
+ * The start of the scripts that read a topic's position: its epoch (created when missing) and
+ * seq. An epoch created here, for a topic without events, expires after ARGV[2] seconds unless an
+ * event comes, so that reading topics nobody publishes to does not grow Redis without bound.
+ * KEYS: seq, epoch, history, ... ARGV: candidate epoch, seconds. Leaves `epoch` and `seq` set.
  */
-export const SNAPSHOT_SCRIPT = new LuaScript(`
+const READ_POSITION = `
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[1]
@@ -79,24 +79,22 @@ if not epoch then
   redis.call('DEL', KEYS[1], KEYS[3])
 end
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+`;
+
+/**
+ * Reads a topic's position (READ_POSITION) and state in one step.
+ * KEYS: seq, epoch, history, state. ARGV: candidate epoch, seconds. Returns [epoch, seq, flat state].
+ */
+export const SNAPSHOT_SCRIPT = new LuaScript(`${READ_POSITION}
 return {epoch, seq, redis.call('HGETALL', KEYS[4])}
 `);
 
 /**
- * A topic's position and its last event, read as SNAPSHOT_SCRIPT reads (creating the epoch of a
- * topic without events the same way): what a node that derives events goes on from.
+ * A topic's position (READ_POSITION) and its last event: what a node that derives events goes on from.
  * KEYS: seq, epoch, history. ARGV: candidate epoch, seconds. Returns [epoch, seq, last history entry or nil].
  */
-export const LAST_EVENT_SCRIPT = new LuaScript(`
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[2], epoch, 'EX', ARGV[2])
-  redis.call('DEL', KEYS[1], KEYS[3])
-end
-local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-return {epoch, seq, last}
+export const LAST_EVENT_SCRIPT = new LuaScript(`${READ_POSITION}
+return {epoch, seq, redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]}
 `);
 
 /**
