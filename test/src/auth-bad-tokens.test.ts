@@ -7,7 +7,7 @@ import {
   negotiate, nowSeconds, refusedStart, refusedUpgrade, signToken, unsignedToken, validClaims, withTestSecret, type MyAccess,
 } from './support/auth-helpers.js';
 import { RawHubSocket } from './support/raw-socket.js';
-import { clientToken, startTradehub, type RunningTradehub } from './support/tradehub-app.js';
+import { clientToken, nodePerBlock, startTradehub } from './support/tradehub-app.js';
 
 const WRONG_ALGORITHM = 'The token is signed with an algorithm this server does not accept.';
 
@@ -39,32 +39,24 @@ const BAD_TOKENS: BadTokenCase[] = [
 ];
 
 describe('auth: bad tokens on the hub and the API', () => {
-  let hub: RunningTradehub;
+  const node = nodePerBlock({ config: withTestSecret });
   const cleanup = new Cleanup();
-  before(async () => {
-    hub = await startTradehub({ config: withTestSecret });
-  });
-  afterEach(async () => {
-    await cleanup.run();
-  });
-  after(async () => {
-    await hub.close();
-  });
+  afterEach(() => cleanup.run());
 
   it('accepts a self-signed token with the test secret (the baseline the bad tokens differ from)', async () => {
     const token = signToken(validClaims());
-    assert.equal((await api(hub.baseUrl, '/api/platforms', { token })).status, 200);
-    assert.equal((await negotiate(hub.tradeHubUrl, token)).status, 200);
+    assert.equal((await api(node().baseUrl, '/api/platforms', { token })).status, 200);
+    assert.equal((await negotiate(node().tradeHubUrl, token)).status, 200);
   });
 
   it('answers a request without token with 401 and a challenge without error attribute', async () => {
-    assertMissingToken(await negotiate(hub.tradeHubUrl));
-    assertMissingToken(await api(hub.baseUrl, '/api/platforms'));
-    assertMissingToken(await api(hub.baseUrl, '/api/organizations'));
-    const upgrade = await refusedUpgrade(hub.tradeHubUrl);
+    assertMissingToken(await negotiate(node().tradeHubUrl));
+    assertMissingToken(await api(node().baseUrl, '/api/platforms'));
+    assertMissingToken(await api(node().baseUrl, '/api/organizations'));
+    const upgrade = await refusedUpgrade(node().tradeHubUrl);
     assert.equal(upgrade.status, 401);
     assert.equal(upgrade.headers['www-authenticate'], 'Bearer realm="tradehub"');
-    const error = await refusedStart(cleanup, hub.tradeHubUrl, undefined);
+    const error = await refusedStart(cleanup, node().tradeHubUrl, undefined);
     assert.match(error.message, /Status code '401'/);
     assert.match(error.message, /A bearer token is required\./);
   });
@@ -72,16 +64,16 @@ describe('auth: bad tokens on the hub and the API', () => {
   for (const badToken of BAD_TOKENS) {
     it(`refuses ${badToken.name} everywhere with 401 invalid_token`, async () => {
       const token = badToken.token();
-      assertInvalidToken(await negotiate(hub.tradeHubUrl, token), badToken.description);
-      assertInvalidToken(await negotiate(hub.tradeHubUrl, undefined, `&access_token=${encodeURIComponent(token)}`), badToken.description);
-      assertInvalidToken(await api(hub.baseUrl, '/api/platforms', { token }), badToken.description);
+      assertInvalidToken(await negotiate(node().tradeHubUrl, token), badToken.description);
+      assertInvalidToken(await negotiate(node().tradeHubUrl, undefined, `&access_token=${encodeURIComponent(token)}`), badToken.description);
+      assertInvalidToken(await api(node().baseUrl, '/api/platforms', { token }), badToken.description);
 
-      const upgrade = await refusedUpgrade(hub.tradeHubUrl, { Authorization: `Bearer ${token}` });
+      const upgrade = await refusedUpgrade(node().tradeHubUrl, { Authorization: `Bearer ${token}` });
       assert.equal(upgrade.status, 401);
       assert.equal(upgrade.headers['www-authenticate'], bearerChallenge('invalid_token', badToken.description));
       assert.equal(upgrade.body, badToken.description);
 
-      const error = await refusedStart(cleanup, hub.tradeHubUrl, token);
+      const error = await refusedStart(cleanup, node().tradeHubUrl, token);
       assert.match(error.message, /^Failed to complete negotiation with the server: .*Status code '401'$/);
       assert.ok(error.message.includes(badToken.description), error.message);
     });
@@ -89,20 +81,20 @@ describe('auth: bad tokens on the hub and the API', () => {
 
   it('never repeats the refused token in the answer', async () => {
     const token = signToken(validClaims({ aud: 'x' }));
-    const answer = await api(hub.baseUrl, '/api/platforms', { token });
+    const answer = await api(node().baseUrl, '/api/platforms', { token });
     assert.equal(answer.status, 401);
     assert.ok(!answer.text.includes(token) && !(answer.headers.get('www-authenticate') ?? '').includes(token));
   });
 
   it('accepts nbf a little in the future, within the 5 s clock tolerance', async () => {
     const token = signToken(validClaims({ nbf: nowSeconds() + 2 }));
-    assert.equal((await api(hub.baseUrl, '/api/platforms', { token })).status, 200);
+    assert.equal((await api(node().baseUrl, '/api/platforms', { token })).status, 200);
   });
 
   it('refuses an Authorization header that is not "Bearer <token>" with 400 invalid_request', async () => {
     const description = 'The Authorization header must be "Bearer <token>".';
     for (const value of ['Basic ZGVtbzpkZW1v', 'Bearer', 'Bearer a b']) {
-      const answer = await fetch(`${hub.baseUrl}/api/platforms`, { headers: { Authorization: value } });
+      const answer = await fetch(`${node().baseUrl}/api/platforms`, { headers: { Authorization: value } });
       assert.equal(answer.status, 400, value);
       assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="tradehub", error="invalid_request", error_description="The Authorization header must be Bearer <token>."');
       assert.deepEqual(await answer.json(), { error: 'invalid_request', error_description: description });
@@ -110,32 +102,32 @@ describe('auth: bad tokens on the hub and the API', () => {
   });
 
   it('refuses a token in both the Authorization header and the access_token query with 400 invalid_request', async () => {
-    const token = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const token = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
     const description = 'The token was sent in more than one way; send it once.';
-    assertInvalidRequest(await negotiate(hub.tradeHubUrl, token, `&access_token=${token}`), description);
-    assertInvalidRequest(await negotiate(hub.tradeHubUrl, undefined, `&access_token=${token}&access_token=${token}`), description);
-    const upgrade = await refusedUpgrade(`${hub.tradeHubUrl}?access_token=${token}`, { Authorization: `Bearer ${token}` });
+    assertInvalidRequest(await negotiate(node().tradeHubUrl, token, `&access_token=${token}`), description);
+    assertInvalidRequest(await negotiate(node().tradeHubUrl, undefined, `&access_token=${token}&access_token=${token}`), description);
+    const upgrade = await refusedUpgrade(`${node().tradeHubUrl}?access_token=${token}`, { Authorization: `Bearer ${token}` });
     assert.equal(upgrade.status, 400);
     assert.equal(upgrade.headers['www-authenticate'], bearerChallenge('invalid_request', description));
   });
 
   it('refuses the access_token query on an API route with 400 invalid_request, even for a valid token', async () => {
-    const token = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const token = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
     const description = 'The access_token query parameter is accepted on hub endpoints only; use the Authorization header.';
-    assertInvalidRequest(await api(hub.baseUrl, `/api/platforms?access_token=${token}`), description);
-    assertInvalidRequest(await api(hub.baseUrl, `/api/platforms?access_token=${token}`, { token }), description);
-    assertInvalidRequest(await api(hub.baseUrl, `/v1/ping?access_token=${token}`), description);
+    assertInvalidRequest(await api(node().baseUrl, `/api/platforms?access_token=${token}`), description);
+    assertInvalidRequest(await api(node().baseUrl, `/api/platforms?access_token=${token}`, { token }), description);
+    assertInvalidRequest(await api(node().baseUrl, `/v1/ping?access_token=${token}`), description);
   });
 
   it('accepts the access_token query on negotiate and on the WebSocket that continues it', async () => {
-    const token = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
-    const answer = await negotiate(hub.tradeHubUrl, undefined, `&access_token=${token}`);
+    const token = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const answer = await negotiate(node().tradeHubUrl, undefined, `&access_token=${token}`);
     assert.equal(answer.status, 200, answer.text);
     const body = answer.json as { connectionId: string; connectionToken: string; availableTransports: Array<{ transport: string }> };
     assert.equal(typeof body.connectionToken, 'string');
     assert.deepEqual(body.availableTransports.map((t) => t.transport), ['WebSockets', 'ServerSentEvents', 'LongPolling']);
 
-    const socket = await RawHubSocket.open(`${hub.tradeHubUrl}?id=${body.connectionToken}&access_token=${token}`);
+    const socket = await RawHubSocket.open(`${node().tradeHubUrl}?id=${body.connectionToken}&access_token=${token}`);
     cleanup.add(() => socket.close());
     await socket.handshake();
     // The trade hub greets every connection with its status before anything else.
@@ -148,8 +140,8 @@ describe('auth: bad tokens on the hub and the API', () => {
   });
 
   it('accepts the access_token query on a WebSocket without negotiation (as browsers send it)', async () => {
-    const token = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
-    const socket = await RawHubSocket.open(`${hub.tradeHubUrl}?access_token=${encodeURIComponent(token)}`);
+    const token = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const socket = await RawHubSocket.open(`${node().tradeHubUrl}?access_token=${encodeURIComponent(token)}`);
     cleanup.add(() => socket.close());
     await socket.handshake();
     assert.equal((await socket.nextNonPing()).target, 'OnConnectionStatus');
@@ -159,27 +151,27 @@ describe('auth: bad tokens on the hub and the API', () => {
   });
 
   it('refuses a negotiated connection continued with another subject\'s token (403)', async () => {
-    const readerToken = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
-    const publisherToken = await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret');
-    const answer = await negotiate(hub.tradeHubUrl, readerToken);
+    const readerToken = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const publisherToken = await clientToken(node().baseUrl, 'demo-publisher', 'demo-publisher-secret');
+    const answer = await negotiate(node().tradeHubUrl, readerToken);
     const { connectionToken } = answer.json as { connectionToken: string };
-    const upgrade = await refusedUpgrade(`${hub.tradeHubUrl}?id=${connectionToken}&access_token=${publisherToken}`);
+    const upgrade = await refusedUpgrade(`${node().tradeHubUrl}?id=${connectionToken}&access_token=${publisherToken}`);
     assert.equal(upgrade.status, 403);
     assert.equal(upgrade.body, 'The connection belongs to another user.');
     // Without any token, the negotiated connection cannot be taken over either.
-    assert.equal((await refusedUpgrade(`${hub.tradeHubUrl}?id=${connectionToken}`)).status, 401);
+    assert.equal((await refusedUpgrade(`${node().tradeHubUrl}?id=${connectionToken}`)).status, 401);
   });
 
   it('connects the official client with its token factory, sending the token in the header', async () => {
-    const token = await clientToken(hub.baseUrl, DEMO_READER.id, DEMO_READER.secret);
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, token);
+    const token = await clientToken(node().baseUrl, DEMO_READER.id, DEMO_READER.secret);
+    const connection = await connectHub(cleanup, node().tradeHubUrl, token);
     assert.equal(connection.state, HubConnectionState.Connected);
     const access = await connection.invoke<MyAccess>('GetMyAccess');
     assert.equal(access.subject, 'demo-reader');
   });
 
   it('does not map the anonymous interop hub unless the configuration asks for it', async () => {
-    const answer = await negotiate(`${hub.baseUrl}${INTEROP_HUB_PATH}`);
+    const answer = await negotiate(`${node().baseUrl}${INTEROP_HUB_PATH}`);
     assert.equal(answer.status, 404, answer.text);
     const withInterop = await startTradehub({ config: withTestSecret, interopHub: true });
     try {

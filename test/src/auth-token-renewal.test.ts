@@ -7,7 +7,7 @@ import {
 } from './support/auth-helpers.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
 import { ev } from './support/trade-helpers.js';
-import { clientToken, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
+import { clientToken, nodePerBlock, startTradehub, uniqueKeyPrefix, type RunningTradehub } from './support/tradehub-app.js';
 import { waitUntil } from './support/wait.js';
 
 const HUB_ERROR = 'An unexpected error occurred invoking \'RenewToken\' on the server. HubException: ';
@@ -63,21 +63,13 @@ async function assertRevocationFollowsRenewal(cleanup: Cleanup, hubUrl: string, 
 }
 
 describe('auth: in-band token renewal (RenewToken)', () => {
-  let hub: RunningTradehub;
+  const node = nodePerBlock({ config: (config) => withAcme(withTestSecret(config)) });
   const cleanup = new Cleanup();
-  before(async () => {
-    hub = await startTradehub({ config: (config) => withAcme(withTestSecret(config)) });
-  });
-  afterEach(async () => {
-    await cleanup.run();
-  });
-  after(async () => {
-    await hub.close();
-  });
+  afterEach(() => cleanup.run());
 
   it('extends a live connection past its first token\'s expiry, with no reconnect', async () => {
     const firstExp = nowSeconds() + 2;
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims({ exp: firstExp })));
+    const connection = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims({ exp: firstExp })));
     const watched = watchClose(connection);
     const nextExp = nowSeconds() + 120;
     const renewal = await renew(connection, signToken(validClaims({ exp: nextExp })));
@@ -90,7 +82,7 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('closes the connection at the new token\'s expiry when that comes sooner', async () => {
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims({ exp: nowSeconds() + 300 })));
+    const connection = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims({ exp: nowSeconds() + 300 })));
     const nextExp = nowSeconds() + 2;
     const closed = closure(connection, 4_000);
     await renew(connection, signToken(validClaims({ exp: nextExp })));
@@ -100,12 +92,12 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('refuses a wider token: more scopes, or no login restriction where there was one, or more logins', async () => {
-    const reader = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims()));
+    const reader = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims()));
     assert.equal(
       await refusedRenewal(reader, signToken(validClaims({ scope: 'trade.read trade.publish' }))),
       'The new token has scope \'trade.publish\', which the connection\'s token lacks: a renewal may narrow access, never widen it.',
     );
-    const restricted = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims({ logins: ['5001'] })));
+    const restricted = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims({ logins: ['5001'] })));
     assert.equal(
       await refusedRenewal(restricted, signToken(validClaims())),
       'The new token is not restricted to logins, while the connection\'s token is: a renewal may narrow access, never widen it.',
@@ -121,9 +113,9 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('refuses another subject, another organization, and expired, revoked or garbage tokens', async () => {
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims()));
+    const connection = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims()));
     assert.equal(
-      await refusedRenewal(connection, await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret', 'trade.read')),
+      await refusedRenewal(connection, await clientToken(node().baseUrl, 'demo-publisher', 'demo-publisher-secret', 'trade.read')),
       'The new token belongs to another subject: a connection renews only with a token of its own subject.',
     );
     assert.equal(
@@ -133,7 +125,7 @@ describe('auth: in-band token renewal (RenewToken)', () => {
     assert.equal(await refusedRenewal(connection, signToken(validClaims({ exp: nowSeconds() - 10 }))), 'The new token was refused: The token expired.');
     const revoked = signToken(validClaims());
     const { jti, exp } = decodeJwt(revoked).payload;
-    await hub.app.revoke(jti, exp * 1000);
+    await node().app.revoke(jti, exp * 1000);
     assert.equal(await refusedRenewal(connection, revoked), 'The new token was refused: The token was revoked.');
     assert.equal(await refusedRenewal(connection, 'not-a-token'), 'The new token was refused: The token is malformed.');
     const empty = await renew(connection, '').then(() => undefined, (reason: Error) => reason);
@@ -145,12 +137,12 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('ties the connection to the new token id: revoking the old one leaves it open, revoking the new one closes it', async () => {
-    await assertRevocationFollowsRenewal(cleanup, hub.tradeHubUrl, (jti, expiresAt) => hub.app.revoke(jti, expiresAt));
+    await assertRevocationFollowsRenewal(cleanup, node().tradeHubUrl, (jti, expiresAt) => node().app.revoke(jti, expiresAt));
   });
 
   it('narrows rights for later calls and drops the subscriptions the new token does not allow', async () => {
-    const publisher = await connectHub(cleanup, hub.tradeHubUrl, await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret'));
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims({ scope: 'trade.read trade.publish' })));
+    const publisher = await connectHub(cleanup, node().tradeHubUrl, await clientToken(node().baseUrl, 'demo-publisher', 'demo-publisher-secret'));
+    const connection = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims({ scope: 'trade.read trade.publish' })));
     const events: TradeEnvelope[] = [];
     connection.on('OnEvent', (envelope: TradeEnvelope) => events.push(envelope));
     const mine = 'platforms/demo/accounts/5001';
@@ -173,8 +165,8 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('ends the topic streams a narrower token no longer allows, with an error saying so, and keeps the others', async () => {
-    const publisher = await connectHub(cleanup, hub.tradeHubUrl, await clientToken(hub.baseUrl, 'demo-publisher', 'demo-publisher-secret'));
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, signToken(validClaims()));
+    const publisher = await connectHub(cleanup, node().tradeHubUrl, await clientToken(node().baseUrl, 'demo-publisher', 'demo-publisher-secret'));
+    const connection = await connectHub(cleanup, node().tradeHubUrl, signToken(validClaims()));
     const follow = (topic: string): { items: unknown[]; error: Error | undefined; done: boolean } => {
       const state = { items: [] as unknown[], error: undefined as Error | undefined, done: false };
       connection.stream('StreamTopic', topic).subscribe({
@@ -201,10 +193,10 @@ describe('auth: in-band token renewal (RenewToken)', () => {
   });
 
   it('renews a terminal token only as the same terminal token', async () => {
-    const admin = await clientToken(hub.baseUrl, 'demo-admin', 'demo-admin-secret');
-    const terminal = await createTerminalToken(hub.baseUrl, admin, { name: 'renewal-a', platform: 'demo', login: '5001' });
-    const another = await createTerminalToken(hub.baseUrl, admin, { name: 'renewal-b', platform: 'demo', login: '5001' });
-    const connection = await connectHub(cleanup, hub.tradeHubUrl, terminal.token);
+    const admin = await clientToken(node().baseUrl, 'demo-admin', 'demo-admin-secret');
+    const terminal = await createTerminalToken(node().baseUrl, admin, { name: 'renewal-a', platform: 'demo', login: '5001' });
+    const another = await createTerminalToken(node().baseUrl, admin, { name: 'renewal-b', platform: 'demo', login: '5001' });
+    const connection = await connectHub(cleanup, node().tradeHubUrl, terminal.token);
     const renewal = await renew(connection, terminal.token);
     assert.deepEqual(renewal.logins, ['5001']);
     assert.equal(

@@ -169,24 +169,30 @@ export class NodeGroup {
 }
 
 /**
+ * Mocha hooks for a describe block: one node, started before its tests and closed after them.
+ * `node()` is the running node.
+ */
+export function nodePerBlock(options: StartOptions = {}): () => RunningTradehub {
+  let running: RunningTradehub | undefined;
+  before(async () => {
+    running = await startTradehub(options);
+  });
+  after(async () => {
+    await running?.close();
+  });
+  return () => {
+    if (!running) throw new Error('The node is started in before(): use node() inside tests.');
+    return running;
+  };
+}
+
+/**
  * Mocha hooks for a describe block of typed-client tests: one node (signing with the test secret)
  * for the block, and a pool of clients closed after each test. `node()` is the running node.
  */
 export function nodeWithClientPool(): { node: () => RunningTradehub; pool: ClientPool } {
-  let running: RunningTradehub | undefined;
+  const node = nodePerBlock({ config: withTestSecret });
   const pool = new ClientPool();
-  before(async () => {
-    running = await startTradehub({ config: withTestSecret });
-  });
   afterEach(() => pool.closeAll());
-  after(async () => {
-    await running?.close();
-  });
-  return {
-    node: () => {
-      if (!running) throw new Error('The node is started in before(): use node() inside tests.');
-      return running;
-    },
-    pool,
-  };
+  return { node, pool };
 }
