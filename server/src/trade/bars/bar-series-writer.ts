@@ -54,8 +54,10 @@ export class BarSeriesWriter {
   /** A store was refused or failed: what `predicted` says is wrong once the sent stores have answered. */
   private stale = false;
   private generation = 0;
-  /** Stores sent since the series was last read: all but the first require this writer's own last write. */
-  private sentSinceRead = 0;
+  /** Names this writer to the broker, new with each read: `writerPrefix` and the read's generation. */
+  private writer = '';
+  /** A store was sent since the series was last read: the next ones require this writer's own last write. */
+  private sentSinceRead = false;
 
   constructor(
     private readonly topic: string,
@@ -83,10 +85,6 @@ export class BarSeriesWriter {
     });
   }
 
-  private get writer(): string {
-    return `${this.writerPrefix}:${this.generation}`;
-  }
-
   private pump(): void {
     if (this.loading || this.stale) return;
     if (!this.predicted) {
@@ -101,9 +99,9 @@ export class BarSeriesWriter {
         continue;
       }
       const { epoch, seq }: TopicPosition = this.predicted.position;
-      const expected: ExpectedPosition = { epoch, seq, writer: this.writer, afterOwnWrite: this.sentSinceRead > 0 };
+      const expected: ExpectedPosition = { epoch, seq, writer: this.writer, afterOwnWrite: this.sentSinceRead };
       this.predicted = { bar, position: { epoch, seq: seq + 1 } };
-      this.sentSinceRead++;
+      this.sentSinceRead = true;
       const sent: SentStore = { pending, outcome: 'waiting' };
       this.sent.push(sent);
       const event: BarEventInput = { type: 'bar', platformId: this.platformId, data: bar };
@@ -146,8 +144,8 @@ export class BarSeriesWriter {
     this.loading = true;
     this.store.current(this.topic).then(({ bar, position }) => {
       this.loading = false;
-      this.generation++;
-      this.sentSinceRead = 0;
+      this.writer = `${this.writerPrefix}:${++this.generation}`;
+      this.sentSinceRead = false;
       this.predicted = { bar, position };
       this.pump();
     }, (error: unknown) => {
