@@ -72,8 +72,10 @@ describe('Redis terminal presence', () => {
   presenceContract('through Redis', async () => ({ a: await node(5_000), b: await node(5_000) }));
 
   it('keeps an entry while its node lives, and forgets it once a node died without cleaning up', async () => {
-    const a = await node(300);
-    const b = await node(300);
+    // A TTL of 1.5 s (refreshed every 500 ms): short enough to watch it expire, long enough that
+    // a CI machine stalling this process for a few hundred milliseconds does not expire it.
+    const a = await node(1_500);
+    const b = await node(1_500);
     await a.claim(holder('c1', 'A'));
     // Node A refreshes it: its remaining time goes up again, several times, and it stays.
     const key = `${prefix}:terminal:demo/1001`;
@@ -85,11 +87,11 @@ describe('Redis terminal presence', () => {
       if (remaining > last) refreshes++;
       last = remaining;
       return refreshes >= 3;
-    }, 'three refreshes', 3_000);
+    }, 'three refreshes', 6_000);
     assert.deepEqual(await b.find('demo', '1001'), holder('c1', 'A'));
     // Node A dies: nothing refreshes, nothing releases.
     await a.close();
-    await waitUntil(async () => (await b.find('demo', '1001')) === undefined, 'the entry of the dead node to expire', 2_000);
+    await waitUntil(async () => (await b.find('demo', '1001')) === undefined, 'the entry of the dead node to expire', 4_000);
   });
 
   it('ignores a malformed entry in Redis instead of trusting it', async () => {
