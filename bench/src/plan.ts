@@ -10,8 +10,9 @@ export interface WorkloadPlan {
   warmupSeconds: number;
   windowSeconds: number;
   offeredDeliveriesPerSecond?: number;
-  /** Cluster workloads: subscribers spread over this many topics, and what Redis the nodes share. */
+  /** Cluster workloads: subscribers spread over this many topics. */
   topics?: number;
+  /** The Redis the nodes share, started for the workload and pinned to the servers' core. */
   redis?: RedisLayout;
 }
 
@@ -53,7 +54,11 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
     }
   };
   for (const count of saturationCounts) add('saturation', 1, count, ONE_NODE_SYSTEMS);
-  for (const count of twoNodeCounts) add('saturation', 2, count, TWO_NODE_SYSTEMS);
+  // Their own Redis, pinned to core 0 with the servers: the machine's Redis, left to the scheduler,
+  // ran on either core from one run to the next, and the two-node rows swung with it (tradehub's
+  // MessagePack 1k row: 220-224k deliveries/s with Redis on core 0, 303-314k on core 1, anything
+  // between when unpinned; Socket.IO 90-95k either way).
+  for (const count of twoNodeCounts) add('saturation', 2, count, TWO_NODE_SYSTEMS, { redis: { kind: 'one-redis' } });
   // tradehub only: the same two nodes on one Redis and on a Redis Cluster, side by side.
   for (const count of clusterCounts) {
     for (const { label, layout } of REDIS_LAYOUTS) {

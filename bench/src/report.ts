@@ -86,6 +86,11 @@ function percentOfCore(cpuSeconds: number, windowSeconds: number): string {
   return `${formatNumber(windowSeconds > 0 ? (cpuSeconds / windowSeconds) * 100 : undefined)} %`;
 }
 
+/** A share of one core as a percentage; n/a for results recorded before it was measured. */
+function sharePercent(share: number | undefined): string {
+  return share === undefined ? 'n/a' : `${formatNumber(share * 100)} %`;
+}
+
 function layoutLabel(sharded: ShardedLoad): string {
   return sharded.layout.kind === 'cluster' ? `cluster, ${sharded.layout.masters} masters` : 'one Redis';
 }
@@ -121,6 +126,8 @@ function otherDetails(results: readonly WorkloadResult[]): string {
   const connects = results.flatMap((result) => result.measurement?.kind === 'connect-rate' ? [[
     result.id, formatNumber(result.measurement.connects), formatNumber(result.measurement.failures),
     formatNumber(result.measurement.seconds, 2), formatNumber(result.measurement.connectsPerSecond),
+    formatNumber(result.measurement.serverCpuMicrosPerConnect), sharePercent(result.measurement.serverCpuShare),
+    sharePercent(result.measurement.driverCpuShare),
   ]] : []);
   const storms = results.flatMap((result) => result.measurement?.kind === 'reconnect-storm' ? [[
     result.id, formatNumber(result.measurement.clients), formatNumber(result.measurement.resumed), formatNumber(result.measurement.failed),
@@ -131,7 +138,7 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     '### Memory per idle connection', '',
     markdownTable(['workload', 'connections', 'failures', 'RSS before MB', 'RSS after MB', 'bytes / connection'], memory), '',
     '### Connects per second', '',
-    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s'], connects), '',
+    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s', 'server CPU µs / connect', 'server CPU (of one core)', 'load generator CPU'], connects), '',
     '### Reconnect storm (`tradehub-load reconnect-storm`)', '',
     `Every subscriber follows one tick topic published at ${RECONNECT_STORM_RATE} events/s; halfway through, every socket is dropped at once and`,
     'each reconnects (200 at a time) and subscribes again from its last (epoch, seq); the tool counts every event by seq.', '',
@@ -203,13 +210,16 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
 
 - Every server is its own process pinned to core 0 (\`taskset -c 0\`); the load generator (one process per workload:
   subscribers and the publisher) is pinned to core 1 (\`taskset -c 1\`). Two-node cases start two servers, both on
-  core 0, joined by the local Redis; subscribers are split over the nodes and the publisher is on node 1.
+  core 0, joined by a \`redis-server\` the workload starts for itself, also pinned to core 0 and without persistence;
+  subscribers are split over the nodes and the publisher is on node 1. (The machine's own Redis, left to the
+  scheduler, ran on either core from one run to the next and the two-node rows swung with it: tradehub's MessagePack
+  1k row 220–224k deliveries/s with Redis on core 0, 303–314k with it on core 1.)
 - tradehub: \`node server/dist/cli/main.js\` with \`TRADEHUB_SIMULATOR=off TRADEHUB_INTEROP_HUB=on LOG_LEVEL=warn\`,
   a temporary \`TRADEHUB_DATA_DIR\`, a configuration file that is the demo one plus
-  \`limits.parallelInvocationsPerConnection: ${TRADEHUB_PARALLEL_INVOCATIONS}\` (the publisher's calls overlap, as a Socket.IO
-  server runs each event's handler as it arrives; ASP.NET's default is 1, which makes a publisher wait one Redis round
-  trip per publish), and for Redis \`REDIS_URL=redis://127.0.0.1:6379\` with a unique \`REDIS_KEY_PREFIX\`
-  (deleted afterwards). Subscribers are raw WebSockets speaking the SignalR protocol (handshake, nothing else);
+  \`limits.parallelInvocationsPerConnection: ${TRADEHUB_PARALLEL_INVOCATIONS}\`, as many as the publisher keeps in flight (its calls
+  overlap, as a Socket.IO server runs each event's handler as it arrives; ASP.NET's default is 1, which makes a
+  publisher wait one Redis round trip per publish; with 16, two nodes through Redis were bound by the publisher's
+  waiting calls, not by CPU), and for Redis \`REDIS_URL\` of the workload's own \`redis-server\` with a unique \`REDIS_KEY_PREFIX\`. Subscribers are raw WebSockets speaking the SignalR protocol (handshake, nothing else);
   their frames are read with the server's own \`JsonHubProtocol\` / \`MessagePackHubProtocol\`.
   - interop: every connection on \`/testhub\`; the publisher calls \`SendToAll(text)\`, subscribers get \`Message(text)\`.
   - trade: subscribers hold a \`demo-reader\` token (\`access_token\` query) and \`Subscribe(['platforms/demo/ticks/EURUSD'])\`;

@@ -71,6 +71,8 @@ export interface FanoutMeasurement {
   connectFailures: number;
   /** Share of one core the load generator used in the window: near 1 means it, not the server, may be the limit. */
   driverCpuShare: number;
+  /** Workloads with a Redis of their own: its CPU in the window (all redis-servers), seconds. */
+  redisCpuSeconds?: number;
   /** Cluster workloads only. */
   sharded?: ShardedLoad;
 }
@@ -90,6 +92,12 @@ export interface ConnectRateMeasurement {
   failures: number;
   seconds: number;
   connectsPerSecond: number;
+  /** Server CPU time per connect (all nodes), µs: what a connect costs, steadier than the rate on a shared machine. */
+  serverCpuMicrosPerConnect?: number;
+  /** Server CPU over the run, of one core: near 1 means the server was the limit. */
+  serverCpuShare?: number;
+  /** Load generator CPU over the run, of one core: near 1 means the generator was the limit. */
+  driverCpuShare?: number;
 }
 
 /** `tradehub-load reconnect-storm`: every subscriber drops at once while events flow, then resumes by (epoch, seq). */

@@ -141,7 +141,10 @@ function progressLine(result: WorkloadResult, position: string): string {
   let figure: string;
   switch (m.kind) {
     case 'saturation': case 'fixed-rate': case 'cluster':
-      figure = `${Math.round(m.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, p99 ${m.latency.p99Ms.toFixed(1)} ms, closes ${m.subscriberCloses}, driver CPU ${Math.round(m.driverCpuShare * 100)} %`;
+      figure = `${Math.round(m.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, p99 ${m.latency.p99Ms.toFixed(1)} ms, closes ${m.subscriberCloses}, `
+        + `server CPU ${Math.round(m.serverCpuSeconds / m.windowSeconds * 100)} %, `
+        + (m.redisCpuSeconds === undefined ? '' : `Redis CPU ${Math.round(m.redisCpuSeconds / m.windowSeconds * 100)} %, `)
+        + `driver CPU ${Math.round(m.driverCpuShare * 100)} %`;
       break;
     case 'idle-memory':
       figure = `${Math.round(m.bytesPerConnection).toLocaleString('en-US')} B/connection (${m.connections} connections)`;

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoConfig } from '@tradehub/server';
+import { SATURATION_IN_FLIGHT } from './plan.js';
 import type { RedisEndpoint } from './redis/bench-redis.js';
 import type { SystemId } from './results.js';
 
@@ -12,11 +13,15 @@ export const REDIS_URL = 'redis://127.0.0.1:6379';
 const READY_TIMEOUT_MS = 20_000;
 
 /**
- * tradehub's `limits.parallelInvocationsPerConnection` in the benchmark: the publisher's calls
- * overlap as the peers' events do (Socket.IO runs every event's handler as it arrives), so that
- * with Redis its publishes are pipelined rather than one round trip each. ASP.NET's default is 1.
+ * tradehub's `limits.parallelInvocationsPerConnection` in the benchmark: as many as the publisher
+ * keeps in flight, so that no publish waits for an earlier one to finish, as with the peers
+ * (Socket.IO runs every event's handler as it arrives). ASP.NET's default is 1. With 16, two
+ * nodes through Redis were bound by the publisher's calls, not by CPU: 16 publishes waiting on
+ * Redis round trips let ~250 publishes/s through, each node flushed 5-6 messages per frame, and
+ * the MessagePack 1k row gave 150k-250k deliveries/s; with 64, 14-21 messages per frame and
+ * 283k-373k deliveries/s.
  */
-export const TRADEHUB_PARALLEL_INVOCATIONS = 16;
+export const TRADEHUB_PARALLEL_INVOCATIONS = SATURATION_IN_FLIGHT;
 
 /** The demo configuration (its credentials are what the driver logs in with) plus the benchmark's settings. */
 function writeTradehubConfig(dataDir: string): string {
@@ -86,6 +91,14 @@ function commandFor(system: SystemId, root: string): string {
   return join(root, 'server/dist/cli/main.js');
 }
 
+/**
+ * Node flags for every server the benchmark starts, from SERVER_NODE_OPTIONS (as the profile
+ * scripts take them): e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a workload's servers.
+ */
+function serverNodeFlags(): string[] {
+  return (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((flag) => flag !== '');
+}
+
 /** Starts one server of `system` pinned to core 0; resolves once it says it listens. */
 export async function startServer(system: SystemId, root: string, settings: ClusterSettings): Promise<RunningServer> {
   const port = await freePort();
@@ -100,7 +113,7 @@ export async function startServer(system: SystemId, root: string, settings: Clus
   if (settings.redisKeyPrefix) {
     Object.assign(env, redisEnvironment(settings.redis ?? { url: REDIS_URL }), { REDIS_KEY_PREFIX: settings.redisKeyPrefix, SOCKET_IO_KEY: settings.redisKeyPrefix });
   }
-  const child = track(spawn('taskset', ['-c', '0', process.execPath, commandFor(system, root)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn('taskset', ['-c', '0', process.execPath, ...serverNodeFlags(), commandFor(system, root)], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const cleanUp = (): void => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -214,6 +214,7 @@ async function runFanout(spec: DriverSpec): Promise<FanoutMeasurement> {
     subscriberCloses: closes,
     connectFailures: failures,
     driverCpuShare: (driverUsage.user + driverUsage.system) / 1e6 / windowSeconds,
+    ...(spec.redisNodes ? { redisCpuSeconds: redisCpuInWindow.reduce((sum, seconds) => sum + seconds, 0) } : {}),
     ...(sharded ? { sharded } : {}),
   };
 }
@@ -240,15 +241,24 @@ async function runIdleMemory(spec: DriverSpec): Promise<IdleMemoryMeasurement> {
 async function runConnectRate(spec: DriverSpec): Promise<ConnectRateMeasurement> {
   const tokens = await tokensFor(spec);
   const { path, steps } = probeStepsFor(spec.system, tokens.reader);
+  const cpuStart = serverCpu(spec);
+  const driverStart = process.cpuUsage();
   const started = performance.now();
   const { failures, firstError } = await connectMany(spec, spec.connections, async (index, node) => {
     const socket = await probeConnect({ port: node.port, path, steps, localAddress: sourceAddressFor(index, spec.addressBlock), timeoutMs: CONNECT_TIMEOUT_MS });
     return { close: () => socket.destroy() };
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = serverCpu(spec) - cpuStart;
+  const driverUsage = process.cpuUsage(driverStart);
   const connects = spec.connections - failures;
   if (connects === 0) throw new Error(`no connection opened: ${firstError}`);
-  return { kind: 'connect-rate', connects, failures, seconds, connectsPerSecond: perSecond(connects, seconds) };
+  return {
+    kind: 'connect-rate', connects, failures, seconds, connectsPerSecond: perSecond(connects, seconds),
+    serverCpuMicrosPerConnect: cpuSeconds / connects * 1e6,
+    serverCpuShare: cpuSeconds / seconds,
+    driverCpuShare: (driverUsage.user + driverUsage.system) / 1e6 / seconds,
+  };
 }
 
 const LOAD_CLI = fileURLToPath(new URL('../../../server/dist/load/cli.js', import.meta.url));

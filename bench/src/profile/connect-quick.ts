@@ -1,9 +1,10 @@
 /**
  * Authenticated connects per second and what each costs (not part of npm test): starts tradehub
  * pinned to core 0, opens N authenticated trade-hub WebSockets from core 1 (token in the query,
- * JSON handshake, a bounded number in flight) and reports connects/s with the server's and the
- * driver's CPU time per connect, so a change to the upgrade path can be judged by CPU even on a
- * busy machine.
+ * JSON handshake, a bounded number in flight) with the benchmark's lean probe (ws's client would
+ * cost this one-core driver more than the server spends), and reports connects/s with the
+ * server's and the driver's CPU time per connect, so a change to the upgrade path can be judged
+ * by CPU even on a busy machine.
  *
  *   taskset -c 1 node bench/dist/profile/connect-quick.js [connections=5000] [inFlight=200] [trade|interop]
  *
@@ -13,9 +14,10 @@
  * SERVER_NODE_OPTIONS adds node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  * Loopback only; bounded in connections (20,000) and time (2 minutes).
  */
-import { WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { probeConnect, probeStepsFor } from '../driver/connect-probe.js';
 import { cpuSecondsOf } from '../driver/proc-stat.js';
-import { openIdle, readerToken, startProfiledServer } from './profile-server.js';
+import { profileSourceAddress, readerToken, startProfiledServer } from './profile-server.js';
 
 const DEADLINE_MS = 120_000;
 
@@ -26,18 +28,19 @@ async function main(): Promise<void> {
   const nodeFlags = (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((flag) => flag !== '');
   const server = await startProfiledServer(process.env.CONNECT_QUICK_MAIN, nodeFlags);
   const { port, pid } = server;
-  const sockets: WebSocket[] = [];
+  const sockets: Socket[] = [];
   try {
     const token = await readerToken(server.base);
-    const url = interop ? `ws://127.0.0.1:${port}/testhub` : `ws://127.0.0.1:${port}/hubs/trade?access_token=${encodeURIComponent(token)}`;
-    for (let index = 0; index < 50; index++) sockets.push(await openIdle(url, index));
+    const { path, steps } = probeStepsFor(interop ? 'tradehub-interop-json' : 'tradehub-trade-json', token);
+    const open = (index: number): Promise<Socket> => probeConnect({ port, path, steps, localAddress: profileSourceAddress(index), timeoutMs: 10_000 });
+    for (let index = 0; index < 50; index++) sockets.push(await open(index));
     const serverCpuBefore = cpuSecondsOf(pid);
     const driverBefore = process.cpuUsage();
     const started = performance.now();
     let next = 50;
     const last = connections + 50;
     const worker = async (): Promise<void> => {
-      while (next < last && performance.now() - started < DEADLINE_MS) sockets.push(await openIdle(url, next++));
+      while (next < last && performance.now() - started < DEADLINE_MS) sockets.push(await open(next++));
     };
     await Promise.all(Array.from({ length: inFlight }, worker));
     const seconds = (performance.now() - started) / 1000;
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
       + `server CPU ${(serverCpu / opened * 1e6).toFixed(0)} µs/connect (${(serverCpu / seconds * 100).toFixed(0)}% of a core), `
       + `driver CPU ${((driver.user + driver.system) / opened).toFixed(0)} µs/connect`);
   } finally {
-    for (const socket of sockets) socket.terminate();
+    for (const socket of sockets) socket.destroy();
     await server.stop();
   }
 }

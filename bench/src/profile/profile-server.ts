@@ -13,6 +13,11 @@ const RS = '\x1e';
 /** This process's source /24: a fresh one per run, clear of the last run's sockets in TIME_WAIT. */
 const addressBlock = loopbackBlockFor(randomInt(0, 254 * 256));
 
+/** The source address of a profile script's `index`th connection. */
+export function profileSourceAddress(index: number): string {
+  return sourceAddressFor(index, addressBlock);
+}
+
 export async function waitForServer(base: string, server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -37,7 +42,7 @@ export async function readerToken(base: string): Promise<string> {
 
 /** Opens one trade-hub WebSocket, answers the JSON handshake and resolves once the server accepted it. */
 export function openIdle(url: string, index: number): Promise<WebSocket> {
-  const localAddress = sourceAddressFor(index, addressBlock);
+  const localAddress = profileSourceAddress(index);
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { localAddress, perMessageDeflate: false });
     socket.on('open', () => socket.send(`{"protocol":"json","version":1}${RS}`));
