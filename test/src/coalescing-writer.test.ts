@@ -76,6 +76,68 @@ describe('CoalescingWriter: the messages of one turn leave in one frame', () => 
     assert.deepEqual(frames.map((frame) => frame.text), ['{}\x1e', 'next\x1e']);
   });
 
+  it('endFrame: what was queued is a frame of its own, leaving at the end of the turn with what follows, in one write together', () => {
+    const frames: string[] = [];
+    const turns: Array<() => void> = [];
+    const together: number[] = [];
+    const writer = new CoalescingWriter(
+      (frame) => frames.push(Buffer.from(frame).toString('latin1')),
+      batchedFlushScheduler((run) => turns.push(run)),
+      64,
+      (write) => {
+        const before = frames.length;
+        write();
+        together.push(frames.length - before);
+      },
+    );
+    writer.write(bytes('{}\x1e'), true);
+    writer.endFrame();
+    writer.write(bytes('hello\x1e'), true);
+    writer.write(bytes('world\x1e'), true);
+    assert.deepEqual(frames, [], 'nothing written before the end of the turn');
+    assert.equal(writer.bufferedBytes, 15);
+    for (const run of turns.splice(0)) run();
+    assert.deepEqual(frames, ['{}\x1e', 'hello\x1eworld\x1e']);
+    assert.deepEqual(together, [2], 'both frames in one write');
+    assert.equal(writer.bufferedBytes, 0);
+    // Without an ended frame a flush is one frame, written directly.
+    writer.write(bytes('next\x1e'), true);
+    for (const run of turns.splice(0)) run();
+    assert.deepEqual(frames.at(-1), 'next\x1e');
+    assert.deepEqual(together, [2]);
+  });
+
+  it('endFrame: an ended frame alone still leaves; nothing queued ends nothing; discard forgets ended frames too', () => {
+    const { frames, writer, endTurn } = fakeTransport();
+    writer.endFrame();
+    writer.write(bytes('{}\x1e'), true);
+    writer.endFrame();
+    writer.endFrame();
+    endTurn();
+    assert.deepEqual(frames.map((frame) => frame.text), ['{}\x1e']);
+    writer.write(bytes('a\x1e'), true);
+    writer.endFrame();
+    writer.write(bytes('b\x1e'), true);
+    writer.discard();
+    assert.equal(writer.bufferedBytes, 0);
+    endTurn();
+    assert.deepEqual(frames.map((frame) => frame.text), ['{}\x1e']);
+  });
+
+  it('endFrame keeps order with a message of the other kind, which flushes what is queued first', () => {
+    const { frames, writer, endTurn } = fakeTransport();
+    writer.write(bytes('{}\x1e'), true);
+    writer.endFrame();
+    writer.write(bytes('x\x1e'), true);
+    writer.write(bytes('\x02AB'), false);
+    endTurn();
+    assert.deepEqual(frames, [
+      { text: '{}\x1e', isText: true },
+      { text: 'x\x1e', isText: true },
+      { text: '\x02AB', isText: false },
+    ]);
+  });
+
   it('forgets what is queued when discarded (its transport is gone)', () => {
     const { frames, writer, endTurn } = fakeTransport();
     writer.write(bytes('lost\x1e'), true);

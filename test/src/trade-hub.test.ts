@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import type { SubscribeResult, TopicResult } from '@tradehub/shared';
 import { withSecondTenant } from './support/http-api.js';
 import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
@@ -43,6 +44,27 @@ for (const backend of ['in-memory', 'redis'] as const) {
     }
     const reader = () => connect(readerToken);
     const publisher = () => connect(publisherToken);
+
+    it('sends the handshake answer in a WebSocket frame of its own, and OnConnectionStatus in the next', async () => {
+      const url = `${hub.tradeHubUrl.replace(/^http/, 'ws')}?access_token=${encodeURIComponent(readerToken)}`;
+      const socket = new WebSocket(url);
+      const frames: string[] = [];
+      socket.on('message', (data: Buffer) => frames.push(data.toString()));
+      try {
+        await new Promise((resolve, reject) => {
+          socket.once('open', resolve);
+          socket.once('error', reject);
+        });
+        socket.send(`{"protocol":"json","version":1}\x1e`);
+        await waitUntil(() => frames.length >= 2, () => `the handshake answer and the greeting (frames: ${JSON.stringify(frames)})`);
+        assert.equal(frames[0], '{}\x1e');
+        const greeting = JSON.parse((frames[1] as string).replace(/\x1e$/, '')) as { type: number; target: string };
+        assert.equal(greeting.type, 1);
+        assert.equal(greeting.target, 'OnConnectionStatus');
+      } finally {
+        socket.terminate();
+      }
+    });
 
     it('sends OnConnectionStatus once on connect, with the connection, node and token', async () => {
       const before = Date.now();

@@ -167,7 +167,7 @@ export class ConnectionEndpoint {
           this.logger.info({ connectionId: accepted.connectionId }, 'closing WebSocket: frame larger than the endpoint accepts');
         }
       });
-      accepted.attachTransport(new WebSocketTransport(webSocket, accepted), openingRequest);
+      accepted.attachTransport(new WebSocketTransport(webSocket, accepted, socket), openingRequest);
       // A stateful connection coming back keeps its application state: it is not opened again.
       if (!restoring) this.opened(accepted);
     });

@@ -130,6 +130,16 @@ export class HttpConnection {
     if (this.state === 'connected') this.transport?.flush?.();
   }
 
+  /**
+   * What was sent so far goes in a frame of its own, yet leaves with what is sent next in this
+   * turn (one socket write on a WebSocket). Long polling has no frames: a poll carries it all.
+   */
+  endFrame(): void {
+    if (this.state !== 'connected' || !this.transport) return;
+    if (this.transport.endFrame) this.transport.endFrame();
+    else this.transport.flush?.();
+  }
+
   /** Ends the connection from the server side: queued payloads are still sent first. */
   close(): void {
     if (this.state === 'closed') return;

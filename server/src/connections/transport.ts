@@ -36,6 +36,11 @@ export interface Transport {
   readonly bufferedBytes: number;
   /** Writes what `send` queued now instead of at the end of the turn. */
   flush?(): void;
+  /**
+   * Ends the frame (the event) being queued: what `send` queues next goes in another one, and
+   * both leave at the end of the turn, in one socket write where the transport can.
+   */
+  endFrame?(): void;
   /** Sends what is queued, then ends the transport. */
   close(): void;
   /**

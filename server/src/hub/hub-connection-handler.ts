@@ -170,8 +170,9 @@ export class HubConnectionHandler {
     context.inbound = Buffer.from(result.remaining);
     context.httpConnection.send(writeHandshakeResponse());
     // In a frame of its own, as ASP.NET sends it: clients that read the handshake answer as the
-    // whole first frame keep working; what follows may share frames.
-    context.httpConnection.flush();
+    // whole first frame keep working; what follows may share frames. The frame leaves with the hub's
+    // first messages (a connect hook's greeting) in one socket write: one system call per connect less.
+    context.httpConnection.endFrame();
     context.sentSinceHeartbeat = true;
     context.startup = this.start(context);
   }

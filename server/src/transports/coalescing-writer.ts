@@ -20,17 +20,25 @@ export class CoalescingWriter {
   private queue: Uint8Array[] | undefined;
   private queuedBytes = 0;
   private queuedText = false;
+  /** Frames ended by `endFrame` and not yet written: they leave with the next flush. */
+  private ended: Array<{ frame: Uint8Array; text: boolean }> | undefined;
+  private endedBytes = 0;
   private scheduled = false;
 
+  /**
+   * @param writeTogether runs a flush that writes several frames, so that the transport can hand
+   *   them to the kernel in one socket write (a corked socket); absent: frame by frame.
+   */
   constructor(
     private readonly sink: FrameSink,
     private readonly schedule: FlushScheduler,
     private readonly maxFrameBytes: number,
+    private readonly writeTogether: (write: () => void) => void = (write) => write(),
   ) {}
 
   /** Bytes queued and not yet handed to the sink. */
   get bufferedBytes(): number {
-    return this.queuedBytes;
+    return this.queuedBytes + this.endedBytes;
   }
 
   write(message: Uint8Array, text: boolean): void {
@@ -41,10 +49,18 @@ export class CoalescingWriter {
     (this.queue ??= []).push(message);
     this.queuedBytes += message.length;
     this.queuedText = text;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.schedule(this);
-    }
+    this.scheduleFlush();
+  }
+
+  /**
+   * Ends the frame being queued: what comes next starts a frame of its own. Both leave at the
+   * next flush, in one socket write where the transport can (a handshake answer in a frame of
+   * its own, and the hub's first messages, cost one system call instead of two).
+   */
+  endFrame(): void {
+    if (this.queuedBytes === 0) return;
+    (this.ended ??= []).push({ frame: this.takeFrame(), text: this.queuedText });
+    this.endedBytes += this.ended[this.ended.length - 1]!.frame.length;
   }
 
   /** Called by the scheduler. */
@@ -53,20 +69,43 @@ export class CoalescingWriter {
     this.flush();
   }
 
-  /** Writes everything queued now, as one frame. */
+  /** Writes everything queued now: the frames `endFrame` ended, then the rest as one frame. */
   flush(): void {
-    const queue = this.queue;
-    if (!queue || queue.length === 0) return;
-    const frame = queue.length === 1 ? queue[0] as Uint8Array : Buffer.concat(queue, this.queuedBytes);
-    this.queue = undefined;
-    this.queuedBytes = 0;
-    this.sink(frame, this.queuedText);
+    const ended = this.ended;
+    if (!ended) {
+      if (this.queuedBytes > 0) this.sink(this.takeFrame(), this.queuedText);
+      return;
+    }
+    this.ended = undefined;
+    this.endedBytes = 0;
+    const last = this.queuedBytes > 0 ? { frame: this.takeFrame(), text: this.queuedText } : undefined;
+    this.writeTogether(() => {
+      for (const { frame, text } of ended) this.sink(frame, text);
+      if (last) this.sink(last.frame, last.text);
+    });
   }
 
   /** Forgets what is queued (the transport is gone). */
   discard(): void {
     this.queue = undefined;
     this.queuedBytes = 0;
+    this.ended = undefined;
+    this.endedBytes = 0;
+  }
+
+  /** The queued messages as one frame; the queue is empty after. */
+  private takeFrame(): Uint8Array {
+    const queue = this.queue as Uint8Array[];
+    const frame = queue.length === 1 ? queue[0] as Uint8Array : Buffer.concat(queue, this.queuedBytes);
+    this.queue = undefined;
+    this.queuedBytes = 0;
+    return frame;
+  }
+
+  private scheduleFlush(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.schedule(this);
   }
 }
 

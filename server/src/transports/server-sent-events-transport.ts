@@ -46,6 +46,10 @@ export class ServerSentEventsTransport implements Transport {
     this.writer.flush();
   }
 
+  endFrame(): void {
+    this.writer.endFrame();
+  }
+
   private writeEvent(bytes: Uint8Array): void {
     if (this.ended) return;
     const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { WebSocket, type RawData } from 'ws';
 import type { HttpConnection } from '../connections/http-connection.js';
 import type { Transport } from '../connections/transport.js';
@@ -32,8 +33,20 @@ export class WebSocketTransport implements Transport {
   private protocolError = false;
   private readonly writer: CoalescingWriter;
 
-  constructor(private readonly socket: WebSocket, connection: HttpConnection) {
-    this.writer = new CoalescingWriter((frame, text) => this.writeFrame(frame, text), socketFlushScheduler, MAX_COALESCED_FRAME_BYTES);
+  /**
+   * @param rawSocket the upgraded socket under `socket`: corked while a flush writes several
+   *   frames, so that they reach the kernel in one write.
+   */
+  constructor(private readonly socket: WebSocket, connection: HttpConnection, rawSocket?: Duplex) {
+    const writeTogether = rawSocket === undefined ? undefined : (write: () => void): void => {
+      rawSocket.cork();
+      try {
+        write();
+      } finally {
+        rawSocket.uncork();
+      }
+    };
+    this.writer = new CoalescingWriter((frame, text) => this.writeFrame(frame, text), socketFlushScheduler, MAX_COALESCED_FRAME_BYTES, writeTogether);
     answerCloseWithCode(socket);
     socket.on('message', (data, isBinary) => connection.receive(toBuffer(data), isBinary));
     // Any close frame ends a WebSocket on purpose (the official client sends one without a code:
@@ -70,6 +83,10 @@ export class WebSocketTransport implements Transport {
 
   flush(): void {
     this.writer.flush();
+  }
+
+  endFrame(): void {
+    this.writer.endFrame();
   }
 
   close(): void {
