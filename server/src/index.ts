@@ -80,3 +80,4 @@ export { BarBuilder, type AcceptedTick, type BarBuilderOptions } from './trade/b
 export { BarSeriesWriter, type BarSeriesLimits, type BarStore } from './trade/bars/bar-series-writer.js';
 export { InMemoryTradeBroker } from './trade/broker/in-memory-trade-broker.js';
 export { RedisTradeBroker } from './trade/broker/redis-trade-broker.js';
+export { randomText } from './random-text.js';

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
+import { randomText } from '../random-text.js';
 import { HttpConnection, type StatefulReconnect } from './http-connection.js';
 
 export interface ConnectionManagerOptions {
@@ -8,22 +8,10 @@ export interface ConnectionManagerOptions {
 }
 
 const ID_BYTES = 16;
-/**
- * Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 256 ids instead of one per id
- * (two ids per connection were 2% of a connect's CPU). Each id's bytes are used once.
- */
-const idPool = Buffer.alloc(4096);
-let idPoolOffset = idPool.length;
 
 /** 16 random bytes as URL-safe base64: the same length as ASP.NET's ids, and unguessable. */
 function newId(): string {
-  if (idPoolOffset + ID_BYTES > idPool.length) {
-    randomFillSync(idPool);
-    idPoolOffset = 0;
-  }
-  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES);
-  idPoolOffset += ID_BYTES;
-  return id;
+  return randomText(ID_BYTES);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   parseTopic, topicOf, wildcardOf,
   type ResetReason, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput,
@@ -8,6 +7,7 @@ import type { RedisCommands } from '../../redis/redis-commands.js';
 import type { RedisGuard } from '../../redis/redis-guard.js';
 import type { RedisPubSub } from '../../redis/redis-pub-sub.js';
 import { RedisUnavailableError, unavailabilityReason } from '../../redis/redis-unavailable-error.js';
+import { randomText } from '../../random-text.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
 import { historyLengthForTopic, historyLengthForType } from './history-length.js';
@@ -302,6 +302,7 @@ const UNUSED_EPOCH_SECONDS = 86_400;
 /** How many indexed topics a node remembers (see `indexed`). */
 const MAX_INDEXED_TOPICS_KNOWN = 10_000;
 
+/** A candidate epoch for a topic that may have none yet (the script keeps the topic's own if it has one). */
 function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
+  return randomText(6);
 }
