@@ -44,7 +44,11 @@ describe('bench: cluster workloads', () => {
       assert.deepEqual(selected.slice(0, 2).map((workload) => workload.redis), [{ kind: 'one-redis' }, { kind: 'cluster', masters: 3 }]);
       assert.deepEqual(selected.slice(0, 2).map((workload) => workload.id),
         ['cluster-2n-1k-24t-one-redis-tradehub-trade-json', 'cluster-2n-1k-24t-3-shards-tradehub-trade-json']);
-      assert.ok(plan.filter((workload) => workload.kind !== 'cluster').every((workload) => workload.redis === undefined && workload.topics === undefined));
+      const others = plan.filter((workload) => workload.kind !== 'cluster');
+      assert.ok(others.every((workload) => workload.topics === undefined));
+      // Every two-node workload runs on a Redis of its own (pinned with the servers); one node needs none.
+      assert.ok(others.some((workload) => workload.nodes === 2));
+      assert.ok(others.every((workload) => (workload.nodes === 2 ? workload.redis?.kind === 'one-redis' : workload.redis === undefined)));
     }
   });
 

@@ -60,6 +60,11 @@ export class OwnRedisServer {
     if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
   }
 
+  /**
+   * Shuts redis-server down as an operator would (SIGTERM). Redis refuses a SIGTERM while it writes
+   * its first AOF (a replica that just synced: "Writing initial AOF, can't exit") and does not try
+   * again by itself, so the signal is repeated until it exits; after 10 s it is killed.
+   */
   async stop(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
@@ -67,7 +72,14 @@ export class OwnRedisServer {
     // A frozen process would not act on SIGTERM.
     child.kill('SIGCONT');
     child.kill('SIGTERM');
-    await exited;
+    const retry = setInterval(() => child.kill('SIGTERM'), 250);
+    const giveUp = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    try {
+      await exited;
+    } finally {
+      clearInterval(retry);
+      clearTimeout(giveUp);
+    }
     this.process = undefined;
   }
 
@@ -87,9 +99,9 @@ export class OwnRedisServer {
     if (this.process === undefined) await this.start();
   }
 
+  /** Ends redis-server and removes its files: nothing of it is needed after, so it is killed. */
   async dispose(): Promise<void> {
-    this.resume();
-    await this.stop();
+    await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
