@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { ClientOfflineError, ErrorReply } from 'redis';
+import { ClientOfflineError, createClient, ErrorReply } from 'redis';
 import { loadConfig, RedisGuard, RedisUnavailableError, silentLogger } from '@tradehub/server';
+import { SHARED_REDIS_URL } from './support/redis-server.js';
 import { waitUntil } from './support/wait.js';
 
 /** A promise settled from outside, standing for a Redis reply that comes (or not) when the test says. */
@@ -26,6 +27,27 @@ describe('RedisGuard: every Redis call with a time-out, none sent while Redis is
     guards.push(guard);
     return guard;
   }
+
+  it('does not blame Redis for the process\'s own long turn: a reply that came meanwhile counts, though read after the time-out', async () => {
+    const client = createClient({ url: SHARED_REDIS_URL });
+    await client.connect();
+    try {
+      const guard = guardWith(() => client.ping(), 50);
+      const call = guard.run(() => client.ping());
+      // node-redis writes the PING in a setImmediate of its own, queued before this one; then this
+      // process is busy for more than twice the time-out while Redis answers. The next turn runs
+      // the guard's timer before it reads the answer.
+      await new Promise<void>((resolve) => setImmediate(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until) { /* a long turn, as a flush to thousands of connections */ }
+        resolve();
+      }));
+      assert.equal(await call, 'PONG');
+      assert.equal(guard.answering, true);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('fails an unanswered call after the time-out, then refuses calls without making them until a PING is answered', async () => {
     const pong = deferred();

@@ -68,17 +68,19 @@ export class RedisGuard {
     }
     const startedAt = performance.now();
     const pending = operation();
+    let settled = false;
     // A late failure (the connection closes while a timed-out call waits) must not go unhandled.
-    pending.catch(() => undefined);
+    pending.then(() => { settled = true; }, () => { settled = true; });
     let timer: NodeJS.Timeout | undefined;
     let timedOutHere = false;
     const timeoutMs = this.options.commandTimeoutMs + extraMs;
     const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
+      timer = setTimeout(() => afterThisTurnsReads(() => {
+        if (settled) return;
         timedOutHere = true;
         this.markSilent(`a call took longer than ${timeoutMs} ms`);
         reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms; retry shortly.`));
-      }, timeoutMs);
+      }), timeoutMs);
     });
     try {
       const result = await Promise.race([pending, timedOut]);
@@ -102,7 +104,12 @@ export class RedisGuard {
 
   private runProbe(): void {
     if (this.probe) {
-      if (Date.now() - this.probeStartedAt > this.options.commandTimeoutMs) this.markSilent('a PING is unanswered');
+      const probe = this.probe;
+      if (Date.now() - this.probeStartedAt > this.options.commandTimeoutMs) {
+        afterThisTurnsReads(() => {
+          if (this.probe === probe) this.markSilent('a PING is unanswered');
+        });
+      }
       return;
     }
     this.probeStartedAt = Date.now();
@@ -132,4 +139,16 @@ function describe(error: unknown): string {
 function errorKind(error: unknown, timedOut: boolean): RedisErrorKind {
   if (timedOut || error instanceof TimeoutError) return 'timeout';
   return error instanceof RedisUnavailableError || isRedisUnavailability(error) ? 'unavailable' : 'error';
+}
+
+/**
+ * Runs `decide` once this event-loop turn has read its sockets. Timers run before a turn's reads:
+ * under load, when one turn takes a long time (a node flushing to thousands of connections), a
+ * reply that came during it waits for the next turn's reads, after that turn's timers. A time-out
+ * decided in the timer would blame Redis for the process's own delay (seen at saturation with two
+ * nodes and 5k subscribers: publishes refused as "Redis is not answering" while Redis idled at 1 %
+ * of a core). `setImmediate` runs after the reads of the same turn.
+ */
+function afterThisTurnsReads(decide: () => void): void {
+  setImmediate(decide);
 }
