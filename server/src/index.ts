@@ -66,7 +66,7 @@ export { OutboundBudget } from './hub/outbound-budget.js';
 export { DEFAULT_TICK_CONFLATION_BYTES, TickConflation, TickGate, type BufferedSink } from './trade/tick-conflation.js';
 export { connectionConsumer, type ConnectionConsumer } from './trade/connection-consumer.js';
 export {
-  CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, MAX_FLUSH_PAUSE_MS, setSocketFlushPause, socketFlushPause,
+  CoalescingWriter, batchedFlushScheduler, MAX_COALESCED_FRAME_BYTES, DEFAULT_FLUSH_PAUSE_MS, setSocketFlushPause, socketFlushPause,
   type FlushSchedulerOptions, type FrameSink, type FlushScheduler,
 } from './transports/coalescing-writer.js';
 export { SerializedHubMessage } from './lifetime/serialized-hub-message.js';

@@ -194,9 +194,8 @@ export const configSchema = z.strictObject({
     tickConflationBytes: z.union([z.number().int().min(0).max(1024 * 1024 * 1024), z.literal(false)]).optional(),
     /**
      * Under load, how long a flush to many connections (64 or more) may wait for more messages
-     * when messages keep coming as fast as it writes (default 10 ms; 0: never): fewer, fuller
-     * frames (throughput at saturation) for up to this much more latency while the node is busy.
-     * One value per process.
+     * when messages keep coming as fast as it writes (default 0: never): fewer, fuller frames
+     * for up to this much more latency while the node is busy. One value per process.
      */
     flushPauseMaxMs: z.number().int().min(0).max(100).optional(),
     /** Client-to-server streams open at once (`maximumClientStreamsPerClient`). */
