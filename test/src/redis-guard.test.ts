@@ -49,6 +49,34 @@ describe('RedisGuard: every Redis call with a time-out, none sent while Redis is
     }
   });
 
+  it('gives Redis more time while the process itself is saturated, up to 4 time-outs', async () => {
+    const guard = guardWith(() => Promise.resolve('PONG'), 100);
+    // Busy nearly all the time, in 20 ms turns that let timers run, as a saturated node is.
+    let busy = true;
+    const spin = (): void => {
+      if (!busy) return;
+      const until = performance.now() + 20;
+      while (performance.now() < until) { /* a long turn */ }
+      setImmediate(spin);
+    };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      setImmediate(spin);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Answered after 2.5 time-outs: while saturated, that is not an outage.
+      const late = guard.run(() => new Promise((resolve) => setTimeout(() => resolve('late'), 250)));
+      assert.equal(await late, 'late');
+      assert.equal(guard.answering, true);
+      // Never answered: the call still fails, after at most 4 time-outs (and a turn or two).
+      const started = performance.now();
+      await assert.rejects(guard.run(() => new Promise(() => undefined)), { name: 'RedisUnavailableError' });
+      const waited = performance.now() - started;
+      assert.ok(waited >= 390 && waited < 700, `failed after ${Math.round(waited)} ms`);
+    } finally {
+      busy = false;
+    }
+  });
+
   it('fails an unanswered call after the time-out, then refuses calls without making them until a PING is answered', async () => {
     const pong = deferred();
     let reply = pong.promise;
