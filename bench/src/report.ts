@@ -73,7 +73,7 @@ function fanoutDetails(results: readonly WorkloadResult[]): string {
       result.id, formatNumber(m.subscribers), formatNumber(m.windowSeconds, 1), formatNumber(m.published), formatNumber(m.delivered),
       formatNumber(m.deliveriesPerSecond), formatNumber(m.latency.p50Ms, 1), formatNumber(m.latency.p99Ms, 1),
       formatNumber(m.latency.p999Ms, 1), formatNumber(m.latency.maxMs, 1), formatNumber(m.serverCpuSecondsPerMillion, 2),
-      `${formatNumber(serverCpuShare(m) * 100)} %`, formatNumber(m.serverRssMb), formatNumber(m.subscriberCloses), formatNumber(m.connectFailures), `${formatNumber(m.driverCpuShare * 100)} %`,
+      sharePercent(serverCpuShare(m)), formatNumber(m.serverRssMb), formatNumber(m.subscriberCloses), formatNumber(m.connectFailures), sharePercent(m.driverCpuShare),
     ];
   });
   return markdownTable([

@@ -12,6 +12,7 @@ import { loopbackBlockFor, type DriverSpec } from './driver/spec.js';
 import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
 import { mergePartialRun } from './merge.js';
+import { serverCpuShare } from './stats.js';
 import { benchPlan, SATURATION_IN_FLIGHT, type WorkloadPlan } from './plan.js';
 import { startBenchRedis, type BenchRedis } from './redis/bench-redis.js';
 import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
@@ -142,7 +143,7 @@ function progressLine(result: WorkloadResult, position: string): string {
   switch (m.kind) {
     case 'saturation': case 'fixed-rate': case 'cluster':
       figure = `${Math.round(m.deliveriesPerSecond).toLocaleString('en-US')} deliveries/s, p99 ${m.latency.p99Ms.toFixed(1)} ms, closes ${m.subscriberCloses}, `
-        + `server CPU ${Math.round(m.serverCpuSeconds / m.windowSeconds * 100)} %, `
+        + `server CPU ${Math.round(serverCpuShare(m) * 100)} %, `
         + (m.redisCpuSeconds === undefined ? '' : `Redis CPU ${Math.round(m.redisCpuSeconds / m.windowSeconds * 100)} %, `)
         + `driver CPU ${Math.round(m.driverCpuShare * 100)} %`;
       break;

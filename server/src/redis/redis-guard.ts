@@ -114,19 +114,20 @@ export class RedisGuard {
   }
 
   private runProbe(): void {
+    // How busy the process was since the last probe, and the start of the next such window.
+    const saturated = this.processSaturated();
+    this.loopSample = performance.eventLoopUtilization();
     if (this.probe) {
       const probe = this.probe;
       const waited = Date.now() - this.probeStartedAt;
       const { commandTimeoutMs } = this.options;
-      if (waited > commandTimeoutMs && (waited > commandTimeoutMs * MAX_WAIT_WHEN_BUSY || !this.processSaturated())) {
+      if (waited > commandTimeoutMs && (waited > commandTimeoutMs * MAX_WAIT_WHEN_BUSY || !saturated)) {
         afterThisTurnsReads(() => {
           if (this.probe === probe) this.markSilent('a PING is unanswered');
         });
       }
-      this.loopSample = performance.eventLoopUtilization();
       return;
     }
-    this.loopSample = performance.eventLoopUtilization();
     this.probeStartedAt = Date.now();
     const probe = this.options.ping();
     this.probe = probe;

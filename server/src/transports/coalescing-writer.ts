@@ -59,8 +59,10 @@ export class CoalescingWriter {
    */
   endFrame(): void {
     if (this.queuedBytes === 0) return;
-    (this.ended ??= []).push({ frame: this.takeFrame(), text: this.queuedText });
-    this.endedBytes += this.ended[this.ended.length - 1]!.frame.length;
+    const text = this.queuedText;
+    const frame = this.takeFrame();
+    (this.ended ??= []).push({ frame, text });
+    this.endedBytes += frame.length;
   }
 
   /** Called by the scheduler. */

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { TIMEFRAMES, Topics, type Tick } from '@tradehub/shared';
 import { CappedMap } from '../../collections/capped-map.js';
+import { randomText } from '../../random-text.js';
 import { BarSeriesWriter, type BarSeriesLimits, type BarStore } from './bar-series-writer.js';
 
 export type { BarStore } from './bar-series-writer.js';
@@ -33,7 +33,7 @@ const DEFAULT_LIMITS: BarSeriesLimits = { maxInFlight: 256, maxWaiting: 10_000, 
  */
 export class BarBuilder {
   private readonly series: CappedMap<string, BarSeriesWriter>;
-  private readonly writerPrefix = randomBytes(6).toString('base64url');
+  private readonly writerPrefix = randomText(6);
   private readonly limits: BarSeriesLimits;
 
   constructor(private readonly options: BarBuilderOptions, private readonly store: BarStore) {

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { parseTopic, topicMatches, topicOf, wildcardOf, type TopicPosition, type TopicSnapshot, type TradeEnvelope, type HubEventInput } from '@tradehub/shared';
+import { randomText } from '../../random-text.js';
 import { snapshotOf } from '../state/snapshot.js';
 import { historyLengthForType } from './history-length.js';
 import { stateChangeOf, type StateLimits } from '../state/state-change.js';
@@ -24,7 +24,7 @@ export interface InMemoryTradeBrokerOptions extends StateLimits {
 /** Everything in this process: the embedded default, with the same guarantees within one node. */
 export class InMemoryTradeBroker implements TradeBroker {
   private readonly topics = new Map<string, TopicLog>();
-  private readonly epoch = randomBytes(6).toString('base64url');
+  private readonly epoch = randomText(6);
   private readonly listeners = new Map<string, Set<EnvelopeListener>>();
   private readonly seenIds = new Map<string, { envelope: TradeEnvelope; until: number }>();
 
