@@ -29,12 +29,24 @@ export class AccessPolicy {
 
   /** @throws AuthError `invalid_token` when the token's organization, account or device is switched off. */
   async check(principal: Principal): Promise<void> {
+    const denial = await this.denialOfPrincipal(principal);
+    if (denial) throw new AuthError('invalid_token', denial);
+  }
+
+  /**
+   * Why a principal's tokens are refused now (the first of its subjects that denies them), or
+   * undefined. Runs on every authenticated connect, so it reads the states without building
+   * EffectiveState objects.
+   */
+  async denialOfPrincipal(principal: Principal): Promise<AccessDenial | undefined> {
     const subjects = subjectsOf(principal);
     const records = await this.store.getAccessStates(subjects);
-    for (const [index, subject] of subjects.entries()) {
-      const denial = this.denialFor(subject, this.effective(subject, records[index]));
-      if (denial) throw new AuthError('invalid_token', denial);
+    for (let index = 0; index < subjects.length; index++) {
+      const subject = subjects[index] as AccessSubject;
+      const denial = this.denialFor(subject, records[index] ?? this.initialState(subject));
+      if (denial) return denial;
     }
+    return undefined;
   }
 
   /** Why a subject denies its tokens now, or undefined when it does not. */
@@ -49,23 +61,25 @@ export class AccessPolicy {
 
   effective(subject: AccessSubject, record: AccessStateRecord | undefined): EffectiveState {
     if (record) return { denied: record.denied, expiresAt: record.expiresAt, changedAt: record.changedAt, changedBy: record.changedBy };
-    const initial = { changedAt: null, changedBy: null, expiresAt: undefined };
+    return { ...this.initialState(subject), changedAt: null, changedBy: null };
+  }
+
+  /** The configuration's state of a subject that has none stored. */
+  private initialState(subject: AccessSubject): { denied: boolean; expiresAt: number | undefined } {
     switch (subject.kind) {
       case 'organization': {
         const configured = this.directory.organization(subject.organization);
-        return { ...initial, denied: configured?.disabled ?? false, expiresAt: configured?.expiresAt };
+        return { denied: configured?.disabled ?? false, expiresAt: configured?.expiresAt };
       }
-      case 'account': {
-        const platform = this.directory.platform(subject.platform);
-        return { ...initial, denied: platform?.disabledLogins?.includes(subject.login) ?? false };
-      }
+      case 'account':
+        return { denied: this.directory.platform(subject.platform)?.disabledLogins?.includes(subject.login) ?? false, expiresAt: undefined };
       case 'device':
-        return { ...initial, denied: false };
+        return { denied: false, expiresAt: undefined };
     }
   }
 
   /** Why a subject in this state denies its tokens now, or undefined when it does not. */
-  denialFor(subject: AccessSubject, state: Pick<EffectiveState, 'denied' | 'expiresAt'>): AccessDenial | undefined {
+  denialFor(subject: AccessSubject, state: { readonly denied: boolean; readonly expiresAt?: number | undefined }): AccessDenial | undefined {
     switch (subject.kind) {
       case 'organization':
         if (state.denied) return AccessDenial.OrganizationDisabled;

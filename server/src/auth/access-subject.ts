@@ -22,6 +22,10 @@ export interface AccessStateRecord {
 
 /** One string per subject, for store keys; parts are URI-encoded, so that no part can pose as another. */
 export function subjectKey(subject: AccessSubject): string {
+  return keysOfKnownSubjects.get(subject) ?? keyOf(subject);
+}
+
+function keyOf(subject: AccessSubject): string {
   const parts = subject.kind === 'organization' ? [subject.organization]
     : subject.kind === 'account' ? [subject.organization, subject.platform, subject.login]
       : [subject.organization, subject.device];
@@ -44,13 +48,26 @@ export function principalBelongsTo(subject: AccessSubject, principal: Principal)
   }
 }
 
+/**
+ * The subjects of principals seen before, and their store keys: every authenticated connect asks
+ * for them, and a token that connects again (from the verified-token cache) is the same principal
+ * object. Both are frozen, so that a remembered key can never describe another subject.
+ */
+const subjectsOfPrincipals = new WeakMap<Principal, readonly AccessSubject[]>();
+const keysOfKnownSubjects = new WeakMap<AccessSubject, string>();
+
 /** The subjects whose state decides whether a principal may act: its organization, its accounts, its device. */
-export function subjectsOf(principal: Principal): AccessSubject[] {
+export function subjectsOf(principal: Principal): readonly AccessSubject[] {
+  const known = subjectsOfPrincipals.get(principal);
+  if (known) return known;
   const organization = principal.organization;
   const subjects: AccessSubject[] = [{ kind: 'organization', organization }];
   for (const login of principal.logins ?? []) {
     for (const platform of principal.platforms) subjects.push({ kind: 'account', organization, platform, login });
   }
   if (principal.device !== undefined) subjects.push({ kind: 'device', organization, device: principal.device });
-  return subjects;
+  for (const subject of subjects) keysOfKnownSubjects.set(Object.freeze(subject), keyOf(subject));
+  const frozen = Object.freeze(subjects);
+  subjectsOfPrincipals.set(principal, frozen);
+  return frozen;
 }

@@ -12,6 +12,8 @@ import type { AuthMetrics } from '../observability/auth-metrics.js';
  * refusing it when its organization, account or device is switched off (AccessPolicy).
  */
 export class Authenticator {
+  private readonly narrowed = new WeakMap<Principal, Principal>();
+
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly terminalTokens: TerminalTokenService,
@@ -34,6 +36,22 @@ export class Authenticator {
     }
   }
 
+  /**
+   * The token's platforms count only where the configuration gives them to its organization: a
+   * token signed elsewhere, or before a platform moved, reaches no other tenant. Remembered per
+   * verified principal (the configuration does not change while the process runs), so that a
+   * token connecting again is the same principal, whose access subjects are known.
+   */
+  private withinOrganization(verified: Principal): Principal {
+    let principal = this.narrowed.get(verified);
+    if (principal === undefined) {
+      const platforms = verified.platforms.filter((id) => this.directory.organizationOfPlatform(id) === verified.organization);
+      principal = platforms.length === verified.platforms.length ? verified : { ...verified, platforms };
+      this.narrowed.set(verified, principal);
+    }
+    return principal;
+  }
+
   private async check(token: string, deviceId: string | undefined): Promise<Principal> {
     try {
       if (token.startsWith(TERMINAL_TOKEN_PREFIX)) {
@@ -41,18 +59,14 @@ export class Authenticator {
         await this.access.check(terminal);
         return terminal;
       }
-      const verified = this.accessTokens.verify(token);
-      // The token's platforms count only where the configuration still gives them to its
-      // organization: a token signed elsewhere, or before a platform moved, reaches no other tenant.
-      const platforms = verified.platforms.filter((id) => this.directory.organizationOfPlatform(id) === verified.organization);
-      const principal = platforms.length === verified.platforms.length ? verified : { ...verified, platforms };
+      const principal = this.withinOrganization(this.accessTokens.verify(token));
       // Both reads at once (one round trip to Redis); a revocation is the first reason given.
-      const [revoked, denied] = await Promise.all([
+      const [revoked, denial] = await Promise.all([
         this.store.isTokenIdRevoked(principal.tokenId),
-        this.access.check(principal).then(() => undefined, (error: unknown) => error),
+        this.access.denialOfPrincipal(principal),
       ]);
       if (revoked) throw new AuthError('invalid_token', 'The token was revoked.');
-      if (denied !== undefined) throw denied;
+      if (denial) throw new AuthError('invalid_token', denial);
       return principal;
     } catch (error) {
       if (error instanceof AuthError) throw error;

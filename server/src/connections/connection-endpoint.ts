@@ -155,7 +155,7 @@ export class ConnectionEndpoint {
       existing.user = user;
     }
     // Skip-negotiation: a WebSocket without an id gets a connection of its own on the spot.
-    const accepted = existing ?? this.connections.create(1, request.socket.remoteAddress, user);
+    const accepted = existing ?? this.connections.create(1, user);
     const restoring = accepted.state === 'disconnected';
     // Read here, not in the callback below: a closure that named `request` would keep Node's
     // whole request object alive for as long as the socket's listeners live.
@@ -207,7 +207,7 @@ export class ConnectionEndpoint {
     const version = requestedNegotiateVersion(req.query.negotiateVersion);
     const windowMs = this.options.statefulReconnectWindowMs;
     const stateful = windowMs !== undefined && req.query.useStatefulReconnect === 'true';
-    const connection = this.connections.create(version, req.socket.remoteAddress, user, stateful ? { windowMs } : undefined);
+    const connection = this.connections.create(version, user, stateful ? { windowMs } : undefined);
     res.json(negotiateResponse(connection.connectionId, connection.connectionToken, version, this.transports, stateful));
   }
 

@@ -31,13 +31,12 @@ export class ConnectionManager {
   /** Negotiate version 0 addresses the connection by its id; version 1 by a separate secret token. */
   create(
     negotiateVersion: number,
-    remoteAddress: string | undefined,
     user: Principal | undefined,
     statefulReconnect?: StatefulReconnect,
   ): HttpConnection {
     const connectionId = newId();
     const connectionToken = negotiateVersion >= 1 ? newId() : connectionId;
-    const connection = new HttpConnection(connectionId, connectionToken, remoteAddress, user, statefulReconnect);
+    const connection = new HttpConnection(connectionId, connectionToken, user, statefulReconnect);
     this.byToken.set(connectionToken, connection);
     connection.onClose(() => this.byToken.delete(connectionToken));
     return connection;

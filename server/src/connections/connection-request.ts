@@ -127,7 +127,10 @@ function withoutAccessToken(target: string): string {
 /** The decoded name of one `name=value` pair of a query string (`+` is a space there). */
 function queryName(pair: string): string {
   const equals = pair.indexOf('=');
-  const name = (equals === -1 ? pair : pair.slice(0, equals)).replaceAll('+', ' ');
+  const raw = equals === -1 ? pair : pair.slice(0, equals);
+  // Plain names (`access_token`, `id`) need no decoding: the common case, on every connect.
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  const name = raw.replaceAll('+', ' ');
   try {
     return decodeURIComponent(name);
   } catch {

@@ -35,8 +35,6 @@ export class HttpConnection {
     readonly connectionId: string,
     /** Secret id the client addresses the connection with (`?id=`); equals the id for negotiate version 0. */
     readonly connectionToken: string,
-    /** Address of the peer, for logs and limits. */
-    readonly remoteAddress: string | undefined,
     /** Who negotiated the connection; the request that opens the transport must be the same caller. */
     public user: Principal | undefined,
     /** Set when client and server agreed on stateful reconnect at negotiate. */

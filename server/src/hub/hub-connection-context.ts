@@ -42,7 +42,8 @@ export interface HubServices {
   readonly instruments: HubInstruments;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** What a connection holds of unread input when it holds none: one shared empty buffer, not one allocated per read. */
+export const NO_INBOUND_BYTES = Buffer.alloc(0);
 
 /**
  * The reason `connectionAborted` gives: one shared AbortError, since a DOMException made per
@@ -55,7 +56,7 @@ export class HubConnectionContext implements HubConnectionSink, HubConnectionHoo
   phase: HubConnectionPhase = 'handshake';
   protocol: HubProtocol | undefined;
   /** Bytes of a message that has not fully arrived yet, or, while reading is paused, received and not yet parsed. */
-  inbound: Buffer = EMPTY;
+  inbound: Buffer = NO_INBOUND_BYTES;
   /**
    * Messages parsed from the same read as the one that paused reading (it filled a client stream's
    * buffer or the queue of waiting calls), waiting for reading to resume: one read's worth at most

@@ -6,7 +6,7 @@ import { MessageType, type ParsedMessage } from '../protocol/messages.js';
 import { InvalidDataError, MessageTooLargeError } from '../protocol/protocol-error.js';
 import { SerializedHubMessage } from '../lifetime/serialized-hub-message.js';
 import { ErrorMessages, withErrorDetail } from './error-messages.js';
-import { HubConnectionContext, type CloseOptions, type HubServices } from './hub-connection-context.js';
+import { HubConnectionContext, NO_INBOUND_BYTES, type CloseOptions, type HubServices } from './hub-connection-context.js';
 import { heartbeatVerdict } from './heartbeat-verdict.js';
 import type { HubDispatcher } from './hub-dispatcher.js';
 import type { HubUser } from './hub-definition.js';
@@ -56,7 +56,7 @@ export class HubConnectionHandler {
         onTransportLost: () => {
           // A message cut off with the old transport will be sent again whole, and so will the
           // ones held unread: they were not acknowledged.
-          context.inbound = Buffer.alloc(0);
+          context.inbound = NO_INBOUND_BYTES;
           context.heldMessages = [];
           context.heldError = undefined;
         },
@@ -167,7 +167,7 @@ export class HubConnectionHandler {
     context.protocol = protocol;
     context.phase = 'starting';
     context.counted = this.services.instruments.connectionOpened(context.transport, protocol.name);
-    context.inbound = Buffer.from(result.remaining);
+    context.inbound = result.remaining.length > 0 ? Buffer.from(result.remaining) : NO_INBOUND_BYTES;
     context.httpConnection.send(writeHandshakeResponse());
     // In a frame of its own, as ASP.NET sends it: clients that read the handshake answer as the
     // whole first frame keep working; what follows may share frames. The frame leaves with the hub's
@@ -197,7 +197,7 @@ export class HubConnectionHandler {
     if (context.phase !== 'starting') return;
     context.phase = 'ready';
     const pending = context.inbound;
-    context.inbound = Buffer.alloc(0);
+    context.inbound = NO_INBOUND_BYTES;
     if (pending.length > 0) this.onData(context, pending, false);
   }
 
@@ -223,7 +223,7 @@ export class HubConnectionHandler {
   private parseAndDispatch(context: HubConnectionContext, protocol: HubProtocol, input: Buffer): void {
     const { messages, remaining, error } = protocol.parseMessages(input, this.services.options.maximumReceiveMessageSize);
     // Copy, so that a small unfinished tail does not keep a large read buffer alive.
-    context.inbound = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    context.inbound = remaining.length > 0 ? Buffer.from(remaining) : NO_INBOUND_BYTES;
     this.services.instruments.inbound.messages.value += messages.length;
     this.dispatchAll(context, messages, error);
   }
@@ -296,7 +296,7 @@ export class HubConnectionHandler {
     if (!protocol || !statefulBuffer) return;
     // It came back with the token of its new request: expiry, scopes and revocation follow that one.
     this.reindexByToken(context);
-    context.inbound = Buffer.alloc(0);
+    context.inbound = NO_INBOUND_BYTES;
     context.lastReceivedAt = Date.now();
     const { sequenceId, payloads } = statefulBuffer.resend();
     context.httpConnection.send(protocol.writeMessage({ type: MessageType.Sequence, sequenceId }));
