@@ -65,6 +65,22 @@ describe('access policy (pure rules, with an injected clock)', () => {
     assert.equal(await refusal(policy.check(principal({ organization: 'other', platforms: [] }))), undefined, 'states are per organization');
   });
 
+  it('decides anew for a principal it has seen before: its subjects are remembered, their states never', async () => {
+    // One object, as the verified-token cache hands out for a token that connects again.
+    const same = principal();
+    assert.ok(await save({ kind: 'device', organization: 'demo', device: 'dev-1' }, false));
+    assert.equal(await refusal(policy.check(same)), undefined);
+    assert.ok(await save({ kind: 'device', organization: 'demo', device: 'dev-1' }, true));
+    assert.equal(await refusal(policy.check(same)), 'device revoked');
+    assert.equal(await policy.denialOfPrincipal(same), 'device revoked');
+    assert.ok(await save({ kind: 'device', organization: 'demo', device: 'dev-1' }, false));
+    assert.equal(await refusal(policy.check(same)), undefined);
+    assert.ok(await save({ kind: 'account', organization: 'demo', platform: 'demo', login: '5001' }, true));
+    assert.equal(await refusal(policy.check(same)), 'account disabled');
+    assert.ok(await save({ kind: 'account', organization: 'demo', platform: 'demo', login: '5001' }, false));
+    assert.equal(await policy.denialOfPrincipal(same), undefined);
+  });
+
   it('matches principals to subjects within their organization only', () => {
     const device = { kind: 'device', organization: 'demo', device: 'dev-1' } as const;
     assert.ok(principalBelongsTo(device, principal()));
