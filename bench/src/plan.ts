@@ -24,6 +24,9 @@ export const FIXED_RATE_TOTAL = 50_000;
 /** Events/s on the hot topic during the reconnect storm: 50,000 deliveries/s at 10k subscribers, the latency workload's total. */
 export const RECONNECT_STORM_RATE = 5;
 
+/** Connect-rate rounds of a full run (see benchPlan). */
+export const CONNECT_RATE_ROUNDS = 3;
+
 /** Topics of the cluster workloads: enough that every one of 3 shards serves several (hash slots are not chosen). */
 export const CLUSTER_TOPICS = 24;
 export const CLUSTER_MASTERS = 3;
@@ -47,8 +50,8 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   const warmupSeconds = quick ? 1 : 2;
   const windowSeconds = quick ? 2 : 5;
   const plan: WorkloadPlan[] = [];
-  const add = (kind: WorkloadKind, nodes: 1 | 2, count: number, systems: readonly SystemId[], extra: Partial<WorkloadPlan> = {}): void => {
-    const scenario = `${kind}-${nodes}n-${countLabel(count)}`;
+  const add = (kind: WorkloadKind, nodes: 1 | 2, count: number, systems: readonly SystemId[], extra: Partial<WorkloadPlan> = {}, round = 1): void => {
+    const scenario = `${kind}-${nodes}n-${countLabel(count)}${round > 1 ? `-r${round}` : ''}`;
     for (const system of systems) {
       plan.push({ id: `${scenario}-${system}`, scenario, kind, system, nodes, connections: count, warmupSeconds, windowSeconds, ...extra });
     }
@@ -71,7 +74,11 @@ export function benchPlan(quick: boolean): WorkloadPlan[] {
   }
   for (const count of fixedRateCounts) add('fixed-rate', 1, count, ONE_NODE_SYSTEMS, { offeredDeliveriesPerSecond: FIXED_RATE_TOTAL });
   add('idle-memory', 1, idleConnections, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: quick ? 1 : 3 });
-  add('connect-rate', 1, connectAttempts, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: 0 });
+  // Rounds, each system in turn: a connect row lasts 1-2 s, short enough to fall wholly into one of
+  // this machine's slow phases (core-speed/probe.ts); the rounds show the spread, each with its ratios.
+  for (let round = 1; round <= (quick ? 1 : CONNECT_RATE_ROUNDS); round++) {
+    add('connect-rate', 1, connectAttempts, MEMORY_SYSTEMS, { warmupSeconds: 0, windowSeconds: 0 }, round);
+  }
   // tradehub only: resuming by (epoch, seq) is what is measured, and the peers have no such thing.
   add('reconnect-storm', 1, quick ? 2000 : 10_000, ['tradehub-trade-json'], { warmupSeconds: 0, windowSeconds: quick ? 2 : 10 });
   return plan;

@@ -1,5 +1,5 @@
 import { TIMEFRAMES } from '@tradehub/shared';
-import { SYSTEM_LABELS, type BenchReport, type PartialRun, type ShardedLoad, type WorkloadResult } from './results.js';
+import { SYSTEM_LABELS, type BenchReport, type CoreProbe, type PartialRun, type ShardedLoad, type WorkloadResult } from './results.js';
 import { compareScenarios, isFanout, serverCpuShare, type ScenarioComparison } from './stats.js';
 import { PAYLOAD_SAMPLE_EVERY } from './frames/payload-sampler.js';
 import { CLUSTER_MASTERS, CLUSTER_TOPICS, RECONNECT_STORM_RATE, SATURATION_IN_FLIGHT } from './plan.js';
@@ -118,6 +118,38 @@ export function clusterDetails(results: readonly WorkloadResult[]): string {
   ], rows);
 }
 
+function coreProbeCell(result: WorkloadResult, core: keyof CoreProbe): string {
+  const speed = result.coreSpeed;
+  if (!speed) return 'n/a';
+  return `${formatNumber(speed.before[core])} / ${formatNumber(speed.after[core])}`;
+}
+
+/** A probe this much slower than the run's fastest on the same core counts as a slow phase. */
+export const SLOW_PHASE_FACTOR = 1.25;
+
+/** The run's fastest probe of each core, and the workloads measured with a core in a slow phase. */
+export function coreSpeedSummary(results: readonly WorkloadResult[]): string {
+  const probes = (core: keyof CoreProbe): number[] => results.flatMap((result) => [result.coreSpeed?.before[core], result.coreSpeed?.after[core]])
+    .filter((ms): ms is number => ms !== undefined);
+  const fastest = { serverMs: Math.min(...probes('serverMs')), generatorMs: Math.min(...probes('generatorMs')) };
+  if (!Number.isFinite(fastest.serverMs) && !Number.isFinite(fastest.generatorMs)) return 'Not probed in this run.';
+  const slowness = (probe: CoreProbe | undefined, core: keyof CoreProbe): number | undefined => {
+    const ms = probe?.[core];
+    return ms === undefined || !Number.isFinite(fastest[core]) ? undefined : ms / fastest[core];
+  };
+  const rows = results.flatMap((result) => {
+    const factors = (['serverMs', 'generatorMs'] as const).map((core) => Math.max(
+      slowness(result.coreSpeed?.before, core) ?? 0, slowness(result.coreSpeed?.after, core) ?? 0,
+    ));
+    if (factors.every((factor) => factor < SLOW_PHASE_FACTOR)) return [];
+    return [[result.id, coreProbeCell(result, 'serverMs'), coreProbeCell(result, 'generatorMs'), factors.map((factor) => formatRatio(factor)).join(' / ')]];
+  });
+  const summary = `Fastest probe of the run: core 0 (servers) ${formatNumber(fastest.serverMs)} ms, core 1 (load generator) ${formatNumber(fastest.generatorMs)} ms. `
+    + `Workloads with a probe before or after them at least ${SLOW_PHASE_FACTOR}× the fastest on a core: ${rows.length} of ${results.length}.`;
+  if (rows.length === 0) return summary;
+  return `${summary}\n\n${markdownTable(['workload', 'core 0 probe ms before / after', 'core 1 probe ms before / after', 'slowest ÷ fastest (core 0 / core 1)'], rows)}`;
+}
+
 function otherDetails(results: readonly WorkloadResult[]): string {
   const memory = results.flatMap((result) => result.measurement?.kind === 'idle-memory' ? [[
     result.id, formatNumber(result.measurement.connections), formatNumber(result.measurement.connectFailures),
@@ -127,7 +159,7 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     result.id, formatNumber(result.measurement.connects), formatNumber(result.measurement.failures),
     formatNumber(result.measurement.seconds, 2), formatNumber(result.measurement.connectsPerSecond),
     formatNumber(result.measurement.serverCpuMicrosPerConnect), sharePercent(result.measurement.serverCpuShare),
-    sharePercent(result.measurement.driverCpuShare),
+    sharePercent(result.measurement.driverCpuShare), coreProbeCell(result, 'serverMs'), coreProbeCell(result, 'generatorMs'),
   ]] : []);
   const storms = results.flatMap((result) => result.measurement?.kind === 'reconnect-storm' ? [[
     result.id, formatNumber(result.measurement.clients), formatNumber(result.measurement.resumed), formatNumber(result.measurement.failed),
@@ -138,7 +170,10 @@ function otherDetails(results: readonly WorkloadResult[]): string {
     '### Memory per idle connection', '',
     markdownTable(['workload', 'connections', 'failures', 'RSS before MB', 'RSS after MB', 'bytes / connection'], memory), '',
     '### Connects per second', '',
-    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s', 'server CPU µs / connect', 'server CPU (of one core)', 'load generator CPU'], connects), '',
+    markdownTable(['workload', 'connected', 'failures', 'seconds', 'connects/s', 'server CPU µs / connect', 'server CPU (of one core)', 'load generator CPU',
+      'core 0 probe ms before / after', 'core 1 probe ms before / after'], connects), '',
+    'The rounds run each system in turn (r2, r3: the same workload again). The probe columns are the core-speed probe',
+    '(Method): the same work takes longer on a core in a slow phase, and so does every connect.', '',
     '### Reconnect storm (`tradehub-load reconnect-storm`)', '',
     `Every subscriber follows one tick topic published at ${RECONNECT_STORM_RATE} events/s; halfway through, every socket is dropped at once and`,
     'each reconnects (200 at a time) and subscribes again from its last (epoch, seq); the tool counts every event by seq.', '',
@@ -255,6 +290,10 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
   built by ws's own Sender) because ws's client costs the one-core generator as much CPU per connect as the servers
   spend: tradehub authenticated (token in the query, SignalR handshake answered), Socket.IO until its namespace is
   joined (\`40\` answered), the naive ws server at the upgrade.
+- Core speed: before each workload's servers start and after they stop, a fixed piece of JavaScript work
+  (bench/src/core-speed/work.ts) is timed on core 0 and on core 1. On this virtual machine the same work takes up to
+  ~1.6× as long in some phases lasting seconds to minutes (the guest sees no steal time), and every server's CPU per
+  connect or per delivery moves with it; "Core speed during the run" lists the rows measured on a slow core.
 
 ## Ratios
 
@@ -273,6 +312,10 @@ ${otherDetails(report.results)}
 ## Failed workloads
 
 ${failures(report.results)}
+
+## Core speed during the run
+
+${coreSpeedSummary(report.results)}
 
 ${keptSections ?? PLACEHOLDER_SECTIONS}`;
 }

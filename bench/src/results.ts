@@ -119,6 +119,18 @@ export interface ReconnectStormMeasurement {
 
 export type Measurement = FanoutMeasurement | IdleMemoryMeasurement | ConnectRateMeasurement | ReconnectStormMeasurement;
 
+/** The core-speed probe's milliseconds on each core (core-speed/probe.ts): less is a faster core. */
+export interface CoreProbe {
+  serverMs?: number;
+  generatorMs?: number;
+}
+
+/** The probe before the workload's servers started and after they stopped. */
+export interface CoreSpeed {
+  before: CoreProbe;
+  after: CoreProbe;
+}
+
 export interface WorkloadResult {
   /** e.g. `saturation-1n-1k-socketio`: what `--only` matches. */
   id: string;
@@ -130,6 +142,8 @@ export interface WorkloadResult {
   error?: string;
   measurement?: Measurement;
   durationSeconds: number;
+  /** How fast the cores ran around the workload; absent in runs before the probe existed. */
+  coreSpeed?: CoreSpeed;
 }
 
 export interface MachineInfo {

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { probeCores } from './core-speed/probe.js';
 import { loopbackBlockFor, type DriverSpec } from './driver/spec.js';
 import { currentLoadAverage, machineInfo } from './machine.js';
 import { BENCH_USAGE, BenchOptionsError, parseBenchOptions, selectedBy } from './options.js';
@@ -16,7 +17,7 @@ import { serverCpuShare } from './stats.js';
 import { benchPlan, SATURATION_IN_FLIGHT, type WorkloadPlan } from './plan.js';
 import { startBenchRedis, type BenchRedis } from './redis/bench-redis.js';
 import { handWrittenSections, renderConsoleTable, renderResultsMarkdown } from './report.js';
-import type { BenchReport, Measurement, WorkloadResult } from './results.js';
+import type { BenchReport, CoreProbe, Measurement, WorkloadResult } from './results.js';
 import { killAllChildren, newClusterSettings, REDIS_URL, startServer, track, type RunningServer } from './servers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,6 +33,7 @@ function estimatedSeconds(plan: WorkloadPlan): number {
 
 /** Servers (and the Redis a cluster workload starts) on core 0, load generators on core 1. */
 const SERVER_CORE = 0;
+const GENERATOR_CORE = 1;
 
 /** Redis key prefixes of the workload in progress: deleted on the way out, also when interrupted. */
 const activeKeyPrefixes = new Set<string>();
@@ -55,7 +57,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** Runs one load generator pinned to core 1 and returns its measurement; bounded by `timeoutMs`. */
 function runDriver(spec: DriverSpec, timeoutMs: number): Promise<Measurement> {
   return new Promise((resolvePromise, reject) => {
-    const child = track(spawn('taskset', ['-c', '1', process.execPath, join(root, 'bench/dist/driver/load.js'), JSON.stringify(spec)], {
+    const child = track(spawn('taskset', ['-c', String(GENERATOR_CORE), process.execPath, join(root, 'bench/dist/driver/load.js'), JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     }));
     let stdout = '';
@@ -103,6 +105,8 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
   // Keys on the machine's Redis are deleted after; a Redis of the workload's own goes away whole.
   let sharedRedisPrefix: string | undefined;
   const base = { id: plan.id, scenario: plan.scenario, system: plan.system, nodes: plan.nodes };
+  const before = await probeCores(SERVER_CORE, GENERATOR_CORE);
+  let result: Omit<WorkloadResult, 'coreSpeed'>;
   try {
     if (plan.redis) activeRedis = ownRedis = await startBenchRedis(plan.redis, plan.topics ?? 1, SERVER_CORE);
     const settings = newClusterSettings(plan.nodes === 2, runId, index, ownRedis?.endpoint);
@@ -122,9 +126,9 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
     // Connecting is bounded by the driver's own per-connection time-out; this covers a stuck generator.
     const timeoutMs = (plan.warmupSeconds + plan.windowSeconds) * 1000 + plan.connections * 5 + 60_000;
     const measurement = await runDriver(spec, timeoutMs);
-    return { ...base, status: 'ok', measurement, durationSeconds: (performance.now() - started) / 1000 };
+    result = { ...base, status: 'ok', measurement, durationSeconds: (performance.now() - started) / 1000 };
   } catch (error) {
-    return { ...base, status: 'failed', error: (error as Error).message, durationSeconds: (performance.now() - started) / 1000 };
+    result = { ...base, status: 'failed', error: (error as Error).message, durationSeconds: (performance.now() - started) / 1000 };
   } finally {
     await Promise.allSettled(servers.map((server) => server.stop()));
     await ownRedis?.dispose().catch(() => undefined);
@@ -134,6 +138,8 @@ async function runWorkload(plan: WorkloadPlan, index: number, runId: string): Pr
       activeKeyPrefixes.delete(sharedRedisPrefix);
     }
   }
+  const after: CoreProbe = stopping ? {} : await probeCores(SERVER_CORE, GENERATOR_CORE);
+  return { ...result, coreSpeed: { before, after } };
 }
 
 function progressLine(result: WorkloadResult, position: string): string {
@@ -157,7 +163,9 @@ function progressLine(result: WorkloadResult, position: string): string {
       figure = `${m.resumed} of ${m.clients} resumed in ${m.secondsUntilAllResumed.toFixed(2)} s, missing ${m.missing}, duplicated ${m.duplicated}, reordered ${m.reordered}`;
       break;
   }
-  return `${position} ${result.id}: ${figure} [${result.durationSeconds.toFixed(0)} s]`;
+  const probe = result.coreSpeed?.before;
+  const speed = probe?.serverMs === undefined || probe.generatorMs === undefined ? '' : `, core probe ${Math.round(probe.serverMs)}/${Math.round(probe.generatorMs)} ms`;
+  return `${position} ${result.id}: ${figure} [${result.durationSeconds.toFixed(0)} s${speed}]`;
 }
 
 /** Writes RESULTS.md, keeping the hand-written optimisation log and profile findings of the previous one. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatRatio, handWrittenSections, renderConsoleTable, renderResultsMarkdown } from '@tradehub/bench/report';
+import { coreSpeedSummary, formatRatio, handWrittenSections, renderConsoleTable, renderResultsMarkdown } from '@tradehub/bench/report';
 import type { BenchReport, FanoutMeasurement, SystemId, WorkloadResult } from '@tradehub/bench/results';
 
 function fanout(system: SystemId, deliveriesPerSecond: number): WorkloadResult {
@@ -73,6 +73,26 @@ describe('bench: report rewrites keep the hand-written sections', () => {
 });
 
 describe('bench: CPU-normalised comparison', () => {
+  it('lists the workloads measured while a core ran slow, against the run\'s fastest probe of that core', () => {
+    const probed = (system: SystemId, serverMs: [number, number], generatorMs: [number, number]): WorkloadResult => ({
+      ...fanout(system, 100_000),
+      coreSpeed: { before: { serverMs: serverMs[0], generatorMs: generatorMs[0] }, after: { serverMs: serverMs[1], generatorMs: generatorMs[1] } },
+    });
+    const summary = coreSpeedSummary([
+      probed('tradehub-trade-json', [100, 110], [200, 210]),
+      probed('socketio', [124, 105], [205, 200]),
+      probed('ws', [101, 130], [202, 201]),
+      { ...probed('tradehub-interop-json', [100, 100], [200, 270]), id: 'slow-generator' },
+    ]);
+    assert.match(summary, /core 0 \(servers\) 100 ms, core 1 \(load generator\) 200 ms/);
+    assert.match(summary, /: 2 of 4\./);
+    const rows = summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| workload'));
+    assert.deepEqual(rows.map((row) => row.split(' | ')[0]), ['| saturation-1n-1k-ws', '| slow-generator']);
+    assert.match(rows[0] ?? '', /101 \/ 130 \| 202 \/ 201 \| 1\.30× \/ 1\.01×/);
+    assert.match(rows[1] ?? '', /1\.00× \/ 1\.35×/);
+    assert.equal(coreSpeedSummary([fanout('ws', 1)]), 'Not probed in this run.');
+  });
+
   it('compares deliveries per server CPU-second, which a server starved of CPU does not distort', () => {
     const starved = fanout('tradehub-interop-json', 40_000);
     (starved.measurement as FanoutMeasurement).serverCpuSecondsPerMillion = 5;
