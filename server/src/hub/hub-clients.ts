@@ -48,14 +48,28 @@ function proxy(lifetimeManager: HubLifetimeManager, target: HubTarget): ClientPr
   };
 }
 
+/** One connection's proxy: a class, not a spread of closures, as every connection's greeting makes one. */
+class SingleClient implements SingleClientProxy {
+  private readonly target: HubTarget;
+
+  constructor(private readonly lifetimeManager: HubLifetimeManager, private readonly connectionId: string) {
+    this.target = { kind: 'connections', connectionIds: [connectionId] };
+  }
+
+  send(method: string, ...args: unknown[]): Promise<void> {
+    return this.lifetimeManager.send(this.target, { type: MessageType.Invocation, target: method, arguments: args });
+  }
+
+  invoke(method: string, ...args: unknown[]): Promise<unknown> {
+    return this.lifetimeManager.invokeConnection(this.connectionId, method, args);
+  }
+}
+
 export function hubClients(lifetimeManager: HubLifetimeManager): HubClients {
   return {
     all: proxy(lifetimeManager, { kind: 'all' }),
     allExcept: (except) => proxy(lifetimeManager, { kind: 'all', except }),
-    client: (connectionId) => ({
-      ...proxy(lifetimeManager, { kind: 'connections', connectionIds: [connectionId] }),
-      invoke: (method, ...args) => lifetimeManager.invokeConnection(connectionId, method, args),
-    }),
+    client: (connectionId) => new SingleClient(lifetimeManager, connectionId),
     clients: (connectionIds) => proxy(lifetimeManager, { kind: 'connections', connectionIds }),
     group: (group) => proxy(lifetimeManager, { kind: 'groups', groups: [group] }),
     groupExcept: (group, except) => proxy(lifetimeManager, { kind: 'groups', groups: [group], except }),
