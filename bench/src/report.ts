@@ -124,18 +124,28 @@ function coreProbeCell(result: WorkloadResult, core: keyof CoreProbe): string {
   return `${formatNumber(speed.before[core])} / ${formatNumber(speed.after[core])}`;
 }
 
-/** A probe this much slower than the run's fastest on the same core counts as a slow phase. */
-export const SLOW_PHASE_FACTOR = 1.25;
+/**
+ * A probe this much slower than the run's median on the same core counts as a slow phase. The
+ * probe itself varies by ~15 % from one run of it to the next; the slow phases are ~1.5x.
+ */
+export const SLOW_PHASE_FACTOR = 1.3;
 
-/** The run's fastest probe of each core, and the workloads measured with a core in a slow phase. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The run's median probe of each core, and the workloads measured with a core in a slow phase. */
 export function coreSpeedSummary(results: readonly WorkloadResult[]): string {
   const probes = (core: keyof CoreProbe): number[] => results.flatMap((result) => [result.coreSpeed?.before[core], result.coreSpeed?.after[core]])
     .filter((ms): ms is number => ms !== undefined);
-  const fastest = { serverMs: Math.min(...probes('serverMs')), generatorMs: Math.min(...probes('generatorMs')) };
-  if (!Number.isFinite(fastest.serverMs) && !Number.isFinite(fastest.generatorMs)) return 'Not probed in this run.';
+  const typical = { serverMs: median(probes('serverMs')), generatorMs: median(probes('generatorMs')) };
+  if (!Number.isFinite(typical.serverMs) && !Number.isFinite(typical.generatorMs)) return 'Not probed in this run.';
   const slowness = (probe: CoreProbe | undefined, core: keyof CoreProbe): number | undefined => {
     const ms = probe?.[core];
-    return ms === undefined || !Number.isFinite(fastest[core]) ? undefined : ms / fastest[core];
+    return ms === undefined || !Number.isFinite(typical[core]) ? undefined : ms / typical[core];
   };
   const rows = results.flatMap((result) => {
     const factors = (['serverMs', 'generatorMs'] as const).map((core) => Math.max(
@@ -144,10 +154,10 @@ export function coreSpeedSummary(results: readonly WorkloadResult[]): string {
     if (factors.every((factor) => factor < SLOW_PHASE_FACTOR)) return [];
     return [[result.id, coreProbeCell(result, 'serverMs'), coreProbeCell(result, 'generatorMs'), factors.map((factor) => formatRatio(factor)).join(' / ')]];
   });
-  const summary = `Fastest probe of the run: core 0 (servers) ${formatNumber(fastest.serverMs)} ms, core 1 (load generator) ${formatNumber(fastest.generatorMs)} ms. `
-    + `Workloads with a probe before or after them at least ${SLOW_PHASE_FACTOR}× the fastest on a core: ${rows.length} of ${results.length}.`;
+  const summary = `Median probe of the run: core 0 (servers) ${formatNumber(typical.serverMs)} ms, core 1 (load generator) ${formatNumber(typical.generatorMs)} ms. `
+    + `Workloads with a probe before or after them at least ${SLOW_PHASE_FACTOR}× the median on a core (a slow phase): ${rows.length} of ${results.length}.`;
   if (rows.length === 0) return summary;
-  return `${summary}\n\n${markdownTable(['workload', 'core 0 probe ms before / after', 'core 1 probe ms before / after', 'slowest ÷ fastest (core 0 / core 1)'], rows)}`;
+  return `${summary}\n\n${markdownTable(['workload', 'core 0 probe ms before / after', 'core 1 probe ms before / after', 'slowest ÷ median (core 0 / core 1)'], rows)}`;
 }
 
 function otherDetails(results: readonly WorkloadResult[]): string {
@@ -293,7 +303,7 @@ Measurements on a shared 2-core machine are noisy: compare the ratios within one
 - Core speed: before each workload's servers start and after they stop, a fixed piece of JavaScript work
   (bench/src/core-speed/work.ts) is timed on core 0 and on core 1. On this virtual machine the same work takes up to
   ~1.6× as long in some phases lasting seconds to minutes (the guest sees no steal time), and every server's CPU per
-  connect or per delivery moves with it; "Core speed during the run" lists the rows measured on a slow core.
+  connect or per delivery moves with it; "Core speed during the run" lists the rows measured with a core in such a phase.
 
 ## Ratios
 
