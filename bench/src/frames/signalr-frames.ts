@@ -21,10 +21,19 @@ export interface CountedFrame {
   /** Benchmark payload messages (`Message` / `OnEvent` invocations), counted by their first bytes. */
   payloads: number;
   /** Send times of the payloads the sampler chose, parsed in full. */
-  sendTimes: number[];
+  sendTimes: readonly number[];
   /** Every other message (completions, pings, Close), parsed in full. */
-  messages: ParsedMessage[];
+  messages: readonly ParsedMessage[];
 }
+
+/**
+ * What most frames hold besides payloads: nothing. Shared, so that the generator, which reads one
+ * frame per subscriber per publish, allocates nothing for them (its per-delivery cost is the floor
+ * of the fixed-rate rows' latency).
+ */
+const NO_SEND_TIMES: readonly number[] = Object.freeze([]);
+const NO_MESSAGES: readonly ParsedMessage[] = Object.freeze([]);
+const NO_BYTES = Buffer.alloc(0);
 
 /** How the benchmark's payload messages begin in each protocol, as tradehub writes them. */
 const PAYLOAD_PREFIXES: Record<SignalRProtocolName, Uint8Array[]> = {
@@ -41,7 +50,7 @@ const RECORD_SEPARATOR_BYTES = Buffer.from([RECORD_SEPARATOR]);
 export class SignalRFrameReader {
   private readonly protocol: HubProtocol;
   private handshakeDone = false;
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = NO_BYTES;
 
   constructor(private readonly protocolName: SignalRProtocolName) {
     this.protocol = protocolName === 'json' ? new JsonHubProtocol() : new MessagePackHubProtocol();
@@ -66,9 +75,11 @@ export class SignalRFrameReader {
    * only those `sampler` picks are parsed; anything else is parsed in full. Throws as `read` does.
    */
   readCounted(data: Buffer, sampler: PayloadSampler): CountedFrame {
-    const counted: CountedFrame = { payloads: 0, sendTimes: [], messages: [] };
+    let payloads = 0;
+    let sendTimes: number[] | undefined;
+    let messages: ParsedMessage[] | undefined;
     const input = this.afterHandshake(data);
-    if (input.length === 0) return counted;
+    if (input.length === 0) return { payloads, sendTimes: NO_SEND_TIMES, messages: NO_MESSAGES };
     const json = this.protocolName === 'json';
     const split = json ? splitRecords(input, MAX_MESSAGE_BYTES) : splitFrames(input, MAX_MESSAGE_BYTES);
     const units = 'records' in split ? split.records : split.frames;
@@ -77,27 +88,27 @@ export class SignalRFrameReader {
     const prefixes = PAYLOAD_PREFIXES[this.protocolName];
     for (const unit of units) {
       const payload = startsWithAny(unit, prefixes);
-      if (payload) counted.payloads++;
+      if (payload) payloads++;
       if (payload && !sampler.next()) continue;
       // Parsed by the protocol class, which reads whole records (separator) or frames (length prefix).
       const framed = json ? Buffer.concat([unit, RECORD_SEPARATOR_BYTES]) : Buffer.from(writeFrame(unit));
-      const { messages, error } = this.protocol.parseMessages(framed, MAX_MESSAGE_BYTES);
-      if (error) throw new SignalRFrameError(`Unreadable frame: ${error.message}`);
-      if (payload) counted.sendTimes.push(...benchSendTimes(messages));
-      else counted.messages.push(...messages);
+      const parsed = this.protocol.parseMessages(framed, MAX_MESSAGE_BYTES);
+      if (parsed.error) throw new SignalRFrameError(`Unreadable frame: ${parsed.error.message}`);
+      if (payload) (sendTimes ??= []).push(...benchSendTimes(parsed.messages));
+      else (messages ??= []).push(...parsed.messages);
     }
-    return counted;
+    return { payloads, sendTimes: sendTimes ?? NO_SEND_TIMES, messages: messages ?? NO_MESSAGES };
   }
 
   /** `data` after what is pending, minus the handshake answer while that has not been read. */
   private afterHandshake(data: Buffer): Buffer {
     let input = this.pending.length > 0 ? Buffer.concat([this.pending, data]) : data;
-    this.pending = Buffer.alloc(0);
+    this.pending = NO_BYTES;
     if (this.handshakeDone) return input;
     const end = input.indexOf(RECORD_SEPARATOR);
     if (end === -1) {
       this.pending = input;
-      return Buffer.alloc(0);
+      return NO_BYTES;
     }
     const answer = JSON.parse(input.subarray(0, end).toString('utf8')) as { error?: unknown };
     if (typeof answer.error === 'string') throw new SignalRFrameError(`Handshake refused: ${answer.error}`);
@@ -108,7 +119,7 @@ export class SignalRFrameReader {
 
   /** Keeps an unfinished message (a copy: the frame's buffer may be reused) for the next frame. */
   private keep(remaining: Buffer): void {
-    this.pending = remaining.length > 0 ? Buffer.from(remaining) : Buffer.alloc(0);
+    this.pending = remaining.length > 0 ? Buffer.from(remaining) : NO_BYTES;
   }
 }
 
