@@ -83,6 +83,27 @@ describe('bench: SignalR frames (tradehub)', () => {
     });
   }
 
+  it('json: frames after the handshake are read in place, with records cut across frames kept for the next', () => {
+    const protocol = new JsonHubProtocol();
+    const reader = new SignalRFrameReader('json');
+    const sampler = new PayloadSampler(2);
+    assert.equal(reader.readCounted(HANDSHAKE_OK, sampler).payloads, 0);
+    const payload = (sent: number): Buffer => asBuffer(protocol.writeMessage(sent % 2 ? tradeEvent(sent) : interopMessage(sent)));
+    const completion = asBuffer(protocol.writeMessage({ type: MessageType.Completion, invocationId: '1', result: null }));
+    const one = reader.readCounted(payload(1), sampler);
+    assert.deepEqual([one.payloads, [...one.sendTimes], one.messages.length], [1, [1], 0]);
+    // Two payloads, a completion and half of a fourth payload; the other half in the next frame.
+    const fourth = payload(4);
+    const mixed = Buffer.concat([payload(2), completion, payload(3), fourth.subarray(0, 10)]);
+    const two = reader.readCounted(mixed, sampler);
+    assert.deepEqual([two.payloads, [...two.sendTimes], two.messages.map((message) => message.type)], [2, [3], [MessageType.Completion]]);
+    const three = reader.readCounted(fourth.subarray(10), sampler);
+    assert.deepEqual([three.payloads, [...three.sendTimes]], [1, []], 'the fourth payload, counted once whole, not sampled');
+    const five = reader.readCounted(payload(5), sampler);
+    assert.deepEqual([five.payloads, [...five.sendTimes]], [1, [5]]);
+    assert.throws(() => reader.readCounted(Buffer.from('{"type":1,"target":"Other","arguments":[x\x1e'), sampler), /Unreadable frame/);
+  });
+
   it('lean reading still refuses a bad handshake and unreadable input', () => {
     assert.throws(() => new SignalRFrameReader('json').readCounted(Buffer.from('{"error":"no"}\x1e'), new PayloadSampler()), /Handshake refused: no/);
     assert.throws(() => new SignalRFrameReader('json').readCounted(Buffer.concat([HANDSHAKE_OK, Buffer.from('{"type":1,"target":"OnEvent","arguments":[x\x1e')]), new PayloadSampler(1)), /Unreadable frame/);

@@ -19,12 +19,12 @@ export class PayloadSampler {
   }
 }
 
-/** Whether `data` starts with one of `prefixes` (bytes compared, nothing decoded). */
-export function startsWithAny(data: Uint8Array, prefixes: readonly Uint8Array[]): boolean {
+/** Whether `data` starts (at `offset`) with one of `prefixes` (bytes compared, nothing decoded). */
+export function startsWithAny(data: Uint8Array, prefixes: readonly Uint8Array[], offset = 0): boolean {
   for (const prefix of prefixes) {
-    if (data.length < prefix.length) continue;
+    if (data.length - offset < prefix.length) continue;
     let index = 0;
-    while (index < prefix.length && data[index] === prefix[index]) index++;
+    while (index < prefix.length && data[offset + index] === prefix[index]) index++;
     if (index === prefix.length) return true;
   }
   return false;
