@@ -12,9 +12,12 @@
  * authentication or the trade hub's connect hook, for comparison.
  *
  * SERVER_NODE_OPTIONS adds node flags to the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * The core-speed probe printed with the figures tells a run made in one of this machine's slow
+ * phases (core-speed/probe.ts) from a change that made connects dearer.
  * Loopback only; bounded in connections (20,000) and time (2 minutes).
  */
 import type { Socket } from 'node:net';
+import { probeCores } from '../core-speed/probe.js';
 import { probeConnect, probeStepsFor } from '../driver/connect-probe.js';
 import { cpuSecondsOf } from '../driver/proc-stat.js';
 import { profileSourceAddress, readerToken, startProfiledServer } from './profile-server.js';
@@ -26,6 +29,8 @@ async function main(): Promise<void> {
   const inFlight = Math.max(1, Number(process.argv[3] ?? 200));
   const interop = process.argv[4] === 'interop';
   const nodeFlags = (process.env.SERVER_NODE_OPTIONS ?? '').split(' ').filter((flag) => flag !== '');
+  // This machine's cores have slow phases: a run is only comparable with one whose probe is alike.
+  const coresBefore = await probeCores(0, 1);
   const server = await startProfiledServer(process.env.CONNECT_QUICK_MAIN, nodeFlags);
   const { port, pid } = server;
   const sockets: Socket[] = [];
@@ -49,7 +54,8 @@ async function main(): Promise<void> {
     const driver = process.cpuUsage(driverBefore);
     console.log(`${opened} authenticated connects in ${seconds.toFixed(2)} s: ${(opened / seconds).toFixed(0)}/s; `
       + `server CPU ${(serverCpu / opened * 1e6).toFixed(0)} µs/connect (${(serverCpu / seconds * 100).toFixed(0)}% of a core), `
-      + `driver CPU ${((driver.user + driver.system) / opened).toFixed(0)} µs/connect`);
+      + `driver CPU ${((driver.user + driver.system) / opened).toFixed(0)} µs/connect; `
+      + `core-speed probe before: core 0 ${coresBefore.serverMs?.toFixed(0) ?? 'n/a'} ms, core 1 ${coresBefore.generatorMs?.toFixed(0) ?? 'n/a'} ms`);
   } finally {
     for (const socket of sockets) socket.destroy();
     await server.stop();
