@@ -1,5 +1,5 @@
 import {
-  JsonHubProtocol, MessagePackHubProtocol, MessageType, splitFrames, splitRecords, writeFrame, type HubProtocol, type ParsedMessage,
+  JsonHubProtocol, MessagePackHubProtocol, MessageType, splitFrames, writeFrame, type HubProtocol, type ParsedMessage,
 } from '@tradehub/server';
 import { sentMicrosOf } from '../payload.js';
 import { startsWithAny, type PayloadSampler } from './payload-sampler.js';
@@ -41,7 +41,31 @@ const PAYLOAD_PREFIXES: Record<SignalRProtocolName, Uint8Array[]> = {
   // [1 (Invocation), {} (headers), nil (no invocation id), 'Message' | 'OnEvent', ...]: fixarray, 1, fixmap 0, nil, fixstr 7.
   messagepack: ['Message', 'OnEvent'].map((target) => Buffer.concat([Buffer.from([0x95, 0x01, 0x80, 0xc0, 0xa7]), Buffer.from(target)])),
 };
-const RECORD_SEPARATOR_BYTES = Buffer.from([RECORD_SEPARATOR]);
+
+/** One frame's count: payloads by their first bytes; the sampled ones and every other message parsed. */
+class FrameTally {
+  private payloads = 0;
+  private sendTimes: number[] | undefined;
+  private messages: ParsedMessage[] | undefined;
+
+  constructor(private readonly sampler: PayloadSampler) {}
+
+  /** Counts a record or frame; whether to parse it: every other message, and the payloads the sampler picks. */
+  wantsParsed(payload: boolean): boolean {
+    if (!payload) return true;
+    this.payloads++;
+    return this.sampler.next();
+  }
+
+  add(parsed: readonly ParsedMessage[], payload: boolean): void {
+    if (payload) (this.sendTimes ??= []).push(...benchSendTimes(parsed));
+    else (this.messages ??= []).push(...parsed);
+  }
+
+  result(): CountedFrame {
+    return { payloads: this.payloads, sendTimes: this.sendTimes ?? NO_SEND_TIMES, messages: this.messages ?? NO_MESSAGES };
+  }
+}
 
 /**
  * Reads what a tradehub server sends one connection: first the handshake answer (JSON text up to the
@@ -75,59 +99,48 @@ export class SignalRFrameReader {
    * only those `sampler` picks are parsed; anything else is parsed in full. Throws as `read` does.
    */
   readCounted(data: Buffer, sampler: PayloadSampler): CountedFrame {
-    // The common case of a fan-out: JSON after the handshake, nothing pending from the last frame.
-    if (this.protocolName === 'json' && this.handshakeDone && this.pending.length === 0) return this.readJsonRecords(data, sampler);
-    let payloads = 0;
-    let sendTimes: number[] | undefined;
-    let messages: ParsedMessage[] | undefined;
+    const tally = new FrameTally(sampler);
     const input = this.afterHandshake(data);
-    if (input.length === 0) return { payloads, sendTimes: NO_SEND_TIMES, messages: NO_MESSAGES };
-    const json = this.protocolName === 'json';
-    const split = json ? splitRecords(input, MAX_MESSAGE_BYTES) : splitFrames(input, MAX_MESSAGE_BYTES);
-    const units = 'records' in split ? split.records : split.frames;
-    if (split.error) throw new SignalRFrameError(`Unreadable frame: ${split.error.message}`);
-    this.keep(split.remaining);
-    const prefixes = PAYLOAD_PREFIXES[this.protocolName];
-    for (const unit of units) {
-      const payload = startsWithAny(unit, prefixes);
-      if (payload) payloads++;
-      if (payload && !sampler.next()) continue;
-      // Parsed by the protocol class, which reads whole records (separator) or frames (length prefix).
-      const framed = json ? Buffer.concat([unit, RECORD_SEPARATOR_BYTES]) : Buffer.from(writeFrame(unit));
-      const parsed = this.protocol.parseMessages(framed, MAX_MESSAGE_BYTES);
-      if (parsed.error) throw new SignalRFrameError(`Unreadable frame: ${parsed.error.message}`);
-      if (payload) (sendTimes ??= []).push(...benchSendTimes(parsed.messages));
-      else (messages ??= []).push(...parsed.messages);
-    }
-    return { payloads, sendTimes: sendTimes ?? NO_SEND_TIMES, messages: messages ?? NO_MESSAGES };
+    if (input.length === 0) return tally.result();
+    if (this.protocolName === 'json') this.countRecords(input, tally);
+    else this.countFrames(input, tally);
+    return tally.result();
   }
 
   /**
-   * `readCounted` for JSON records, walking the frame's separators in place: a record that is only
-   * counted costs a prefix comparison, no copy (the generator's per-delivery cost is what the
-   * fixed-rate rows' latency is made of). An unfinished record is kept for the next frame.
+   * JSON records, found in place by their separators: a record that is only counted costs a prefix
+   * comparison, no copy (the generator's per-delivery cost is what the fixed-rate rows' latency is
+   * made of). An unfinished record is kept for the next frame.
    */
-  private readJsonRecords(data: Buffer, sampler: PayloadSampler): CountedFrame {
-    let payloads = 0;
-    let sendTimes: number[] | undefined;
-    let messages: ParsedMessage[] | undefined;
-    const prefixes = PAYLOAD_PREFIXES.json;
+  private countRecords(input: Buffer, tally: FrameTally): void {
     let start = 0;
-    for (let end = data.indexOf(RECORD_SEPARATOR, start); end !== -1; end = data.indexOf(RECORD_SEPARATOR, start)) {
+    for (let end = input.indexOf(RECORD_SEPARATOR, start); end !== -1; end = input.indexOf(RECORD_SEPARATOR, start)) {
       if (end - start > MAX_MESSAGE_BYTES) throw new SignalRFrameError(`Unreadable frame: a record of ${end - start} bytes`);
-      const payload = startsWithAny(data, prefixes, start);
-      if (payload) payloads++;
-      if (!payload || sampler.next()) {
-        const parsed = this.protocol.parseMessages(data.subarray(start, end + 1), MAX_MESSAGE_BYTES);
-        if (parsed.error) throw new SignalRFrameError(`Unreadable frame: ${parsed.error.message}`);
-        if (payload) (sendTimes ??= []).push(...benchSendTimes(parsed.messages));
-        else (messages ??= []).push(...parsed.messages);
-      }
+      const payload = startsWithAny(input, PAYLOAD_PREFIXES.json, start);
+      if (tally.wantsParsed(payload)) tally.add(this.parse(input.subarray(start, end + 1)), payload);
       start = end + 1;
     }
-    if (data.length - start > MAX_MESSAGE_BYTES) throw new SignalRFrameError(`Unreadable frame: a record of over ${MAX_MESSAGE_BYTES} bytes`);
-    this.keep(data.subarray(start));
-    return { payloads, sendTimes: sendTimes ?? NO_SEND_TIMES, messages: messages ?? NO_MESSAGES };
+    if (input.length - start > MAX_MESSAGE_BYTES) throw new SignalRFrameError(`Unreadable frame: a record of over ${MAX_MESSAGE_BYTES} bytes`);
+    this.keep(input.subarray(start));
+  }
+
+  /** MessagePack frames (length prefix); an unfinished one is kept for the next frame. */
+  private countFrames(input: Buffer, tally: FrameTally): void {
+    const split = splitFrames(input, MAX_MESSAGE_BYTES);
+    if (split.error) throw new SignalRFrameError(`Unreadable frame: ${split.error.message}`);
+    this.keep(split.remaining);
+    for (const frame of split.frames) {
+      const payload = startsWithAny(frame, PAYLOAD_PREFIXES.messagepack);
+      // Parsed by the protocol class, which reads whole frames with their length prefix.
+      if (tally.wantsParsed(payload)) tally.add(this.parse(Buffer.from(writeFrame(frame))), payload);
+    }
+  }
+
+  /** The messages of one whole record or frame; throws on unreadable input. */
+  private parse(unit: Buffer): ParsedMessage[] {
+    const { messages, error } = this.protocol.parseMessages(unit, MAX_MESSAGE_BYTES);
+    if (error) throw new SignalRFrameError(`Unreadable frame: ${error.message}`);
+    return messages;
   }
 
   /** `data` after what is pending, minus the handshake answer while that has not been read. */
